@@ -1,0 +1,82 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// errUsage reports bad flags; the flag package has already printed why.
+var errUsage = errors.New("usage")
+
+// newFlagSet returns a flag set for a subcommand that prints to stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("keboola-mcp "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args, then fills every flag not given on the command line
+// from the environment variable KEBOOLA_MCP_<FLAG> (upper case, dashes as
+// underscores), so containers and the Worker can configure the server by env.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if err := setFromEnv(f, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// setFromEnv sets a flag from an environment value; a repeatable flag takes a
+// comma-separated list.
+func setFromEnv(f *flag.Flag, v string) error {
+	if _, repeatable := f.Value.(*stringList); repeatable {
+		for _, part := range strings.Split(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				if err := f.Value.Set(part); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return f.Value.Set(v)
+}
+
+func envName(flagName string) string {
+	return "KEBOOLA_MCP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// stringList is a repeatable string flag (--stack a --stack b).
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"testing"
+)
+
+func TestParseFlags_EnvFillsOnlyFlagsNotGiven(t *testing.T) {
+	env := map[string]string{
+		"KEBOOLA_MCP_ADDR":       "127.0.0.1:9999",
+		"KEBOOLA_MCP_PUBLIC_URL": "https://mcp.example.com",
+		"KEBOOLA_MCP_STACK":      "https://a.example, https://b.example",
+	}
+	fs := newFlagSet("test", io.Discard)
+	addr := fs.String("addr", "127.0.0.1:8000", "")
+	publicURL := fs.String("public-url", "", "")
+	var stacks stringList
+	fs.Var(&stacks, "stack", "")
+	if err := parseFlags(fs, []string{"--addr", "127.0.0.1:1"}, func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if *addr != "127.0.0.1:1" {
+		t.Errorf("addr = %q: the command line must win over the environment", *addr)
+	}
+	if *publicURL != "https://mcp.example.com" {
+		t.Errorf("public-url = %q, want it from KEBOOLA_MCP_PUBLIC_URL", *publicURL)
+	}
+	if want := []string{"https://a.example", "https://b.example"}; !slices.Equal(stacks, want) {
+		t.Errorf("stack = %q, want %q", stacks, want)
+	}
+}
+
+func TestParseFlags_RejectsStrayArguments(t *testing.T) {
+	fs := newFlagSet("test", io.Discard)
+	if err := parseFlags(fs, []string{"extra"}, func(string) string { return "" }); err != errUsage {
+		t.Fatalf("err = %v, want errUsage", err)
+	}
+}
