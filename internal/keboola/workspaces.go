@@ -1,0 +1,306 @@
+package keboola
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// WorkspaceComponentID is the component whose configurations own the
+// workspaces this server creates for SQL.
+const WorkspaceComponentID = "keboola.mcp-server-tool"
+
+// Workspace is a database schema with credentials, used to run SQL.
+type Workspace struct {
+	ID                    FlexString          `json:"id"`
+	Type                  string              `json:"type"`
+	Name                  string              `json:"name"`
+	Component             string              `json:"component"`
+	ConfigurationID       FlexString          `json:"configurationId"`
+	Created               Time                `json:"created"`
+	ReadOnlyStorageAccess bool                `json:"readOnlyStorageAccess"`
+	Connection            WorkspaceConnection `json:"connection"`
+}
+
+// WorkspaceConnection says where the workspace lives. Passwords are never
+// part of it (Keboola returns them only at creation, and we do not ask).
+type WorkspaceConnection struct {
+	Backend   string `json:"backend"`
+	Host      string `json:"host"`
+	Database  string `json:"database"`
+	Schema    string `json:"schema"`
+	Warehouse string `json:"warehouse"`
+	Region    string `json:"region"`
+	User      string `json:"user"`
+}
+
+// WorkspaceRequest describes a workspace to create.
+type WorkspaceRequest struct {
+	// Backend is "snowflake" or "bigquery" (the project's default backend).
+	Backend string
+	// LoginType is passed through when set (e.g. "snowflake-person-keypair").
+	LoginType string
+	// ConfigName names the keboola.mcp-server-tool configuration that owns the
+	// workspace; default "Keboola MCP server workspace".
+	ConfigName string
+}
+
+// CreateWorkspace creates a read-only-storage workspace: a
+// keboola.mcp-server-tool configuration, then the workspace itself through an
+// asynchronous Storage job, which it waits for.
+func (c *Client) CreateWorkspace(ctx context.Context, req WorkspaceRequest) (*Workspace, error) {
+	backend := strings.ToLower(strings.TrimSpace(req.Backend))
+	if backend != "snowflake" && backend != "bigquery" {
+		return nil, fmt.Errorf("keboola: workspace backend must be snowflake or bigquery, got %q", req.Backend)
+	}
+	name := req.ConfigName
+	if name == "" {
+		name = "Keboola MCP server workspace"
+	}
+	cfg, err := c.CreateConfig(ctx, WorkspaceComponentID, ConfigInput{
+		Name:        name,
+		Description: "Holds the SQL workspace of the Keboola MCP server.",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("keboola: creating the workspace configuration: %w", err)
+	}
+	p, err := c.configPath(WorkspaceComponentID, string(cfg.ID))
+	if err != nil {
+		return nil, err
+	}
+	body := map[string]any{"backend": backend, "readOnlyStorageAccess": true}
+	if req.LoginType != "" {
+		body["loginType"] = req.LoginType
+	}
+	var job StorageJob
+	if err := c.doJSON(ctx, request{method: "POST", path: p + "/workspaces", query: url.Values{"async": {"true"}}, body: body}, &job); err != nil {
+		return nil, fmt.Errorf("keboola: creating the workspace: %w", err)
+	}
+	done, err := c.WaitStorageJob(ctx, string(job.ID))
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		ID FlexString `json:"id"`
+	}
+	if err := json.Unmarshal(done.Results, &res); err != nil || res.ID == "" {
+		return nil, fmt.Errorf("keboola: workspace job %s finished without a workspace id", job.ID)
+	}
+	return c.GetWorkspace(ctx, string(res.ID))
+}
+
+// GetWorkspace returns a workspace of the client's branch.
+func (c *Client) GetWorkspace(ctx context.Context, workspaceID string) (*Workspace, error) {
+	if err := checkID("workspace id", workspaceID); err != nil {
+		return nil, err
+	}
+	var out Workspace
+	if err := c.doJSON(ctx, request{method: "GET", path: c.branchPath("/workspaces/" + url.PathEscape(workspaceID))}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListWorkspaces returns the workspaces of the client's branch that the token can see.
+func (c *Client) ListWorkspaces(ctx context.Context) ([]Workspace, error) {
+	var out []Workspace
+	err := c.doJSON(ctx, request{method: "GET", path: c.branchPath("/workspaces")}, &out)
+	return out, err
+}
+
+// StorageJob is an asynchronous Storage operation.
+type StorageJob struct {
+	ID        FlexString       `json:"id"`
+	Status    string           `json:"status"`
+	Operation string           `json:"operationName"`
+	Results   RawObject        `json:"results,omitempty"`
+	Error     *StorageJobError `json:"error,omitempty"`
+	Created   Time             `json:"createdTime"`
+	EndTime   Time             `json:"endTime"`
+}
+
+// StorageJobError is why a Storage job failed.
+type StorageJobError struct {
+	Code        FlexString `json:"code"`
+	Message     string     `json:"message"`
+	ExceptionID string     `json:"exceptionId"`
+}
+
+// Finished reports whether the job reached a final status.
+func (j *StorageJob) Finished() bool { return j.Status == "success" || j.Status == "error" }
+
+// GetStorageJob returns the current state of a Storage job.
+func (c *Client) GetStorageJob(ctx context.Context, jobID string) (*StorageJob, error) {
+	if err := checkID("storage job id", jobID); err != nil {
+		return nil, err
+	}
+	var out StorageJob
+	if err := c.doJSON(ctx, request{method: "GET", path: "/v2/storage/jobs/" + url.PathEscape(jobID)}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+const (
+	storageJobFirstPoll = 50 * time.Millisecond
+	storageJobMaxPoll   = 3 * time.Second
+)
+
+// WaitStorageJob polls a Storage job (50 ms, doubling, at most 3 s apart)
+// until it finishes or ctx ends. A job that ends in error is returned as an
+// error carrying Keboola's message.
+func (c *Client) WaitStorageJob(ctx context.Context, jobID string) (*StorageJob, error) {
+	wait := storageJobFirstPoll
+	for {
+		job, err := c.GetStorageJob(ctx, jobID)
+		if err != nil {
+			return nil, err
+		}
+		if job.Status == "success" {
+			return job, nil
+		}
+		if job.Status == "error" {
+			msg := "no reason given"
+			if job.Error != nil && job.Error.Message != "" {
+				msg = job.Error.Message
+			}
+			return job, fmt.Errorf("keboola: storage job %s failed: %s", jobID, msg)
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("keboola: waiting for storage job %s: %w", jobID, err)
+		}
+		wait = min(wait*2, storageJobMaxPoll)
+	}
+}
+
+// Event is one entry of the project's event log (e.g. a job's log line).
+type Event struct {
+	ID          FlexString `json:"id"`
+	Event       string     `json:"event"`
+	Component   string     `json:"component"`
+	ConfigID    FlexString `json:"configurationId"`
+	RunID       FlexString `json:"runId"`
+	Type        string     `json:"type"`
+	Message     string     `json:"message"`
+	Description string     `json:"description"`
+	Created     Time       `json:"created"`
+	Params      RawObject  `json:"params,omitempty"`
+}
+
+// EventQuery filters ListEvents.
+type EventQuery struct {
+	RunID string
+	// Limit is 1..1000; zero means 100.
+	Limit  int
+	Offset int
+}
+
+// ListEvents returns events, newest first.
+func (c *Client) ListEvents(ctx context.Context, q EventQuery) ([]Event, error) {
+	limit := q.Limit
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > 1000 || q.Offset < 0 {
+		return nil, fmt.Errorf("keboola: event limit must be 1..1000 and offset not negative (got %d, %d)", q.Limit, q.Offset)
+	}
+	v := url.Values{"limit": {fmt.Sprint(limit)}, "offset": {fmt.Sprint(q.Offset)}}
+	if q.RunID != "" {
+		v.Set("runId", q.RunID)
+	}
+	var out []Event
+	err := c.doJSON(ctx, request{method: "GET", path: "/v2/storage/events", query: v}, &out)
+	return out, err
+}
+
+// EventInput is an event to record.
+type EventInput struct {
+	Message   string
+	Component string
+	// Type is info, warn, error or success; empty means info.
+	Type     string
+	Params   map[string]any
+	Duration time.Duration
+}
+
+var eventTypes = map[string]bool{"info": true, "warn": true, "error": true, "success": true}
+
+// CreateEvent records an event in the project's log.
+func (c *Client) CreateEvent(ctx context.Context, in EventInput) (*Event, error) {
+	if strings.TrimSpace(in.Message) == "" || strings.TrimSpace(in.Component) == "" {
+		return nil, errors.New("keboola: an event needs a message and a component")
+	}
+	typ := in.Type
+	if typ == "" {
+		typ = "info"
+	}
+	if !eventTypes[typ] {
+		return nil, fmt.Errorf("keboola: event type must be info, warn, error or success, got %q", in.Type)
+	}
+	body := map[string]any{"message": in.Message, "component": in.Component, "type": typ}
+	if len(in.Params) > 0 {
+		body["params"] = in.Params
+	}
+	if in.Duration > 0 {
+		body["duration"] = in.Duration.Seconds()
+	}
+	var out Event
+	if err := c.doJSON(ctx, request{method: "POST", path: "/v2/storage/events", body: body}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SearchQuery is a global search over the project's objects (feature "global-search").
+type SearchQuery struct {
+	Query string
+	// Types narrows the object types (e.g. table, bucket, configuration, flow).
+	Types []string
+	// Limit is 1..100; zero means 50.
+	Limit  int
+	Offset int
+}
+
+// SearchResult is one page of global search hits.
+type SearchResult struct {
+	All   int          `json:"all"`
+	Items []SearchItem `json:"items"`
+}
+
+// SearchItem is one hit.
+type SearchItem struct {
+	ID          FlexString               `json:"id"`
+	Name        string                   `json:"name"`
+	Type        string                   `json:"type"`
+	ComponentID string                   `json:"componentId"`
+	ProjectID   FlexString               `json:"projectId"`
+	Created     Time                     `json:"created"`
+	FullPath    FlexMap[json.RawMessage] `json:"fullPath"`
+}
+
+// GlobalSearch finds buckets, tables, configurations and flows by name.
+func (c *Client) GlobalSearch(ctx context.Context, q SearchQuery) (*SearchResult, error) {
+	if strings.TrimSpace(q.Query) == "" {
+		return nil, errors.New("keboola: a search query is required")
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 1 || limit > 100 || q.Offset < 0 {
+		return nil, fmt.Errorf("keboola: search limit must be 1..100 and offset not negative (got %d, %d)", q.Limit, q.Offset)
+	}
+	v := url.Values{"query": {q.Query}, "limit": {fmt.Sprint(limit)}, "offset": {fmt.Sprint(q.Offset)}}
+	for _, t := range q.Types {
+		v.Add("types[]", t)
+	}
+	var out SearchResult
+	if err := c.doJSON(ctx, request{method: "GET", path: "/v2/storage/global-search", query: v}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
