@@ -154,7 +154,10 @@ func TestVerify_RefusesWhatTheWorkerDidNotSign(t *testing.T) {
 			r.Header.Set(HeaderStack, "https://connection.eu-central-1.keboola.com")
 			return r
 		}, ErrTampered},
-		{"scope widened", func(r *http.Request) *http.Request { r.Header.Set(HeaderScope, ScopeRead+" "+ScopeWrite+" "+ScopeWrite); return r }, ErrTampered},
+		{"scope widened", func(r *http.Request) *http.Request {
+			r.Header.Set(HeaderScope, ScopeRead+" "+ScopeWrite+" "+ScopeWrite)
+			return r
+		}, ErrTampered},
 		{"another body", func(r *http.Request) *http.Request {
 			r.Body = io.NopCloser(strings.NewReader(`{"method":"tools/call"}`))
 			return r
