@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 )
 
 // Job is a Jobs Queue job (a component run).
@@ -105,6 +104,11 @@ var jobStatuses = map[string]bool{
 	"terminating": true, "cancelled": true, "terminated": true,
 }
 
+var jobSortFields = map[string]bool{
+	"id": true, "runId": true, "componentId": true, "configId": true, "status": true, "createdTime": true,
+	"updatedTime": true, "startTime": true, "endTime": true, "durationSeconds": true,
+}
+
 // SearchJobs lists queue jobs of the client's branch.
 func (c *Client) SearchJobs(ctx context.Context, s JobSearch) ([]Job, error) {
 	limit := s.Limit
@@ -125,14 +129,14 @@ func (c *Client) SearchJobs(ctx context.Context, s JobSearch) ([]Job, error) {
 		if !jobStatuses[st] {
 			return nil, fmt.Errorf("keboola: unknown job status %q", st)
 		}
-		q.Add("status[]", st)
+		q.Add("status", st)
 	}
 	sortBy := s.SortBy
 	if sortBy == "" {
 		sortBy = "startTime"
 	}
-	if strings.ContainsAny(sortBy, "&=") {
-		return nil, fmt.Errorf("keboola: invalid sort field %q", s.SortBy)
+	if !jobSortFields[sortBy] {
+		return nil, fmt.Errorf("keboola: cannot sort jobs by %q (use id, createdTime, startTime, endTime, durationSeconds, status, componentId or configId)", s.SortBy)
 	}
 	q.Set("sortBy", sortBy)
 	if s.SortDesc {
