@@ -1,0 +1,217 @@
+package mcpserver
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/tools"
+)
+
+// maxBodyBytes bounds an MCP request body; tool arguments are small.
+const maxBodyBytes = 4 << 20
+
+// StreamableHandler returns the Streamable HTTP handler (mount it at /mcp).
+// It is stateless: every POST is served by a fresh session on the shared
+// server, so any instance can answer any request. The request must carry an
+// Access (see WithAccess); without one it is answered 401.
+func (s *Server) StreamableHandler() http.Handler {
+	sdkOpts := &mcp.StreamableHTTPOptions{
+		Stateless:                    true,
+		JSONResponse:                 s.opts.JSONResponse,
+		Logger:                       s.log,
+		MaxRequestBodyBytes:          maxBodyBytes,
+		PropagateRequestCancellation: true,
+	}
+	h := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
+		a, _ := AccessFrom(r.Context())
+		return s.set(a.ReadOnly).srv
+	}, sdkOpts)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, ok := AccessFrom(r.Context())
+		if !ok {
+			http.Error(w, "unauthorized: no Keboola credentials", http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPost && !s.checkScope(w, r, a) {
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(tools.CancelWith(r.Context(), r.Context())))
+	})
+}
+
+// checkScope answers 403 insufficient_scope, and returns false, when a
+// read-only Access posts a tools/call of a write tool. It reads the body and
+// puts it back for the next handler.
+func (s *Server) checkScope(w http.ResponseWriter, r *http.Request, a Access) bool {
+	if !a.ReadOnly || len(s.writeTools) == 0 || r.Body == nil {
+		return true
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	r.Body.Close()
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit), http.StatusRequestEntityTooLarge)
+		} else {
+			http.Error(w, "failed to read the request body", http.StatusBadRequest)
+		}
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if name, ok := s.writeToolCalled(body); ok {
+		w.Header().Set("WWW-Authenticate", s.insufficientScope())
+		http.Error(w, fmt.Sprintf("forbidden: the tool %s changes the project and this grant is read-only (scope keboola:read); authorize with scope keboola:write to use it", name), http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+func (s *Server) insufficientScope() string {
+	v := `Bearer error="insufficient_scope", scope="keboola:read keboola:write"`
+	if s.opts.ResourceMetadataURL != "" {
+		v += fmt.Sprintf(`, resource_metadata=%q`, s.opts.ResourceMetadataURL)
+	}
+	return v
+}
+
+// writeToolCalled reports the first write tool named by a tools/call in a
+// JSON-RPC message or batch. A body that does not parse is left for the SDK
+// to reject.
+func (s *Server) writeToolCalled(body []byte) (string, bool) {
+	type call struct {
+		Method string `json:"method"`
+		Params struct {
+			Name string `json:"name"`
+		} `json:"params"`
+	}
+	var calls []call
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		if json.Unmarshal(trimmed, &calls) != nil {
+			return "", false
+		}
+	} else {
+		var c call
+		if json.Unmarshal(trimmed, &c) != nil {
+			return "", false
+		}
+		calls = []call{c}
+	}
+	for _, c := range calls {
+		if c.Method == "tools/call" && s.writeTools[c.Params.Name] {
+			return c.Params.Name, true
+		}
+	}
+	return "", false
+}
+
+// SSEHandler returns the legacy HTTP+SSE handler (protocol 2024-11-05).
+// Mount it at /sse and at Options.MessagesPath: a GET opens a session
+// stream whose first event names the messages endpoint; POSTs to that
+// endpoint carry the client's messages.
+//
+// SSE sessions are stateful and live in this process. Each is bound to the
+// Access that opened it: a POST with different credentials (another user, or
+// another grant of the same user) is refused with 403, so knowing a session
+// id is not enough to act in someone's project.
+func (s *Server) SSEHandler() http.Handler {
+	h := &sseHandler{s: s, sessions: map[string]*sseSession{}}
+	return h
+}
+
+type sseHandler struct {
+	s        *Server
+	mu       sync.Mutex
+	sessions map[string]*sseSession
+}
+
+type sseSession struct {
+	transport *mcp.SSEServerTransport
+	access    Access
+}
+
+func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a, ok := AccessFrom(r.Context())
+	if !ok {
+		http.Error(w, "unauthorized: no Keboola credentials", http.StatusUnauthorized)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		h.open(w, r, a)
+	case http.MethodPost:
+		h.post(w, r, a)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (h *sseHandler) open(w http.ResponseWriter, r *http.Request, a Access) {
+	id := rand.Text()
+	endpoint := h.s.opts.MessagesPath + "?sessionid=" + url.QueryEscape(id)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	t := &mcp.SSEServerTransport{Endpoint: endpoint, Response: w, MaxRequestBodyBytes: maxBodyBytes}
+	h.mu.Lock()
+	h.sessions[id] = &sseSession{transport: t, access: a}
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.sessions, id)
+		h.mu.Unlock()
+	}()
+	// Tool calls run under the GET's context: it carries the Access that
+	// opened the session, and its end (the client went away) stops them.
+	ctx := tools.CancelWith(r.Context(), r.Context())
+	ss, err := h.s.set(a.ReadOnly).srv.Connect(ctx, t, nil)
+	if err != nil {
+		h.s.log.Warn("sse: connect failed", "err", err)
+		return
+	}
+	defer ss.Close()
+	<-r.Context().Done()
+}
+
+func (h *sseHandler) post(w http.ResponseWriter, r *http.Request, a Access) {
+	id := r.URL.Query().Get("sessionid")
+	if id == "" {
+		http.Error(w, "the sessionid query parameter is required", http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	sess := h.sessions[id]
+	h.mu.Unlock()
+	if sess == nil {
+		http.Error(w, "session not found: open a new one with GET /sse", http.StatusNotFound)
+		return
+	}
+	if !sameAccess(sess.access, a) {
+		http.Error(w, "forbidden: this session belongs to other credentials", http.StatusForbidden)
+		return
+	}
+	if !h.s.checkScope(w, r, a) {
+		return
+	}
+	sess.transport.ServeHTTP(w, r)
+}
+
+// sameAccess compares two Accesses field by field; the token in constant
+// time, so the comparison reveals nothing of it.
+func sameAccess(a, b Access) bool {
+	return a.ReadOnly == b.ReadOnly &&
+		a.Credentials.StackURL == b.Credentials.StackURL &&
+		subtle.ConstantTimeCompare([]byte(a.Credentials.StorageToken.Reveal()), []byte(b.Credentials.StorageToken.Reveal())) == 1 &&
+		a.Credentials.BranchID == b.Credentials.BranchID &&
+		a.Credentials.WorkspaceSchema == b.Credentials.WorkspaceSchema
+}

@@ -1,0 +1,195 @@
+// Package mcpserver builds the MCP server for Keboola on the official go-sdk
+// and serves it over stdio, Streamable HTTP and legacy SSE.
+//
+// Servers are built once per tool set (the full set and the read-only set),
+// never per request: tool schemas are inferred and resolved once. Which
+// Keboola project a tool call works in is decided per call, from the
+// credentials in the request context (see Access), so the same server serves
+// every user.
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/tools"
+)
+
+// Options configure a Server. The zero value serves every tool.
+type Options struct {
+	// ReadOnly serves only read-only tools, whatever the request's Access allows.
+	ReadOnly bool
+	// Tools, if not empty, serves only the named tools.
+	Tools []string
+	// ExcludeTools removes the named tools.
+	ExcludeTools []string
+	// ResourceMetadataURL is the RFC 9728 protected resource metadata URL
+	// named in the WWW-Authenticate header of an insufficient_scope answer.
+	ResourceMetadataURL string
+	// JSONResponse makes Streamable HTTP answer with a single JSON body
+	// instead of an event stream (suits the Worker; no progress
+	// notifications reach the client then).
+	JSONResponse bool
+	// MessagesPath is where legacy SSE clients POST their messages; default
+	// "/messages".
+	MessagesPath string
+	// Version is reported to clients as the server version.
+	Version string
+	// Logger receives server logs; nil discards them.
+	Logger *slog.Logger
+	// Client configures the Keboola clients made for tool calls.
+	Client keboola.Options
+}
+
+// Server is the Keboola MCP server with its tool sets built.
+type Server struct {
+	opts Options
+	// full serves every enabled tool; readOnly only the read-only ones. They
+	// are the same set when Options.ReadOnly is set.
+	full, readOnly toolSet
+	// writeTools names the enabled tools a read-only Access may not call.
+	writeTools map[string]bool
+	log        *slog.Logger
+}
+
+// toolSet is one built server and the names of the tools it serves.
+type toolSet struct {
+	srv   *mcp.Server
+	names []string
+}
+
+// New builds the servers for the enabled tools. It fails on a tool name in
+// Tools or ExcludeTools that does not exist, listing the valid names.
+func New(opts Options) (*Server, error) {
+	enabled, err := selectTools(opts)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.MessagesPath == "" {
+		opts.MessagesPath = "/messages"
+	}
+	s := &Server{opts: opts, writeTools: map[string]bool{}, log: log}
+	var readOnly []tools.Tool
+	for _, t := range enabled {
+		if t.ReadOnly() {
+			readOnly = append(readOnly, t)
+		} else {
+			s.writeTools[t.Name()] = true
+		}
+	}
+	clients := clientsFromAccess(opts.Client)
+	s.readOnly = s.build(readOnly, clients)
+	if opts.ReadOnly {
+		s.full = s.readOnly
+		clear(s.writeTools)
+	} else {
+		s.full = s.build(enabled, clients)
+	}
+	return s, nil
+}
+
+// ToolNames returns the names of the tools an Access with the given
+// read-only flag sees, sorted.
+func (s *Server) ToolNames(readOnly bool) []string {
+	return slices.Clone(s.set(readOnly).names)
+}
+
+// MCPServer returns the go-sdk server for an Access with the given read-only
+// flag, for transports this package does not provide.
+func (s *Server) MCPServer(readOnly bool) *mcp.Server { return s.set(readOnly).srv }
+
+func (s *Server) set(readOnly bool) toolSet {
+	if readOnly {
+		return s.readOnly
+	}
+	return s.full
+}
+
+func (s *Server) build(ts []tools.Tool, clients tools.ClientFunc) toolSet {
+	version := s.opts.Version
+	if version == "" {
+		version = "dev"
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "keboola-mcp", Title: "Keboola", Version: version}, &mcp.ServerOptions{
+		Instructions: Instructions,
+		Logger:       s.log,
+		// Tools are fixed for the server's lifetime, so list_changed is never sent.
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+	})
+	tools.Register(srv, ts, clients)
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name()
+	}
+	return toolSet{srv: srv, names: names}
+}
+
+// selectTools applies the Tools and ExcludeTools filters, rejecting unknown names.
+func selectTools(opts Options) ([]tools.Tool, error) {
+	var unknown []string
+	for _, n := range slices.Concat(opts.Tools, opts.ExcludeTools) {
+		if _, ok := tools.Lookup(n); !ok {
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) > 0 {
+		var valid []string
+		for _, t := range tools.All() {
+			valid = append(valid, t.Name())
+		}
+		return nil, fmt.Errorf("unknown tool name(s) %s; valid names: %s",
+			strings.Join(unknown, ", "), strings.Join(valid, ", "))
+	}
+	var out []tools.Tool
+	for _, t := range tools.All() {
+		if len(opts.Tools) > 0 && !slices.Contains(opts.Tools, t.Name()) {
+			continue
+		}
+		if slices.Contains(opts.ExcludeTools, t.Name()) {
+			continue
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("the tool filters leave no tool to serve")
+	}
+	return out, nil
+}
+
+// clientsFromAccess resolves a tool call's Keboola client from the Access in
+// its context. Building a client is cheap: service discovery and token
+// verification are cached by the keboola package per stack and token.
+func clientsFromAccess(o keboola.Options) tools.ClientFunc {
+	return func(ctx context.Context) (*keboola.Client, error) {
+		a, ok := AccessFrom(ctx)
+		if !ok {
+			return nil, errNoAccess
+		}
+		return keboola.New(a.Credentials, o)
+	}
+}
+
+var errNoAccess = errors.New("the request carries no Keboola credentials")
+
+// Instructions tell the model how to work with a Keboola project through
+// these tools. They are sent once, at initialization.
+const Instructions = `You are connected to one Keboola project: its Storage (buckets and tables of data), its components and configurations (extractors, transformations, writers, applications) and its jobs.
+
+How to work:
+1. Start with get_project_info. It tells you the project, its description, the SQL dialect of its backend (Snowflake or BigQuery) and links.
+2. Find the data: use search to find buckets, tables, configurations or flows by name or description; use get_buckets to see the buckets and get_tables (with table_ids) to see a table's columns, types and its fully qualified SQL name.
+3. Query: use query_data with a read-only SELECT written in the project's SQL dialect, always using the fully qualified table names from get_tables and quoting identifiers as the dialect requires. Results are CSV and capped; aggregate or filter in SQL rather than fetching raw rows.
+4. Components and jobs: get_components and get_configs show what the project runs; get_jobs shows what ran and why it failed; run_job starts a configuration. find_component_id finds a component for a task, docs_query answers questions from Keboola's documentation.
+
+Write tools (update_descriptions, update_project_description, run_job) change the project: use them only when the user asks for the change. Every answer carries Keboola UI links; show them to the user when they help.`

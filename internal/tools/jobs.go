@@ -1,0 +1,197 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+)
+
+var jobStatuses = []string{"created", "waiting", "processing", "success", "error", "warning", "terminating", "cancelled", "terminated"}
+
+var jobTools = []Tool{
+	define("get_jobs", "List or get jobs",
+		"Without job_ids: lists jobs (id, component, configuration, status, times, duration), newest first, "+
+			"filtered by status, component_id and config_id, paged with limit/offset. With job_ids: details of "+
+			"each job, including its result message and the last lines of its log; use it to see why a job failed.",
+		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) {
+			enum(s, "status", jobStatuses...)
+			enum(s, "sort_by", "startTime", "endTime", "createdTime", "durationSeconds", "id")
+			enum(s, "sort_order", "asc", "desc")
+			prop(s, "sort_by").Default = mustJSON("startTime")
+			prop(s, "sort_order").Default = mustJSON("desc")
+			paging(s, 50, 500)
+		}, getJobs),
+	define("run_job", "Run a job",
+		"Starts a run of a component configuration (an extraction, transformation, writer or flow) and returns "+
+			"the new job's id, status and link. The job runs asynchronously: follow it with get_jobs. Runs change "+
+			"data in the project: start one only when the user asks.",
+		hints{destructive: true}, func(s *jsonschema.Schema) {
+			minLen(s, "component_id", 1)
+			minLen(s, "configuration_id", 1)
+		}, runJob),
+}
+
+type getJobsInput struct {
+	JobIDs      []string `json:"job_ids,omitempty" jsonschema:"Ids of jobs to describe in full. Leave empty to list jobs."`
+	Status      string   `json:"status,omitempty" jsonschema:"When listing, keep only jobs with this status."`
+	ComponentID string   `json:"component_id,omitempty" jsonschema:"When listing, keep only jobs of this component."`
+	ConfigID    string   `json:"config_id,omitempty" jsonschema:"When listing, keep only jobs of this configuration (with component_id)."`
+	Limit       int      `json:"limit,omitempty" jsonschema:"Maximum number of jobs to list."`
+	Offset      int      `json:"offset,omitempty" jsonschema:"Number of jobs to skip, for paging."`
+	SortBy      string   `json:"sort_by,omitempty" jsonschema:"The field to sort the list by."`
+	SortOrder   string   `json:"sort_order,omitempty" jsonschema:"Sort direction: desc lists the newest first."`
+}
+
+// jobLogLines is how many of a job's newest events get_jobs shows.
+const jobLogLines = 20
+
+func getJobs(ctx context.Context, c call, in getJobsInput) (string, error) {
+	u, err := c.client.Links(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(in.JobIDs) > 0 {
+		return jobDetails(ctx, c.client, u, in.JobIDs)
+	}
+	search := keboola.JobSearch{
+		ComponentID: in.ComponentID,
+		ConfigID:    in.ConfigID,
+		Limit:       defaultInt(in.Limit, 50),
+		Offset:      in.Offset,
+		SortBy:      in.SortBy,
+		SortDesc:    in.SortOrder != "asc",
+	}
+	if in.Status != "" {
+		search.Statuses = []string{in.Status}
+	}
+	jobs, err := c.client.SearchJobs(ctx, search)
+	if err != nil {
+		return "", err
+	}
+	if len(jobs) == 0 {
+		return "No jobs match" + offsetNote(in.Offset) + ".\n" + links("Jobs", u.Jobs()), nil
+	}
+	rows := make([][]string, 0, len(jobs))
+	for _, j := range jobs {
+		rows = append(rows, []string{j.ID.String(), j.Component, j.Config.String(), j.Status,
+			day(j.CreatedTime.Time), duration(j.DurationSeconds), shorten(j.Result.Message, 120)})
+	}
+	var out strings.Builder
+	fmt.Fprintf(&out, "%d jobs%s.\n", len(jobs), offsetNote(in.Offset))
+	out.WriteString(csvTable([]string{"id", "component", "config", "status", "created", "duration", "result"}, rows))
+	if len(jobs) == search.Limit {
+		fmt.Fprintf(&out, "There may be more: call again with offset=%d.\n", in.Offset+len(jobs))
+	}
+	out.WriteString(links("Jobs", u.Jobs()))
+	return out.String(), nil
+}
+
+func offsetNote(offset int) string {
+	if offset == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" from offset %d", offset)
+}
+
+func duration(sec float64) string {
+	if sec <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0fs", sec)
+}
+
+func jobDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []string) (string, error) {
+	var out strings.Builder
+	var missing []string
+	for _, id := range ids {
+		j, err := c.GetJob(ctx, id)
+		if errors.Is(err, keboola.ErrNotFound) {
+			missing = append(missing, id)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if out.Len() > 0 {
+			out.WriteString("\n")
+		}
+		out.WriteString(jobFields(j, u))
+		if j.RunID == "" {
+			continue
+		}
+		events, err := c.ListEvents(ctx, keboola.EventQuery{RunID: j.RunID.String(), Limit: jobLogLines})
+		if err != nil {
+			return "", err
+		}
+		if len(events) > 0 {
+			out.WriteString("Log (newest first):\n")
+			rows := make([][]string, 0, len(events))
+			for _, e := range events {
+				rows = append(rows, []string{day(e.Created.Time), e.Type, shorten(e.Message, 300)})
+			}
+			out.WriteString(csvTable([]string{"time", "type", "message"}, rows))
+		}
+	}
+	if len(missing) == len(ids) {
+		return "", errorf("job(s) not found: %s. get_jobs without job_ids lists recent jobs.", strings.Join(missing, ", "))
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(&out, "\nNot found: %s.\n", strings.Join(missing, ", "))
+	}
+	return out.String(), nil
+}
+
+func jobFields(j *keboola.Job, u keboola.Links) string {
+	var f fields
+	f.add("Job", j.ID.String())
+	f.add("Status", j.Status)
+	f.add("Component", j.Component)
+	f.add("Configuration", j.Config.String())
+	if len(j.ConfigRowIDs) > 0 {
+		ids := make([]string, len(j.ConfigRowIDs))
+		for i, r := range j.ConfigRowIDs {
+			ids[i] = r.String()
+		}
+		f.add("Rows", strings.Join(ids, ", "))
+	}
+	f.add("Created", day(j.CreatedTime.Time))
+	f.add("Started", day(j.StartTime.Time))
+	f.add("Ended", day(j.EndTime.Time))
+	f.add("Duration", duration(j.DurationSeconds))
+	f.add("Result", j.Result.Message)
+	f.add("Link", u.Job(j.ID.String()))
+	return f.String()
+}
+
+type runJobInput struct {
+	ComponentID     string   `json:"component_id" jsonschema:"The component of the configuration to run, e.g. keboola.snowflake-transformation."`
+	ConfigurationID string   `json:"configuration_id" jsonschema:"The configuration to run."`
+	ConfigRowIDs    []string `json:"config_row_ids,omitempty" jsonschema:"Run only these rows of the configuration; empty runs all of them."`
+}
+
+func runJob(ctx context.Context, c call, in runJobInput) (string, error) {
+	if strings.TrimSpace(in.ComponentID) == "" || strings.TrimSpace(in.ConfigurationID) == "" {
+		return "", errorf("component_id and configuration_id are required; get_configs lists them")
+	}
+	u, err := c.client.Links(ctx)
+	if err != nil {
+		return "", err
+	}
+	// Check the configuration first: the queue would accept the job and fail
+	// it later, which the model would only see on a later get_jobs.
+	if _, err := c.client.GetConfig(ctx, in.ComponentID, in.ConfigurationID); errors.Is(err, keboola.ErrNotFound) {
+		return "", errorf("configuration %s of component %s not found: get_configs lists the existing ones", in.ConfigurationID, in.ComponentID)
+	} else if err != nil {
+		return "", err
+	}
+	j, err := c.client.RunJob(ctx, keboola.JobRequest{ComponentID: in.ComponentID, ConfigID: in.ConfigurationID, ConfigRowIDs: in.ConfigRowIDs})
+	if err != nil {
+		return "", asUserError(err)
+	}
+	return "Job started; follow it with get_jobs(job_ids=[\"" + j.ID.String() + "\"]).\n" + jobFields(j, u), nil
+}

@@ -1,0 +1,282 @@
+// Package tools defines the MCP tools that work with a Keboola project.
+//
+// Every tool is declared once, statically: its name, title, description,
+// annotations (an explicit readOnlyHint on each) and typed input schema. The
+// Keboola client is not captured at declaration time; a ClientFunc supplied
+// when the tools are registered on a server resolves it from the request
+// context, so one declaration serves stdio and per-request HTTP alike.
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+)
+
+// ClientFunc returns the Keboola client that acts for the request in ctx.
+// An error means the request carries no usable credentials; it is an
+// internal fault, since the transport should have refused such a request.
+type ClientFunc func(ctx context.Context) (*keboola.Client, error)
+
+// Tool is one MCP tool: its protocol definition plus the code that serves it.
+type Tool struct {
+	def *mcp.Tool
+	add func(s *mcp.Server, def *mcp.Tool, clients ClientFunc)
+}
+
+// Name returns the tool's MCP name.
+func (t Tool) Name() string { return t.def.Name }
+
+// ReadOnly reports whether the tool only reads from the project.
+func (t Tool) ReadOnly() bool { return t.def.Annotations.ReadOnlyHint }
+
+// Definition returns a copy of the tool's MCP definition (name, title,
+// description, annotations, input schema) as tools/list shows it.
+func (t Tool) Definition() *mcp.Tool {
+	d := *t.def
+	a := *t.def.Annotations
+	d.Annotations = &a
+	return &d
+}
+
+// All returns every tool, sorted by name. The slice is fresh; the tools are
+// shared and immutable.
+func All() []Tool {
+	return slices.Clone(registry)
+}
+
+// Lookup returns the tool with the given name.
+func Lookup(name string) (Tool, bool) {
+	i, ok := slices.BinarySearchFunc(registry, name, func(t Tool, n string) int {
+		switch {
+		case t.Name() < n:
+			return -1
+		case t.Name() > n:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return Tool{}, false
+	}
+	return registry[i], true
+}
+
+// Register adds the given tools to s. Each call of a tool resolves its
+// Keboola client with clients.
+func Register(s *mcp.Server, ts []Tool, clients ClientFunc) {
+	for _, t := range ts {
+		t.add(s, t.def, clients)
+	}
+}
+
+// registry holds every tool, sorted by name; it is filled at init from the
+// per-area files and never changes afterwards.
+var registry = func() []Tool {
+	var all []Tool
+	for _, area := range [][]Tool{projectTools, storageTools, sqlTools, componentTools, jobTools, searchTools, docsTools} {
+		all = append(all, area...)
+	}
+	slices.SortFunc(all, func(a, b Tool) int {
+		switch {
+		case a.Name() < b.Name():
+			return -1
+		case a.Name() > b.Name():
+			return 1
+		}
+		return 0
+	})
+	return all
+}()
+
+// hints are the behaviour annotations of a tool. Every tool states readOnly
+// explicitly; the others are set where they are true.
+type hints struct {
+	readOnly    bool
+	destructive bool
+	idempotent  bool
+}
+
+// call is what a tool handler gets besides its typed input.
+type call struct {
+	client *keboola.Client
+	req    *mcp.CallToolRequest
+}
+
+// define declares a tool whose input is In. tweak, if non-nil, adjusts the
+// schema inferred from In (enums, bounds, defaults) that struct tags cannot
+// express. It panics on a schema that cannot be inferred, which the package
+// tests catch at once.
+func define[In any](name, title, description string, h hints, tweak func(*jsonschema.Schema),
+	handler func(ctx context.Context, c call, in In) (string, error)) Tool {
+	schema, err := jsonschema.For[In](nil)
+	if err != nil {
+		panic(fmt.Sprintf("tool %s: %v", name, err))
+	}
+	for _, p := range schema.Properties {
+		// Optional lists infer as ["null","array"]; models need not send
+		// null, and some clients handle only single types.
+		if len(p.Types) == 2 && p.Types[0] == "null" {
+			p.Type, p.Types = p.Types[1], nil
+		}
+	}
+	if tweak != nil {
+		tweak(schema)
+	}
+	ann := &mcp.ToolAnnotations{Title: title, ReadOnlyHint: h.readOnly, IdempotentHint: h.idempotent}
+	if !h.readOnly {
+		// The MCP default for a write tool is destructive; say so either way.
+		ann.DestructiveHint = &h.destructive
+	}
+	openWorld := false
+	ann.OpenWorldHint = &openWorld
+	def := &mcp.Tool{
+		Name:        name,
+		Title:       title,
+		Description: description,
+		Annotations: ann,
+		InputSchema: schema,
+	}
+	add := func(s *mcp.Server, def *mcp.Tool, clients ClientFunc) {
+		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+			ctx, stop := linkCancel(ctx)
+			defer stop()
+			client, err := clients(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("no Keboola client for this request: %w", err)
+			}
+			text, err := handler(ctx, call{client: client, req: req}, in)
+			if err != nil {
+				return failure(err), nil, nil
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}, nil, nil
+		})
+	}
+	return Tool{def: def, add: add}
+}
+
+// userError is a failure the model can act on (bad id, bad filter); its
+// message is shown as is.
+type userError struct{ msg string }
+
+func (e *userError) Error() string { return e.msg }
+
+// errorf returns a model-actionable error.
+func errorf(format string, args ...any) error {
+	return &userError{msg: fmt.Sprintf(format, args...)}
+}
+
+// failure turns a handler error into a tool result with IsError set and a
+// message a person or a model can act on. Keboola's own messages are kept:
+// they name what was wrong (the SQL engine's error, the missing id).
+// A stack that cannot be reached is reported by the client as "cannot reach
+// Keboola stack <host>", which names the stack already.
+func failure(err error) *mcp.CallToolResult {
+	var ue *userError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &ue):
+		msg = ue.msg
+	case errors.Is(err, keboola.ErrInvalidToken):
+		msg = "the Keboola token is invalid or expired: ask the user for a new Storage API token (" + err.Error() + ")"
+	case errors.Is(err, keboola.ErrForbidden):
+		msg = "the Keboola token lacks the permission for this: " + err.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = "the call took too long and was stopped: " + err.Error()
+	case errors.Is(err, context.Canceled):
+		msg = "the call was cancelled"
+	}
+	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+	res.SetError(err)
+	return res
+}
+
+type cancelKey struct{}
+
+// CancelWith returns a context that makes every tool call running under it
+// stop also when done ends. The HTTP transports use it to stop work (and
+// cancel a running query) when the client that asked for it disconnects:
+// the SDK keeps a call running until it returns, whatever happens to the
+// connection.
+func CancelWith(ctx, done context.Context) context.Context {
+	return context.WithValue(ctx, cancelKey{}, done)
+}
+
+// linkCancel derives a context that also ends when the one registered with
+// CancelWith does.
+func linkCancel(ctx context.Context) (context.Context, func()) {
+	done, ok := ctx.Value(cancelKey{}).(context.Context)
+	if !ok {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(done, func() { cancel(context.Cause(done)) })
+	return ctx, func() { stop(); cancel(nil) }
+}
+
+// Schema tweaks: struct tags give types and descriptions; these add what
+// tags cannot say.
+
+// prop returns the named property of an object schema; a typo in a tool
+// definition panics at init, which every test run catches.
+func prop(s *jsonschema.Schema, name string) *jsonschema.Schema {
+	p, ok := s.Properties[name]
+	if !ok {
+		panic(fmt.Sprintf("schema has no property %q", name))
+	}
+	return p
+}
+
+// bounds sets an integer property's range and default.
+func bounds(s *jsonschema.Schema, name string, lo, hi, def int) {
+	p := prop(s, name)
+	p.Minimum = jsonschema.Ptr(float64(lo))
+	p.Maximum = jsonschema.Ptr(float64(hi))
+	p.Default = mustJSON(def)
+}
+
+// paging sets the usual limit (1..maxLimit, default def) and offset (≥ 0).
+func paging(s *jsonschema.Schema, def, maxLimit int) {
+	bounds(s, "limit", 1, maxLimit, def)
+	p := prop(s, "offset")
+	p.Minimum = jsonschema.Ptr(0.0)
+	p.Default = mustJSON(0)
+}
+
+// enum restricts a string property (or the items of a string array) to values.
+func enum(s *jsonschema.Schema, name string, values ...string) {
+	p := prop(s, name)
+	if p.Items != nil {
+		p = p.Items
+	}
+	p.Enum = make([]any, len(values))
+	for i, v := range values {
+		p.Enum[i] = v
+	}
+}
+
+// minLen requires a string property to be non-empty, or an array to have
+// at least n items.
+func minLen(s *jsonschema.Schema, name string, n int) {
+	p := prop(s, name)
+	if p.Type == "array" || slices.Contains(p.Types, "array") {
+		p.MinItems = jsonschema.Ptr(n)
+		return
+	}
+	p.MinLength = jsonschema.Ptr(n)
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
