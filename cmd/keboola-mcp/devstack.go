@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+)
+
+// runDevStack serves the fake Keboola stack with its demo project until ctx
+// ends. It prints the Storage API URL and the master token: the stack is a
+// local fake, and handing out its token is the point.
+func runDevStack(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return devStackMain(ctx, args, stdout, stderr, os.Getenv)
+}
+
+func devStackMain(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := newFlagSet("dev-stack", stderr)
+	addr := fs.String("addr", "127.0.0.1:8765", "listen address (loopback unless --allow-remote)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (the fake has no real security)")
+	tok := fs.String("token", "", "master Storage token of the fake project (random when empty)")
+	var clients stringList
+	fs.Var(&clients, "oauth-client", "Keboola OAuth client as id:secret (repeatable)")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := checkDevAddr(*addr, *allowRemote); err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	oauth, err := parseOAuthClients(clients)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	stack, err := fakestack.New(fakestack.Options{MasterToken: *tok, OAuthClients: oauth})
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *addr, err)
+	}
+	stack.SetURL("http://" + ln.Addr().String())
+	srv := &http.Server{Handler: stack.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "KBC_STORAGE_API_URL=%s\nKBC_STORAGE_TOKEN=%s\n", stack.URL(), stack.MasterToken())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// checkDevAddr refuses to expose the fake beyond this machine unless asked.
+func checkDevAddr(addr string, allowRemote bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %v", addr, err)
+	}
+	if allowRemote {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--addr %q is not a loopback address; the fake stack has a known master token and no real security, pass --allow-remote to expose it anyway", addr)
+}
+
+// parseOAuthClients turns id:secret pairs into the stack's client map.
+func parseOAuthClients(pairs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range pairs {
+		id, secret, ok := strings.Cut(p, ":")
+		if !ok || id == "" || secret == "" {
+			return nil, fmt.Errorf("--oauth-client %q: want id:secret", p)
+		}
+		out[id] = secret
+	}
+	return out, nil
+}

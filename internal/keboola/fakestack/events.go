@@ -1,0 +1,241 @@
+package fakestack
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// event is a Storage event. Events are appended with their own timestamps,
+// which may lie in the future (a queue job's later log lines): they become
+// visible when the clock reaches them.
+type event struct {
+	id          int
+	component   string
+	configID    string
+	runID       string
+	typ         string // info, success, warn, error
+	message     string
+	description string
+	params      map[string]any
+	created     time.Time
+	creator     *token
+}
+
+func (e *event) json() map[string]any {
+	return map[string]any{
+		"id":              strconv.Itoa(e.id),
+		"uuid":            fmt.Sprintf("0190fa1e-%04x-7000-8000-%012x", e.id%0xffff, e.id),
+		"event":           "ext." + e.component + ".",
+		"component":       e.component,
+		"configurationId": e.configID,
+		"message":         e.message,
+		"description":     e.description,
+		"type":            e.typ,
+		"runId":           e.runID,
+		"created":         fmtTime(e.created),
+		"params":          orEmpty(e.params),
+		"results":         map[string]any{},
+		"performance":     map[string]any{},
+		"token":           map[string]any{"id": tokenRef(e.creator)["id"], "name": tokenRef(e.creator)["description"]},
+		"attachments":     []any{},
+	}
+}
+
+func (st *state) addEvent(e *event) *event {
+	e.id = st.nextID()
+	st.events = append(st.events, e)
+	return e
+}
+
+// handleEvents implements GET events?runId&component&configurationId&q&limit&offset,
+// newest first.
+func (s *Stack) handleEvents(w http.ResponseWriter, r *http.Request, _ *caller) {
+	q := r.URL.Query()
+	limit, err := queryInt(q, "limit", 100, 1, 1000)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	offset, err := queryInt(q, "offset", 0, 0, 1<<30)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var match []*event
+	for _, e := range s.state.events {
+		if e.created.After(now) ||
+			(q.Get("runId") != "" && e.runID != q.Get("runId")) ||
+			(q.Get("component") != "" && e.component != q.Get("component")) ||
+			(q.Get("configurationId") != "" && e.configID != q.Get("configurationId")) ||
+			(q.Get("q") != "" && !strings.Contains(strings.ToLower(e.message), strings.ToLower(q.Get("q")))) {
+			continue
+		}
+		match = append(match, e)
+	}
+	sort.SliceStable(match, func(i, j int) bool {
+		if !match[i].created.Equal(match[j].created) {
+			return match[i].created.After(match[j].created)
+		}
+		return match[i].id > match[j].id
+	})
+	out := []any{}
+	for i := offset; i < len(match) && len(out) < limit; i++ {
+		out = append(out, match[i].json())
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Stack) handleCreateEvent(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, err := readBody(r)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	msg, _ := strField(body, "message")
+	comp, _ := strField(body, "component")
+	if strings.TrimSpace(msg) == "" || strings.TrimSpace(comp) == "" {
+		badRequest(w, fmt.Errorf("message and component are required"))
+		return
+	}
+	typ, _ := strField(body, "type")
+	if typ == "" {
+		typ = "info"
+	}
+	if typ != "info" && typ != "success" && typ != "warn" && typ != "error" {
+		badRequest(w, fmt.Errorf("type must be info, success, warn or error, got %q", typ))
+		return
+	}
+	params, _, err := objectField(body, "params")
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	desc, _ := strField(body, "description")
+	runID, _ := strField(body, "runId")
+	cfgID, _ := strField(body, "configurationId")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.state.addEvent(&event{component: comp, configID: cfgID, runID: runID, typ: typ, message: msg,
+		description: desc, params: params, created: s.now(), creator: c.tok})
+	writeJSON(w, http.StatusCreated, e.json())
+}
+
+// searchItem is one hit of the global search.
+type searchItem struct {
+	id, name, typ, componentID string
+	fullPath                   map[string]any
+	created                    time.Time
+}
+
+// handleGlobalSearch implements GET global-search?query&types[]&limit&offset:
+// a case-insensitive name match over buckets, tables, configurations, rows,
+// flows, transformations and workspaces of this project.
+func (s *Stack) handleGlobalSearch(w http.ResponseWriter, r *http.Request, c *caller) {
+	q := r.URL.Query()
+	query := strings.ToLower(strings.TrimSpace(q.Get("query")))
+	if query == "" {
+		badRequest(w, fmt.Errorf("query is required"))
+		return
+	}
+	limit, err := queryInt(q, "limit", 100, 1, 100)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	offset, err := queryInt(q, "offset", 0, 0, 1<<30)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	types := map[string]bool{}
+	for _, t := range queryList(q, "types") {
+		types[t] = true
+	}
+	s.mu.Lock()
+	items := s.searchItems(c)
+	s.mu.Unlock()
+	var hits []searchItem
+	byType := map[string]int{}
+	for _, it := range items {
+		if !strings.Contains(strings.ToLower(it.name), query) || (len(types) > 0 && !types[it.typ]) {
+			continue
+		}
+		hits = append(hits, it)
+		byType[it.typ]++
+	}
+	out := []any{}
+	for i := offset; i < len(hits) && len(out) < limit; i++ {
+		it := hits[i]
+		j := map[string]any{
+			"id": it.id, "name": it.name, "type": it.typ, "fullPath": it.fullPath,
+			"organizationId": organizationID, "projectId": s.opts.ProjectID, "projectName": s.opts.ProjectName,
+			"created": fmtTime(it.created),
+		}
+		if it.componentID != "" {
+			j["componentId"] = it.componentID
+		}
+		out = append(out, j)
+	}
+	body := map[string]any{
+		"all": len(hits), "items": out,
+		"byType":    any([]any{}), // [] when empty, as the API sends
+		"byProject": map[string]string{strconv.Itoa(s.opts.ProjectID): s.opts.ProjectName},
+	}
+	if len(byType) > 0 {
+		body["byType"] = byType
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// searchItems lists everything the global search can find; caller holds s.mu.
+func (s *Stack) searchItems(c *caller) []searchItem {
+	branch := map[string]any{"id": defaultBranchID, "name": "Main"}
+	project := map[string]any{"id": s.opts.ProjectID, "name": s.opts.ProjectName}
+	var out []searchItem
+	for _, b := range s.state.buckets {
+		if !c.tok.canRead(b.id) {
+			continue
+		}
+		out = append(out, searchItem{id: b.id, name: b.displayName, typ: "bucket", created: b.created,
+			fullPath: map[string]any{"project": project, "branch": branch}})
+		for _, t := range b.tables {
+			out = append(out, searchItem{id: t.id, name: t.name, typ: "table", created: t.created,
+				fullPath: map[string]any{"project": project, "branch": branch, "bucket": map[string]any{"id": b.id, "name": b.displayName}}})
+		}
+	}
+	for _, comp := range s.state.catalogue {
+		for _, cfg := range s.state.configs[comp.id] {
+			if cfg.isDeleted {
+				continue
+			}
+			typ := "configuration"
+			switch {
+			case comp.id == "keboola.orchestrator" || comp.id == "keboola.flow":
+				typ = "flow"
+			case comp.typ == "transformation":
+				typ = "transformation"
+			}
+			compRef := map[string]any{"id": comp.id, "name": comp.name}
+			out = append(out, searchItem{id: cfg.id, name: cfg.name, typ: typ, componentID: comp.id, created: cfg.created,
+				fullPath: map[string]any{"project": project, "branch": branch, "component": compRef}})
+			for _, row := range cfg.rows {
+				out = append(out, searchItem{id: row.id, name: row.name, typ: "configuration-row", componentID: comp.id, created: row.created,
+					fullPath: map[string]any{"project": project, "branch": branch, "component": compRef,
+						"configuration": map[string]any{"id": cfg.id, "name": cfg.name}}})
+			}
+		}
+	}
+	for _, id := range sortedIntKeys(s.state.workspaces) {
+		ws := s.state.workspaces[id]
+		out = append(out, searchItem{id: strconv.Itoa(ws.id), name: fmt.Sprintf("WORKSPACE_%d", ws.id), typ: "workspace",
+			componentID: ws.componentID, created: ws.created, fullPath: map[string]any{"project": project, "branch": branch}})
+	}
+	return out
+}

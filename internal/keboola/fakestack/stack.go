@@ -1,0 +1,199 @@
+// Package fakestack is an in-memory fake of a Keboola stack served over real
+// HTTP, with a seeded demo project. Every Keboola-facing package is tested
+// against it, and `keboola-mcp dev-stack` serves it for demos.
+//
+// # Layout
+//
+// All services share one listener. GET /v2/storage advertises them with URLs
+// on that listener, so a client that discovers services from the index (as it
+// must: the host-rewriting fallback cannot work on 127.0.0.1) reaches them:
+//
+//	/v2/storage/...          Storage API (also /v2/storage/branch/{id|default}/...)
+//	/oauth/authorize, /token Keboola OAuth (login form, code and refresh grants)
+//	/queue/...               Jobs Queue        (service id "queue")
+//	/query/api/v1/...        Query Service     (service id "query")
+//	/ai/...                  AI Service        (service id "ai")
+//	/encryption/...          Encryption        (service id "encryption")
+//	/_fake/...               test controls (faults, request log); no real API uses this prefix
+//
+// # Time
+//
+// Asynchronous work (Storage jobs, queue jobs, query jobs) does not run on
+// goroutines: its state is derived from its creation time, Options.Clock and
+// Options.JobStepDelay whenever it is read. A test that controls the clock
+// controls every lifecycle exactly.
+package fakestack
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Options configure a Stack. The zero value is a working stack with the demo
+// project and a random master token.
+type Options struct {
+	// MasterToken is the project's master Storage token; random when empty.
+	MasterToken string
+	// NoDemo leaves the project empty (no buckets, tables, components, jobs).
+	NoDemo bool
+	// ProjectID and ProjectName name the project; defaults 1234 and "Demo Retail Analytics".
+	ProjectID   int
+	ProjectName string
+	// Backend is the project's default backend; only "snowflake" (the default) is modelled.
+	Backend string
+	// Clock returns the current time; time.Now when nil.
+	Clock func() time.Time
+	// JobStepDelay is how long an asynchronous job stays in each state before
+	// moving on; default 50ms.
+	JobStepDelay time.Duration
+	// OAuthClients are the Keboola OAuth clients this stack accepts: client id → secret.
+	OAuthClients map[string]string
+}
+
+// Stack is a running fake Keboola stack. Its methods are safe for concurrent use.
+type Stack struct {
+	opts    Options
+	now     func() time.Time
+	step    time.Duration
+	handler http.Handler
+	server  *httptest.Server
+	url     string
+
+	mu    sync.Mutex
+	state *state
+
+	db *sql.DB
+
+	faults   faultSet
+	requests requestLog
+}
+
+// New builds a stack (seeding the demo project unless opts.NoDemo). Serve it
+// with Start, or mount Handler on a listener of your own and call SetURL.
+func New(opts Options) (*Stack, error) {
+	if opts.ProjectID == 0 {
+		opts.ProjectID = 1234
+	}
+	if opts.ProjectName == "" {
+		opts.ProjectName = "Demo Retail Analytics"
+	}
+	if opts.Backend == "" {
+		opts.Backend = "snowflake"
+	}
+	if opts.Backend != "snowflake" {
+		return nil, fmt.Errorf("fakestack: backend %q is not modelled; only snowflake is", opts.Backend)
+	}
+	if opts.MasterToken == "" {
+		opts.MasterToken = fmt.Sprintf("%d-%d-%s", opts.ProjectID, 100, randomHex(20))
+	}
+	if opts.JobStepDelay <= 0 {
+		opts.JobStepDelay = 50 * time.Millisecond
+	}
+	s := &Stack{opts: opts, now: opts.Clock, step: opts.JobStepDelay}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	db, err := openDB()
+	if err != nil {
+		return nil, err
+	}
+	s.db = db
+	s.state = newState(s)
+	if !opts.NoDemo {
+		if err := seedDemo(s); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("fakestack: seeding demo project: %w", err)
+		}
+	}
+	if err := s.lockDB(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// NewServer starts a stack on a loopback httptest server and closes it when
+// the test ends.
+func NewServer(tb testing.TB, opts Options) *Stack {
+	tb.Helper()
+	s, err := New(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Start()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start serves the stack on a random loopback port.
+func (s *Stack) Start() {
+	s.server = httptest.NewServer(s.handler)
+	s.SetURL(s.server.URL)
+}
+
+// Serve serves the stack on l until l fails or is closed; the advertised URL
+// is derived from l unless SetURL was called.
+func (s *Stack) Serve(l net.Listener) error {
+	if s.url == "" {
+		s.SetURL("http://" + l.Addr().String())
+	}
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	return srv.Serve(l)
+}
+
+// SetURL sets the base URL the stack advertises (service index, OAuth forms,
+// job URLs). Call it before serving requests.
+func (s *Stack) SetURL(u string) { s.url = strings.TrimRight(u, "/") }
+
+// Handler returns the stack's HTTP handler.
+func (s *Stack) Handler() http.Handler { return s.handler }
+
+// Close stops the server started by Start and releases the database.
+func (s *Stack) Close() {
+	if s.server != nil {
+		s.server.Close()
+	}
+	s.db.Close()
+}
+
+// URL is the Storage API base URL (the listener root), e.g. http://127.0.0.1:PORT.
+func (s *Stack) URL() string { return s.url }
+
+// MasterToken is the project's master Storage token.
+func (s *Stack) MasterToken() string { return s.opts.MasterToken }
+
+// ProjectID is the project's numeric id.
+func (s *Stack) ProjectID() int { return s.opts.ProjectID }
+
+// DefaultBranchID is the numeric id of the default (production) branch.
+func (s *Stack) DefaultBranchID() int { return defaultBranchID }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+// keboolaTime is the timestamp format the Storage API uses (2019-08-12T14:36:08+0200).
+const keboolaTime = "2006-01-02T15:04:05-0700"
+
+func fmtTime(t time.Time) string { return t.Format(keboolaTime) }
+
+func fmtTimePtr(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return fmtTime(t)
+}
