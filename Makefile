@@ -29,3 +29,27 @@ check:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+# --- Cloudflare Worker (worker/) ---------------------------------------------
+WORKER_BUILD := worker/build
+WASM_LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: worker test-worker bench-worker
+
+# Builds the Go MCP server for the Worker (js/wasm) and copies Go's JS glue
+# from the toolchain that built it, so the two always match.
+worker:
+	@mkdir -p $(WORKER_BUILD)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(WASM_LDFLAGS)' -o $(WORKER_BUILD)/keboola-mcp.wasm ./cmd/keboola-mcp-wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WORKER_BUILD)/wasm_exec.js
+	@printf 'wasm: %s bytes raw, %s bytes gzip\n' $$(wc -c < $(WORKER_BUILD)/keboola-mcp.wasm) $$(gzip -9 -c $(WORKER_BUILD)/keboola-mcp.wasm | wc -c)
+
+# Runs the Worker in workerd (wrangler dev, local KV) against a fake Keboola
+# stack and a native server on loopback. Needs Node 20+ and `npm ci` in worker/.
+test-worker: worker build
+	cd worker && npm ci --no-audit --no-fund && npx tsc --noEmit -p . && \
+		WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false KEBOOLA_MCP_BIN=../$(BIN) npm test
+
+# First-request and warm tools/list latency: Worker (wasm and proxy) vs native.
+bench-worker: worker build
+	cd worker && WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false KEBOOLA_MCP_BIN=../$(BIN) node bench/latency.mjs

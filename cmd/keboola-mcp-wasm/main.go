@@ -1,0 +1,36 @@
+//go:build js && wasm
+
+// Command keboola-mcp-wasm is the Keboola MCP server compiled for the
+// Cloudflare Worker (GOOS=js GOARCH=wasm). It exports one object on
+// globalThis, keboolaMCP, which the Worker calls:
+//
+//	handle(request, access) → Promise<response>
+//	    request:  {method, url (path and query), headers: [[name, value]…], body: Uint8Array}
+//	    access:   {stackURL, token, readOnly, resourceMetadataURL}
+//	    response: {status, headers: [[name, value]…], body: Uint8Array}
+//	verifyToken(stackURL, token) → Promise<{ok: true, token: {…}} | {ok: false, invalidToken, error}>
+//	version: string
+//
+// The Worker has authenticated the MCP client and decrypted the grant; Go
+// serves the MCP request with the same handler as the native server, and
+// Keboola calls go out through fetch (net/http's js transport). The program
+// stays resident: the Worker instantiates it once per isolate.
+package main
+
+import (
+	"syscall/js"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	b := newBridge(version)
+	api := js.Global().Get("Object").New()
+	api.Set("handle", js.FuncOf(b.handle))
+	api.Set("verifyToken", js.FuncOf(b.verifyToken))
+	api.Set("version", version)
+	js.Global().Set("keboolaMCP", api)
+	// Stay alive: every call arrives through the functions above.
+	select {}
+}

@@ -1,0 +1,91 @@
+// Settings shared by the Worker's modules: the environment it is given
+// (wrangler.jsonc vars and `wrangler secret put` secrets) and what is derived
+// from it.
+import type { OAuthHelpers } from '@cloudflare/workers-oauth-provider';
+
+export interface Env {
+  OAUTH_KV: KVNamespace;
+  /** Injected by OAuthProvider into the default handler's env. */
+  OAUTH_PROVIDER: OAuthHelpers;
+  /** Comma-separated Storage API URLs users may sign in to; default: the public stacks. */
+  KEBOOLA_STACKS?: string;
+  /** Serve MCP by proxying to a native `keboola-mcp serve --auth proxy` at this origin instead of the wasm build. */
+  MCP_ORIGIN?: string;
+  /** Shared HMAC secret for the proxy headers (secret; required with MCP_ORIGIN). */
+  MCP_PROXY_SECRET?: string;
+  /** Key for the opaque user ids put into grants (secret, 32+ characters). */
+  COOKIE_SECRET?: string;
+  /** The Worker's public URL; when set, requests for any other origin are refused. */
+  PUBLIC_URL?: string;
+  /** Comma-separated browser origins, besides the Worker's own, allowed to call /mcp. */
+  ALLOWED_ORIGINS?: string;
+}
+
+/** What a grant's encrypted props hold: the user's Keboola credentials. */
+export interface Props {
+  stackURL: string;
+  storageToken: string;
+  scopes: string[];
+}
+
+export const SCOPE_READ = 'keboola:read';
+export const SCOPE_WRITE = 'keboola:write';
+export const SCOPES = [SCOPE_READ, SCOPE_WRITE];
+
+/** The public multi-tenant Keboola stacks, the default allowlist. */
+export const PUBLIC_STACKS = [
+  'https://connection.keboola.com',
+  'https://connection.us-east4.gcp.keboola.com',
+  'https://connection.eu-central-1.keboola.com',
+  'https://connection.north-europe.azure.keboola.com',
+  'https://connection.europe-west3.gcp.keboola.com',
+];
+
+const LOOPBACK = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
+
+/** Whether a hostname is a loopback one (plain http is allowed only there). */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.test(hostname);
+}
+
+/**
+ * Normalises a Storage API URL to scheme://host[:port], or returns null when it
+ * is not a bare https origin (http only on loopback, for a local fake stack).
+ */
+export function normaliseStackURL(raw: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    return null;
+  }
+  const secure = u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname));
+  if (!secure || u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) {
+    return null;
+  }
+  return u.origin;
+}
+
+/** The stack allowlist from KEBOOLA_STACKS; a bad entry is a deployment error. */
+export function allowedStacks(env: Env): string[] {
+  const raw = env.KEBOOLA_STACKS?.trim();
+  if (!raw) return PUBLIC_STACKS;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const n = normaliseStackURL(s);
+      if (!n) throw new Error(`KEBOOLA_STACKS: ${JSON.stringify(s)} is not a Storage API URL like https://connection.keboola.com`);
+      return n;
+    });
+}
+
+/** Browser origins allowed on /mcp: the Worker's own plus ALLOWED_ORIGINS. */
+export function allowedOrigins(env: Env, self: string): Set<string> {
+  const out = new Set([self]);
+  for (const o of (env.ALLOWED_ORIGINS ?? '').split(',')) {
+    if (o.trim()) out.add(o.trim().replace(/\/+$/, ''));
+  }
+  return out;
+}

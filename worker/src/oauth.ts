@@ -1,0 +1,200 @@
+// The Keboola login + consent page at /authorize: the same form contract as
+// the native server (stack_url, storage_token, scope, action, csrf), built on
+// the library's consent helpers, which bind the form to the browser with a
+// __Host- cookie, forbid framing and keep the authorization request
+// server-side. The Storage token is checked by the Go code (wasm) before the
+// authorization completes; it then lives only in the grant's encrypted props.
+import {
+  AuthorizationError,
+  CimdFetchError,
+  type AuthRequest,
+  type ConsentDescription,
+} from '@cloudflare/workers-oauth-provider';
+import { allowedStacks, SCOPE_READ, SCOPE_WRITE, type Env, type Props } from './config';
+import { keboolaMCP } from './wasm';
+
+/** Form field names: a stable contract shared with the native login page. */
+export const FIELD = {
+  stack: 'stack_url',
+  token: 'storage_token',
+  scope: 'scope',
+  action: 'action',
+  csrf: 'csrf',
+} as const;
+
+const FRAME_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'X-Frame-Options': 'DENY',
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+};
+
+export async function authorize(request: Request, env: Env): Promise<Response> {
+  try {
+    if (request.method === 'GET') return await showForm(request, env);
+    if (request.method === 'POST') return await submitForm(request, env);
+    return page(405, 'Method not allowed', '<p>Use the sign-in link your MCP client opened.</p>', { Allow: 'GET, POST' });
+  } catch (err) {
+    if (err instanceof AuthorizationError && err.redirectTo) {
+      // Only parseAuthRequest sets redirectTo, after validating the client and its exact redirect URI.
+      return Response.redirect(err.redirectTo, 302);
+    }
+    if (err instanceof AuthorizationError) {
+      return page(400, 'Sign-in could not continue', `<p>${escape(err.description)}</p><p>Start again from your MCP client.</p>`);
+    }
+    if (err instanceof CimdFetchError) {
+      return page(400, 'This app could not be verified', '<p>Its client metadata document could not be fetched or is invalid.</p>');
+    }
+    throw err;
+  }
+}
+
+async function showForm(request: Request, env: Env): Promise<Response> {
+  const oauth = env.OAUTH_PROVIDER;
+  const authRequest = await oauth.parseAuthRequest(request);
+  return renderConsent(env, authRequest, new Headers(), undefined, undefined);
+}
+
+/** Starts a consent transaction for authRequest and renders the form with its handle. */
+async function renderConsent(
+  env: Env,
+  authRequest: AuthRequest,
+  extraHeaders: Headers,
+  error: string | undefined,
+  chosenStack: string | undefined,
+): Promise<Response> {
+  const oauth = env.OAUTH_PROVIDER;
+  // describeConsent first: a failed client lookup then leaves nothing in KV.
+  const details = await oauth.describeConsent(authRequest);
+  const consent = await oauth.beginConsent(authRequest);
+  const headers = consent.headers;
+  extraHeaders.forEach((v, k) => {
+    if (k.toLowerCase() === 'set-cookie') headers.append(k, v);
+  });
+  headers.set('Content-Type', 'text/html; charset=utf-8');
+  return new Response(consentPage(details, consent.handle, allowedStacks(env), error, chosenStack), {
+    status: error ? 400 : 200,
+    headers,
+  });
+}
+
+async function submitForm(request: Request, env: Env): Promise<Response> {
+  const oauth = env.OAUTH_PROVIDER;
+  const form = await request.formData();
+  const handle = String(form.get(FIELD.csrf) ?? '');
+  if (form.get(FIELD.action) !== 'approve') {
+    const denied = await oauth.denyConsent(request, handle);
+    return new Response(null, { status: 302, headers: denied.headers });
+  }
+  // approveConsent checks the browser binding and uses the handle up; a
+  // mistake below re-renders the form with a fresh handle for the same request.
+  let scopes = form.getAll(FIELD.scope).map(String);
+  if (scopes.includes(SCOPE_WRITE) && !scopes.includes(SCOPE_READ)) scopes = [SCOPE_READ, ...scopes];
+  const approved = await oauth.approveConsent(request, handle, { scope: scopes.length ? scopes : [SCOPE_READ] });
+  const again = (message: string, stack?: string) => renderConsent(env, approved.request, approved.headers, message, stack);
+
+  if (scopes.length === 0) return again('Choose at least read access.');
+  const stacks = allowedStacks(env);
+  const stackURL = String(form.get(FIELD.stack) ?? '');
+  if (!stacks.includes(stackURL)) return again('Choose a Keboola stack from the list.');
+  const token = String(form.get(FIELD.token) ?? '').trim();
+  if (token === '') return again('Enter a Storage API token.', stackURL);
+  if (!/^[\x21-\x7e]{1,512}$/.test(token)) return again('That does not look like a Storage API token.', stackURL);
+
+  const verified = await (await keboolaMCP()).verifyToken(stackURL, token);
+  if (!verified.ok) {
+    return again(
+      verified.invalidToken
+        ? 'Keboola did not accept this token on the chosen stack: check the token and the stack.'
+        : 'Keboola could not be reached to check the token; try again in a moment.',
+      stackURL,
+    );
+  }
+  const userId = await opaqueUserId(env, stackURL, verified.token.projectId, verified.token.id);
+  const props: Props = { stackURL, storageToken: token, scopes: approved.request.scope };
+  const { redirectTo } = await oauth.completeAuthorization({
+    request: approved.request,
+    userId,
+    // Stored unencrypted by the library: nothing that identifies the user.
+    metadata: {},
+    scope: approved.request.scope,
+    props,
+  });
+  approved.headers.set('Location', redirectTo);
+  return new Response(null, { status: 302, headers: approved.headers });
+}
+
+/**
+ * A user id that names the same Keboola token on the same stack every time
+ * (so re-authorizing replaces the earlier grant) yet reveals nothing: the
+ * library embeds user ids in every token and stores them in plain text, so
+ * no token id, e-mail or name may go there. HMAC-SHA256 keyed by COOKIE_SECRET.
+ */
+export async function opaqueUserId(env: Env, stackURL: string, projectId: string, tokenId: string): Promise<string> {
+  const secret = env.COOKIE_SECRET ?? '';
+  if (secret.length < 32) {
+    throw new Error('COOKIE_SECRET must be set to at least 32 characters (wrangler secret put COOKIE_SECRET)');
+  }
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = await crypto.subtle.sign('HMAC', key, enc.encode(`user\n${stackURL}\n${projectId}\n${tokenId}`));
+  return btoa(String.fromCharCode(...new Uint8Array(mac).slice(0, 18)))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_');
+}
+
+export function escape(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function consentPage(
+  d: ConsentDescription,
+  handle: string,
+  stacks: string[],
+  error: string | undefined,
+  chosenStack: string | undefined,
+): string {
+  const name = escape(d.clientName);
+  const who = d.clientDomain
+    ? `published by <strong>${escape(d.clientDomain)}</strong>`
+    : 'which registered itself (its name is not verified)';
+  const loopback = d.redirectIsLoopback
+    ? '<p class="warn">Access goes to an app on this computer. Continue only if you just started signing in from it.</p>'
+    : '';
+  const requested = new Set(d.scope.length ? d.scope : [SCOPE_READ]);
+  const scopeBox = (scope: string, label: string) =>
+    `<label><input type="checkbox" name="${FIELD.scope}" value="${scope}"${requested.has(scope) ? ' checked' : ''}> ${label}</label>`;
+  const options = stacks
+    .map((s) => `<option value="${escape(s)}"${s === chosenStack ? ' selected' : ''}>${escape(new URL(s).host)}</option>`)
+    .join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Connect ${name} to Keboola</title>
+<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
+label{display:block;margin:.5rem 0}input[type=password],select{width:100%;padding:.4rem}
+.warn{background:#fff4e5;padding:.6rem;border-left:4px solid #f59e0b}.err{background:#fde8e8;padding:.6rem;border-left:4px solid #dc2626}
+button{padding:.5rem 1.2rem;margin-right:.5rem}</style></head>
+<body>
+<h1>Connect ${name} to your Keboola project?</h1>
+<p><strong>${name}</strong>, ${who}, asks to use Keboola on your behalf. Access will be sent to <strong>${escape(d.redirectHost)}</strong>.</p>
+${loopback}
+${error ? `<p class="err" role="alert">${escape(error)}</p>` : ''}
+<form method="post" autocomplete="off">
+<input type="hidden" name="${FIELD.csrf}" value="${escape(handle)}">
+<label>Keboola stack <select name="${FIELD.stack}" required>${options}</select></label>
+<label>Storage API token <input type="password" name="${FIELD.token}" autocomplete="current-password" required></label>
+<fieldset><legend>Allow ${name} to</legend>
+${scopeBox(SCOPE_READ, 'read the project (buckets, tables, configurations, jobs, SQL queries)')}
+${scopeBox(SCOPE_WRITE, 'change the project (descriptions, configurations, run jobs)')}
+</fieldset>
+<p><button name="${FIELD.action}" value="approve">Allow</button><button name="${FIELD.action}" value="deny" formnovalidate>Deny</button></p>
+</form>
+<p><small>The token is checked with Keboola and stored encrypted; only a live token issued to ${name} can unlock it.</small></p>
+</body></html>`;
+}
+
+/** A small HTML page for errors, with the same framing and caching rules as the form. */
+export function page(status: number, title: string, bodyHtml: string, extra: Record<string, string> = {}): Response {
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${bodyHtml}</body></html>`;
+  return new Response(html, { status, headers: { ...FRAME_HEADERS, 'Content-Type': 'text/html; charset=utf-8', ...extra } });
+}

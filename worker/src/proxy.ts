@@ -1,0 +1,132 @@
+// Serves authenticated MCP requests (/mcp) with the grant's Keboola
+// credentials: through the Go MCP server in this isolate (wasm), or, when
+// MCP_ORIGIN is set, by forwarding to a native `keboola-mcp serve --auth
+// proxy` with the credentials in signed headers.
+import { insufficientScope, type OAuthResourceContext } from '@cloudflare/workers-oauth-provider';
+import { allowedOrigins, SCOPE_READ, SCOPE_WRITE, type Env, type Props } from './config';
+import { signedHeaders } from './proxyauth';
+import { keboolaMCP, startMillis } from './wasm';
+
+/** Bodies beyond this are refused before they reach Go; MCP requests are small. */
+const MAX_BODY_BYTES = 4 << 20;
+
+/** Request headers an MCP server needs; the client's Authorization is never passed on. */
+const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'];
+
+/** Response headers that describe one hop and must not be copied. */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding']);
+
+export const mcpHandler = {
+  // OAuthProvider passes an OAuthResourceContext: the grant's props and the verified token.
+  async fetch(request: Request, env: Env, execCtx: ExecutionContext): Promise<Response> {
+    const ctx = execCtx as OAuthResourceContext<Props>;
+    const url = new URL(request.url);
+    // DNS-rebinding and cross-site protection: a browser page on another
+    // origin must not drive the user's session. Non-browser clients send no Origin.
+    const origin = request.headers.get('Origin');
+    if (origin !== null && !allowedOrigins(env, url.origin).has(origin)) {
+      return text(403, `forbidden: requests from origin ${origin} are not allowed`);
+    }
+    const body = new Uint8Array(await request.arrayBuffer());
+    if (body.byteLength > MAX_BODY_BYTES) {
+      return text(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    }
+    // The token's scopes decide, not the props: a refresh may narrow them.
+    const readOnly = !ctx.auth.scope.includes(SCOPE_WRITE);
+    const props = ctx.props;
+    const res = env.MCP_ORIGIN
+      ? await viaNative(request, env, url, body, props, readOnly)
+      : await viaWasm(request, url, body, props, readOnly);
+    return withStepUp(res, ctx);
+  },
+};
+
+async function viaWasm(request: Request, url: URL, body: Uint8Array, props: Props, readOnly: boolean): Promise<Response> {
+  const cold = startMillis === 0;
+  const t0 = performance.now();
+  const go = await keboolaMCP();
+  const out = await go.handle(
+    {
+      method: request.method,
+      url: url.pathname + url.search,
+      headers: FORWARDED_REQUEST_HEADERS.flatMap((h) => {
+        const v = request.headers.get(h);
+        return v === null ? [] : [[h, v] as [string, string]];
+      }),
+      body,
+    },
+    {
+      stackURL: props.stackURL,
+      token: props.storageToken,
+      readOnly,
+      resourceMetadataURL: `${url.origin}/.well-known/oauth-protected-resource/mcp`,
+    },
+  );
+  const headers = new Headers();
+  for (const [k, v] of out.headers) {
+    if (!HOP_HEADERS.has(k.toLowerCase())) headers.append(k, v);
+  }
+  // Lets the benchmark separate the one-off wasm start from serving.
+  const timing = [`go;dur=${(performance.now() - t0).toFixed(1)}`];
+  if (cold) timing.push(`wasm-start;dur=${startMillis.toFixed(1)}`);
+  headers.set('Server-Timing', timing.join(', '));
+  return new Response(nullBodyStatus(out.status) ? null : out.body, { status: out.status, headers });
+}
+
+async function viaNative(
+  request: Request,
+  env: Env,
+  url: URL,
+  body: Uint8Array,
+  props: Props,
+  readOnly: boolean,
+): Promise<Response> {
+  if (!env.MCP_PROXY_SECRET) {
+    return text(500, 'server misconfigured: MCP_ORIGIN is set but MCP_PROXY_SECRET is not');
+  }
+  const target = new URL(url.pathname + url.search, env.MCP_ORIGIN);
+  const scopes = readOnly ? [SCOPE_READ] : [SCOPE_READ, SCOPE_WRITE];
+  const headers = await signedHeaders(env.MCP_PROXY_SECRET, request.method, target.pathname + target.search, body, {
+    stackURL: props.stackURL,
+    token: props.storageToken,
+    scopes,
+  });
+  for (const h of FORWARDED_REQUEST_HEADERS) {
+    const v = request.headers.get(h);
+    if (v !== null) headers.set(h, v);
+  }
+  const res = await fetch(target, {
+    method: request.method,
+    headers,
+    body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
+    redirect: 'manual',
+  });
+  const out = new Headers();
+  res.headers.forEach((v, k) => {
+    if (!HOP_HEADERS.has(k.toLowerCase())) out.append(k, v);
+  });
+  return new Response(res.body, { status: res.status, headers: out });
+}
+
+/**
+ * Makes a 403 insufficient_scope from Go (wasm or native) carry this Worker's
+ * challenge: the native server does not know the Worker's metadata URL, and
+ * the library's helper builds the header exactly as clients expect.
+ */
+function withStepUp(res: Response, ctx: OAuthResourceContext<Props>): Response {
+  if (res.status !== 403 || !res.headers.get('WWW-Authenticate')?.includes('insufficient_scope')) {
+    return res;
+  }
+  const challenge = insufficientScope(ctx.auth, [SCOPE_READ, SCOPE_WRITE]);
+  const headers = new Headers(res.headers);
+  headers.set('WWW-Authenticate', challenge.headers.get('WWW-Authenticate') ?? '');
+  return new Response(res.body, { status: 403, headers });
+}
+
+function nullBodyStatus(status: number): boolean {
+  return status === 204 || status === 205 || status === 304;
+}
+
+export function text(status: number, message: string): Response {
+  return new Response(message + '\n', { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
+}

@@ -1,0 +1,83 @@
+// The Go MCP server compiled to WebAssembly (cmd/keboola-mcp-wasm), started
+// once per isolate on first use and reused by every later request.
+//
+// It cannot start at module load: Workers forbid random numbers and timers
+// outside a request, and the Go runtime needs both as it boots.
+import '../build/wasm_exec.js';
+import wasmModule from '../build/keboola-mcp.wasm';
+
+/** A request handed to Go: the path with query, and the body as bytes. */
+export interface GoRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array;
+}
+
+export interface GoAccess {
+  stackURL: string;
+  token: string;
+  readOnly: boolean;
+  resourceMetadataURL: string;
+}
+
+export interface GoResponse {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array;
+}
+
+/** Facts about a verified Storage token; never the token itself. */
+export interface TokenFacts {
+  id: string;
+  description: string;
+  isMasterToken: boolean;
+  canManageBuckets: boolean;
+  projectId: string;
+  projectName: string;
+}
+
+export type VerifyResult = { ok: true; token: TokenFacts } | { ok: false; invalidToken: boolean; error: string };
+
+export interface KeboolaMCP {
+  handle(request: GoRequest, access: GoAccess): Promise<GoResponse>;
+  verifyToken(stackURL: string, token: string): Promise<VerifyResult>;
+  version: string;
+}
+
+declare global {
+  // Set by wasm_exec.js.
+  // eslint-disable-next-line no-var
+  var Go: new () => { importObject: WebAssembly.Imports; run(instance: WebAssembly.Instance): Promise<void> };
+  // Set by the Go program's main.
+  // eslint-disable-next-line no-var
+  var keboolaMCP: KeboolaMCP | undefined;
+}
+
+let started: Promise<KeboolaMCP> | undefined;
+
+/** Time the last start took, for the Server-Timing header of the first request. */
+export let startMillis = 0;
+
+/** The Go exports, starting the program on first call. */
+export function keboolaMCP(): Promise<KeboolaMCP> {
+  started ??= start().catch((err) => {
+    // Let the next request try again rather than caching a failed start.
+    started = undefined;
+    throw err;
+  });
+  return started;
+}
+
+async function start(): Promise<KeboolaMCP> {
+  const t0 = performance.now();
+  const go = new globalThis.Go();
+  const instance = await WebAssembly.instantiate(wasmModule, go.importObject);
+  // run() resolves only when the Go program exits, which it does not; by the
+  // time it yields, main has registered the exports.
+  go.run(instance).catch((err) => console.error('keboola-mcp wasm exited', err));
+  const api = globalThis.keboolaMCP;
+  if (!api) throw new Error('the Go wasm module did not register keboolaMCP');
+  startMillis = performance.now() - t0;
+  return api;
+}
