@@ -325,6 +325,18 @@ func (s *SQLite) Grant(ctx context.Context, id string) (*Grant, error) {
 	return &g, nil
 }
 
+// UpdateGrantSealed implements Store.
+func (s *SQLite) UpdateGrantSealed(ctx context.Context, id string, sealed []byte) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE grants SET sealed = ? WHERE id = ?`, sealed, id)
+	if err != nil {
+		return fmt.Errorf("update grant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // RevokeGrant implements Store.
 func (s *SQLite) RevokeGrant(ctx context.Context, id string) error {
 	if err := s.tx(ctx, func(tx *sql.Tx) error { return revokeGrant(ctx, tx, id) }); err != nil {
@@ -423,11 +435,6 @@ func (s *SQLite) RotateRefresh(ctx context.Context, r Rotation) ([]byte, error) 
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET rotated_at = ?, successor = ? WHERE hash = ?`, ms(r.Now), r.Successor, r.OldHash); err != nil {
 			return err
-		}
-		if r.Sealed != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE grants SET sealed = ? WHERE id = ?`, r.Sealed, grantID); err != nil {
-				return err
-			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE grants SET expires_at = MAX(expires_at, ?) WHERE id = ?`, ms(r.GrantExpires), grantID); err != nil {
 			return err

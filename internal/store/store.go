@@ -116,9 +116,6 @@ type Rotation struct {
 	// Successor is the new token pair sealed under a key derived from the
 	// old refresh token, returned verbatim to a retry within Grace.
 	Successor []byte
-	// Sealed, when not nil, replaces the grant's sealed credentials
-	// (an upstream refresh produced new ones).
-	Sealed []byte
 	// GrantExpires is the grant's new expiry.
 	GrantExpires time.Time
 }
@@ -147,6 +144,9 @@ type Store interface {
 	// expiry. It fails with ErrNotFound if the grant was revoked meanwhile.
 	IssueTokens(ctx context.Context, access, refresh *Token, grantExpires time.Time) error
 	Grant(ctx context.Context, id string) (*Grant, error)
+	// UpdateGrantSealed replaces a grant's sealed credentials (an upstream
+	// refresh produced new ones).
+	UpdateGrantSealed(ctx context.Context, id string, sealed []byte) error
 	// RevokeGrant deletes a grant and every token issued from it.
 	RevokeGrant(ctx context.Context, id string) error
 

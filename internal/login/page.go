@@ -1,0 +1,132 @@
+package login
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+)
+
+// Scope names, shared by the page, the authorization server and the MCP handler.
+const (
+	ScopeRead  = "keboola:read"
+	ScopeWrite = "keboola:write"
+)
+
+// Page is what the login + consent page shows. Every string is escaped by
+// html/template; none of it is trusted.
+type Page struct {
+	// Action is where the form posts (the authorization endpoint).
+	Action string
+	// ClientName is the client's self-declared name (or its id).
+	ClientName string
+	// ClientID is shown for metadata-document clients, whose id is a URL.
+	ClientID string
+	// RedirectHost is where the browser goes after approval.
+	RedirectHost string
+	// Verified is true when the client's identity is its https metadata
+	// URL; dynamically registered clients name themselves and are not.
+	Verified bool
+	// Loopback is true when the code is delivered to a program on this
+	// computer.
+	Loopback bool
+	Stacks   []string
+	Stack    string
+	// Read and Write are the pre-checked scopes.
+	Read, Write bool
+	// Request is the sealed authorization request carried by the form.
+	Request string
+	CSRF    string
+	// Upstream offers "Sign in with Keboola".
+	Upstream bool
+	// Error explains, in words, what went wrong with the last attempt.
+	Error string
+}
+
+// ErrorPage is a page that only explains a problem (no form), used when the
+// request cannot be answered by redirecting to the client.
+type ErrorPage struct {
+	Title   string
+	Message string
+}
+
+var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{if .Form}}Connect {{.Form.ClientName}} to Keboola{{else}}{{.Err.Title}}{{end}}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1b2430}
+.box{border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.25rem}
+.warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem .75rem}
+.err{background:#ffebe9;border:1px solid #ff8182;border-radius:6px;padding:.5rem .75rem}
+label{display:block;margin:.75rem 0 .25rem;font-weight:600}
+input[type=password],select{width:100%;padding:.4rem;box-sizing:border-box}
+.scope{font-weight:normal}
+button{margin:1rem .5rem 0 0;padding:.5rem 1rem}
+code{word-break:break-all}
+</style></head><body>
+{{with .Err}}<h1>{{.Title}}</h1><p class="err">{{.Message}}</p>{{end}}
+{{with .Form}}
+<h1>Connect to Keboola</h1>
+<div class="box">
+<p><strong>{{.ClientName}}</strong> wants to use your Keboola project through this MCP server.</p>
+{{if .ClientID}}<p>Client: <code>{{.ClientID}}</code></p>{{end}}
+<p>After you approve, your browser returns to <strong>{{.RedirectHost}}</strong>.</p>
+{{if not .Verified}}<p class="warn">This client registered itself; its name is not verified. Continue only if you started this connection yourself.</p>{{end}}
+{{if .Loopback}}<p class="warn">The answer goes to a program on this computer ({{.RedirectHost}}). Any local program listening there would receive access.</p>{{end}}
+</div>
+{{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="request" value="{{.Request}}">
+<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+<label for="stack_url">Keboola stack</label>
+<select id="stack_url" name="stack_url">{{$sel := .Stack}}{{range .Stacks}}<option value="{{.}}"{{if eq . $sel}} selected{{end}}>{{.}}</option>{{end}}</select>
+<label for="storage_token">Storage API token</label>
+<input id="storage_token" name="storage_token" type="password" autocomplete="off" placeholder="{{if .Upstream}}or use Sign in with Keboola below{{end}}">
+<fieldset><legend>Allow</legend>
+<label class="scope"><input type="checkbox" name="scope" value="keboola:read"{{if .Read}} checked{{end}}> read the project (keboola:read)</label>
+<label class="scope"><input type="checkbox" name="scope" value="keboola:write"{{if .Write}} checked{{end}}> change the project: configurations, jobs, descriptions (keboola:write)</label>
+</fieldset>
+<button type="submit" name="action" value="approve">Approve</button>
+{{if .Upstream}}<button type="submit" name="action" value="keboola">Sign in with Keboola</button>{{end}}
+<button type="submit" name="action" value="deny">Deny</button>
+</form>
+{{end}}
+</body></html>
+`))
+
+// SecurityHeaders sets the headers every login page carries: no framing
+// (clickjacking), no scripts, no caching, no referrer leaking the query.
+func SecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
+// Render writes the consent page with status.
+func Render(w http.ResponseWriter, status int, p *Page) {
+	render(w, status, struct {
+		Form *Page
+		Err  *ErrorPage
+	}{Form: p})
+}
+
+// RenderError writes a page that explains a problem.
+func RenderError(w http.ResponseWriter, status int, title, message string) {
+	render(w, status, struct {
+		Form *Page
+		Err  *ErrorPage
+	}{Err: &ErrorPage{Title: title, Message: message}})
+}
+
+func render(w http.ResponseWriter, status int, data any) {
+	var buf bytes.Buffer
+	if err := pageTmpl.Execute(&buf, data); err != nil {
+		http.Error(w, "the login page could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	SecurityHeaders(w.Header())
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}

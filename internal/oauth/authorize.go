@@ -1,0 +1,306 @@
+package oauth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/login"
+	"github.com/keboola-mcp/keboola-mcp/internal/store"
+)
+
+// authRequest is a validated authorization request. It travels sealed in
+// the login form and in the upstream state, so it cannot be altered between
+// the first GET and the code being issued: PKCE challenge, redirect URI and
+// resource are carried through every detour.
+type authRequest struct {
+	ClientID    string   `json:"c"`
+	RedirectURI string   `json:"r"`
+	State       string   `json:"s,omitempty"`
+	Challenge   string   `json:"p"`
+	Resource    string   `json:"a"`
+	Scope       []string `json:"o,omitempty"`
+	Expires     int64    `json:"e"`
+}
+
+// grantProps are the credentials a grant carries, sealed with its data key.
+// Plain strings, not keboola.Secret: Secret refuses to serialise itself.
+type grantProps struct {
+	StackURL       string         `json:"stack"`
+	StorageToken   string         `json:"token"`
+	StorageExpires int64          `json:"token_expires,omitempty"`
+	Upstream       *upstreamProps `json:"upstream,omitempty"`
+}
+
+type upstreamProps struct {
+	AccessToken  string `json:"access"`
+	RefreshToken string `json:"refresh"`
+	Expiry       int64  `json:"expiry"`
+}
+
+// pendingLogin is the payload of an upstream state.
+type pendingLogin struct {
+	Request authRequest `json:"q"`
+	Stack   string      `json:"k"`
+	Scope   []string    `json:"o"`
+}
+
+func (s *Server) sealJSON(v any, aad string) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	ct, err := seal(s.keys.seal, b, []byte(aad))
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(ct), nil
+}
+
+func (s *Server) openJSON(sealed, aad string, v any) error {
+	ct, err := base64.RawURLEncoding.DecodeString(sealed)
+	if err != nil {
+		return errDecrypt
+	}
+	b, err := open(s.keys.seal, ct, []byte(aad))
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		s.authorizeRequest(w, r)
+	case http.MethodPost:
+		s.authorizeForm(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		login.RenderError(w, http.StatusMethodNotAllowed, "Method not allowed", "Open this page from your application.")
+	}
+}
+
+// authorizeRequest validates an authorization request and shows the login +
+// consent page. Until the client and its redirect URI are known to belong
+// together, problems are shown on a page; afterwards they are reported to the
+// client by redirect (RFC 6749 §4.1.2.1).
+func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	clientID, e1 := single(q, "client_id")
+	redirectURI, e2 := single(q, "redirect_uri")
+	if e1 != nil || e2 != nil || clientID == "" {
+		login.RenderError(w, http.StatusBadRequest, "Invalid request", "The application sent an incomplete or repeated client_id or redirect_uri. Connect again from the application.")
+		return
+	}
+	c, err := s.lookupClient(r.Context(), clientID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errCIMD) {
+			s.log.Error("authorize: client lookup failed", "err", err)
+			login.RenderError(w, http.StatusInternalServerError, "Server error", "The application's registration could not be loaded. Try again.")
+			return
+		}
+		s.log.Info("authorize: unknown client", "reason", err.Error())
+		login.RenderError(w, http.StatusBadRequest, "Unknown application", "This server does not know the application that sent you here. Remove the connection in the application and add it again so it registers anew.")
+		return
+	}
+	if redirectURI == "" || !redirectMatches(c.RedirectURIs, redirectURI) {
+		login.RenderError(w, http.StatusBadRequest, "Redirect address not registered", "The application asked to return to an address it did not register. For your safety nothing was sent there.")
+		return
+	}
+	p, oerr := parseAuthorize(q, s.audiences)
+	if oerr != nil {
+		state, _ := single(q, "state")
+		s.redirect(w, r, redirectURI, state, url.Values{"error": {oerr.Code}, "error_description": {oerr.Description}})
+		return
+	}
+	req := authRequest{
+		ClientID: c.ID, RedirectURI: redirectURI, State: p.State, Challenge: p.CodeChallenge,
+		Resource: p.Resource, Scope: p.Scope, Expires: s.now().Add(formTTL).Unix(),
+	}
+	sealed, err := s.sealJSON(req, "authreq")
+	if err != nil {
+		login.RenderError(w, http.StatusInternalServerError, "Server error", "Try again.")
+		return
+	}
+	browser := s.guard.EnsureBrowser(w, r)
+	stacks := s.cfg.Stacks.Stacks()
+	read, write := true, len(p.Scope) == 0 || slices.Contains(p.Scope, login.ScopeWrite)
+	login.Render(w, http.StatusOK, s.page(c, redirectURI, sealed, s.guard.CSRFToken(browser, sealed), stacks[0], read, write, ""))
+}
+
+func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, write bool, msg string) *login.Page {
+	ru, _ := url.Parse(redirectURI)
+	host := ru.Host
+	if host == "" {
+		host = ru.Scheme + ":"
+	}
+	name := c.Name
+	if name == "" {
+		name = "An unnamed application"
+	}
+	p := &login.Page{
+		Action: "/authorize", ClientName: name, RedirectHost: host, Verified: c.Verified,
+		Loopback: ru.Scheme == "http" && login.IsLoopbackHost(ru.Hostname()),
+		Stacks:   s.cfg.Stacks.Stacks(), Stack: stack, Read: read, Write: write,
+		Request: sealed, CSRF: csrf, Upstream: s.cfg.Upstream != nil, Error: msg,
+	}
+	if c.Verified {
+		p.ClientID = c.ID
+	}
+	return p
+}
+
+// authorizeForm handles the login + consent form.
+func (s *Server) authorizeForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		login.RenderError(w, http.StatusBadRequest, "Invalid form", "The form could not be read. Go back to your application and connect again.")
+		return
+	}
+	f := r.PostForm
+	sealed := f.Get("request")
+	var req authRequest
+	if err := s.openJSON(sealed, "authreq", &req); err != nil || s.now().Unix() > req.Expires {
+		login.RenderError(w, http.StatusBadRequest, "This login form has expired", "The form is older than 10 minutes or was altered. Go back to your application and connect again.")
+		return
+	}
+	if !s.guard.CheckCSRF(r, sealed, f.Get("csrf_token")) {
+		login.RenderError(w, http.StatusForbidden, "Could not confirm this request", "The form was not submitted from the browser that opened it (or cookies are blocked). Open the connection again from your application in this browser.")
+		return
+	}
+	c, err := s.lookupClient(r.Context(), req.ClientID)
+	if err != nil {
+		login.RenderError(w, http.StatusBadRequest, "Unknown application", "The application is no longer registered. Connect again from the application.")
+		return
+	}
+	action := f.Get("action")
+	if action == "deny" {
+		s.redirect(w, r, req.RedirectURI, req.State, url.Values{"error": {errAccessDenied}, "error_description": {"the user denied access"}})
+		return
+	}
+	stack, stackOK := s.cfg.Stacks.Match(f.Get("stack_url"))
+	scopes := grantedScopes(f["scope"], req.Scope)
+	again := func(status int, msg string) {
+		shown := stack
+		if !stackOK {
+			shown = s.cfg.Stacks.Stacks()[0]
+		}
+		login.Render(w, status, s.page(c, req.RedirectURI, sealed, f.Get("csrf_token"), shown,
+			slices.Contains(scopes, login.ScopeRead) || len(scopes) == 0, slices.Contains(scopes, login.ScopeWrite), msg))
+	}
+	if action != "approve" && action != "keboola" {
+		again(http.StatusBadRequest, "Choose Approve or Deny.")
+		return
+	}
+	if !stackOK {
+		again(http.StatusBadRequest, "That Keboola stack is not offered by this server. Pick one from the list.")
+		return
+	}
+	if len(scopes) == 0 {
+		again(http.StatusBadRequest, "Choose at least read access (keboola:read).")
+		return
+	}
+	if action == "keboola" {
+		s.startUpstream(w, r, req, stack, scopes, again)
+		return
+	}
+	token := keboola.Secret(f.Get("storage_token"))
+	info, err := login.VerifyStorageToken(r.Context(), stack, token, s.cfg.Keboola)
+	if err != nil {
+		again(http.StatusBadRequest, err.Error())
+		return
+	}
+	s.log.Info("login: token verified", "stack", stack, "project", info.Owner.ID.String(), "client", c.ID)
+	props := grantProps{StackURL: stack, StorageToken: token.Reveal()}
+	s.finish(w, r, req, scopes, props)
+}
+
+// grantedScopes is what the user ticked, limited to what the client asked
+// for (when it asked), with write implying read.
+func grantedScopes(ticked, requested []string) []string {
+	var out []string
+	for _, sc := range supportedScopes {
+		if !slices.Contains(ticked, sc) {
+			continue
+		}
+		if len(requested) > 0 && !slices.Contains(requested, sc) {
+			continue
+		}
+		out = append(out, sc)
+	}
+	if slices.Contains(out, login.ScopeWrite) && !slices.Contains(out, login.ScopeRead) {
+		out = append([]string{login.ScopeRead}, out...)
+	}
+	return out
+}
+
+// finish creates the grant and its code and sends the browser back.
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, req authRequest, scopes []string, props grantProps) {
+	code, err := s.issueCode(r.Context(), req, scopes, props)
+	if err != nil {
+		s.log.Error("authorize: could not store the grant", "err", err)
+		s.redirect(w, r, req.RedirectURI, req.State, url.Values{"error": {errServerError}, "error_description": {"the authorization could not be saved"}})
+		return
+	}
+	s.redirect(w, r, req.RedirectURI, req.State, url.Values{"code": {code}})
+}
+
+func (s *Server) issueCode(ctx context.Context, req authRequest, scopes []string, props grantProps) (string, error) {
+	now := s.now()
+	grantID := newToken("g_")
+	dk := newDataKey()
+	plain, err := json.Marshal(props)
+	if err != nil {
+		return "", err
+	}
+	sealedProps, err := seal(dk, plain, []byte(grantID))
+	if err != nil {
+		return "", err
+	}
+	code := newToken(prefixCode)
+	wrapped, err := s.keys.wrapKey(code, dk)
+	if err != nil {
+		return "", err
+	}
+	scope := strings.Join(scopes, " ")
+	g := &store.Grant{ID: grantID, ClientID: req.ClientID, Scope: scope, Resource: req.Resource, Sealed: sealedProps, CreatedAt: now, ExpiresAt: now.Add(codeTTL)}
+	c := &store.Code{Hash: hashToken(code), GrantID: grantID, ClientID: req.ClientID, RedirectURI: req.RedirectURI,
+		CodeChallenge: req.Challenge, Resource: req.Resource, Scope: scope, WrappedKey: wrapped, ExpiresAt: now.Add(codeTTL)}
+	if err := s.cfg.Store.CreateGrant(ctx, g, c); err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// redirect sends the browser to a redirect URI that was validated against
+// the client's registration, adding state and iss (RFC 9207).
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, redirectURI, state string, params url.Values) {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		login.RenderError(w, http.StatusBadRequest, "Invalid redirect address", "The application's redirect address cannot be used.")
+		return
+	}
+	q := u.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	if state != "" {
+		q.Set("state", state)
+	}
+	q.Set("iss", s.cfg.Issuer)
+	u.RawQuery = q.Encode()
+	login.SecurityHeaders(w.Header())
+	http.Redirect(w, r, u.String(), http.StatusFound)
+}
+
+// storageTokenTTL is the lifetime of a Storage token minted from a Keboola
+// sign-in: it must outlive any access token issued while it is current.
+func (s *Server) storageTokenTTL() time.Duration { return s.cfg.AccessTTL + time.Hour }

@@ -1,0 +1,113 @@
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/login"
+	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
+	"github.com/keboola-mcp/keboola-mcp/internal/store"
+)
+
+// RequireBearer authenticates MCP requests with our access token and
+// attaches the grant's Keboola credentials as mcpserver.Access. The token is
+// accepted only in the Authorization header, only for this resource
+// (RFC 8707 audience), and never leaves this server: tools talk to Keboola
+// with the user's own credentials from the grant.
+func (s *Server) RequireBearer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); q.Has("access_token") {
+			s.challenge(w, r, http.StatusBadRequest, "invalid_request", "send the access token in the Authorization header, never in the URL")
+			return
+		}
+		auth := r.Header.Get("Authorization")
+		if auth == "" {
+			s.challenge(w, r, http.StatusUnauthorized, "", "")
+			return
+		}
+		scheme, tok, ok := strings.Cut(auth, " ")
+		tok = strings.TrimSpace(tok)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			s.challenge(w, r, http.StatusUnauthorized, "invalid_request", "use Authorization: Bearer <token>")
+			return
+		}
+		a, err := s.access(r, tok)
+		if err != nil {
+			s.challenge(w, r, http.StatusUnauthorized, "invalid_token", err.Error())
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(mcpserver.WithAccess(r.Context(), a)))
+	})
+}
+
+var (
+	errTokenInvalid  = errors.New("the access token is invalid, expired or revoked")
+	errTokenAudience = errors.New("the access token was issued for another resource")
+)
+
+func (s *Server) access(r *http.Request, tok string) (mcpserver.Access, error) {
+	if !hasPrefix(tok, prefixAccess) {
+		return mcpserver.Access{}, errTokenInvalid
+	}
+	t, g, err := s.cfg.Store.AccessToken(r.Context(), hashToken(tok), s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return mcpserver.Access{}, errTokenInvalid
+	}
+	if err != nil {
+		s.log.Error("bearer: store failed", "err", err)
+		return mcpserver.Access{}, errTokenInvalid
+	}
+	if !slices.Contains(s.audiences, t.Resource) {
+		return mcpserver.Access{}, errTokenAudience
+	}
+	dk, err := s.keys.unwrapKey(tok, t.WrappedKey)
+	if err != nil {
+		return mcpserver.Access{}, errTokenInvalid
+	}
+	plain, err := open(dk, g.Sealed, []byte(g.ID))
+	if err != nil {
+		return mcpserver.Access{}, errTokenInvalid
+	}
+	var props grantProps
+	if err := json.Unmarshal(plain, &props); err != nil {
+		return mcpserver.Access{}, errTokenInvalid
+	}
+	return mcpserver.Access{
+		Credentials: keboola.Credentials{StackURL: props.StackURL, StorageToken: keboola.Secret(props.StorageToken)},
+		ReadOnly:    !slices.Contains(strings.Fields(t.Scope), login.ScopeWrite),
+	}, nil
+}
+
+// challenge answers 401/400 with the RFC 6750 / RFC 9728 WWW-Authenticate
+// header that starts (or restarts) a client's authorization.
+func (s *Server) challenge(w http.ResponseWriter, r *http.Request, status int, code, desc string) {
+	meta := s.ResourceMetadataURL()
+	if strings.HasPrefix(r.URL.Path, "/sse") || strings.HasPrefix(r.URL.Path, "/messages") {
+		meta = s.cfg.Issuer + "/.well-known/oauth-protected-resource/sse"
+	}
+	v := fmt.Sprintf(`Bearer resource_metadata=%q, scope=%q`, meta, strings.Join(supportedScopes, " "))
+	if code != "" {
+		v += fmt.Sprintf(`, error=%q`, code)
+	}
+	if desc != "" {
+		v += fmt.Sprintf(`, error_description=%q`, desc)
+	}
+	w.Header().Set("WWW-Authenticate", v)
+	msg := desc
+	if msg == "" {
+		msg = "authorization required: this MCP server uses OAuth; see " + meta
+	}
+	writeJSON(w, status, map[string]string{"error": orDefault(code, "unauthorized"), "error_description": msg})
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
