@@ -144,10 +144,10 @@ GROUP BY c."customer_id", c."name", c."segment";`,
 
 // demoGen generates related rows from one seeded PRNG.
 type demoGen struct {
-	r         *rand.Rand
+	r          *rand.Rand
 	nCustomers int
-	skus      []string
-	prices    []float64
+	skus       []string
+	prices     []float64
 }
 
 var (

@@ -39,6 +39,18 @@ func (j *queueJob) times(step time.Duration) (waiting, start, end time.Time) {
 	return waiting, start, end
 }
 
+// updated is when the job last changed state, as of now.
+func (j *queueJob) updated(now time.Time, step time.Duration) time.Time {
+	waiting, start, end := j.times(step)
+	last := j.created
+	for _, t := range []time.Time{waiting, start, j.killedAt, end} {
+		if !t.IsZero() && !now.Before(t) && t.After(last) {
+			last = t
+		}
+	}
+	return last
+}
+
 // status returns the job's status at now.
 func (j *queueJob) status(now time.Time, step time.Duration) string {
 	waiting, start, end := j.times(step)
@@ -284,7 +296,12 @@ func (s *Stack) handleKillJob(w http.ResponseWriter, r *http.Request, _ *caller)
 	writeJSON(w, http.StatusOK, map[string]any{"id": j.id, "status": j.status(now, s.step), "desiredStatus": "terminating"})
 }
 
-var queueSortKeys = map[string]bool{"id": true, "createdTime": true, "startTime": true, "endTime": true, "durationSeconds": true}
+// queueSortKeys maps a sortBy value to the job field it orders by.
+var queueSortKeys = map[string]string{
+	"id": "id", "runId": "runId", "componentId": "component", "configId": "config", "status": "status",
+	"createdTime": "createdTime", "updatedTime": "updatedTime", "startTime": "startTime", "endTime": "endTime",
+	"durationSeconds": "durationSeconds",
+}
 
 // handleSearchJobs implements GET /search/jobs with filters componentId,
 // configId, status, branchId, runId (each single or name[]), paging
@@ -305,8 +322,9 @@ func (s *Stack) handleSearchJobs(w http.ResponseWriter, r *http.Request, _ *call
 	if sortBy == "" {
 		sortBy = "id"
 	}
-	if !queueSortKeys[sortBy] {
-		queueFail(w, http.StatusBadRequest, fmt.Sprintf("sortBy must be one of id, createdTime, startTime, endTime, durationSeconds; got %q", sortBy))
+	sortField, ok := queueSortKeys[sortBy]
+	if !ok {
+		queueFail(w, http.StatusBadRequest, fmt.Sprintf("sortBy must be one of %s; got %q", strings.Join(sortedKeys(queueSortKeys), ", "), sortBy))
 		return
 	}
 	order := strings.ToLower(q.Get("sortOrder"))
@@ -334,7 +352,11 @@ func (s *Stack) handleSearchJobs(w http.ResponseWriter, r *http.Request, _ *call
 			if field == "" {
 				field = k
 			}
-			if !slices.Contains(vals, fmt.Sprint(js[field])) {
+			v := fmt.Sprint(js[field])
+			if field == "branchId" && js[field] == nil {
+				v = strconv.Itoa(defaultBranchID) // jobs of the default branch carry null
+			}
+			if !slices.Contains(vals, v) {
 				keep = false
 			}
 		}
@@ -342,12 +364,12 @@ func (s *Stack) handleSearchJobs(w http.ResponseWriter, r *http.Request, _ *call
 			rows = append(rows, js)
 		}
 	}
+	numeric := sortField == "id" || sortField == "runId"
 	sort.SliceStable(rows, func(a, b int) bool {
-		less := sortLess(rows[a][sortBy], rows[b][sortBy])
 		if order == "desc" {
-			return sortLess(rows[b][sortBy], rows[a][sortBy])
+			a, b = b, a
 		}
-		return less
+		return sortLess(rows[a][sortField], rows[b][sortField], numeric)
 	})
 	out := []any{}
 	for i := offset; i < len(rows) && len(out) < limit; i++ {
@@ -356,9 +378,10 @@ func (s *Stack) handleSearchJobs(w http.ResponseWriter, r *http.Request, _ *call
 	writeJSON(w, http.StatusOK, out)
 }
 
-// sortLess orders job fields: numeric ids and durations as numbers,
-// timestamps as strings (one format, one zone), missing values first.
-func sortLess(a, b any) bool {
+// sortLess orders job fields: ids numerically, other strings and
+// timestamps (one format, one zone) as text, durations as numbers, and
+// missing values first.
+func sortLess(a, b any, numericIDs bool) bool {
 	if a == nil || b == nil {
 		return a == nil && b != nil
 	}
@@ -367,7 +390,7 @@ func sortLess(a, b any) bool {
 		return x < b.(int)
 	case string:
 		y := b.(string)
-		if len(x) != len(y) {
+		if numericIDs && len(x) != len(y) {
 			return len(x) < len(y)
 		}
 		return x < y
