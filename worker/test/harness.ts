@@ -1,0 +1,112 @@
+// Test harness: real processes on loopback. A fake Keboola stack
+// (`keboola-mcp dev-stack`), the Worker in workerd (`wrangler dev`, local KV
+// in a temporary directory), and optionally a native `keboola-mcp serve
+// --auth proxy`. Every wait is bounded; every process is stopped by its pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BIN = resolve(process.env.KEBOOLA_MCP_BIN ?? '../bin/keboola-mcp');
+export const COOKIE_SECRET = 'test-cookie-secret-0123456789abcdef0123';
+export const PROXY_SECRET = 'test-proxy-secret-0123456789abcdef01234';
+export const DEV_TOKEN = 'demo-master-token-1234';
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => ok(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+export interface Proc {
+  url: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+function run(cmd: string, args: string[], env: Record<string, string>, cwd?: string): { child: ChildProcess; output: () => string } {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  try {
+    process.kill(-child.pid, 'SIGTERM'); // its own process group: wrangler starts workerd below it
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitFor(url: string, proc: { child: ChildProcess; output: () => string }, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`process exited early:\n${proc.output()}`);
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (r.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up in ${seconds}s:\n${proc.output()}`);
+}
+
+export async function startDevStack(): Promise<Proc> {
+  const port = await freePort();
+  const p = run(BIN, ['dev-stack', '--addr', `127.0.0.1:${port}`, '--token', DEV_TOKEN], {});
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/v2/storage`, p, 30);
+  return { url, output: p.output, stop: () => stopProcess(p.child) };
+}
+
+export async function startNative(stackURL: string, extra: Record<string, string> = {}): Promise<Proc> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const p = run(
+    BIN,
+    ['serve', '--addr', `127.0.0.1:${port}`, '--auth', 'proxy', '--public-url', url, '--stack', stackURL],
+    { KEBOOLA_MCP_PROXY_SECRET: PROXY_SECRET, ...extra },
+  );
+  await waitFor(`${url}/healthz`, p, 30);
+  return { url, output: p.output, stop: () => stopProcess(p.child) };
+}
+
+export async function startWorker(vars: Record<string, string>): Promise<Proc> {
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), 'kmcp-wrangler-'));
+  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', 'warn'];
+  args.push('--inspector-port', String(await freePort()));
+  for (const [k, v] of Object.entries({ COOKIE_SECRET, ...vars })) args.push('--var', `${k}:${v}`);
+  const p = run('npx', args, { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`, p, 90);
+  return {
+    url,
+    output: p.output,
+    stop: async () => {
+      await stopProcess(p.child);
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+// The TypeScript signer against the vectors the Go verifier is tested with.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { canonical, signature, signedHeaders, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_NONCE } from '../src/proxyauth.ts';
+
+interface Vector {
+  name: string;
+  secret: string;
+  method: string;
+  path_query: string;
+  timestamp: number;
+  nonce: string;
+  body: string;
+  stack_url: string;
+  token: string;
+  scopes: string[];
+  canonical: string;
+  signature: string;
+}
+
+const vectors: Vector[] = JSON.parse(readFileSync(new URL('../../internal/proxyauth/testdata/vectors.json', import.meta.url), 'utf8'));
+
+test('vectors: the TypeScript signer produces the canonical string and signature Go expects', async () => {
+  assert.ok(vectors.length >= 3);
+  for (const v of vectors) {
+    const f = { stackURL: v.stack_url, token: v.token, scopes: v.scopes };
+    const c = await canonical(v.method, v.path_query, v.timestamp, v.nonce, new TextEncoder().encode(v.body), f);
+    assert.equal(c, v.canonical, v.name);
+    assert.equal(await signature(v.secret, c), v.signature, v.name);
+  }
+});
+
+test('signedHeaders: fresh nonce per request, timestamp in seconds, signature over both', async () => {
+  const f = { stackURL: 'https://connection.keboola.com', token: '1-x', scopes: ['keboola:read'] };
+  const secret = 'x'.repeat(32);
+  const body = new TextEncoder().encode('{}');
+  const a = await signedHeaders(secret, 'POST', '/mcp', body, f, 1_800_000_000_500);
+  const b = await signedHeaders(secret, 'POST', '/mcp', body, f, 1_800_000_000_500);
+  assert.equal(a.get(HEADER_TIMESTAMP), '1800000000');
+  assert.match(a.get(HEADER_NONCE)!, /^[A-Za-z0-9_-]{16,128}$/);
+  assert.notEqual(a.get(HEADER_NONCE), b.get(HEADER_NONCE));
+  const expected = await signature(secret, await canonical('POST', '/mcp', 1_800_000_000, a.get(HEADER_NONCE)!, body, f));
+  assert.equal(a.get(HEADER_SIGNATURE), expected);
+});
+
+test('signedHeaders: refuses a short secret', async () => {
+  await assert.rejects(
+    signedHeaders('short', 'POST', '/mcp', new Uint8Array(), { stackURL: 'https://a', token: 't', scopes: ['keboola:read'] }),
+    /at least 32/,
+  );
+});

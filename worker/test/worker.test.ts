@@ -1,0 +1,280 @@
+// The Worker in workerd (wrangler dev, local KV) serving MCP through the Go
+// wasm build against a fake Keboola stack: the OAuth flow and the security
+// rules of shared/mcp-auth.md that apply to it.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { DEV_TOKEN, startDevStack, startWorker, type Proc } from './harness.ts';
+import {
+  authorizeURL,
+  login,
+  mcp,
+  openForm,
+  pkce,
+  register,
+  REDIRECT,
+  submit,
+  tokenRequest,
+  type Jar,
+} from './oauthflow.ts';
+
+let stack: Proc;
+let worker: Proc;
+
+before(async () => {
+  stack = await startDevStack();
+  worker = await startWorker({ KEBOOLA_STACKS: stack.url, ALLOWED_ORIGINS: 'https://inspector.example' });
+});
+
+after(async () => {
+  await worker?.stop();
+  await stack?.stop();
+});
+
+const toolsList = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+
+async function json(res: Response): Promise<any> {
+  const body = await res.text();
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new Error(`not JSON (${res.status}): ${body.slice(0, 300)}`);
+  }
+}
+
+describe('discovery', () => {
+  test('metadata names the /mcp resource, both scopes, PKCE S256, DCR and CIMD', async () => {
+    const as = await json(await fetch(`${worker.url}/.well-known/oauth-authorization-server`));
+    assert.equal(as.issuer, worker.url);
+    assert.deepEqual(as.scopes_supported, ['keboola:read', 'keboola:write']);
+    assert.deepEqual(as.code_challenge_methods_supported, ['S256']);
+    assert.equal(as.registration_endpoint, `${worker.url}/register`);
+    assert.equal(as.client_id_metadata_document_supported, true);
+    const pr = await json(await fetch(`${worker.url}/.well-known/oauth-protected-resource/mcp`));
+    assert.equal(pr.resource, `${worker.url}/mcp`);
+    assert.deepEqual(pr.authorization_servers, [worker.url]);
+  });
+
+  test('/mcp without a token is 401 with a challenge pointing at the metadata', async () => {
+    const r = await fetch(`${worker.url}/mcp`, { method: 'POST', body: JSON.stringify(toolsList) });
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get('WWW-Authenticate') ?? '', /resource_metadata="[^"]+\/.well-known\/oauth-protected-resource\/mcp"/);
+  });
+});
+
+describe('OAuth flow and the Go tools (wasm)', () => {
+  test('DCR, form, PKCE, token, then tools/list and a tool call answered from the fake stack', async () => {
+    const client = await register(worker.url);
+    const t = await login(worker.url, client, stack.url, DEV_TOKEN);
+    assert.equal(t.scope, 'keboola:read keboola:write');
+    const list = await json(await mcp(worker.url, t.access_token, toolsList));
+    const names = list.result.tools.map((x: { name: string }) => x.name);
+    assert.ok(names.includes('get_buckets') && names.includes('update_project_description'), names.join(','));
+    const call = await json(
+      await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } }),
+    );
+    assert.equal(call.result.isError ?? false, false);
+    assert.match(call.result.content[0].text, /in\.c-crm/);
+  });
+
+  test('user ids inside tokens are opaque: no Keboola token, id or project in them', async () => {
+    const t = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
+    const userId = t.access_token.split(':')[0];
+    assert.match(userId, /^[A-Za-z0-9_-]{24}$/);
+    assert.ok(!t.access_token.includes(DEV_TOKEN));
+  });
+
+  test('read-only grant: write tools hidden, and calling one is 403 insufficient_scope for step-up', async () => {
+    const t = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN, ['keboola:read']);
+    assert.equal(t.scope, 'keboola:read');
+    const list = await json(await mcp(worker.url, t.access_token, toolsList));
+    assert.ok(!list.result.tools.some((x: { name: string }) => x.name === 'update_project_description'));
+    const r = await mcp(worker.url, t.access_token, {
+      jsonrpc: '2.0',
+      id: 3,
+      method: 'tools/call',
+      params: { name: 'update_project_description', arguments: { description: 'x' } },
+    });
+    assert.equal(r.status, 403);
+    const challenge = r.headers.get('WWW-Authenticate') ?? '';
+    assert.match(challenge, /error="insufficient_scope"/);
+    assert.match(challenge, /scope="keboola:read keboola:write"/);
+    assert.ok(challenge.includes(`resource_metadata="${worker.url}/.well-known/oauth-protected-resource/mcp"`), challenge);
+  });
+
+  test('a wrong Storage token is refused on the form, which comes back with a fresh CSRF handle', async () => {
+    const client = await register(worker.url);
+    const jar: Jar = new Map();
+    const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
+    const res = await submit(worker.url, jar, [
+      ['csrf', form.csrf],
+      ['stack_url', stack.url],
+      ['storage_token', 'not-a-real-token'],
+      ['scope', 'keboola:read'],
+      ['action', 'approve'],
+    ]);
+    assert.equal(res.status, 400);
+    const html = await res.text();
+    assert.match(html, /did not accept this token/);
+    const again = /name="csrf" value="([^"]*)"/.exec(html)?.[1];
+    assert.ok(again && again !== form.csrf);
+  });
+
+  test('a stack outside KEBOOLA_STACKS is refused', async () => {
+    const client = await register(worker.url);
+    const jar: Jar = new Map();
+    const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
+    const res = await submit(worker.url, jar, [
+      ['csrf', form.csrf],
+      ['stack_url', 'https://connection.evil.example'],
+      ['storage_token', DEV_TOKEN],
+      ['scope', 'keboola:read'],
+      ['action', 'approve'],
+    ]);
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /Choose a Keboola stack/);
+  });
+});
+
+describe('consent page rules', () => {
+  test('names the client (escaped) and the redirect host, forbids framing, binds a __Host- cookie', async () => {
+    const client = await register(worker.url, REDIRECT, '<script>alert(1)</script> Evil');
+    const jar: Jar = new Map();
+    const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
+    assert.equal(form.status, 200);
+    assert.ok(!form.html.includes('<script>alert(1)</script>'));
+    assert.ok(form.html.includes('&#60;script&#62;alert(1)&#60;/script&#62; Evil'));
+    assert.ok(form.html.includes('127.0.0.1'));
+    for (const field of ['name="stack_url"', 'name="storage_token"', 'value="keboola:read"', 'value="keboola:write"', 'value="approve"', 'value="deny"']) {
+      assert.ok(form.html.includes(field), field);
+    }
+    assert.match(form.headers.get('Content-Security-Policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(form.headers.get('X-Frame-Options'), 'DENY');
+    assert.ok([...jar.keys()].some((k) => k.startsWith('__Host-')), [...jar.keys()].join(','));
+  });
+
+  test('a form posted from another browser (no binding cookie) yields no code', async () => {
+    const client = await register(worker.url);
+    const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), new Map());
+    const res = await submit(worker.url, new Map(), [
+      ['csrf', form.csrf],
+      ['stack_url', stack.url],
+      ['storage_token', DEV_TOKEN],
+      ['scope', 'keboola:read'],
+      ['action', 'approve'],
+    ]);
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get('Location'), null);
+  });
+
+  test('a CSRF handle works once', async () => {
+    const client = await register(worker.url);
+    const jar: Jar = new Map();
+    const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
+    const fields: [string, string][] = [
+      ['csrf', form.csrf],
+      ['stack_url', stack.url],
+      ['storage_token', DEV_TOKEN],
+      ['scope', 'keboola:read'],
+      ['action', 'approve'],
+    ];
+    const saved = new Map(jar);
+    assert.equal((await submit(worker.url, jar, fields)).status, 302);
+    const replay = await submit(worker.url, saved, fields);
+    assert.equal(replay.status, 400);
+  });
+
+  test('deny sends the user back to the client with access_denied', async () => {
+    const client = await register(worker.url);
+    const jar: Jar = new Map();
+    const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
+    const res = await submit(worker.url, jar, [
+      ['csrf', form.csrf],
+      ['action', 'deny'],
+    ]);
+    assert.equal(res.status, 302);
+    const loc = new URL(res.headers.get('Location')!);
+    assert.equal(loc.origin + loc.pathname, REDIRECT);
+    assert.equal(loc.searchParams.get('error'), 'access_denied');
+  });
+
+  test('an unregistered redirect URI is shown an error, never redirected to', async () => {
+    const client = await register(worker.url);
+    const url = authorizeURL(worker.url, client, pkce().challenge, 'keboola:read', 'https://attacker.example/cb');
+    const r = await fetch(url, { redirect: 'manual' });
+    assert.equal(r.status, 400);
+    assert.equal(r.headers.get('Location'), null);
+  });
+});
+
+describe('tokens', () => {
+  test('PKCE: a wrong verifier gets no tokens', async () => {
+    const client = await register(worker.url);
+    const jar: Jar = new Map();
+    const { challenge } = pkce();
+    const form = await openForm(authorizeURL(worker.url, client, challenge), jar);
+    const res = await submit(worker.url, jar, [
+      ['csrf', form.csrf],
+      ['stack_url', stack.url],
+      ['storage_token', DEV_TOKEN],
+      ['scope', 'keboola:read'],
+      ['action', 'approve'],
+    ]);
+    const code = new URL(res.headers.get('Location')!).searchParams.get('code')!;
+    const t = await tokenRequest(worker.url, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client,
+      code_verifier: pkce().verifier,
+    });
+    assert.equal(t.status, 400);
+    assert.equal((await t.json()).error, 'invalid_grant');
+  });
+
+  test('an unknown client at /token is invalid_client (so clients re-register)', async () => {
+    const t = await tokenRequest(worker.url, { grant_type: 'refresh_token', refresh_token: 'a:b:c', client_id: 'no-such-client' });
+    assert.equal(t.status, 401);
+    assert.equal((await t.json()).error, 'invalid_client');
+  });
+
+  test('refresh rotates; replaying a superseded refresh token revokes the whole grant', async () => {
+    const client = await register(worker.url);
+    const t0 = await login(worker.url, client, stack.url, DEV_TOKEN);
+    const refresh = async (rt: string) => tokenRequest(worker.url, { grant_type: 'refresh_token', refresh_token: rt, client_id: client });
+    const r1 = await refresh(t0.refresh_token);
+    assert.equal(r1.status, 200);
+    const t1 = await r1.json();
+    const r2 = await refresh(t1.refresh_token);
+    assert.equal(r2.status, 200);
+    const t2 = await r2.json();
+    assert.equal((await mcp(worker.url, t2.access_token, toolsList)).status, 200);
+
+    const replay = await refresh(t0.refresh_token); // superseded twice: a copy is in someone else's hands
+    assert.equal(replay.status, 400);
+    assert.equal((await replay.json()).error, 'invalid_grant');
+    assert.equal(replay.headers.get('X-Keboola-MCP-Internal-Reason'), null);
+
+    assert.equal((await refresh(t2.refresh_token)).status, 400, 'the newest refresh token must die with the grant');
+    assert.equal((await mcp(worker.url, t2.access_token, toolsList)).status, 401, 'and so must the access token');
+  });
+
+  test('a made-up refresh token naming a real grant does not revoke it', async () => {
+    const client = await register(worker.url);
+    const t = await login(worker.url, client, stack.url, DEV_TOKEN);
+    const [user, grant] = t.refresh_token.split(':');
+    const forged = await tokenRequest(worker.url, { grant_type: 'refresh_token', refresh_token: `${user}:${grant}:guessed`, client_id: client });
+    assert.equal(forged.status, 400);
+    const ok = await tokenRequest(worker.url, { grant_type: 'refresh_token', refresh_token: t.refresh_token, client_id: client });
+    assert.equal(ok.status, 200);
+  });
+});
+
+describe('Origin check on /mcp', () => {
+  test('a foreign browser origin is 403; the Worker itself, allowed origins and no Origin pass', async () => {
+    const t = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
+    assert.equal((await mcp(worker.url, t.access_token, toolsList, { Origin: 'https://evil.example' })).status, 403);
+    assert.equal((await mcp(worker.url, t.access_token, toolsList, { Origin: worker.url })).status, 200);
+    assert.equal((await mcp(worker.url, t.access_token, toolsList, { Origin: 'https://inspector.example' })).status, 200);
+    assert.equal((await mcp(worker.url, t.access_token, toolsList)).status, 200);
+  });
+});
