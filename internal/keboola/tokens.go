@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -85,30 +87,91 @@ func verifyKey(stack string, auth authKind, secret Secret) [sha256.Size]byte {
 	return k
 }
 
+// verifyCall is one verification in flight; concurrent callers with the same
+// key wait for it instead of sending their own request.
+type verifyCall struct {
+	done chan struct{}
+	info TokenInfo
+	err  error
+}
+
+var verifyInflight = struct {
+	sync.Mutex
+	m map[[sha256.Size]byte]*verifyCall
+}{m: map[[sha256.Size]byte]*verifyCall{}}
+
 // VerifyToken returns the token's identity and project, from a short-lived
 // process-wide cache when the same token was verified recently. A bad token
-// gives an error matching ErrInvalidToken.
+// gives an error matching ErrInvalidToken. Concurrent calls for one token
+// share a single request.
 func (c *Client) VerifyToken(ctx context.Context) (*TokenInfo, error) {
 	key := verifyKey(c.stack.String(), c.auth, c.secret)
-	now := time.Now()
-	verifyCache.Lock()
-	e, ok := verifyCache.m[key]
-	verifyCache.Unlock()
-	if ok && now.Before(e.expires) {
-		info := e.info
-		return &info, nil
+	for {
+		verifyCache.Lock()
+		e, ok := verifyCache.m[key]
+		verifyCache.Unlock()
+		if ok && time.Now().Before(e.expires) {
+			return e.info.clone(), nil
+		}
+
+		verifyInflight.Lock()
+		call, running := verifyInflight.m[key]
+		if !running {
+			call = &verifyCall{done: make(chan struct{})}
+			verifyInflight.m[key] = call
+		}
+		verifyInflight.Unlock()
+		if !running {
+			return c.leadVerify(ctx, key, call)
+		}
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("keboola: verifying the token: %w", ctx.Err())
+		}
+		// The leader's own cancellation says nothing about the token: try again.
+		if errors.Is(call.err, context.Canceled) || errors.Is(call.err, context.DeadlineExceeded) {
+			continue
+		}
+		if call.err != nil {
+			return nil, call.err
+		}
+		return call.info.clone(), nil
 	}
-	var info TokenInfo
-	if err := c.doJSON(ctx, request{method: "GET", path: "/v2/storage/tokens/verify"}, &info); err != nil {
-		return nil, err
+}
+
+// leadVerify sends the request for everyone waiting on call.
+func (c *Client) leadVerify(ctx context.Context, key [sha256.Size]byte, call *verifyCall) (*TokenInfo, error) {
+	call.err = c.doJSON(ctx, request{method: "GET", path: "/v2/storage/tokens/verify"}, &call.info)
+	if call.err == nil {
+		verifyCache.Lock()
+		if len(verifyCache.m) >= verifyMaxLen {
+			evictVerify(time.Now())
+		}
+		verifyCache.m[key] = verifyEntry{info: call.info, expires: time.Now().Add(verifyTTL)}
+		verifyCache.Unlock()
 	}
-	verifyCache.Lock()
-	if len(verifyCache.m) >= verifyMaxLen {
-		evictVerify(now)
+	verifyInflight.Lock()
+	delete(verifyInflight.m, key)
+	verifyInflight.Unlock()
+	close(call.done)
+	if call.err != nil {
+		return nil, call.err
 	}
-	verifyCache.m[key] = verifyEntry{info: info, expires: now.Add(verifyTTL)}
-	verifyCache.Unlock()
-	return &info, nil
+	return call.info.clone(), nil
+}
+
+// clone copies the maps and slices so callers cannot alter the cached entry.
+func (t TokenInfo) clone() *TokenInfo {
+	t.BucketPermissions = maps.Clone(t.BucketPermissions)
+	t.ComponentAccess = slices.Clone(t.ComponentAccess)
+	t.Owner.Features = slices.Clone(t.Owner.Features)
+	if t.Admin != nil {
+		admin := *t.Admin
+		admin.Features = slices.Clone(admin.Features)
+		t.Admin = &admin
+	}
+	return &t
 }
 
 // evictVerify drops expired entries and, if that frees nothing, the entry

@@ -96,3 +96,39 @@ func TestVerifyToken_CacheIsBounded(t *testing.T) {
 		t.Errorf("after insert: %d entries (bound %d), new entry kept %v, entry nearest expiry kept %v", n, verifyMaxLen, kept, oldestKept)
 	}
 }
+
+func TestVerifyToken_ConcurrentCallsShareOneRequest(t *testing.T) {
+	release := make(chan struct{})
+	s := newStub(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+		<-release
+		reply(w, 200, `{"id":"1","owner":{"id":"9","features":["a"]}}`)
+	})
+	const callers = 8
+	errs := make(chan error, callers)
+	for range callers {
+		go func() {
+			info, err := newTestClient(t, s, "").VerifyToken(testCtx(t))
+			if err == nil {
+				info.Owner.Features[0] = "mutated" // must not reach the cache
+			}
+			errs <- err
+		}()
+	}
+	// Wait until the leader's request is at the server, then let it answer.
+	for len(s.calls()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(s.calls()); n != 1 {
+		t.Errorf("%d verify requests for %d concurrent callers", n, callers)
+	}
+	info, err := newTestClient(t, s, "").VerifyToken(testCtx(t))
+	if err != nil || info.Owner.Features[0] != "a" {
+		t.Errorf("cached entry changed by a caller: %v, %v", info.Owner.Features, err)
+	}
+}
