@@ -19,7 +19,7 @@ export const FIELD = {
   token: 'storage_token',
   scope: 'scope',
   action: 'action',
-  csrf: 'csrf',
+  csrf: 'csrf_token',
 } as const;
 
 const FRAME_HEADERS = {

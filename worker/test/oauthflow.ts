@@ -63,7 +63,7 @@ export async function openForm(url: string, jar: Jar): Promise<Form> {
   const r = await fetch(url, { headers: { Cookie: cookieHeader(jar) }, redirect: 'manual' });
   absorb(jar, r);
   const html = await r.text();
-  const csrf = /name="csrf" value="([^"]*)"/.exec(html)?.[1] ?? '';
+  const csrf = /name="csrf_token" value="([^"]*)"/.exec(html)?.[1] ?? '';
   return { status: r.status, html, csrf, headers: r.headers };
 }
 
@@ -105,7 +105,7 @@ export async function login(
   const form = await openForm(authorizeURL(base, clientId, challenge, scopes.join(' ')), jar);
   if (form.status !== 200 || !form.csrf) throw new Error(`form: ${form.status} ${form.html.slice(0, 300)}`);
   const res = await submit(base, jar, [
-    ['csrf', form.csrf],
+    ['csrf_token', form.csrf],
     ['stack_url', stackURL],
     ['storage_token', storageToken],
     ...scopes.map((s) => ['scope', s] as [string, string]),

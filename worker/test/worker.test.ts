@@ -106,7 +106,7 @@ describe('OAuth flow and the Go tools (wasm)', () => {
     const jar: Jar = new Map();
     const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
     const res = await submit(worker.url, jar, [
-      ['csrf', form.csrf],
+      ['csrf_token', form.csrf],
       ['stack_url', stack.url],
       ['storage_token', 'not-a-real-token'],
       ['scope', 'keboola:read'],
@@ -115,7 +115,7 @@ describe('OAuth flow and the Go tools (wasm)', () => {
     assert.equal(res.status, 400);
     const html = await res.text();
     assert.match(html, /did not accept this token/);
-    const again = /name="csrf" value="([^"]*)"/.exec(html)?.[1];
+    const again = /name="csrf_token" value="([^"]*)"/.exec(html)?.[1];
     assert.ok(again && again !== form.csrf);
   });
 
@@ -124,7 +124,7 @@ describe('OAuth flow and the Go tools (wasm)', () => {
     const jar: Jar = new Map();
     const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
     const res = await submit(worker.url, jar, [
-      ['csrf', form.csrf],
+      ['csrf_token', form.csrf],
       ['stack_url', 'https://connection.evil.example'],
       ['storage_token', DEV_TOKEN],
       ['scope', 'keboola:read'],
@@ -156,7 +156,7 @@ describe('consent page rules', () => {
     const client = await register(worker.url);
     const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), new Map());
     const res = await submit(worker.url, new Map(), [
-      ['csrf', form.csrf],
+      ['csrf_token', form.csrf],
       ['stack_url', stack.url],
       ['storage_token', DEV_TOKEN],
       ['scope', 'keboola:read'],
@@ -171,7 +171,7 @@ describe('consent page rules', () => {
     const jar: Jar = new Map();
     const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
     const fields: [string, string][] = [
-      ['csrf', form.csrf],
+      ['csrf_token', form.csrf],
       ['stack_url', stack.url],
       ['storage_token', DEV_TOKEN],
       ['scope', 'keboola:read'],
@@ -188,7 +188,7 @@ describe('consent page rules', () => {
     const jar: Jar = new Map();
     const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
     const res = await submit(worker.url, jar, [
-      ['csrf', form.csrf],
+      ['csrf_token', form.csrf],
       ['action', 'deny'],
     ]);
     assert.equal(res.status, 302);
@@ -213,7 +213,7 @@ describe('tokens', () => {
     const { challenge } = pkce();
     const form = await openForm(authorizeURL(worker.url, client, challenge), jar);
     const res = await submit(worker.url, jar, [
-      ['csrf', form.csrf],
+      ['csrf_token', form.csrf],
       ['stack_url', stack.url],
       ['storage_token', DEV_TOKEN],
       ['scope', 'keboola:read'],
