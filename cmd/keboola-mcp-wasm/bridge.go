@@ -23,21 +23,22 @@ const requestTimeout = 120 * time.Second
 // bridge turns JavaScript calls into Go calls on the MCP handler.
 type bridge struct {
 	version string
-	client  keboola.Options
+	// clientHTTP sends every outgoing request (through fetch).
+	clientHTTP http.Client
+	client     keboola.Options
 
 	mu       sync.Mutex
 	handlers map[string]http.Handler // by resource metadata URL
 }
 
 func newBridge(version string) *bridge {
-	return &bridge{
-		version: version,
-		client: keboola.Options{
-			HTTPClient: &http.Client{Transport: manualRedirects{http.DefaultTransport}},
-			UserAgent:  "keboola-mcp-worker/" + version,
-		},
-		handlers: map[string]http.Handler{},
+	b := &bridge{
+		version:    version,
+		clientHTTP: http.Client{Transport: manualRedirects{http.DefaultTransport}, Timeout: 60 * time.Second},
+		handlers:   map[string]http.Handler{},
 	}
+	b.client = keboola.Options{HTTPClient: &b.clientHTTP, UserAgent: "keboola-mcp-worker/" + version}
+	return b
 }
 
 // handler returns the Streamable HTTP handler for a resource metadata URL
@@ -103,18 +104,20 @@ func (b *bridge) verifyToken(_ js.Value, args []js.Value) any {
 				"error":        err.Error(),
 			}, nil
 		}
-		return map[string]any{
-			"ok": true,
-			"token": map[string]any{
-				"id":               info.ID.String(),
-				"description":      info.Description,
-				"isMasterToken":    info.IsMasterToken,
-				"canManageBuckets": info.CanManageBuckets,
-				"projectId":        info.Owner.ID.String(),
-				"projectName":      info.Owner.Name,
-			},
-		}, nil
+		return map[string]any{"ok": true, "token": tokenFacts(info)}, nil
 	})
+}
+
+// tokenFacts describes a token for the Worker, without its secret.
+func tokenFacts(info *keboola.TokenInfo) map[string]any {
+	return map[string]any{
+		"id":               info.ID.String(),
+		"description":      info.Description,
+		"isMasterToken":    info.IsMasterToken,
+		"canManageBuckets": info.CanManageBuckets,
+		"projectId":        info.Owner.ID.String(),
+		"projectName":      info.Owner.Name,
+	}
 }
 
 // decodeCall turns handle's arguments into an HTTP request and an Access.

@@ -9,6 +9,9 @@
 //	    access:   {stackURL, token, readOnly, resourceMetadataURL}
 //	    response: {status, headers: [[name, value]…], body: Uint8Array}
 //	verifyToken(stackURL, token) → Promise<{ok: true, token: {…}} | {ok: false, invalidToken, error}>
+//	upstreamAuthorizeURL({stackURL, clientID, clientSecret, redirectURL}, state) → string
+//	upstreamSignIn({stackURL, clientID, clientSecret, redirectURL}, code)
+//	    → Promise<{ok: true, storageToken, token: {…}} | {ok: false, error}>
 //	version: string
 //
 // The Worker has authenticated the MCP client and decrypted the grant; Go
@@ -29,6 +32,8 @@ func main() {
 	api := js.Global().Get("Object").New()
 	api.Set("handle", js.FuncOf(b.handle))
 	api.Set("verifyToken", js.FuncOf(b.verifyToken))
+	api.Set("upstreamAuthorizeURL", js.FuncOf(b.upstreamAuthorizeURL))
+	api.Set("upstreamSignIn", js.FuncOf(b.upstreamSignIn))
 	api.Set("version", version)
 	js.Global().Set("keboolaMCP", api)
 	// Stay alive: every call arrives through the functions above.

@@ -15,6 +15,9 @@ export interface Env {
   MCP_PROXY_SECRET?: string;
   /** Key for the opaque user ids put into grants (secret, 32+ characters). */
   COOKIE_SECRET?: string;
+  /** Keboola OAuth client ("Sign in with Keboola"); both secrets, both needed to show the button. */
+  KBC_OAUTH_CLIENT_ID?: string;
+  KBC_OAUTH_CLIENT_SECRET?: string;
   /** The Worker's public URL; when set, requests for any other origin are refused. */
   PUBLIC_URL?: string;
   /** Comma-separated browser origins, besides the Worker's own, allowed to call /mcp. */

@@ -9,7 +9,7 @@
 //  - /mcp checks Origin (proxy.ts).
 import { getOAuthApi, OAuthProvider, type OAuthErrorInternal, type OAuthProviderOptions } from '@cloudflare/workers-oauth-provider';
 import { SCOPE_READ, SCOPES, type Env, type Props } from './config';
-import { authorize, page } from './oauth';
+import { authorize, page, upstreamCallback } from './oauth';
 import { mcpHandler, text } from './proxy';
 
 const ACCESS_TTL = 60 * 60;
@@ -27,6 +27,8 @@ const appHandler: ExportedHandler<Env> = {
     switch (url.pathname) {
       case '/authorize':
         return authorize(request, env);
+      case '/oauth/callback':
+        return upstreamCallback(request, env);
       case '/healthz':
         return text(200, 'ok');
       case '/sse':

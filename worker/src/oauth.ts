@@ -6,12 +6,13 @@
 // authorization completes; it then lives only in the grant's encrypted props.
 import {
   AuthorizationError,
+  authorizationErrorRedirect,
   CimdFetchError,
   type AuthRequest,
   type ConsentDescription,
 } from '@cloudflare/workers-oauth-provider';
 import { allowedStacks, SCOPE_READ, SCOPE_WRITE, type Env, type Props } from './config';
-import { keboolaMCP } from './wasm';
+import { keboolaMCP, type UpstreamConfig } from './wasm';
 
 /** Form field names: a stable contract shared with the native login page. */
 export const FIELD = {
@@ -72,7 +73,7 @@ async function renderConsent(
     if (k.toLowerCase() === 'set-cookie') headers.append(k, v);
   });
   headers.set('Content-Type', 'text/html; charset=utf-8');
-  return new Response(consentPage(details, consent.handle, allowedStacks(env), error, chosenStack), {
+  return new Response(consentPage(details, consent.handle, allowedStacks(env), error, chosenStack, upstreamEnabled(env)), {
     status: error ? 400 : 200,
     headers,
   });
@@ -82,7 +83,9 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   const oauth = env.OAUTH_PROVIDER;
   const form = await request.formData();
   const handle = String(form.get(FIELD.csrf) ?? '');
-  if (form.get(FIELD.action) !== 'approve') {
+  const action = form.get(FIELD.action);
+  const signInWithKeboola = action === 'keboola' && upstreamEnabled(env);
+  if (action !== 'approve' && !signInWithKeboola) {
     const denied = await oauth.denyConsent(request, handle);
     return new Response(null, { status: 302, headers: denied.headers });
   }
@@ -97,6 +100,13 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   const stacks = allowedStacks(env);
   const stackURL = String(form.get(FIELD.stack) ?? '');
   if (!stacks.includes(stackURL)) return again('Choose a Keboola stack from the list.');
+  if (signInWithKeboola) {
+    // The consent is given; only now does a state exist, bound to this browser.
+    const { state, headers } = await oauth.beginUpstream(approved.request, { data: { stackURL }, headers: approved.headers });
+    const go = await keboolaMCP();
+    headers.set('Location', go.upstreamAuthorizeURL(upstreamConfig(env, stackURL, request), state));
+    return new Response(null, { status: 302, headers });
+  }
   const token = String(form.get(FIELD.token) ?? '').trim();
   if (token === '') return again('Enter a Storage API token.', stackURL);
   if (!/^[\x21-\x7e]{1,512}$/.test(token)) return again('That does not look like a Storage API token.', stackURL);
@@ -122,6 +132,54 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   });
   approved.headers.set('Location', redirectTo);
   return new Response(null, { status: 302, headers: approved.headers });
+}
+
+function upstreamEnabled(env: Env): boolean {
+  return Boolean(env.KBC_OAUTH_CLIENT_ID && env.KBC_OAUTH_CLIENT_SECRET);
+}
+
+function upstreamConfig(env: Env, stackURL: string, request: Request): UpstreamConfig {
+  return {
+    stackURL,
+    clientID: env.KBC_OAUTH_CLIENT_ID ?? '',
+    clientSecret: env.KBC_OAUTH_CLIENT_SECRET ?? '',
+    redirectURL: `${new URL(request.url).origin}/oauth/callback`,
+  };
+}
+
+/**
+ * /oauth/callback: Keboola sends the browser back here after "Sign in with
+ * Keboola". The library recovers the approved request from the state (only
+ * in the browser that started it); Go redeems the code and mints a Storage
+ * token, which goes into the grant like a pasted one.
+ */
+export async function upstreamCallback(request: Request, env: Env): Promise<Response> {
+  try {
+    if (!upstreamEnabled(env)) return page(404, 'Not found', '<p>Sign in with Keboola is not configured.</p>');
+    const oauth = env.OAUTH_PROVIDER;
+    const { request: original, data, headers } = await oauth.finishUpstream<{ stackURL: string }>(request);
+    const params = new URL(request.url).searchParams;
+    const code = params.get('code');
+    if (params.get('error') || !code) {
+      headers.set('Location', authorizationErrorRedirect(original, 'access_denied', 'Keboola sign-in was declined or failed'));
+      return new Response(null, { status: 302, headers });
+    }
+    const go = await keboolaMCP();
+    const signedIn = await go.upstreamSignIn(upstreamConfig(env, data.stackURL, request), code);
+    if (!signedIn.ok) {
+      return page(502, 'Keboola sign-in failed', `<p>${escape(signedIn.error)}</p><p>Start again from your MCP client.</p>`);
+    }
+    const userId = await opaqueUserId(env, data.stackURL, signedIn.token.projectId, signedIn.token.id);
+    const props: Props = { stackURL: data.stackURL, storageToken: signedIn.storageToken, scopes: original.scope };
+    const { redirectTo } = await oauth.completeAuthorization({ request: original, userId, metadata: {}, scope: original.scope, props });
+    headers.set('Location', redirectTo);
+    return new Response(null, { status: 302, headers });
+  } catch (err) {
+    if (err instanceof AuthorizationError) {
+      return page(400, 'Sign-in could not continue', `<p>${escape(err.description)}</p><p>Start again from your MCP client.</p>`);
+    }
+    throw err;
+  }
 }
 
 /**
@@ -153,6 +211,7 @@ function consentPage(
   stacks: string[],
   error: string | undefined,
   chosenStack: string | undefined,
+  upstream: boolean,
 ): string {
   const name = escape(d.clientName);
   const who = d.clientDomain
@@ -182,12 +241,14 @@ ${error ? `<p class="err" role="alert">${escape(error)}</p>` : ''}
 <form method="post" autocomplete="off">
 <input type="hidden" name="${FIELD.csrf}" value="${escape(handle)}">
 <label>Keboola stack <select name="${FIELD.stack}" required>${options}</select></label>
-<label>Storage API token <input type="password" name="${FIELD.token}" autocomplete="current-password" required></label>
+<label>Storage API token <input type="password" name="${FIELD.token}" autocomplete="current-password"${upstream ? ' placeholder="or use Sign in with Keboola below"' : ' required'}></label>
 <fieldset><legend>Allow ${name} to</legend>
 ${scopeBox(SCOPE_READ, 'read the project (buckets, tables, configurations, jobs, SQL queries)')}
 ${scopeBox(SCOPE_WRITE, 'change the project (descriptions, configurations, run jobs)')}
 </fieldset>
-<p><button name="${FIELD.action}" value="approve">Allow</button><button name="${FIELD.action}" value="deny" formnovalidate>Deny</button></p>
+<p><button name="${FIELD.action}" value="approve">Allow</button>${
+    upstream ? `<button name="${FIELD.action}" value="keboola" formnovalidate>Sign in with Keboola</button>` : ''
+  }<button name="${FIELD.action}" value="deny" formnovalidate>Deny</button></p>
 </form>
 <p><small>The token is checked with Keboola and stored encrypted; only a live token issued to ${name} can unlock it.</small></p>
 </body></html>`;

@@ -39,9 +39,21 @@ export interface TokenFacts {
 
 export type VerifyResult = { ok: true; token: TokenFacts } | { ok: false; invalidToken: boolean; error: string };
 
+/** The Worker's registration as a Keboola OAuth client, for one stack. */
+export interface UpstreamConfig {
+  stackURL: string;
+  clientID: string;
+  clientSecret: string;
+  redirectURL: string;
+}
+
+export type SignInResult = { ok: true; storageToken: string; token: TokenFacts } | { ok: false; error: string };
+
 export interface KeboolaMCP {
   handle(request: GoRequest, access: GoAccess): Promise<GoResponse>;
   verifyToken(stackURL: string, token: string): Promise<VerifyResult>;
+  upstreamAuthorizeURL(config: UpstreamConfig, state: string): string;
+  upstreamSignIn(config: UpstreamConfig, code: string): Promise<SignInResult>;
   version: string;
 }
 

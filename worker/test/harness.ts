@@ -72,9 +72,13 @@ async function waitFor(url: string, proc: { child: ChildProcess; output: () => s
   throw new Error(`${url} did not come up in ${seconds}s:\n${proc.output()}`);
 }
 
+/** The Keboola OAuth client the fake stack knows, for "Sign in with Keboola". */
+export const KBC_CLIENT = { id: 'keboola-mcp-worker', secret: 'fake-stack-client-secret' };
+
 export async function startDevStack(): Promise<Proc> {
   const port = await freePort();
-  const p = run(BIN, ['dev-stack', '--addr', `127.0.0.1:${port}`, '--token', DEV_TOKEN], {});
+  const args = ['dev-stack', '--addr', `127.0.0.1:${port}`, '--token', DEV_TOKEN, '--oauth-client', `${KBC_CLIENT.id}:${KBC_CLIENT.secret}`];
+  const p = run(BIN, args, {});
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/v2/storage`, p, 30);
   return { url, output: p.output, stop: () => stopProcess(p.child) };

@@ -3,9 +3,11 @@
 // rules of shared/mcp-auth.md that apply to it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { DEV_TOKEN, startDevStack, startWorker, type Proc } from './harness.ts';
+import { DEV_TOKEN, KBC_CLIENT, startDevStack, startWorker, type Proc } from './harness.ts';
 import {
+  absorb,
   authorizeURL,
+  cookieHeader,
   login,
   mcp,
   openForm,
@@ -22,7 +24,12 @@ let worker: Proc;
 
 before(async () => {
   stack = await startDevStack();
-  worker = await startWorker({ KEBOOLA_STACKS: stack.url, ALLOWED_ORIGINS: 'https://inspector.example' });
+  worker = await startWorker({
+    KEBOOLA_STACKS: stack.url,
+    ALLOWED_ORIGINS: 'https://inspector.example',
+    KBC_OAUTH_CLIENT_ID: KBC_CLIENT.id,
+    KBC_OAUTH_CLIENT_SECRET: KBC_CLIENT.secret,
+  });
 });
 
 after(async () => {
@@ -276,5 +283,71 @@ describe('Origin check on /mcp', () => {
     assert.equal((await mcp(worker.url, t.access_token, toolsList, { Origin: worker.url })).status, 200);
     assert.equal((await mcp(worker.url, t.access_token, toolsList, { Origin: 'https://inspector.example' })).status, 200);
     assert.equal((await mcp(worker.url, t.access_token, toolsList)).status, 200);
+  });
+});
+
+describe('Sign in with Keboola (upstream OAuth through the Go exports)', () => {
+  async function toKeboola(jar: Jar, challenge: string): Promise<{ client: string; keboolaURL: URL }> {
+    const client = await register(worker.url);
+    const form = await openForm(authorizeURL(worker.url, client, challenge, 'keboola:read'), jar);
+    assert.match(form.html, /Sign in with Keboola/);
+    const res = await submit(worker.url, jar, [
+      ['csrf_token', form.csrf],
+      ['stack_url', stack.url],
+      ['scope', 'keboola:read'],
+      ['action', 'keboola'],
+    ]);
+    assert.equal(res.status, 302, await res.clone().text());
+    const keboolaURL = new URL(res.headers.get('Location')!);
+    assert.equal(keboolaURL.origin + keboolaURL.pathname, `${stack.url}/oauth/authorize`);
+    assert.equal(keboolaURL.searchParams.get('redirect_uri'), `${worker.url}/oauth/callback`);
+    assert.ok(keboolaURL.searchParams.get('state'));
+    return { client, keboolaURL };
+  }
+
+  async function keboolaApproves(keboolaURL: URL): Promise<URL> {
+    const q = keboolaURL.searchParams;
+    const r = await fetch(`${stack.url}/oauth/authorize`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_id: q.get('client_id')!,
+        redirect_uri: q.get('redirect_uri')!,
+        state: q.get('state')!,
+        response_type: 'code',
+        token: DEV_TOKEN,
+        action: 'authorize',
+      }).toString(),
+      redirect: 'manual',
+    });
+    assert.equal(r.status, 302, await r.clone().text());
+    return new URL(r.headers.get('Location')!);
+  }
+
+  test('consent, Keboola sign-in, callback: a grant whose minted Storage token serves the tools', async () => {
+    const jar: Jar = new Map();
+    const { verifier, challenge } = pkce();
+    const { client, keboolaURL } = await toKeboola(jar, challenge);
+    const callback = await keboolaApproves(keboolaURL);
+    const back = await fetch(callback, { headers: { Cookie: cookieHeader(jar) }, redirect: 'manual' });
+    absorb(jar, back);
+    assert.equal(back.status, 302, await back.clone().text());
+    const code = new URL(back.headers.get('Location')!).searchParams.get('code')!;
+    const t = await tokenRequest(worker.url, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client, code_verifier: verifier });
+    assert.equal(t.status, 200);
+    const tokens = await t.json();
+    assert.equal(tokens.scope, 'keboola:read');
+    const call = await json(
+      await mcp(worker.url, tokens.access_token, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } }),
+    );
+    assert.match(call.result.content[0].text, /in\.c-crm/);
+  });
+
+  test('the callback is refused in a browser that did not start the sign-in', async () => {
+    const { keboolaURL } = await toKeboola(new Map(), pkce().challenge);
+    const callback = await keboolaApproves(keboolaURL);
+    const stolen = await fetch(callback, { redirect: 'manual' });
+    assert.equal(stolen.status, 400);
+    assert.equal(stolen.headers.get('Location'), null);
   });
 });
