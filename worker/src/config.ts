@@ -11,6 +11,8 @@ export interface Env {
   KEBOOLA_STACKS?: string;
   /** Serve MCP by proxying to a native `keboola-mcp serve --auth proxy` at this origin instead of the wasm build. */
   MCP_ORIGIN?: string;
+  /** Where proxied requests go instead of the public fetch (the Containers variant sets it). */
+  MCP_UPSTREAM?: { fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> };
   /** Shared HMAC secret for the proxy headers (secret; required with MCP_ORIGIN). */
   MCP_PROXY_SECRET?: string;
   /** Key for the opaque user ids put into grants (secret, 32+ characters). */

@@ -95,7 +95,8 @@ async function viaNative(
     const v = request.headers.get(h);
     if (v !== null) headers.set(h, v);
   }
-  const res = await fetch(target, {
+  const upstream = env.MCP_UPSTREAM ?? globalThis;
+  const res = await upstream.fetch(target, {
     method: request.method,
     headers,
     body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
