@@ -52,4 +52,4 @@ test-worker: worker build
 
 # First-request and warm tools/list latency: Worker (wasm and proxy) vs native.
 bench-worker: worker build
-	cd worker && WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false KEBOOLA_MCP_BIN=../$(BIN) node bench/latency.mjs
+	cd worker && WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false KEBOOLA_MCP_BIN=../$(BIN) node --import tsx bench/latency.ts

@@ -96,9 +96,14 @@ export async function startNative(stackURL: string, extra: Record<string, string
   return { url, output: p.output, stop: () => stopProcess(p.child) };
 }
 
-export async function startWorker(vars: Record<string, string>): Promise<Proc> {
+/**
+ * Starts the Worker. Its local KV lives in stateDir when given (kept, so a
+ * restarted Worker sees the same grants), else in a temporary directory
+ * removed on stop.
+ */
+export async function startWorker(vars: Record<string, string>, stateDir?: string): Promise<Proc> {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), 'kmcp-wrangler-'));
+  const state = stateDir ?? mkdtempSync(join(tmpdir(), 'kmcp-wrangler-'));
   const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', 'warn'];
   args.push('--inspector-port', String(await freePort()));
   for (const [k, v] of Object.entries({ COOKIE_SECRET, ...vars })) args.push('--var', `${k}:${v}`);
@@ -110,7 +115,7 @@ export async function startWorker(vars: Record<string, string>): Promise<Proc> {
     output: p.output,
     stop: async () => {
       await stopProcess(p.child);
-      rmSync(state, { recursive: true, force: true });
+      if (!stateDir) rmSync(state, { recursive: true, force: true });
     },
   };
 }

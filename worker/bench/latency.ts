@@ -1,0 +1,82 @@
+// Latency of the Worker against the native server, in one run on this
+// machine (make bench-worker). Bounded: a fixed number of sequential
+// requests to loopback processes this script starts and stops.
+//
+//   first request:  the first /mcp call in a fresh isolate, wasm start included
+//   warm tools/list: median and p90 over N calls, for
+//     - the Worker serving MCP in wasm,
+//     - the Worker forwarding to the native server (signed proxy),
+//     - the native server called directly with signed headers.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signedHeaders } from '../src/proxyauth.ts';
+import { DEV_TOKEN, PROXY_SECRET, startDevStack, startNative, startWorker, type Proc } from '../test/harness.ts';
+import { login, mcp, register } from '../test/oauthflow.ts';
+
+const N = Number(process.env.BENCH_N ?? 50);
+const toolsList = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+
+function stats(ms: number[]): string {
+  const s = [...ms].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return `median ${q(0.5).toFixed(1)} ms, p90 ${q(0.9).toFixed(1)} ms, min ${s[0].toFixed(1)} ms (n=${s.length})`;
+}
+
+async function timed(fn: () => Promise<Response>): Promise<number> {
+  const t0 = performance.now();
+  const r = await fn();
+  await r.arrayBuffer();
+  if (r.status !== 200) throw new Error(`status ${r.status}`);
+  return performance.now() - t0;
+}
+
+async function warm(fn: () => Promise<Response>): Promise<number[]> {
+  for (let i = 0; i < 5; i++) await timed(fn);
+  const out: number[] = [];
+  for (let i = 0; i < N; i++) out.push(await timed(fn));
+  return out;
+}
+
+const procs: Proc[] = [];
+const state = mkdtempSync(join(tmpdir(), 'kmcp-bench-'));
+try {
+  const stack = await startDevStack();
+  procs.push(stack);
+  const native = await startNative(stack.url);
+  procs.push(native);
+
+  // Log in once, then restart the Worker on the same KV: its first /mcp call
+  // then meets an isolate without the wasm module.
+  let worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state);
+  const tokens = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
+  await worker.stop();
+  worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state);
+  procs.push(worker);
+  const t0 = performance.now();
+  const first = await mcp(worker.url, tokens.access_token, toolsList);
+  await first.arrayBuffer();
+  const firstMs = performance.now() - t0;
+  console.log(`worker (wasm) first request: ${firstMs.toFixed(1)} ms (Server-Timing: ${first.headers.get('Server-Timing')})`);
+  const second = await timed(() => mcp(worker.url, tokens.access_token, toolsList));
+  console.log(`worker (wasm) second request: ${second.toFixed(1)} ms`);
+
+  console.log(`worker (wasm) warm tools/list: ${stats(await warm(() => mcp(worker.url, tokens.access_token, toolsList)))}`);
+
+  const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET }, state);
+  procs.push(proxied);
+  console.log(`worker (proxy→native) warm tools/list: ${stats(await warm(() => mcp(proxied.url, tokens.access_token, toolsList)))}`);
+
+  const body = new TextEncoder().encode(JSON.stringify(toolsList));
+  const direct = async () => {
+    const headers = await signedHeaders(PROXY_SECRET, 'POST', '/mcp', body, { stackURL: stack.url, token: DEV_TOKEN, scopes: ['keboola:read', 'keboola:write'] });
+    headers.set('Content-Type', 'application/json');
+    headers.set('Accept', 'application/json, text/event-stream');
+    headers.set('MCP-Protocol-Version', '2025-06-18');
+    return fetch(`${native.url}/mcp`, { method: 'POST', headers, body });
+  };
+  console.log(`native (signed, direct) warm tools/list: ${stats(await warm(direct))}`);
+} finally {
+  for (const p of procs.reverse()) await p.stop();
+  rmSync(state, { recursive: true, force: true });
+}
