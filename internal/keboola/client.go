@@ -222,6 +222,8 @@ type request struct {
 	idempotent bool
 	// accept overrides the Accept header (default application/json).
 	accept string
+	// noAuth sends no credential (the Encryption API needs none, so it gets none).
+	noAuth bool
 }
 
 // serviceName is the label used in APIError.Service and logs.
@@ -314,9 +316,11 @@ func (c *Client) attempt(ctx context.Context, req request, target string, payloa
 	}
 	hreq.Header.Set("Accept", accept)
 	hreq.Header.Set("User-Agent", c.opts.UserAgent)
-	if c.auth == authBearer {
+	switch {
+	case req.noAuth:
+	case c.auth == authBearer:
 		hreq.Header.Set("Authorization", "Bearer "+c.secret.Reveal())
-	} else {
+	default:
 		hreq.Header.Set("X-StorageApi-Token", c.secret.Reveal())
 	}
 	resp, err := c.opts.HTTPClient.Do(hreq)

@@ -122,7 +122,7 @@ func (c *Client) fetchIndex(ctx context.Context) indexEntry {
 			continue
 		}
 		c.opts.Logger.WarnContext(ctx, "keboola: ignoring a service URL outside the stack's domain",
-			"stack", c.stack.Host, "service", s.ID, "url", s.URL)
+			"stack", c.stack.Host, "service", s.ID, "url", redactURL(s.URL))
 	}
 	return indexEntry{services: services, expires: time.Now().Add(indexTTL)}
 }
@@ -175,4 +175,14 @@ func isDNSLabel(s string) bool {
 		}
 	}
 	return true
+}
+
+// redactURL keeps scheme and host of a URL for a log line, dropping any
+// userinfo, path or query that could carry a credential.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(not a URL)"
+	}
+	return u.Scheme + "://" + u.Host
 }

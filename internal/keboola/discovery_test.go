@@ -1,8 +1,10 @@
 package keboola
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -124,3 +126,21 @@ func TestServiceURL_FallsBackToRuleWhenIndexFails(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestServiceURL_RefusalIsLoggedWithoutCredentials(t *testing.T) {
+	var logged strings.Builder
+	s := newStub(t, func(w http.ResponseWriter, r *http.Request, _ string) { reply(w, 200, `{}`) })
+	s.index = `{"services":[{"id":"queue","url":"https://user:pa55word@queue.evil.com/x?sig=abc"}]}`
+	c, err := New(Credentials{StackURL: s.URL, StorageToken: testToken},
+		Options{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ServiceURL(testCtx(t), ServiceQueue); err == nil {
+		t.Fatal("foreign queue URL used")
+	}
+	out := logged.String()
+	if !strings.Contains(out, "queue.evil.com") || strings.Contains(out, "pa55word") || strings.Contains(out, "sig=") || strings.Contains(out, testToken) {
+		t.Errorf("log = %s", out)
+	}
+}

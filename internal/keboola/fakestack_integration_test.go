@@ -336,6 +336,11 @@ func TestFake_JobsEventsSearchAndAI(t *testing.T) {
 		try(c.ListEvents(ctx, keboola.EventQuery{RunID: string(job.RunID)})).must(t)
 	}
 
+	sealed := try(c.EncryptSecrets(ctx, "keboola.ex-http", string(cfgs[0].ID), json.RawMessage(`{"#token":"plain","n":1}`))).must(t)
+	if strings.Contains(string(sealed), "plain") || !strings.Contains(string(sealed), "KBC::") {
+		t.Errorf("encrypted = %s", sealed)
+	}
+
 	hits := try(c.GlobalSearch(ctx, keboola.SearchQuery{Query: "customers"})).must(t)
 	if hits.All == 0 || len(hits.Items) == 0 {
 		t.Errorf("search = %+v", hits)
