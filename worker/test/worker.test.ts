@@ -351,3 +351,28 @@ describe('Sign in with Keboola (upstream OAuth through the Go exports)', () => {
     assert.equal(stolen.headers.get('Location'), null);
   });
 });
+
+describe('one Go instance serving overlapping requests', () => {
+  test('slow and fast tool calls interleaved in one isolate all succeed', async () => {
+    const t = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
+    const fault = { pathPrefix: '/v2/storage/buckets', latency: '300ms' };
+    const control = { 'X-StorageApi-Token': DEV_TOKEN, 'Content-Type': 'application/json' };
+    assert.equal((await fetch(`${stack.url}/_fake/faults`, { method: 'POST', headers: control, body: JSON.stringify(fault) })).status, 204);
+    try {
+      const call = async (name: string, id: number) => {
+        const r = await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: {} } });
+        return { status: r.status, body: await r.text() };
+      };
+      const pending = [];
+      for (let i = 0; i < 5; i++) pending.push(call('get_buckets', i)); // held 300 ms at the fake stack
+      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 5; i++) pending.push(call('get_project_info', 100 + i)); // start and finish meanwhile
+      for (const { status, body } of await Promise.all(pending)) {
+        assert.equal(status, 200, body);
+        assert.ok(!body.includes('"isError":true'), body.slice(0, 300));
+      }
+    } finally {
+      await fetch(`${stack.url}/_fake/faults`, { method: 'DELETE', headers: control });
+    }
+  });
+});
