@@ -12,6 +12,7 @@ package keboola
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,6 +122,9 @@ type Client struct {
 	creds    Credentials
 	opts     Options
 
+	// verifyKey is this credential's key in the verification cache.
+	verifyKey [sha256.Size]byte
+
 	mu              sync.Mutex
 	defaultBranchID string
 }
@@ -167,7 +171,8 @@ func newClient(stackURL string, secret Secret, auth authKind, opts Options) (*Cl
 	if err != nil {
 		return nil, err
 	}
-	return &Client{stack: u, secret: secret, auth: auth, opts: opts.withDefaults()}, nil
+	return &Client{stack: u, secret: secret, auth: auth, opts: opts.withDefaults(),
+		verifyKey: verifyKey(u.String(), auth, secret)}, nil
 }
 
 // ParseStackURL checks a Storage API base URL and normalises it to

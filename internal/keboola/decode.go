@@ -63,6 +63,18 @@ var timeLayouts = []string{
 // ParseTime parses one of the timestamp shapes Keboola uses.
 func ParseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	// Fast paths for the two shapes Storage sends most; large table lists
+	// carry several timestamps per table.
+	if len(s) == 19 && s[10] == ' ' {
+		if t, err := time.Parse("2006-01-02 15:04:05", s); err == nil {
+			return t, nil
+		}
+	}
+	if len(s) == 24 && s[10] == 'T' && (s[19] == '+' || s[19] == '-') {
+		if t, err := time.Parse("2006-01-02T15:04:05Z0700", s); err == nil {
+			return t, nil
+		}
+	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil

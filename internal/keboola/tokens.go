@@ -105,7 +105,7 @@ var verifyInflight = struct {
 // gives an error matching ErrInvalidToken. Concurrent calls for one token
 // share a single request.
 func (c *Client) VerifyToken(ctx context.Context) (*TokenInfo, error) {
-	key := verifyKey(c.stack.String(), c.auth, c.secret)
+	key := c.verifyKey
 	for {
 		verifyCache.Lock()
 		e, ok := verifyCache.m[key]
