@@ -230,7 +230,7 @@ function consentPage(
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Connect ${name} to Keboola</title>
 <style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
-label{display:block;margin:.5rem 0}input[type=password],select{width:100%;padding:.4rem}
+label{display:block;margin:.5rem 0}input[type=password],select{width:100%;padding:.4rem;box-sizing:border-box}
 .warn{background:#fff4e5;padding:.6rem;border-left:4px solid #f59e0b}.err{background:#fde8e8;padding:.6rem;border-left:4px solid #dc2626}
 button{padding:.5rem 1.2rem;margin-right:.5rem}</style></head>
 <body>
