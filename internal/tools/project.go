@@ -94,17 +94,14 @@ func updateProjectDescription(ctx context.Context, c call, in updateProjectDescr
 type sqlDialect struct {
 	name    string
 	backend string // as keboola.Table.SQLName and CreateWorkspace name it
-	// quote quotes one identifier.
-	quote func(string) string
+	// quoteHint tells the model how to quote column names.
+	quoteHint string
 }
 
 var (
-	snowflake = sqlDialect{name: "Snowflake", backend: "snowflake", quote: func(s string) string {
-		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
-	}}
-	bigquery = sqlDialect{name: "BigQuery", backend: "bigquery", quote: func(s string) string {
-		return "`" + strings.ReplaceAll(s, "`", "\\`") + "`"
-	}}
+	snowflake = sqlDialect{name: "Snowflake", backend: "snowflake",
+		quoteHint: `with double quotes, case-sensitive: "customer_id"`}
+	bigquery = sqlDialect{name: "BigQuery", backend: "bigquery", quoteHint: "with backticks: `customer_id`"}
 )
 
 func dialect(p keboola.Project) sqlDialect {

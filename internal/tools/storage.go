@@ -222,6 +222,7 @@ func tableDetails(ctx context.Context, c *keboola.Client, u keboola.Links, d sql
 			sqlName = "unknown (" + err.Error() + ")"
 		}
 		f.add("SQL name", sqlName)
+		f.add("Quote identifiers", d.quoteHint)
 		f.add("Description", tableDescription(*t))
 		f.add("Primary key", strings.Join(t.PrimaryKey, ", "))
 		f.add("Rows", count(t.RowsCount))
@@ -237,7 +238,7 @@ func tableDetails(ctx context.Context, c *keboola.Client, u keboola.Links, d sql
 		}
 		out.WriteString(f.String())
 		out.WriteString("Columns:\n")
-		out.WriteString(csvTable([]string{"name", "sql_name", "type", "nullable", "description"}, columnRows(d, t)))
+		out.WriteString(csvTable([]string{"name", "type", "nullable", "description"}, columnRows(t)))
 	}
 	if len(missing) == len(ids) {
 		return "", errorf("table(s) not found: %s. Call get_tables with bucket_ids (or search) to see the existing table ids.", strings.Join(missing, ", "))
@@ -255,7 +256,7 @@ const (
 	metaNullable = "KBC.datatype.nullable"
 )
 
-func columnRows(d sqlDialect, t *keboola.Table) [][]string {
+func columnRows(t *keboola.Table) [][]string {
 	typed := map[string][2]string{} // column → type, nullable
 	if t.Definition != nil {
 		for _, col := range t.Definition.Columns {
@@ -282,7 +283,7 @@ func columnRows(d sqlDialect, t *keboola.Table) [][]string {
 			}
 		}
 		desc, _ := meta.Get(keboola.MetadataKeyDescription)
-		rows = append(rows, []string{name, d.quote(name), typ, nullable, oneLine(desc)})
+		rows = append(rows, []string{name, typ, nullable, oneLine(desc)})
 	}
 	return rows
 }

@@ -8,6 +8,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,8 +73,23 @@ func Lookup(name string) (Tool, bool) {
 // Register adds the given tools to s. Each call of a tool resolves its
 // Keboola client with clients.
 func Register(s *mcp.Server, ts []Tool, clients ClientFunc) {
+	s.AddReceivingMiddleware(nullArgumentsAsEmpty)
 	for _, t := range ts {
 		t.add(s, t.def, clients)
+	}
+}
+
+// nullArgumentsAsEmpty treats a tools/call with "arguments": null as one
+// with no arguments. The SDK (v1.8.0) panics applying schema defaults to a
+// null object, which would let any client crash the server.
+func nullArgumentsAsEmpty(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if call, ok := req.(*mcp.CallToolRequest); ok && call.Params != nil {
+			if a := bytes.TrimSpace(call.Params.Arguments); len(a) == 0 || bytes.Equal(a, []byte("null")) {
+				call.Params.Arguments = json.RawMessage("{}")
+			}
+		}
+		return next(ctx, method, req)
 	}
 }
 
@@ -145,7 +161,14 @@ func define[In any](name, title, description string, h hints, tweak func(*jsonsc
 		InputSchema: schema,
 	}
 	add := func(s *mcp.Server, def *mcp.Tool, clients ClientFunc) {
-		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
+		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (res *mcp.CallToolResult, _ any, err error) {
+			// The SDK does not recover handler panics; one would end the
+			// whole process, every user's session with it.
+			defer func() {
+				if p := recover(); p != nil {
+					res, err = nil, fmt.Errorf("internal error in %s: %v", def.Name, p)
+				}
+			}()
 			ctx, stop := linkCancel(ctx)
 			defer stop()
 			client, err := clients(ctx)

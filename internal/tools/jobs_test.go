@@ -1,0 +1,42 @@
+package tools
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestGetJobs(t *testing.T) {
+	f := readFixture(t)
+	list, isErr := f.call(t, "get_jobs", map[string]any{"status": "error"})
+	if isErr || !strings.Contains(list, "keboola.wr-google-sheets,7410021,error") {
+		t.Fatalf("the failed demo job is not listed:\n%s", list)
+	}
+	// The first CSV field of the second line is the failed job's id.
+	failedID := strings.SplitN(strings.Split(list, "\n")[2], ",", 2)[0]
+	f.check(t, "get_jobs", []expect{
+		{name: "lists newest first with a limit", args: map[string]any{"limit": 3},
+			contains: []string{"3 jobs.", "id,component,config,status,created,duration,result", "offset=3"}},
+		{name: "filters by component", args: map[string]any{"component_id": "keboola.ex-db-mysql"},
+			contains: []string{"keboola.ex-db-mysql,7410001,success"}, absent: []string{"keboola.ex-http"}},
+		{name: "details with the failure and its log", args: map[string]any{"job_ids": []string{failedID}},
+			contains: []string{"Job: " + failedID, "Status: error", "Result: Google Sheets authorization has expired", "/queue/" + failedID}},
+		{name: "unknown job", args: map[string]any{"job_ids": []string{"999999999"}}, isError: true,
+			contains: []string{"999999999", "get_jobs"}},
+		{name: "unknown status is a schema error", args: map[string]any{"status": "exploded"}, isError: true},
+	})
+}
+
+func TestRunJob(t *testing.T) {
+	f := readFixture(t)
+	f.stack.ResetRequests()
+	f.check(t, "run_job", []expect{
+		{name: "starts a run", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "7410002"},
+			contains: []string{"Job started", "Component: keboola.ex-http", "Configuration: 7410002", "/queue/"}},
+		{name: "unknown configuration", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "1"},
+			isError: true, contains: []string{"configuration 1 of component keboola.ex-http not found", "get_configs"}},
+		{name: "missing configuration is a schema error", args: map[string]any{"component_id": "keboola.ex-http"}, isError: true},
+	})
+	if n := f.requests("POST", "/jobs"); n != 1 {
+		t.Errorf("queue got %d job requests, want 1 (none for the bad calls)", n)
+	}
+}

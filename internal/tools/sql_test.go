@@ -1,0 +1,130 @@
+package tools
+
+import (
+	"context"
+	"crypto/sha256"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+)
+
+const (
+	orders    = `"KEBOOLA_1234"."in.c-crm"."orders"`
+	customers = `"KEBOOLA_1234"."in.c-crm"."customers"`
+	// wideQuery returns 1000 rows of about 160 characters: over the character cap.
+	wideQuery = `SELECT a.*, b.* FROM ` + customers + ` a CROSS JOIN ` + customers + ` b LIMIT 1000`
+)
+
+func TestQueryData(t *testing.T) {
+	f := readFixture(t)
+	f.check(t, "query_data", []expect{
+		{name: "aggregate", args: map[string]any{"sql_query": `SELECT "status", COUNT(*) AS n FROM ` + orders + ` GROUP BY "status" ORDER BY "status"`, "query_name": "Orders by status"},
+			contains: []string{"Query: Orders by status", "Returned 3 of 3 rows.", "status,n\n", "completed,"}},
+		{name: "NULL is an empty field", args: map[string]any{"sql_query": `SELECT NULL AS a, 1 AS b`},
+			contains: []string{"a,b\n,1\n"}, absent: []string{"null", "NULL"}},
+		{name: "row cap", args: map[string]any{"sql_query": `SELECT 1 AS x FROM ` + orders + ` a CROSS JOIN ` + orders + ` b LIMIT 12000`},
+			contains: []string{"Returned 10000 of 12000 rows (the answer is capped"}},
+		{name: "character cap", args: map[string]any{"sql_query": wideQuery},
+			contains: []string{" of 1000 rows (the answer is capped"}},
+		{name: "invalid SQL gives the engine's message", args: map[string]any{"sql_query": `SELEC nonsense`},
+			isError: true, contains: []string{"the SQL query failed: ", "SELEC"}},
+		{name: "unknown table", args: map[string]any{"sql_query": `SELECT * FROM "KEBOOLA_1234"."in.c-crm"."nope"`},
+			isError: true, contains: []string{"the SQL query failed: ", "nope"}},
+		{name: "empty query is a schema error", args: map[string]any{"sql_query": ""}, isError: true},
+	})
+	if text, _ := f.call(t, "query_data", map[string]any{"sql_query": wideQuery}); len(text) > maxQueryChars+500 {
+		t.Errorf("answer has %d characters, want at most about %d", len(text), maxQueryChars)
+	}
+}
+
+func TestQueryData_FindsTheWorkspaceOnce(t *testing.T) {
+	f := readFixture(t)
+	before := workspaces
+	workspaces = &workspaceCache{entries: map[[sha256.Size]byte]*workspaceEntry{}}
+	t.Cleanup(func() { workspaces = before })
+	f.stack.ResetRequests()
+	for range 3 {
+		if text, isErr := f.call(t, "query_data", map[string]any{"sql_query": "SELECT 1 AS one"}); isErr {
+			t.Fatal(text)
+		}
+	}
+	if n := f.requests("GET", "/workspaces"); n != 1 {
+		t.Errorf("workspaces were listed %d times for 3 queries, want once", n)
+	}
+}
+
+func TestQueryData_PinnedWorkspaceSchemaMustExist(t *testing.T) {
+	stack := sharedStack(t)
+	f := newFixtureFor(t, stack, keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken()), WorkspaceSchema: "NO_SUCH_SCHEMA"})
+	text, isErr := f.call(t, "query_data", map[string]any{"sql_query": "SELECT 1"})
+	if !isErr || !strings.Contains(text, "NO_SUCH_SCHEMA") {
+		t.Errorf("isError=%v text=%q, want an error naming the pinned schema", isErr, text)
+	}
+}
+
+func TestQueryData_SendsProgressWhenAsked(t *testing.T) {
+	f := readFixture(t)
+	if text, isErr := f.callCtx(context.Background(), t, "query_data", map[string]any{"sql_query": "SELECT 1 AS one"}, "tok-1"); isErr {
+		t.Fatal(text)
+	}
+	notes := waitFor(t, func() []*mcp.ProgressNotificationParams { return f.progress.all() })
+	for i, n := range notes {
+		if n.ProgressToken != "tok-1" {
+			t.Errorf("notification %d has token %v", i, n.ProgressToken)
+		}
+		if i > 0 && n.Progress <= notes[i-1].Progress {
+			t.Errorf("progress does not grow: %v after %v", n.Progress, notes[i-1].Progress)
+		}
+		if !strings.Contains(n.Message, "query ") {
+			t.Errorf("message %q does not say what is happening", n.Message)
+		}
+	}
+}
+
+func TestQueryData_CancelledCallCancelsTheQuery(t *testing.T) {
+	// Jobs never advance: the query waits until it is cancelled.
+	f := newFixture(t, fakestack.Options{JobStepDelay: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.session.CallTool(ctx, &mcp.CallToolParams{Name: "query_data", Arguments: map[string]any{"sql_query": "SELECT 1"}})
+		done <- err
+	}()
+	waitFor(t, func() []int {
+		if f.requests("POST", "/queries") > 0 {
+			return []int{1}
+		}
+		return nil
+	})
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("the cancelled call returned no error")
+	}
+	waitFor(t, func() []int {
+		if n := f.requests("POST", "/cancel"); n > 0 {
+			return []int{n}
+		}
+		return nil
+	})
+}
+
+// waitFor polls get until it returns something, failing after a generous
+// bound; it waits for asynchronous effects without asserting on timing.
+func waitFor[T any](t *testing.T, get func() []T) []T {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if v := get(); len(v) > 0 {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the expected effect did not happen")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
