@@ -47,7 +47,7 @@ worker:
 # Runs the Worker in workerd (wrangler dev, local KV) against a fake Keboola
 # stack and a native server on loopback. Needs Node 20+ and `npm ci` in worker/.
 test-worker: worker build
-	cd worker && npm ci --no-audit --no-fund && npx tsc --noEmit -p . && \
+	cd worker && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npx tsc --noEmit -p . && \
 		WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false KEBOOLA_MCP_BIN=../$(BIN) npm test
 
 # First-request and warm tools/list latency: Worker (wasm and proxy) vs native.
