@@ -1,0 +1,400 @@
+package oauth
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestAttacks is the table of attacks from docs/security.md: each must be
+// refused, and each must leave nothing issued that the attacker could use.
+func TestAttacks(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, e *env)
+	}{
+		{"PKCE missing at authorize", func(t *testing.T, e *env) {
+			q := authQuery(e.publicClient())
+			q.Del("code_challenge")
+			q.Del("code_challenge_method")
+			got := redirected(t, e.get(browser(), "/authorize", q), testRedirect)
+			wantError(t, got, "invalid_request")
+			e.nothingIssued()
+		}},
+		{"PKCE plain method", func(t *testing.T, e *env) {
+			q := authQuery(e.publicClient())
+			q.Set("code_challenge", verifier)
+			q.Set("code_challenge_method", "plain")
+			wantError(t, redirected(t, e.get(browser(), "/authorize", q), testRedirect), "invalid_request")
+			e.nothingIssued()
+		}},
+		{"PKCE wrong verifier", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {e.code(id)},
+				"redirect_uri": {testRedirect}, "code_verifier": {strings.Repeat("x", 43)}})
+			wantJSONError(t, r, 400, "invalid_grant")
+			e.nothingIssued()
+		}},
+		{"PKCE verifier omitted", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {e.code(id)}, "redirect_uri": {testRedirect}})
+			wantJSONError(t, r, 400, "invalid_request")
+			e.noTokens()
+		}},
+		{"code replay revokes what it issued", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			code := e.code(id)
+			first := e.exchange(id, code)
+			if first.status != 200 {
+				t.Fatalf("first exchange: %d %s", first.status, first.body)
+			}
+			wantJSONError(t, e.exchange(id, code), 400, "invalid_grant")
+			if r := e.callMCP(first.json["access_token"].(string)); r.status != 401 {
+				t.Errorf("access token from a replayed code still works: %d", r.status)
+			}
+			wantJSONError(t, e.refresh(id, first.json["refresh_token"].(string)), 400, "invalid_grant")
+			e.noTokens()
+		}},
+		{"redirect URI not registered at authorize", func(t *testing.T, e *env) {
+			q := authQuery(e.publicClient())
+			q.Set("redirect_uri", "https://attacker.example/cb")
+			r := e.get(browser(), "/authorize", q)
+			wantPage(t, r, 400)
+			e.nothingIssued()
+		}},
+		{"redirect URI differs at token", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {e.code(id)},
+				"redirect_uri": {"https://client.example/other"}, "code_verifier": {verifier}})
+			wantJSONError(t, r, 400, "invalid_grant")
+			e.nothingIssued()
+		}},
+		{"javascript: redirect at registration", func(t *testing.T, e *env) {
+			for _, u := range []string{"javascript:alert(1)", "data:text/html,x", "https://client.example/cb#frag", "http://evil.example/cb", "JavaScript:alert(1)"} {
+				r := e.register(map[string]any{"redirect_uris": []string{u}, "token_endpoint_auth_method": "none"})
+				wantJSONError(t, r, 400, "invalid_redirect_uri")
+			}
+			if s := e.stats(); s.Clients != 0 {
+				t.Errorf("a client with a forbidden redirect was stored: %+v", s)
+			}
+		}},
+		{"javascript: redirect at authorize", func(t *testing.T, e *env) {
+			q := authQuery(e.publicClient())
+			q.Set("redirect_uri", "javascript:alert(1)")
+			q.Del("code_challenge") // would otherwise be reported by redirect
+			wantPage(t, e.get(browser(), "/authorize", q), 400)
+			e.nothingIssued()
+		}},
+		{"resource mismatch at authorize", func(t *testing.T, e *env) {
+			q := authQuery(e.publicClient())
+			q.Set("resource", "https://other.example/mcp")
+			wantError(t, redirected(t, e.get(browser(), "/authorize", q), testRedirect), "invalid_target")
+			e.nothingIssued()
+		}},
+		{"resource mismatch at token", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {e.code(id)},
+				"redirect_uri": {testRedirect}, "code_verifier": {verifier}, "resource": {"https://other.example/mcp"}})
+			wantJSONError(t, r, 400, "invalid_target")
+			e.nothingIssued()
+		}},
+		{"refresh reuse after grace revokes the family", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			_, rt := e.tokens(id)
+			next := e.refresh(id, rt)
+			e.clock.Add(6 * time.Second)
+			wantJSONError(t, e.refresh(id, rt), 400, "invalid_grant")
+			if r := e.callMCP(next.json["access_token"].(string)); r.status != 401 {
+				t.Errorf("the newest access token survived reuse of an old refresh token: %d", r.status)
+			}
+			wantJSONError(t, e.refresh(id, next.json["refresh_token"].(string)), 400, "invalid_grant")
+			e.nothingIssued()
+		}},
+		{"revoking the refresh token ends the grant", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			at, rt := e.tokens(id)
+			if r := e.post("/revoke", url.Values{"client_id": {id}, "token": {rt}}); r.status != 200 {
+				t.Fatalf("revoke: %d %s", r.status, r.body)
+			}
+			if r := e.callMCP(at); r.status != 401 {
+				t.Errorf("access token after revocation: %d", r.status)
+			}
+			wantJSONError(t, e.refresh(id, rt), 400, "invalid_grant")
+			e.nothingIssued()
+		}},
+		{"revoking another client's token does nothing", func(t *testing.T, e *env) {
+			victim := e.publicClient()
+			at, rt := e.tokens(victim)
+			if r := e.post("/revoke", url.Values{"client_id": {e.publicClient()}, "token": {rt}}); r.status != 200 {
+				t.Fatalf("revoke: %d", r.status)
+			}
+			if r := e.callMCP(at); r.status != 200 {
+				t.Errorf("another client revoked the victim's grant: %d", r.status)
+			}
+		}},
+		{"CSRF token missing", func(t *testing.T, e *env) {
+			b := browser()
+			f := e.consent(b, authQuery(e.publicClient()))
+			f.Del("csrf_token")
+			wantPage(t, e.submit(b, f), 403)
+			e.nothingIssued()
+		}},
+		{"form posted from another browser", func(t *testing.T, e *env) {
+			f := e.consent(browser(), authQuery(e.publicClient()))
+			other := browser()
+			e.get(other, "/authorize", authQuery(e.publicClient())) // has its own cookie
+			wantPage(t, e.submit(other, f), 403)
+			e.nothingIssued()
+		}},
+		{"altered sealed request", func(t *testing.T, e *env) {
+			b := browser()
+			f := e.consent(b, authQuery(e.publicClient()))
+			f.Set("request", f.Get("request")[:20]+"A"+f.Get("request")[21:])
+			wantPage(t, e.submit(b, f), 400)
+			e.nothingIssued()
+		}},
+		{"query-string token", func(t *testing.T, e *env) {
+			at, _ := e.tokens(e.publicClient())
+			req, _ := http.NewRequest("POST", e.ts.URL+"/mcp?access_token="+url.QueryEscape(at), strings.NewReader("{}"))
+			r := do(t, http.DefaultClient, req)
+			if r.status != 400 || !strings.Contains(r.header.Get("WWW-Authenticate"), "invalid_request") {
+				t.Errorf("query token: %d %q", r.status, r.header.Get("WWW-Authenticate"))
+			}
+			if e.servedCount() != 0 {
+				t.Error("a request with a token in the query string was served")
+			}
+		}},
+		{"unknown client at token", func(t *testing.T, e *env) {
+			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {"kmcp_c_nope"}, "code": {"kmcp_ac_x"},
+				"redirect_uri": {testRedirect}, "code_verifier": {verifier}})
+			wantJSONError(t, r, 401, "invalid_client")
+			e.nothingIssued()
+		}},
+		{"unknown client at authorize", func(t *testing.T, e *env) {
+			wantPage(t, e.get(browser(), "/authorize", authQuery("kmcp_c_nope")), 400)
+			e.nothingIssued()
+		}},
+		{"confidential client with a wrong secret", func(t *testing.T, e *env) {
+			reg := e.register(map[string]any{"redirect_uris": []string{testRedirect}, "token_endpoint_auth_method": "client_secret_post"})
+			id := reg.json["client_id"].(string)
+			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "client_secret": {"wrong"}, "code": {e.code(id)},
+				"redirect_uri": {testRedirect}, "code_verifier": {verifier}})
+			wantJSONError(t, r, 401, "invalid_client")
+			e.noTokens()
+		}},
+		{"code redeemed by another client", func(t *testing.T, e *env) {
+			code := e.code(e.publicClient())
+			wantJSONError(t, e.exchange(e.publicClient(), code), 400, "invalid_grant")
+			e.nothingIssued()
+		}},
+		{"stack off the allowlist", func(t *testing.T, e *env) {
+			b := browser()
+			f := e.consent(b, authQuery(e.publicClient()))
+			f.Set("stack_url", "https://evil.example")
+			r := e.submit(b, f)
+			wantPage(t, r, 400)
+			if !strings.Contains(r.body, "not offered") || !strings.Contains(r.body, `name="csrf_token"`) {
+				t.Errorf("the page does not explain the stack problem or lost its form")
+			}
+			e.nothingIssued()
+		}},
+		{"invalid Keboola token", func(t *testing.T, e *env) {
+			b := browser()
+			f := e.consent(b, authQuery(e.publicClient()))
+			f.Set("storage_token", "0000-not-a-token")
+			r := e.submit(b, f)
+			wantPage(t, r, 400)
+			if !strings.Contains(r.body, "did not accept this token") || strings.Contains(r.body, "0000-not-a-token") {
+				t.Errorf("page should explain the bad token without echoing it")
+			}
+			e.nothingIssued()
+		}},
+		{"user denies", func(t *testing.T, e *env) {
+			b := browser()
+			f := e.consent(b, authQuery(e.publicClient()))
+			f.Set("action", "deny")
+			wantError(t, redirected(t, e.submit(b, f), testRedirect), "access_denied")
+			e.nothingIssued()
+		}},
+		{"token for another audience", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			_, rt := e.tokens(id)
+			r := e.post("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {rt}, "resource": {"https://other.example/mcp"}})
+			wantJSONError(t, r, 400, "invalid_target")
+		}},
+		{"scope escalation at refresh", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			b := browser()
+			f := e.consent(b, authQuery(id))
+			f["scope"] = []string{"keboola:read"}
+			tok := e.exchange(id, redirected(t, e.submit(b, f), testRedirect).Get("code"))
+			r := e.post("/token", url.Values{"grant_type": {"refresh_token"}, "client_id": {id}, "refresh_token": {tok.json["refresh_token"].(string)}, "scope": {"keboola:write"}})
+			wantJSONError(t, r, 400, "invalid_scope")
+		}},
+		{"CIMD client id on a private address", func(t *testing.T, e *env) {
+			var hits atomic.Int32
+			doc := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+			defer doc.Close()
+			q := authQuery(doc.URL + "/client.json")
+			wantPage(t, e.get(browser(), "/authorize", q), 400)
+			if hits.Load() != 0 {
+				t.Error("the server fetched a document from a loopback address")
+			}
+			e.nothingIssued()
+		}},
+		{"oversized registration", func(t *testing.T, e *env) {
+			r := e.register(map[string]any{"redirect_uris": []string{testRedirect}, "client_name": strings.Repeat("x", 20000)})
+			if r.status != http.StatusRequestEntityTooLarge {
+				t.Errorf("oversized registration: %d", r.status)
+			}
+			if s := e.stats(); s.Clients != 0 {
+				t.Errorf("stored: %+v", s)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newEnv(t)) })
+	}
+}
+
+func wantError(t *testing.T, q url.Values, code string) {
+	t.Helper()
+	if q.Get("error") != code || q.Has("code") {
+		t.Errorf("redirect query %v, want error=%s and no code", q, code)
+	}
+}
+
+func wantJSONError(t *testing.T, r reply, status int, code string) {
+	t.Helper()
+	if r.status != status || r.json["error"] != code {
+		t.Errorf("got %d %s, want %d error=%s", r.status, r.body, status, code)
+	}
+	if _, ok := r.json["access_token"]; ok {
+		t.Error("an error response carries an access token")
+	}
+}
+
+// wantPage asserts an HTML answer that does not redirect anywhere.
+func wantPage(t *testing.T, r reply, status int) {
+	t.Helper()
+	if r.status != status || r.header.Get("Location") != "" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+		t.Errorf("got %d Location=%q type=%q, want a %d page and no redirect", r.status, r.header.Get("Location"), r.header.Get("Content-Type"), status)
+	}
+}
+
+func TestCIMD_DocumentClientCompletesFlow(t *testing.T) {
+	var docURL string
+	var hits atomic.Int32
+	doc := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Cache-Control", "max-age=600")
+		json.NewEncoder(w).Encode(map[string]any{"client_id": docURL, "client_name": "Doc Client", "redirect_uris": []string{testRedirect}, "token_endpoint_auth_method": "none"})
+	}))
+	defer doc.Close()
+	docURL = doc.URL + "/client.json"
+	e := newEnv(t, func(c *Config) {
+		c.CIMD = CIMDOptions{AllowPrivate: true, TLSConfig: &tls.Config{RootCAs: doc.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}}
+	})
+	page := e.get(browser(), "/authorize", authQuery(docURL))
+	if page.status != 200 || !strings.Contains(page.body, "Doc Client") || strings.Contains(page.body, "not verified") || !strings.Contains(page.body, docURL) {
+		t.Fatalf("consent page for a document client: %d\n%s", page.status, page.body)
+	}
+	at, _ := e.tokens(docURL)
+	if e.callMCP(at).status != 200 {
+		t.Fatal("document client's token does not work")
+	}
+	if hits.Load() != 1 {
+		t.Errorf("document fetched %d times; want 1 (cached by max-age)", hits.Load())
+	}
+}
+
+func TestCIMD_RefusesBadDocuments(t *testing.T) {
+	cases := map[string]func(url string) (string, string){
+		"client_id differs":   func(u string) (string, string) { return fmt.Sprintf(`{"client_id":"https://x.example/c","redirect_uris":[%q]}`, testRedirect), "" },
+		"too large":           func(u string) (string, string) { return fmt.Sprintf(`{"client_id":%q,"redirect_uris":[%q],"x":"%s"}`, u, testRedirect, strings.Repeat("a", 6000)), "" },
+		"javascript redirect": func(u string) (string, string) { return fmt.Sprintf(`{"client_id":%q,"redirect_uris":["javascript:alert(1)"]}`, u), "" },
+		"confidential":        func(u string) (string, string) { return fmt.Sprintf(`{"client_id":%q,"redirect_uris":[%q],"token_endpoint_auth_method":"client_secret_basic"}`, u, testRedirect), "" },
+		"redirects elsewhere": func(u string) (string, string) { return "", "https://example.com/other.json" },
+	}
+	for name, body := range cases {
+		t.Run(name, func(t *testing.T) {
+			var docURL string
+			doc := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, loc := body(docURL)
+				if loc != "" {
+					http.Redirect(w, r, loc, http.StatusFound)
+					return
+				}
+				w.Write([]byte(b))
+			}))
+			defer doc.Close()
+			docURL = doc.URL + "/client.json"
+			e := newEnv(t, func(c *Config) {
+				c.CIMD = CIMDOptions{AllowPrivate: true, TLSConfig: &tls.Config{RootCAs: doc.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}}
+			})
+			wantPage(t, e.get(browser(), "/authorize", authQuery(docURL)), 400)
+			e.nothingIssued()
+		})
+	}
+}
+
+func TestRegister_ValidatesMetadata(t *testing.T) {
+	e := newEnv(t)
+	bad := []map[string]any{
+		{},
+		{"redirect_uris": []string{testRedirect}, "grant_types": []string{"client_credentials"}},
+		{"redirect_uris": []string{testRedirect}, "token_endpoint_auth_method": "private_key_jwt"},
+		{"redirect_uris": []string{testRedirect}, "response_types": []string{"token"}},
+		{"redirect_uris": []string{testRedirect}, "client_name": "a\u202eb"},
+		{"redirect_uris": []string{testRedirect}, "scope": "admin"},
+	}
+	for _, m := range bad {
+		if r := e.register(m); r.status != 400 {
+			t.Errorf("register %v: %d %s, want 400", m, r.status, r.body)
+		}
+	}
+	if s := e.stats(); s.Clients != 0 {
+		t.Errorf("stored %+v", s)
+	}
+}
+
+func TestRegister_RateLimitedPerAddress(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.RegisterPerMinute, c.RegisterBurst = 1, 2 })
+	for i, want := range []int{201, 201, 429} {
+		if r := e.register(map[string]any{"redirect_uris": []string{testRedirect}}); r.status != want {
+			t.Errorf("registration %d: %d, want %d", i, r.status, want)
+		}
+	}
+	if s := e.stats(); s.Clients != 2 {
+		t.Errorf("stored %d clients, want 2", s.Clients)
+	}
+}
+
+func TestRegister_ConfidentialSecretIsHashed(t *testing.T) {
+	e := newEnv(t)
+	r := e.register(map[string]any{"redirect_uris": []string{"http://127.0.0.1:9999/cb", "cursor://anysphere.cursor-mcp/oauth/callback"}, "client_name": "Native"})
+	if r.status != 201 || r.json["token_endpoint_auth_method"] != "client_secret_basic" {
+		t.Fatalf("register: %d %s", r.status, r.body)
+	}
+	secret := r.json["client_secret"].(string)
+	c, err := e.st.Client(t.Context(), r.json["client_id"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.SecretHash) == secret || len(c.SecretHash) != 32 {
+		t.Errorf("the client secret is not stored as a SHA-256 hash")
+	}
+	// A loopback redirect may use any port.
+	q := authQuery(c.ID)
+	q.Set("redirect_uri", "http://127.0.0.1:45678/cb")
+	if page := e.get(browser(), "/authorize", q); page.status != 200 || !strings.Contains(page.body, "program on this computer") {
+		t.Errorf("loopback redirect with another port: %d", page.status)
+	}
+}
