@@ -262,7 +262,7 @@ func columnRows(t *keboola.Table) [][]string {
 		for _, col := range t.Definition.Columns {
 			typ := col.Definition.Type
 			if col.Definition.Length != "" {
-				typ += "(" + col.Definition.Length + ")"
+				typ += "(" + col.Definition.Length.String() + ")"
 			}
 			typed[col.Name] = [2]string{typ, fmt.Sprint(col.Definition.Nullable)}
 		}
