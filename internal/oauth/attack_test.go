@@ -317,10 +317,18 @@ func TestCIMD_DocumentClientCompletesFlow(t *testing.T) {
 
 func TestCIMD_RefusesBadDocuments(t *testing.T) {
 	cases := map[string]func(url string) (string, string){
-		"client_id differs":   func(u string) (string, string) { return fmt.Sprintf(`{"client_id":"https://x.example/c","redirect_uris":[%q]}`, testRedirect), "" },
-		"too large":           func(u string) (string, string) { return fmt.Sprintf(`{"client_id":%q,"redirect_uris":[%q],"x":"%s"}`, u, testRedirect, strings.Repeat("a", 6000)), "" },
-		"javascript redirect": func(u string) (string, string) { return fmt.Sprintf(`{"client_id":%q,"redirect_uris":["javascript:alert(1)"]}`, u), "" },
-		"confidential":        func(u string) (string, string) { return fmt.Sprintf(`{"client_id":%q,"redirect_uris":[%q],"token_endpoint_auth_method":"client_secret_basic"}`, u, testRedirect), "" },
+		"client_id differs": func(u string) (string, string) {
+			return fmt.Sprintf(`{"client_id":"https://x.example/c","redirect_uris":[%q]}`, testRedirect), ""
+		},
+		"too large": func(u string) (string, string) {
+			return fmt.Sprintf(`{"client_id":%q,"redirect_uris":[%q],"x":"%s"}`, u, testRedirect, strings.Repeat("a", 6000)), ""
+		},
+		"javascript redirect": func(u string) (string, string) {
+			return fmt.Sprintf(`{"client_id":%q,"redirect_uris":["javascript:alert(1)"]}`, u), ""
+		},
+		"confidential": func(u string) (string, string) {
+			return fmt.Sprintf(`{"client_id":%q,"redirect_uris":[%q],"token_endpoint_auth_method":"client_secret_basic"}`, u, testRedirect), ""
+		},
 		"redirects elsewhere": func(u string) (string, string) { return "", "https://example.com/other.json" },
 	}
 	for name, body := range cases {
