@@ -373,6 +373,10 @@ func (c *Client) networkError(ctx context.Context, req request, host string, err
 	if host != c.stack.Host {
 		msg += " (" + req.serviceName() + " service at " + host + ")"
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Only the per-attempt timeout can be behind this: ctx is still live.
+		err = fmt.Errorf("no answer within %v", c.opts.Timeout)
+	}
 	return &netError{msg: msg, err: err, beforeSend: isDialError(err)}
 }
 

@@ -275,3 +275,25 @@ func TestClient_BearerSendsAuthorizationAndRefusesQueue(t *testing.T) {
 		t.Fatalf("queue with bearer: %v", err)
 	}
 }
+
+func TestClient_AttemptTimeoutIsReportedAsNoAnswer(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	s := newStub(t, func(w http.ResponseWriter, r *http.Request, _ string) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	c, err := New(Credentials{StackURL: s.URL, StorageToken: testToken}, Options{Timeout: 20 * time.Millisecond, Retry: RetryPolicy{MaxAttempts: 2, MinBackoff: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListBranches(testCtx(t))
+	if err == nil || !strings.Contains(err.Error(), "no answer within 20ms") || !strings.Contains(err.Error(), "cannot reach Keboola stack") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(s.calls()); n != 2 {
+		t.Errorf("%d attempts, want 2 (a timed-out read is retried)", n)
+	}
+}

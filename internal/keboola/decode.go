@@ -45,8 +45,10 @@ func (f FlexString) String() string { return string(f) }
 
 // Time decodes the timestamp formats Keboola emits: RFC 3339,
 // "2019-08-12T14:36:08+0200" (offset without a colon) and
-// "2017-02-13 23:36:10" (no zone, which Keboola means as UTC). null and "" give
-// the zero Time. It marshals as RFC 3339, or null when zero.
+// "2017-02-13 23:36:10" (no zone, which Keboola means as UTC). null, "" and
+// text in no known shape (e.g. MySQL's "0000-00-00 00:00:00") give the zero
+// Time rather than an error: one odd date must not make a whole bucket list
+// unreadable. It marshals as RFC 3339, or null when zero.
 type Time struct{ time.Time }
 
 var timeLayouts = []string{
@@ -99,13 +101,9 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		}
 		return fmt.Errorf("keboola: timestamp is neither a string nor a number: %.40s", b)
 	}
-	if s == "" {
-		t.Time = time.Time{}
-		return nil
-	}
 	parsed, err := ParseTime(s)
 	if err != nil {
-		return err
+		parsed = time.Time{}
 	}
 	t.Time = parsed
 	return nil

@@ -42,6 +42,8 @@ func TestTime_ParsesKeboolaFormats(t *testing.T) {
 		`1565613368`:                     want,
 		`null`:                           {},
 		`""`:                             {},
+		`"0000-00-00 00:00:00"`:          {},
+		`"yesterday"`:                    {},
 	}
 	for in, w := range cases {
 		var got Time
@@ -49,9 +51,14 @@ func TestTime_ParsesKeboolaFormats(t *testing.T) {
 			t.Errorf("decode %s = %v, %v; want %v", in, got, err, w)
 		}
 	}
-	var bad Time
-	if err := json.Unmarshal([]byte(`"yesterday"`), &bad); err == nil {
-		t.Error("decoded an unrecognised timestamp")
+	for _, bad := range []string{`true`, `{}`, `[1]`} {
+		var got Time
+		if err := json.Unmarshal([]byte(bad), &got); err == nil {
+			t.Errorf("decoded %s as a timestamp", bad)
+		}
+	}
+	if _, err := ParseTime("yesterday"); err == nil {
+		t.Error("ParseTime accepted an unrecognised timestamp")
 	}
 	out, _ := json.Marshal(struct{ A, B Time }{A: Time{want}})
 	if string(out) != `{"A":"2019-08-12T12:36:08Z","B":null}` {

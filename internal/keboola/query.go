@@ -1,6 +1,7 @@
 package keboola
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,7 +120,7 @@ func (c *Client) QueryResults(ctx context.Context, queryJobID, statementID strin
 		return nil, err
 	}
 	var out QueryResultPage
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber() // keep big integers and decimals exactly as the engine sent them
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("keboola query API: cannot decode the results page: %w", err)
@@ -146,6 +147,9 @@ type QueryOptions struct {
 	PollInterval time.Duration
 	// Progress, when set, is told the job status at every poll.
 	Progress func(status string, elapsed time.Duration)
+	// Timeout bounds the whole run (submit, wait, fetch); zero means 10 minutes.
+	// A query still running then is cancelled on the server.
+	Timeout time.Duration
 }
 
 // QueryResult is the outcome of RunQuery.
@@ -169,6 +173,7 @@ const (
 	maxQueryPoll        = 5 * time.Second
 	credentialRetries   = 4
 	cancelTimeout       = 5 * time.Second
+	defaultQueryTimeout = 10 * time.Minute
 )
 
 // RunQuery runs one SQL statement in a workspace and returns up to MaxRows
@@ -187,14 +192,23 @@ func (c *Client) RunQuery(ctx context.Context, workspaceID, sql string, opts Que
 	if poll <= 0 {
 		poll = time.Second
 	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = defaultQueryTimeout
+	}
+	qctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	start := time.Now()
-	id, err := c.submitWithCredentialRetry(ctx, workspaceID, sql)
+	id, err := c.submitWithCredentialRetry(qctx, workspaceID, sql)
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.awaitQuery(ctx, id, maxRows, poll, start, opts.Progress)
-	if err != nil && ctx.Err() != nil {
+	res, err := c.awaitQuery(qctx, id, maxRows, poll, start, opts.Progress)
+	if err != nil && qctx.Err() != nil {
 		c.cancelAfterAbort(ctx, id)
+		if ctx.Err() == nil {
+			return nil, fmt.Errorf("keboola: query %s did not finish within %v and was cancelled: %w", id, timeout, context.DeadlineExceeded)
+		}
 	}
 	return res, err
 }

@@ -263,3 +263,15 @@ func TestDefaultBranchID_LookedUpOnce(t *testing.T) {
 		t.Errorf("%d lookups", n)
 	}
 }
+
+func TestRunQuery_OwnTimeoutCancelsOnServer(t *testing.T) {
+	q := &queryStub{statuses: []string{"processing"}}
+	s := newStub(t, q.handler)
+	_, err := newTestClient(t, s, "").RunQuery(testCtx(t), "ws", "SELECT 1", QueryOptions{PollInterval: time.Millisecond, Timeout: 50 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "did not finish within") {
+		t.Fatalf("err = %v", err)
+	}
+	if !q.cancelled.Load() {
+		t.Fatal("the query was not cancelled on the server")
+	}
+}

@@ -162,9 +162,9 @@ type TableDefinition struct {
 	Columns          []struct {
 		Name       string `json:"name"`
 		Definition struct {
-			Type     string `json:"type"`
-			Nullable bool   `json:"nullable"`
-			Length   string `json:"length"`
+			Type     string     `json:"type"`
+			Nullable bool       `json:"nullable"`
+			Length   FlexString `json:"length"`
 		} `json:"definition"`
 		BaseType string `json:"basetype"`
 	} `json:"columns"`

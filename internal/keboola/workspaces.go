@@ -148,12 +148,15 @@ func (c *Client) GetStorageJob(ctx context.Context, jobID string) (*StorageJob, 
 const (
 	storageJobFirstPoll = 50 * time.Millisecond
 	storageJobMaxPoll   = 3 * time.Second
+	storageJobMaxWait   = 10 * time.Minute
 )
 
 // WaitStorageJob polls a Storage job (50 ms, doubling, at most 3 s apart)
-// until it finishes or ctx ends. A job that ends in error is returned as an
-// error carrying Keboola's message.
+// until it finishes, ctx ends or 10 minutes pass. A job that ends in error is
+// returned as an error carrying Keboola's message.
 func (c *Client) WaitStorageJob(ctx context.Context, jobID string) (*StorageJob, error) {
+	ctx, cancel := context.WithTimeout(ctx, storageJobMaxWait)
+	defer cancel()
 	wait := storageJobFirstPoll
 	for {
 		job, err := c.GetStorageJob(ctx, jobID)
