@@ -21,7 +21,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -122,11 +121,8 @@ type Client struct {
 	creds    Credentials
 	opts     Options
 
-	// verifyKey is this credential's key in the verification cache.
+	// verifyKey identifies this credential in the process-wide caches.
 	verifyKey [sha256.Size]byte
-
-	mu              sync.Mutex
-	defaultBranchID string
 }
 
 // New returns a client acting with creds. creds.StackURL must be an absolute
@@ -241,7 +237,7 @@ func (r *request) serviceName() string {
 
 // doJSON performs req and decodes a JSON answer into out (unless out is nil).
 func (c *Client) doJSON(ctx context.Context, req request, out any) error {
-	body, _, err := c.do(ctx, req)
+	body, err := c.do(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -255,10 +251,10 @@ func (c *Client) doJSON(ctx context.Context, req request, out any) error {
 }
 
 // do performs req with retries and returns the body of a 2xx answer.
-func (c *Client) do(ctx context.Context, req request) ([]byte, http.Header, error) {
+func (c *Client) do(ctx context.Context, req request) ([]byte, error) {
 	base, err := c.baseURL(ctx, req.service)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	target := base + req.path
 	if len(req.query) > 0 {
@@ -267,18 +263,18 @@ func (c *Client) do(ctx context.Context, req request) ([]byte, http.Header, erro
 	var payload []byte
 	if req.body != nil {
 		if payload, err = json.Marshal(req.body); err != nil {
-			return nil, nil, fmt.Errorf("keboola: encoding %s %s body: %w", req.method, req.path, err)
+			return nil, fmt.Errorf("keboola: encoding %s %s body: %w", req.method, req.path, err)
 		}
 	}
 	pol := c.opts.Retry
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		body, header, err := c.attempt(ctx, req, target, payload)
+		body, err := c.attempt(ctx, req, target, payload)
 		if err == nil {
-			return body, header, nil
+			return body, nil
 		}
 		if attempt >= pol.MaxAttempts || !retryable(req, err) {
-			return nil, nil, err
+			return nil, err
 		}
 		wait := backoff(pol, attempt)
 		var apiErr *APIError
@@ -286,12 +282,12 @@ func (c *Client) do(ctx context.Context, req request) ([]byte, http.Header, erro
 			wait = apiErr.RetryAfter
 		}
 		if time.Since(start)+wait > pol.MaxElapsed {
-			return nil, nil, err
+			return nil, err
 		}
 		c.opts.Logger.DebugContext(ctx, "keboola: retrying", "service", req.serviceName(), "method", req.method,
 			"path", req.path, "attempt", attempt, "wait", wait, "error", err.Error())
 		if err := sleep(ctx, wait); err != nil {
-			return nil, nil, c.wrapContext(req, err)
+			return nil, c.wrapContext(req, err)
 		}
 	}
 }
@@ -301,7 +297,7 @@ func (c *Client) wrapContext(req request, err error) error {
 }
 
 // attempt sends one HTTP request.
-func (c *Client) attempt(ctx context.Context, req request, target string, payload []byte) ([]byte, http.Header, error) {
+func (c *Client) attempt(ctx context.Context, req request, target string, payload []byte) ([]byte, error) {
 	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	var rd io.Reader
@@ -310,7 +306,7 @@ func (c *Client) attempt(ctx context.Context, req request, target string, payloa
 	}
 	hreq, err := http.NewRequestWithContext(actx, req.method, target, rd)
 	if err != nil {
-		return nil, nil, fmt.Errorf("keboola: building %s %s: %w", req.method, req.path, err)
+		return nil, fmt.Errorf("keboola: building %s %s: %w", req.method, req.path, err)
 	}
 	if payload != nil {
 		hreq.Header.Set("Content-Type", "application/json")
@@ -330,21 +326,21 @@ func (c *Client) attempt(ctx context.Context, req request, target string, payloa
 	}
 	resp, err := c.opts.HTTPClient.Do(hreq)
 	if err != nil {
-		return nil, nil, c.networkError(ctx, req, hreq.URL.Host, err)
+		return nil, c.networkError(ctx, req, hreq.URL.Host, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 		if err != nil {
-			return nil, nil, c.networkError(ctx, req, hreq.URL.Host, err)
+			return nil, c.networkError(ctx, req, hreq.URL.Host, err)
 		}
 		if len(body) > maxResponseBytes {
-			return nil, nil, fmt.Errorf("keboola %s API: %s %s: answer larger than %d MB", req.serviceName(), req.method, req.path, maxResponseBytes>>20)
+			return nil, fmt.Errorf("keboola %s API: %s %s: answer larger than %d MB", req.serviceName(), req.method, req.path, maxResponseBytes>>20)
 		}
-		return body, resp.Header, nil
+		return body, nil
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-	return nil, nil, newAPIError(req.serviceName(), req.method, req.path, resp, body, c.secret.Reveal())
+	return nil, newAPIError(req.serviceName(), req.method, req.path, resp, body, c.secret.Reveal())
 }
 
 // netError marks a transport failure (the request may or may not have reached

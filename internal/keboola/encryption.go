@@ -37,7 +37,7 @@ func (c *Client) EncryptSecrets(ctx context.Context, componentID, configID strin
 		q.Set("configId", configID)
 	}
 	// Encrypting is a pure function of its input, so a repeat is harmless.
-	out, _, err := c.do(ctx, request{service: ServiceEncryption, method: "POST", path: "/encrypt", query: q,
+	out, err := c.do(ctx, request{service: ServiceEncryption, method: "POST", path: "/encrypt", query: q,
 		body: body, idempotent: true, noAuth: true})
 	if err != nil {
 		return nil, err

@@ -113,7 +113,7 @@ func (c *Client) QueryResults(ctx context.Context, queryJobID, statementID strin
 	if offset < 0 || pageSize < minQueryPage || pageSize > maxQueryPage {
 		return nil, fmt.Errorf("keboola: result offset must not be negative and page size must be %d..%d", minQueryPage, maxQueryPage)
 	}
-	body, _, err := c.do(ctx, request{service: ServiceQuery, method: "GET",
+	body, err := c.do(ctx, request{service: ServiceQuery, method: "GET",
 		path:  "/api/v1/queries/" + url.PathEscape(queryJobID) + "/" + url.PathEscape(statementID) + "/results",
 		query: url.Values{"offset": {strconv.Itoa(offset)}, "pageSize": {strconv.Itoa(pageSize)}}})
 	if err != nil {

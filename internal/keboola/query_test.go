@@ -249,13 +249,13 @@ func TestRunQuery_OtherForbiddenIsNotRetried(t *testing.T) {
 	}
 }
 
-func TestDefaultBranchID_LookedUpOnce(t *testing.T) {
+func TestDefaultBranchID_LookedUpOncePerCredential(t *testing.T) {
 	s := newStub(t, func(w http.ResponseWriter, r *http.Request, _ string) {
 		reply(w, 200, `[{"id":"5","isDefault":true}]`)
 	})
-	c := newTestClient(t, s, "")
 	for range 3 {
-		if id, err := c.DefaultBranchID(testCtx(t)); err != nil || id != "5" {
+		// A fresh client each time, as the HTTP server builds one per request.
+		if id, err := newTestClient(t, s, "").DefaultBranchID(testCtx(t)); err != nil || id != "5" {
 			t.Fatalf("id = %q, %v", id, err)
 		}
 	}

@@ -3,12 +3,14 @@ package keboola
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Branch is a development branch (or the default branch) of the project.
@@ -27,13 +29,24 @@ func (c *Client) ListBranches(ctx context.Context) ([]Branch, error) {
 	return out, err
 }
 
+// defaultBranches remembers each credential's default-branch id for the
+// process: the id never changes, and HTTP deployments build a client per
+// request, so a per-client memo would look it up on every query.
+var defaultBranches = struct {
+	sync.Mutex
+	m map[[sha256.Size]byte]string
+}{m: map[[sha256.Size]byte]string{}}
+
+const defaultBranchesMaxLen = 4096
+
 // DefaultBranchID returns the numeric id of the project's default branch,
-// which the Query Service needs in its paths. It is looked up once per client.
+// which the Query Service needs in its paths. It is looked up once per
+// credential and process.
 func (c *Client) DefaultBranchID(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	id := c.defaultBranchID
-	c.mu.Unlock()
-	if id != "" {
+	defaultBranches.Lock()
+	id, ok := defaultBranches.m[c.verifyKey]
+	defaultBranches.Unlock()
+	if ok {
 		return id, nil
 	}
 	branches, err := c.ListBranches(ctx)
@@ -41,10 +54,14 @@ func (c *Client) DefaultBranchID(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for _, b := range branches {
-		if b.IsDefault {
-			c.mu.Lock()
-			c.defaultBranchID = string(b.ID)
-			c.mu.Unlock()
+		if b.IsDefault && b.ID != "" {
+			defaultBranches.Lock()
+			if len(defaultBranches.m) >= defaultBranchesMaxLen {
+				// Entries are cheap to refill; dropping all keeps this simple and bounded.
+				clear(defaultBranches.m)
+			}
+			defaultBranches.m[c.verifyKey] = string(b.ID)
+			defaultBranches.Unlock()
 			return string(b.ID), nil
 		}
 	}
@@ -269,7 +286,7 @@ func (c *Client) PreviewTable(ctx context.Context, tableID string, opts PreviewO
 		}
 		q.Set(fmt.Sprintf("orderBy[%d][order]", i), order)
 	}
-	body, _, err := c.do(ctx, request{method: "GET", path: c.storagePath("/tables/" + url.PathEscape(tableID) + "/data-preview"),
+	body, err := c.do(ctx, request{method: "GET", path: c.storagePath("/tables/" + url.PathEscape(tableID) + "/data-preview"),
 		query: q, accept: "text/csv"})
 	if err != nil {
 		return nil, err
