@@ -2,9 +2,11 @@ package fakestack
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -265,11 +267,61 @@ func (g *demoGen) campaigns() [][]any {
 	return rows
 }
 
-// seedDemo loads the demo project: buckets, tables with rows, components,
-// configurations, job history with events, a read-only workspace and the
-// project description.
-func seedDemo(s *Stack) error {
+// tableStats are the measured size of a seeded demo table.
+type tableStats struct {
+	rows int
+	size int64
+}
+
+var sharedDemo struct {
+	once  sync.Once
+	db    *sql.DB
+	stats map[string]tableStats // by table id
+	err   error
+}
+
+// demoDatabase returns the process-wide demo database, seeding it on first use.
+func demoDatabase() (*sql.DB, map[string]tableStats, error) {
+	sharedDemo.once.Do(func() {
+		sharedDemo.db, sharedDemo.stats, sharedDemo.err = seedDemoDatabase()
+	})
+	return sharedDemo.db, sharedDemo.stats, sharedDemo.err
+}
+
+func seedDemoDatabase() (*sql.DB, map[string]tableStats, error) {
 	ctx := context.Background()
+	db, err := openDB()
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*sql.DB, map[string]tableStats, error) {
+		db.Close()
+		return nil, nil, err
+	}
+	for _, bs := range demoBuckets {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("ATTACH DATABASE ':memory:' AS %s", quoteIdent(bs.id))); err != nil {
+			return fail(err)
+		}
+	}
+	g := &demoGen{r: rand.New(rand.NewPCG(demoSeed, demoSeed))}
+	stats := map[string]tableStats{}
+	for _, ts := range demoTables {
+		st, err := loadTable(ctx, db, ts, g)
+		if err != nil {
+			return fail(fmt.Errorf("table %s.%s: %w", ts.bucket, ts.name, err))
+		}
+		stats[ts.bucket+"."+ts.name] = st
+	}
+	if err := lockDB(db); err != nil {
+		return fail(err)
+	}
+	return db, stats, nil
+}
+
+// seedDemo builds the demo project's state over the seeded rows: buckets,
+// tables, components, configurations, job history with events, a read-only
+// workspace and the project description.
+func seedDemo(s *Stack, stats map[string]tableStats) {
 	st := s.state
 	master := st.tokens[s.opts.MasterToken]
 	st.branchMeta = st.setMetadata(nil, "user", "KBC.projectDescription",
@@ -281,16 +333,13 @@ func seedDemo(s *Stack) error {
 		b.metadata = []*metadata{{id: fmt.Sprint(st.nextID()), key: "KBC.description", value: bs.desc, provider: "user", timestamp: b.created}}
 		st.buckets = append(st.buckets, b)
 		st.bucketsByID[b.id] = b
-		if _, err := s.db.ExecContext(ctx, fmt.Sprintf("ATTACH DATABASE ':memory:' AS %s", quoteIdent(bs.id))); err != nil {
-			return err
-		}
 	}
-	g := &demoGen{r: rand.New(rand.NewPCG(demoSeed, demoSeed))}
 	for i, ts := range demoTables {
-		t, err := s.loadTable(ctx, ts, g)
-		if err != nil {
-			return fmt.Errorf("table %s.%s: %w", ts.bucket, ts.name, err)
+		t := &table{id: ts.bucket + "." + ts.name, name: ts.name, primaryKey: ts.pk, bucket: st.bucketsByID[ts.bucket]}
+		for _, c := range ts.cols {
+			t.columns = append(t.columns, column{name: c.name, kbcType: c.typ, nullable: c.nullable})
 		}
+		t.rowsCount, t.dataSize = stats[t.id].rows, stats[t.id].size
 		t.created = demoEpoch.Add(time.Duration(i+1) * 2 * time.Hour)
 		t.lastImport = s.now().Add(-time.Duration(len(demoTables)-i) * time.Hour)
 		t.metadata = []*metadata{
@@ -307,12 +356,11 @@ func seedDemo(s *Stack) error {
 			}
 		}
 		st.tables[t.id] = t
-		st.bucketsByID[ts.bucket].tables = append(st.bucketsByID[ts.bucket].tables, t)
+		t.bucket.tables = append(t.bucket.tables, t)
 	}
 	seedCatalogue(st)
 	seedConfigs(st, master)
 	seedJobHistory(s, master)
-	return nil
 }
 
 func demoWriterOf(bucketID string) string {
@@ -328,30 +376,28 @@ func demoWriterOf(bucketID string) string {
 	}
 }
 
-// loadTable creates a table in its bucket schema and fills it.
-func (s *Stack) loadTable(ctx context.Context, ts tableSpec, g *demoGen) (*table, error) {
-	t := &table{id: ts.bucket + "." + ts.name, name: ts.name, primaryKey: ts.pk}
-	t.bucket = s.state.bucketsByID[ts.bucket]
+// loadTable creates a table in its bucket schema, fills it and measures it.
+func loadTable(ctx context.Context, db *sql.DB, ts tableSpec, g *demoGen) (tableStats, error) {
+	var st tableStats
 	defs := make([]string, len(ts.cols))
 	for i, c := range ts.cols {
-		t.columns = append(t.columns, column{name: c.name, kbcType: c.typ, nullable: c.nullable})
 		defs[i] = quoteIdent(c.name) + " " + sqliteType(c.typ)
 	}
 	target := quoteIdent(ts.bucket) + "." + quoteIdent(ts.name)
-	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", target, strings.Join(defs, ", "))); err != nil {
-		return nil, err
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", target, strings.Join(defs, ", "))); err != nil {
+		return st, err
 	}
 	if ts.fill != "" {
-		if _, err := s.db.ExecContext(ctx, ts.fill); err != nil {
-			return nil, err
+		if _, err := db.ExecContext(ctx, ts.fill); err != nil {
+			return st, err
 		}
-	} else if err := s.insertRows(ctx, target, len(ts.cols), ts.rows(g)); err != nil {
-		return nil, err
+	} else if err := insertRows(ctx, db, target, len(ts.cols), ts.rows(g)); err != nil {
+		return st, err
 	}
 	// Row count and size come from the stored data, so computed tables are measured too.
-	err := s.db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*), COALESCE(SUM(%s), 0) FROM %s",
-		rowLengthExpr(ts.cols), target)).Scan(&t.rowsCount, &t.dataSize)
-	return t, err
+	err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*), COALESCE(SUM(%s), 0) FROM %s",
+		rowLengthExpr(ts.cols), target)).Scan(&st.rows, &st.size)
+	return st, err
 }
 
 func rowLengthExpr(cols []colSpec) string {
@@ -362,8 +408,8 @@ func rowLengthExpr(cols []colSpec) string {
 	return strings.Join(parts, " + ")
 }
 
-func (s *Stack) insertRows(ctx context.Context, target string, ncols int, rows [][]any) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func insertRows(ctx context.Context, db *sql.DB, target string, ncols int, rows [][]any) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

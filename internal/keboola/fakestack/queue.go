@@ -103,6 +103,7 @@ func (s *Stack) queueJobJSON(j *queueJob) map[string]any {
 		"configRowIds":       nonNil(j.rowIDs),
 		"tag":                nilIfEmpty(j.tag),
 		"createdTime":        fmtTime(j.created),
+		"updatedTime":        fmtTime(j.updated(now, s.step)),
 		"startTime":          nil,
 		"endTime":            nil,
 		"durationSeconds":    nil,

@@ -71,7 +71,8 @@ type Stack struct {
 	mu    sync.Mutex
 	state *state
 
-	db *sql.DB
+	db     *sql.DB
+	ownsDB bool // false for the shared demo database
 
 	faults   faultSet
 	requests requestLog
@@ -102,21 +103,24 @@ func New(opts Options) (*Stack, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	db, err := openDB()
-	if err != nil {
-		return nil, err
-	}
-	s.db = db
 	s.state = newState(s)
-	if !opts.NoDemo {
-		if err := seedDemo(s); err != nil {
+	if opts.NoDemo {
+		db, err := openDB()
+		if err != nil {
+			return nil, err
+		}
+		if err := lockDB(db); err != nil {
 			db.Close()
+			return nil, err
+		}
+		s.db, s.ownsDB = db, true
+	} else {
+		db, stats, err := demoDatabase()
+		if err != nil {
 			return nil, fmt.Errorf("fakestack: seeding demo project: %w", err)
 		}
-	}
-	if err := s.lockDB(); err != nil {
-		db.Close()
-		return nil, err
+		s.db = db
+		seedDemo(s, stats)
 	}
 	s.handler = s.routes()
 	return s, nil
@@ -163,7 +167,9 @@ func (s *Stack) Close() {
 	if s.server != nil {
 		s.server.Close()
 	}
-	s.db.Close()
+	if s.ownsDB {
+		s.db.Close()
+	}
 }
 
 // URL is the Storage API base URL (the listener root), e.g. http://127.0.0.1:PORT.

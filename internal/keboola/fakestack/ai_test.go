@@ -1,0 +1,78 @@
+package fakestack
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestAI_DocsQuestionAnswersFromTheCorpus(t *testing.T) {
+	s := NewServer(t, Options{})
+	r := api(t, s, "POST", "/ai/docs/question", map[string]any{"query": "How do flows run phases and tasks?"})
+	wantStatus(t, r, http.StatusOK)
+	body := r.object(t)
+	urls, _ := body["sourceUrls"].([]any)
+	if len(urls) == 0 || urls[0] != "https://help.keboola.com/flows/" || !strings.Contains(body["text"].(string), "fake stack") {
+		t.Errorf("answer %v", body)
+	}
+	none := api(t, s, "POST", "/ai/docs/question", map[string]any{"query": "quantum entanglement"}).object(t)
+	if got, _ := none["sourceUrls"].([]any); len(got) != 0 {
+		t.Errorf("an unrelated question cites %v", got)
+	}
+	wantStatus(t, api(t, s, "POST", "/ai/docs/question", map[string]any{}), http.StatusBadRequest)
+}
+
+func TestAI_SuggestComponentRanksByKeywords(t *testing.T) {
+	s := NewServer(t, Options{})
+	cases := map[string]string{
+		"extract tables from a mysql database": "keboola.ex-db-mysql",
+		"write data to google sheets":          "keboola.wr-google-sheets",
+		"snowflake sql transformation":         "keboola.snowflake-transformation",
+	}
+	for prompt, want := range cases {
+		got := api(t, s, "POST", "/ai/suggest/component", map[string]any{"prompt": prompt}).object(t)
+		if path(t, got, "components", 0, "componentId") != want || path(t, got, "components", 0, "score") != float64(1) {
+			t.Errorf("%q: %v, want %s first", prompt, got["components"], want)
+		}
+	}
+	wantStatus(t, api(t, s, "POST", "/ai/suggest/component", map[string]any{"prompt": " "}), http.StatusBadRequest)
+}
+
+func TestAI_ComponentDocsOrNotFound(t *testing.T) {
+	s := NewServer(t, Options{})
+	doc := api(t, s, "GET", "/ai/docs/components/keboola.ex-db-mysql", nil).object(t)
+	if doc["documentation"] == "" || doc["configurationSchema"] == nil || len(doc["rootConfigurationExamples"].([]any)) == 0 {
+		t.Errorf("docs %v", doc)
+	}
+	// Components without docs answer 404 so the client falls back to Storage.
+	for _, id := range []string{"keboola.nope", "keboola.ex-salesforce-v2"} {
+		wantStatus(t, api(t, s, "GET", "/ai/docs/components/"+id, nil), http.StatusNotFound)
+	}
+}
+
+func TestEncrypt_SealsOnlySecretKeys(t *testing.T) {
+	s := NewServer(t, Options{})
+	body := map[string]any{"parameters": map[string]any{"user": "u", "#password": "p", "nested": []any{map[string]any{"#key": "k", "plain": "v"}},
+		"#done": "KBC::ProjectSecure::already"}}
+	r := call(t, "POST", s.URL()+"/encryption/encrypt?projectId=1234&componentId=keboola.ex-db-mysql&configId=1", nil, body)
+	wantStatus(t, r, http.StatusOK)
+	out := r.object(t)
+	if path(t, out, "parameters", "user") != "u" || path(t, out, "parameters", "nested", 0, "plain") != "v" {
+		t.Errorf("plain values changed: %v", out)
+	}
+	for _, p := range [][]any{{"parameters", "#password"}, {"parameters", "nested", 0, "#key"}} {
+		v, _ := path(t, out, p...).(string)
+		if !strings.HasPrefix(v, "KBC::ProjectSecure::") || strings.HasSuffix(v, "::p") || strings.HasSuffix(v, "::k") {
+			t.Errorf("%v = %q, want a sealed value", p, v)
+		}
+	}
+	if path(t, out, "parameters", "#done") != "KBC::ProjectSecure::already" {
+		t.Error("an already encrypted value was sealed again")
+	}
+	plain := call(t, "POST", s.URL()+"/encryption/encrypt?componentId=keboola.ex-db-mysql", nil, "just a secret")
+	if !strings.HasPrefix(string(plain.body), "KBC::ProjectSecure::") {
+		t.Errorf("text/plain encryption %s", plain.body)
+	}
+	wantStatus(t, call(t, "POST", s.URL()+"/encryption/encrypt?projectId=1234", nil, body), http.StatusBadRequest)
+	wantStatus(t, call(t, "POST", s.URL()+"/encryption/encrypt?projectId=9&componentId=x", nil, body), http.StatusBadRequest)
+}

@@ -1,0 +1,116 @@
+package fakestack
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestDemo_DataIsDeterministicAcrossStacks(t *testing.T) {
+	a, b := NewServer(t, Options{}), NewServer(t, Options{})
+	for _, table := range []string{"in.c-crm.orders", "in.c-web.sessions", "out.c-reports.customer_ltv"} {
+		p := "/v2/storage/tables/" + table + "/data-preview?limit=50"
+		ra, rb := api(t, a, "GET", p, nil), api(t, b, "GET", p, nil)
+		if !bytes.Equal(ra.body, rb.body) {
+			t.Errorf("%s differs between two stacks", table)
+		}
+	}
+}
+
+func TestDemo_ProjectIsBelievable(t *testing.T) {
+	s := NewServer(t, Options{})
+	desc := api(t, s, "GET", "/v2/storage/branch/default/metadata", nil).array(t)
+	if len(desc) == 0 || path(t, desc, 0, "key") != "KBC.projectDescription" {
+		t.Errorf("project description %v", desc)
+	}
+	for _, table := range api(t, s, "GET", "/v2/storage/tables?include=metadata", nil).array(t) {
+		m := table.(map[string]any)
+		if m["rowsCount"].(float64) == 0 {
+			t.Errorf("%v is empty", m["id"])
+		}
+		if metaValue := findMeta(m["metadata"].([]any), "KBC.description"); metaValue == "" {
+			t.Errorf("%v has no description", m["id"])
+		}
+	}
+	tr := api(t, s, "GET", "/v2/storage/components/keboola.snowflake-transformation/configs/"+demoTransformConfig, nil).object(t)
+	script := path(t, tr, "configuration", "parameters", "blocks", 0, "codes", 0, "script", 0).(string)
+	if !strings.Contains(script, `"orders"`) || path(t, tr, "configuration", "storage", "input", "tables", 0, "source") != "in.c-crm.orders" {
+		t.Errorf("transformation does not use the demo tables: %v", tr["configuration"])
+	}
+	flow := api(t, s, "GET", "/v2/storage/components/keboola.orchestrator/configs/"+demoFlowConfig, nil).object(t)
+	if tasks := path(t, flow, "configuration", "tasks").([]any); len(tasks) < 4 {
+		t.Errorf("flow tasks %v", tasks)
+	}
+	// The report tables hold what the transformation's SQL computes.
+	var fromSQL, stored float64
+	if err := s.db.QueryRow(`SELECT ROUND(SUM("total_usd"), 2) FROM "in.c-crm"."orders" WHERE "status" = 'completed'`).Scan(&fromSQL); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.QueryRow(`SELECT ROUND(SUM("revenue_usd"), 2) FROM "out.c-reports"."daily_revenue"`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if diff := fromSQL - stored; diff > 1 || diff < -1 {
+		t.Errorf("daily_revenue sums to %v, orders to %v", stored, fromSQL)
+	}
+}
+
+func findMeta(list []any, key string) string {
+	for _, m := range list {
+		if mm := m.(map[string]any); mm["key"] == key {
+			return mm["value"].(string)
+		}
+	}
+	return ""
+}
+
+func TestNoDemo_StartsEmpty(t *testing.T) {
+	s := NewServer(t, Options{NoDemo: true, ProjectID: 77, ProjectName: "Empty"})
+	if got := api(t, s, "GET", "/v2/storage/buckets", nil).array(t); len(got) != 0 {
+		t.Errorf("buckets %v", got)
+	}
+	v := api(t, s, "GET", "/v2/storage/tokens/verify", nil).object(t)
+	if path(t, v, "owner", "id") != float64(77) || path(t, v, "owner", "name") != "Empty" {
+		t.Errorf("owner %v", v["owner"])
+	}
+	if _, err := New(Options{Backend: "bigquery"}); err == nil {
+		t.Error("an unmodelled backend was accepted")
+	}
+	wantStatus(t, api(t, s, "GET", "/v2/storage/nope", nil), http.StatusNotFound)
+}
+
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		s, err := New(Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+}
+
+func BenchmarkDataPreview(b *testing.B) {
+	s := NewServer(b, Options{})
+	req, _ := http.NewRequest("GET", s.URL()+"/v2/storage/tables/in.c-web.sessions/data-preview?limit=1000&whereFilters[0][column]=device&whereFilters[0][values][0]=mobile", nil)
+	req.Header.Set("X-StorageApi-Token", s.MasterToken())
+	for b.Loop() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+	}
+}
+
+func BenchmarkVerifyToken(b *testing.B) {
+	s := NewServer(b, Options{})
+	req, _ := http.NewRequest("GET", s.URL()+"/v2/storage/tokens/verify", nil)
+	req.Header.Set("X-StorageApi-Token", s.MasterToken())
+	for b.Loop() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+	}
+}

@@ -1,0 +1,188 @@
+package fakestack
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func queryBase(s *Stack) string {
+	return fmt.Sprintf("/query/api/v1/branches/%d/workspaces/%d/queries", defaultBranchID, demoWorkspaceID(s))
+}
+
+// demoWorkspaceID finds the demo's read-only workspace through the API.
+func demoWorkspaceID(s *Stack) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, ws := range s.state.workspaces {
+		if ws.configurationID == demoMCPConfig {
+			return id
+		}
+	}
+	panic("demo workspace missing")
+}
+
+func submit(t *testing.T, s *Stack, stmts ...string) string {
+	t.Helper()
+	r := api(t, s, "POST", queryBase(s), map[string]any{"statements": stmts})
+	wantStatus(t, r, http.StatusCreated)
+	id, _ := r.object(t)["queryJobId"].(string)
+	if id == "" {
+		t.Fatalf("no queryJobId: %s", r.body)
+	}
+	return id
+}
+
+func TestQuery_RunsSnowflakeNamedSQLOverDemoTables(t *testing.T) {
+	s, clk := newClocked(t, Options{})
+	id := submit(t, s, `SELECT COUNT(*) AS "n" FROM "KEBOOLA_1234"."in.c-crm"."orders" WHERE "status" = 'completed'`,
+		`select "segment", count(*) from KEBOOLA_1234."in.c-crm"."customers" group by 1 order by 1`)
+	for _, want := range []string{"created", "processing", "completed"} {
+		job := api(t, s, "GET", "/query/api/v1/queries/"+id, nil).object(t)
+		if job["status"] != want {
+			t.Fatalf("job status %v, want %s", job["status"], want)
+		}
+		clk.Advance(testStep)
+	}
+	job := api(t, s, "GET", "/query/api/v1/queries/"+id, nil).object(t)
+	stmt := path(t, job, "statements", 0).(map[string]any)
+	if stmt["status"] != "completed" || stmt["numberOfRows"] != float64(1) {
+		t.Fatalf("statement %v", stmt)
+	}
+	res := api(t, s, "GET", fmt.Sprintf("/query/api/v1/queries/%s/%s/results", id, stmt["id"]), nil).object(t)
+	var want int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM "in.c-crm"."orders" WHERE "status" = 'completed'`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	if path(t, res, "data", 0, 0) != fmt.Sprint(want) || path(t, res, "columns", 0, "name") != "n" || res["status"] != "completed" {
+		t.Errorf("results %v, want count %d", res, want)
+	}
+	seg := api(t, s, "GET", fmt.Sprintf("/query/api/v1/queries/%s/%s/results", id, path(t, job, "statements", 1, "id")), nil).object(t)
+	if path(t, seg, "data", 0, 0) != "Enterprise" || len(seg["data"].([]any)) != 3 {
+		t.Errorf("segments %v", seg["data"])
+	}
+}
+
+func TestQuery_ResultsArePaged(t *testing.T) {
+	s, clk := newClocked(t, Options{})
+	id := submit(t, s, `SELECT "session_id" FROM "KEBOOLA_1234"."in.c-web"."sessions" ORDER BY "session_id"`)
+	clk.Advance(2 * testStep)
+	stmtID := path(t, api(t, s, "GET", "/query/api/v1/queries/"+id, nil).object(t), "statements", 0, "id")
+	page := func(q string) map[string]any {
+		return api(t, s, "GET", fmt.Sprintf("/query/api/v1/queries/%s/%s/results?%s", id, stmtID, q), nil).object(t)
+	}
+	first, second := page("offset=0&pageSize=100"), page("offset=100&pageSize=100")
+	if len(first["data"].([]any)) != 100 || first["numberOfRows"] != float64(12000) {
+		t.Fatalf("first page: %d rows of %v", len(first["data"].([]any)), first["numberOfRows"])
+	}
+	if path(t, first, "data", 99, 0).(string) >= path(t, second, "data", 0, 0).(string) {
+		t.Error("the second page does not continue the first")
+	}
+	if tail := page("offset=11950&pageSize=100"); len(tail["data"].([]any)) != 50 {
+		t.Errorf("last page has %d rows, want 50", len(tail["data"].([]any)))
+	}
+	for _, bad := range []string{"pageSize=10", "pageSize=10001", "offset=-1"} {
+		r := api(t, s, "GET", fmt.Sprintf("/query/api/v1/queries/%s/%s/results?%s", id, stmtID, bad), nil)
+		wantStatus(t, r, http.StatusBadRequest)
+	}
+}
+
+func TestQuery_FailuresCarryTheReason(t *testing.T) {
+	cases := []struct {
+		name string
+		sql  string
+		want string
+	}{
+		{"unknown table (engine message)", `SELECT * FROM "KEBOOLA_1234"."in.c-crm"."nope"`, "no such table"},
+		{"write in a read-only workspace", `DELETE FROM "KEBOOLA_1234"."in.c-crm"."orders"`, "read-only"},
+		{"create in a read-only workspace", `CREATE TABLE "x" AS SELECT 1`, "read-only"},
+		{"write hidden in a CTE", `WITH x AS (SELECT 1) INSERT INTO "in.c-crm"."orders"("order_id") SELECT 1 FROM x`, "readonly"},
+		{"two statements in one entry", `SELECT 1; SELECT 2`, "one statement per entry"},
+	}
+	s, clk := newClocked(t, Options{})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			id := submit(t, s, tc.sql, `SELECT 1`)
+			clk.Advance(2 * testStep)
+			job := api(t, s, "GET", "/query/api/v1/queries/"+id, nil).object(t)
+			if job["status"] != "failed" {
+				t.Fatalf("job %v, want failed", job)
+			}
+			msg, _ := path(t, job, "statements", 0, "error").(string)
+			if !strings.Contains(strings.ToLower(msg), tc.want) {
+				t.Errorf("error %q does not mention %q", msg, tc.want)
+			}
+			if got := path(t, job, "statements", 1, "status"); got != "notExecuted" {
+				t.Errorf("statement after a failure: %v", got)
+			}
+			r := api(t, s, "GET", fmt.Sprintf("/query/api/v1/queries/%s/%s/results", id, path(t, job, "statements", 0, "id")), nil)
+			wantStatus(t, r, http.StatusBadRequest)
+			if body := r.object(t); body["status"] != "error" || body["error"] != float64(400) || body["exception"] != msg {
+				t.Errorf("query error body %s", r.body)
+			}
+		})
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM "in.c-crm"."orders"`).Scan(&n); err != nil || n != 2500 {
+		t.Errorf("orders now hold %d rows (%v): a write got through", n, err)
+	}
+}
+
+func TestQuery_CancelAndRequestValidation(t *testing.T) {
+	s, clk := newClocked(t, Options{})
+	id := submit(t, s, `SELECT 1`)
+	wantStatus(t, api(t, s, "POST", "/query/api/v1/queries/"+id+"/cancel", map[string]any{}), http.StatusBadRequest)
+	wantStatus(t, api(t, s, "POST", "/query/api/v1/queries/"+id+"/cancel", map[string]any{"reason": "user gave up"}), http.StatusOK)
+	clk.Advance(5 * testStep)
+	if got := api(t, s, "GET", "/query/api/v1/queries/"+id, nil).object(t)["status"]; got != "canceled" {
+		t.Errorf("status after cancel %v", got)
+	}
+	done := submit(t, s, `SELECT 1`)
+	clk.Advance(2 * testStep)
+	wantStatus(t, api(t, s, "POST", "/query/api/v1/queries/"+done+"/cancel", map[string]any{"reason": "late"}), http.StatusConflict)
+
+	bad := []struct {
+		name, path string
+		body       any
+		status     int
+	}{
+		{"symbolic branch", fmt.Sprintf("/query/api/v1/branches/default/workspaces/%d/queries", demoWorkspaceID(s)), map[string]any{"statements": []any{"SELECT 1"}}, http.StatusNotFound},
+		{"unknown workspace", fmt.Sprintf("/query/api/v1/branches/%d/workspaces/9/queries", defaultBranchID), map[string]any{"statements": []any{"SELECT 1"}}, http.StatusNotFound},
+		{"no statements", queryBase(s), map[string]any{"statements": []any{}}, http.StatusBadRequest},
+		{"non-string statement", queryBase(s), map[string]any{"statements": []any{42}}, http.StatusBadRequest},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			r := api(t, s, "POST", tc.path, tc.body)
+			wantStatus(t, r, tc.status)
+			if r.object(t)["exception"] == nil {
+				t.Errorf("not a Query Service error body: %s", r.body)
+			}
+		})
+	}
+	wantStatus(t, api(t, s, "GET", "/query/api/v1/queries/qj-0", nil), http.StatusNotFound)
+}
+
+func TestRewriteSQL_DropsOnlyTheProjectDatabaseQualifier(t *testing.T) {
+	cases := []struct {
+		in, out, keyword string
+	}{
+		{`SELECT * FROM "KEBOOLA_1234"."in.c-crm"."orders"`, `SELECT * FROM "in.c-crm"."orders"`, "SELECT"},
+		{`select 'KEBOOLA_1234.' || x from keboola_1234."in.c-a"."t"`, `select 'KEBOOLA_1234.' || x from "in.c-a"."t"`, "SELECT"},
+		{`-- "KEBOOLA_1234".x` + "\nWITH a AS (SELECT 1) SELECT * FROM a;", `-- "KEBOOLA_1234".x` + "\nWITH a AS (SELECT 1) SELECT * FROM a", "WITH"},
+		{`(SELECT "KEBOOLA_12345"."x")`, `(SELECT "KEBOOLA_12345"."x")`, "SELECT"},
+		{`SELECT 'it''s' AS "a ""b"""`, `SELECT 'it''s' AS "a ""b"""`, "SELECT"},
+	}
+	for _, tc := range cases {
+		out, kw, err := rewriteSQL(tc.in, "KEBOOLA_1234")
+		if err != nil || out != tc.out || kw != tc.keyword {
+			t.Errorf("rewriteSQL(%q) = %q, %q, %v; want %q, %q", tc.in, out, kw, err, tc.out, tc.keyword)
+		}
+	}
+	for _, bad := range []string{`SELECT 'open`, `SELECT "open`, `/* open`, `SELECT 1; DROP TABLE x`, `  `} {
+		if _, _, err := rewriteSQL(bad, "KEBOOLA_1234"); err == nil {
+			t.Errorf("rewriteSQL(%q) accepted invalid SQL", bad)
+		}
+	}
+}
