@@ -107,7 +107,15 @@ func TestServiceURL_FallsBackToRuleWhenIndexFails(t *testing.T) {
 		}
 		return &http.Response{StatusCode: 500, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
 	})
-	c, err := New(Credentials{StackURL: "https://connection.fallback-test.example", StorageToken: testToken},
+	const stack = "https://connection.fallback-test.example"
+	forget := func() {
+		indexCache.Lock()
+		delete(indexCache.m, stack)
+		indexCache.Unlock()
+	}
+	forget()
+	t.Cleanup(forget)
+	c, err := New(Credentials{StackURL: stack, StorageToken: testToken},
 		Options{HTTPClient: &http.Client{Transport: rt}, Retry: RetryPolicy{MaxAttempts: 1}})
 	if err != nil {
 		t.Fatal(err)
