@@ -66,6 +66,11 @@ func seedCatalogue(st *state) {
 			documentation:    "A flow groups tasks into phases. Phases run in order (dependsOn); tasks in one phase run in parallel. Each task runs one configuration of a component; continueOnFailure lets the flow go on after a failed task.",
 			configSchema:     obj(map[string]any{"phases": map[string]any{"type": "array"}, "tasks": map[string]any{"type": "array"}}, "phases", "tasks"),
 		},
+		{id: "keboola.flow", typ: "other", name: "Flow", categories: []string{"Other"},
+			description:      "Runs conditional flows: phases with transitions chosen by conditions on earlier results.",
+			documentationURL: "https://help.keboola.com/flows/conditional-flows/",
+			configSchema:     obj(map[string]any{"phases": map[string]any{"type": "array"}, "tasks": map[string]any{"type": "array"}}, "phases", "tasks"),
+		},
 		{id: mcpToolComponent, typ: "application", name: "Keboola MCP Server", categories: []string{"Application"},
 			description: "Holds the workspaces the Keboola MCP server runs SQL in."},
 	}

@@ -76,7 +76,7 @@ func TestNoDemo_StartsEmpty(t *testing.T) {
 	if _, err := New(Options{Backend: "bigquery"}); err == nil {
 		t.Error("an unmodelled backend was accepted")
 	}
-	wantStatus(t, api(t, s, "GET", "/v2/storage/nope", nil), http.StatusNotFound)
+	wantStorageError(t, api(t, s, "GET", "/v2/storage/nope", nil), http.StatusNotFound, "notFound")
 }
 
 func BenchmarkNew(b *testing.B) {

@@ -56,6 +56,10 @@ func (s *Stack) routes() http.Handler {
 	s.aiRoutes(mux)
 	s.encryptionRoutes(mux)
 	s.fakeRoutes(mux)
+	// Unknown paths get a JSON error like the real APIs give, not Go's text 404.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, storageErrors, http.StatusNotFound, "notFound", fmt.Sprintf("No route matches %s %s on this stack", r.Method, r.URL.Path))
+	})
 	return s.instrument(mux)
 }
 

@@ -122,6 +122,19 @@ func TestTokens_LimitedTokenSeesOnlyPermittedBuckets(t *testing.T) {
 	wantStorageError(t, call(t, "POST", s.URL()+"/v2/storage/tokens", tokenHeader(tok), map[string]any{"description": "x"}), http.StatusForbidden, "accessDenied")
 	wantStorageError(t, api(t, s, "POST", "/v2/storage/tokens", map[string]any{"bucketPermissions": map[string]any{"in.c-nope": "read"}}),
 		http.StatusBadRequest, "storage.buckets.notFound")
+	wantStatus(t, api(t, s, "POST", "/v2/storage/tokens", map[string]any{"bucketPermissions": map[string]any{"in.c-crm": "admin"}}), http.StatusBadRequest)
+	wantStatus(t, api(t, s, "POST", "/v2/storage/tokens", map[string]any{"expiresIn": -5}), http.StatusBadRequest)
+
+	id := created.object(t)["id"].(string)
+	listed := api(t, s, "GET", "/v2/storage/tokens", nil).array(t)
+	if len(listed) != 2 {
+		t.Errorf("tokens listed: %d, want master and the new one", len(listed))
+	}
+	wantStatus(t, api(t, s, "DELETE", "/v2/storage/tokens/"+id, nil), http.StatusNoContent)
+	wantStatus(t, call(t, "GET", s.URL()+"/v2/storage/tokens/verify", tokenHeader(tok), nil), http.StatusUnauthorized)
+	wantStorageError(t, api(t, s, "DELETE", "/v2/storage/tokens/"+id, nil), http.StatusNotFound, "storage.tokens.notFound")
+	masterID := api(t, s, "GET", "/v2/storage/tokens/verify", nil).object(t)["id"].(string)
+	wantStatus(t, api(t, s, "DELETE", "/v2/storage/tokens/"+masterID, nil), http.StatusBadRequest)
 }
 
 func TestBuckets_ListIsAPlainArrayWithBackendPath(t *testing.T) {
@@ -264,8 +277,13 @@ func TestDataPreview_FiltersOrdersAndLimits(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { tc.check(t, previewRows(t, s, tc.table, tc.q)) })
 	}
+	js := api(t, s, "GET", "/v2/storage/tables/in.c-web.sessions/data-preview?format=json&limit=2&columns=customer_id", nil).object(t)
+	if rows := js["rows"].([]any); len(rows) != 2 || path(t, js, "columns", 0) != "customer_id" || path(t, rows, 0, 0, "columnName") != "customer_id" {
+		t.Errorf("json preview %v", js)
+	}
 	bad := []url.Values{
 		q("limit", "1001"),
+		q("format", "xml"),
 		q("columns", "nope"),
 		q("whereFilters[0][column]", "status", "whereFilters[0][operator]", "like", "whereFilters[0][values][0]", "x"),
 		q("whereFilters[0][column]", "status"),
