@@ -1,0 +1,220 @@
+// Package httpserver is the HTTP front of `keboola-mcp serve`: routing of
+// the MCP endpoints (/mcp, /sse, /messages), the OAuth endpoints, health and
+// metrics; Origin checks against DNS rebinding and cross-site use; body
+// limits; request logging without secrets; graceful shutdown. How a request
+// is authenticated is pluggable (Authenticator): OAuth bearer tokens, the
+// Worker's signed proxy headers, or fixed local credentials.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/login"
+	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
+	"github.com/keboola-mcp/keboola-mcp/internal/oauth"
+)
+
+// Authenticator guards the MCP endpoints: Wrap returns a handler that either
+// answers the request itself (401, 403, ...) or calls next with an
+// mcpserver.Access attached to the request context.
+type Authenticator interface {
+	Wrap(next http.Handler) http.Handler
+}
+
+// AuthenticatorFunc adapts a middleware function to Authenticator.
+type AuthenticatorFunc func(next http.Handler) http.Handler
+
+// Wrap implements Authenticator.
+func (f AuthenticatorFunc) Wrap(next http.Handler) http.Handler { return f(next) }
+
+// StaticAccess authenticates every request as a; it is the `--auth none`
+// mode, allowed only on a loopback address.
+func StaticAccess(a mcpserver.Access) Authenticator {
+	return AuthenticatorFunc(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(mcpserver.WithAccess(r.Context(), a)))
+		})
+	})
+}
+
+// Config configures a Server.
+type Config struct {
+	// PublicURL is the server's public origin; browsers on it may call /mcp.
+	PublicURL string
+	// Loopback is true when the listener is on a loopback address; then
+	// pages served from any loopback origin may call /mcp too.
+	Loopback bool
+	// AllowedOrigins are further origins allowed to call /mcp (exact
+	// scheme://host[:port]).
+	AllowedOrigins []string
+	// MCP is the Streamable HTTP handler, mounted at /mcp.
+	MCP http.Handler
+	// SSE is the legacy SSE handler, mounted at /sse and /messages.
+	SSE http.Handler
+	// Auth guards /mcp, /sse and /messages. Required.
+	Auth Authenticator
+	// OAuth, when set, serves the authorization server endpoints.
+	OAuth *oauth.Server
+	// MaxBodyBytes bounds MCP request bodies; default 4 MiB.
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+}
+
+// Server routes requests. Create it with New.
+type Server struct {
+	cfg     Config
+	origins map[string]bool
+	log     *slog.Logger
+	metrics *metrics
+	handler http.Handler
+}
+
+// New builds the routing.
+func New(cfg Config) (*Server, error) {
+	if cfg.MCP == nil || cfg.Auth == nil {
+		return nil, errors.New("httpserver: MCP handler and Auth are required")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 4 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, origins: map[string]bool{}, log: cfg.Logger, metrics: newMetrics()}
+	for _, o := range append([]string{cfg.PublicURL}, cfg.AllowedOrigins...) {
+		if o == "" {
+			continue
+		}
+		n, err := origin(o)
+		if err != nil {
+			return nil, fmt.Errorf("allowed origin %q: %w", o, err)
+		}
+		s.origins[n] = true
+	}
+	mux := http.NewServeMux()
+	guard := func(h http.Handler) http.Handler {
+		return s.checkOrigin(s.limitBody(cfg.Auth.Wrap(h)))
+	}
+	mux.Handle("/mcp", guard(cfg.MCP))
+	if cfg.SSE != nil {
+		mux.Handle("/sse", guard(cfg.SSE))
+		mux.Handle("/messages", guard(cfg.SSE))
+	}
+	if cfg.OAuth != nil {
+		cfg.OAuth.Mount(mux)
+	}
+	// Some clients probe OpenID discovery first; a plain 404 sends them on
+	// to the OAuth metadata.
+	mux.HandleFunc("/.well-known/openid-configuration", http.NotFound)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("/metrics", s.metrics)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "Keboola MCP server. Add %s/mcp to your MCP client.\n", strings.TrimRight(cfg.PublicURL, "/"))
+	})
+	s.handler = s.observe(mux)
+	return s, nil
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// origin normalises a URL to scheme://host[:port].
+func origin(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", errors.New("not an absolute URL")
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+}
+
+// checkOrigin refuses browser requests from other sites (403 when Origin
+// is present and not allowed): a web page must not drive a user's MCP
+// session, and a DNS-rebinding page must not reach a local server.
+// Requests without Origin come from non-browser clients and pass.
+func (s *Server) checkOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := r.Header.Get("Origin")
+		if o != "" && !s.originAllowed(o) {
+			s.log.Warn("refused a request from a foreign origin", "origin", o, "path", r.URL.Path)
+			http.Error(w, "forbidden: requests from origin "+o+" are not allowed", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) originAllowed(o string) bool {
+	n, err := origin(o)
+	if err != nil {
+		return false // includes "null"
+	}
+	if s.origins[n] {
+		return true
+	}
+	if s.cfg.Loopback {
+		u, _ := url.Parse(n)
+		return (u.Scheme == "http" || u.Scheme == "https") && login.IsLoopbackHost(u.Hostname())
+	}
+	return false
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			http.Error(w, fmt.Sprintf("request body exceeds %d bytes", s.cfg.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish for up to grace, and closes the
+// rest (long-lived SSE streams).
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
