@@ -244,11 +244,11 @@ func TestE2E_ForeignOriginRefused(t *testing.T) {
 	tok, _ := ts.Token()
 	list := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
 	cases := map[string]int{
-		"https://evil.example":   http.StatusForbidden,
-		"null":                   http.StatusForbidden,
-		sys.url:                  http.StatusOK,
-		"http://localhost:5173":  http.StatusOK, // loopback page while serving on loopback
-		"":                       http.StatusOK,
+		"https://evil.example":    http.StatusForbidden,
+		"null":                    http.StatusForbidden,
+		sys.url:                   http.StatusOK,
+		"http://localhost:5173":   http.StatusOK, // loopback page while serving on loopback
+		"":                        http.StatusOK,
 		"http://127.0.0.1.nip.io": http.StatusForbidden,
 	}
 	for origin, want := range cases {
