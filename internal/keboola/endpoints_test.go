@@ -84,6 +84,12 @@ func TestEndpoints_SendDocumentedRequestsAndDecodeAnswers(t *testing.T) {
 			},
 		},
 		{
+			name: "all tables of the project", method: "GET", path: "/v2/storage/tables",
+			query:  url.Values{"include": {"columns,metadata"}},
+			call:   func(ctx context.Context, c *Client) (any, error) { return c.ListAllTables(ctx) },
+			answer: `[{"id":"in.c-a.t","name":"t","bucket":{"id":"in.c-a"}}]`,
+		},
+		{
 			name: "table detail", method: "GET", path: "/v2/storage/tables/in.c-main.customers",
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.GetTable(ctx, "in.c-main.customers") },
 			answer: `{"id":"in.c-main.customers","name":"customers","primaryKey":["id"],"bucket":{"id":"in.c-main","backendPath":["KBC_DB","in.c-main"]}}`,
@@ -200,7 +206,9 @@ func TestEndpoints_SendDocumentedRequestsAndDecodeAnswers(t *testing.T) {
 		},
 		{
 			name: "delete configuration", method: "DELETE", path: "/v2/storage/branch/default/components/keboola.ex-http/configs/77", status: 204,
-			call: func(ctx context.Context, c *Client) (any, error) { return nil, c.DeleteConfig(ctx, "keboola.ex-http", "77") },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return nil, c.DeleteConfig(ctx, "keboola.ex-http", "77")
+			},
 		},
 		{
 			name: "list rows", method: "GET", path: "/v2/storage/branch/default/components/c.x/configs/1/rows",
@@ -245,8 +253,10 @@ func TestEndpoints_SendDocumentedRequestsAndDecodeAnswers(t *testing.T) {
 		},
 		{
 			name: "events of a run", method: "GET", path: "/v2/storage/events",
-			query:  url.Values{"runId": {"555"}, "limit": {"20"}, "offset": {"40"}},
-			call:   func(ctx context.Context, c *Client) (any, error) { return c.ListEvents(ctx, EventQuery{RunID: "555", Limit: 20, Offset: 40}) },
+			query: url.Values{"runId": {"555"}, "limit": {"20"}, "offset": {"40"}},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.ListEvents(ctx, EventQuery{RunID: "555", Limit: 20, Offset: 40})
+			},
 			answer: `[{"id":"9","message":"hello","type":"info","runId":555,"created":"2019-08-12T14:36:08+0200","params":[]}]`,
 			checkResp: func(t *testing.T, got any) {
 				if e := got.([]Event); e[0].RunID != "555" || e[0].Created.UTC().Hour() != 12 {
@@ -340,7 +350,9 @@ func TestEndpoints_SendDocumentedRequestsAndDecodeAnswers(t *testing.T) {
 		},
 		{
 			name: "suggest component", method: "POST", path: "/ai/suggest/component",
-			call:     func(ctx context.Context, c *Client) (any, error) { return c.SuggestComponents(ctx, "load from postgres") },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.SuggestComponents(ctx, "load from postgres")
+			},
 			wantBody: `{"prompt":"load from postgres"}`,
 			answer:   `{"components":[{"componentId":"keboola.ex-db-pgsql","score":0.9,"source":"docs"}]}`,
 			checkResp: func(t *testing.T, got any) {
@@ -448,13 +460,19 @@ func TestEndpoints_RejectBadInputBeforeSending(t *testing.T) {
 			_, err := c.SearchJobs(ctx, JobSearch{Statuses: []string{"done"}})
 			return err
 		}},
-		{"job search limit too large", func(ctx context.Context, c *Client) error { _, err := c.SearchJobs(ctx, JobSearch{Limit: 501}); return err }},
+		{"job search limit too large", func(ctx context.Context, c *Client) error {
+			_, err := c.SearchJobs(ctx, JobSearch{Limit: 501})
+			return err
+		}},
 		{"empty metadata key", func(ctx context.Context, c *Client) error {
 			_, err := c.SetBucketMetadata(ctx, "in.c-a", []MetadataInput{{Key: " "}})
 			return err
 		}},
 		{"empty docs question", func(ctx context.Context, c *Client) error { _, err := c.AskDocs(ctx, ""); return err }},
-		{"empty SQL", func(ctx context.Context, c *Client) error { _, err := c.SubmitQuery(ctx, "1", []string{" "}); return err }},
+		{"empty SQL", func(ctx context.Context, c *Client) error {
+			_, err := c.SubmitQuery(ctx, "1", []string{" "})
+			return err
+		}},
 		{"token without description", func(ctx context.Context, c *Client) error { _, err := c.CreateToken(ctx, TokenRequest{}); return err }},
 		{"bad bucket permission", func(ctx context.Context, c *Client) error {
 			_, err := c.CreateToken(ctx, TokenRequest{Description: "d", BucketPermissions: map[string]string{"in.c-a": "all"}})
