@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestServe_RefusesUnsafeConfigurations(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "x.db")
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"no secret beyond loopback", []string{"--addr", "0.0.0.0:0", "--public-url", "https://mcp.example.com", "--store", db}, nil, "KEBOOLA_MCP_SECRET"},
+		{"short secret", []string{"--store", db}, map[string]string{"KEBOOLA_MCP_SECRET": "short"}, "at least 32"},
+		{"no public URL beyond loopback", []string{"--addr", ":0"}, nil, "--public-url is required"},
+		{"auth none beyond loopback", []string{"--addr", "0.0.0.0:0", "--public-url", "https://mcp.example.com", "--auth", "none"}, map[string]string{"KBC_STORAGE_TOKEN": "t"}, "only on a loopback"},
+		{"unknown auth mode from env", []string{"--store", db}, map[string]string{"KEBOOLA_MCP_AUTH": "basic"}, `--auth "basic"`},
+		{"plain http public URL beyond loopback", []string{"--addr", "0.0.0.0:0", "--public-url", "http://mcp.example.com", "--store", db}, map[string]string{"KEBOOLA_MCP_SECRET": strings.Repeat("x", 32)}, "must use https"},
+		{"half a Keboola OAuth client", []string{"--store", db}, map[string]string{"KBC_OAUTH_CLIENT_ID": "id"}, "both KBC_OAUTH_CLIENT_ID"},
+		{"proxy without its secret", []string{"--auth", "proxy"}, nil, "KEBOOLA_MCP_PROXY_SECRET"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := serveMain(context.Background(), tc.args, io.Discard, envOf(tc.env), func(string) { t.Fatal("the server started") })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// startServe runs serve until the test ends and returns its base URL.
+func startServe(t *testing.T, args []string, env map[string]string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serveMain(ctx, args, io.Discard, envOf(env), func(a string) { addr <- a }) }()
+	select {
+	case a := <-addr:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+		return "http://" + a
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve stopped: %v", err)
+	}
+	return ""
+}
+
+func TestServe_LoopbackGeneratesAndKeepsSecret(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "k.db")
+	args := []string{"--addr", "127.0.0.1:0", "--public-url", "http://127.0.0.1:1", "--store", "sqlite:" + db}
+	base := startServe(t, args, nil)
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	fi, err := os.Stat(db + ".secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret file mode %v, want 0600", fi.Mode().Perm())
+	}
+	first, _ := os.ReadFile(db + ".secret")
+	s, err := localSecret(db+".secret", nil)
+	if err != nil || string(s)+"\n" != string(first) {
+		t.Errorf("the secret is not reused: %q vs %q (%v)", s, first, err)
+	}
+}
+
+func TestServe_AuthNoneServesEnvCredentialsOnLoopback(t *testing.T) {
+	base := startServe(t, []string{"--addr", "127.0.0.1:0", "--auth", "none"}, map[string]string{"KBC_STORAGE_TOKEN": "tok", "KBC_STORAGE_API_URL": "http://127.0.0.1:9"})
+	req, _ := http.NewRequest("POST", base+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("ping without a token under --auth none: %d", resp.StatusCode)
+	}
+}
