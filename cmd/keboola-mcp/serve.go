@@ -34,9 +34,9 @@ func runServe(ctx context.Context, args []string, _ io.Writer, stderr io.Writer)
 // serveConfig is the parsed command line and environment.
 type serveConfig struct {
 	addr, publicURL, storeURL, auth, logLevel string
-	stacks, origins, tools, exclude            stringList
-	accessTTL, refreshTTL                      time.Duration
-	readOnly                                   bool
+	stacks, origins, tools, exclude           stringList
+	accessTTL, refreshTTL                     time.Duration
+	readOnly                                  bool
 }
 
 // serveMain is runServe with its environment and listener injectable for
