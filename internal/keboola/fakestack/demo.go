@@ -126,6 +126,21 @@ var demoTables = []tableSpec{
 			WHERE o."status" = 'completed' GROUP BY c."customer_id", c."name", c."segment" ORDER BY c."customer_id"`},
 }
 
+// sharedBucketSpec is the bucket the organisation's other project shares.
+var sharedBucketSpec = bucketSpec{"out.c-industry-benchmarks", "industry-benchmarks",
+	"Retail industry benchmarks curated by the Marketing Hub project, shared with the whole organisation."}
+
+var sharedTables = []tableSpec{
+	{bucket: sharedBucketSpec.id, name: "conversion_benchmarks", desc: "Median and quartile conversion rates per channel and device.", pk: []string{"channel", "device"},
+		cols: []colSpec{
+			{"channel", "VARCHAR", "Acquisition channel.", false},
+			{"device", "VARCHAR", "desktop, mobile or tablet.", false},
+			{"conversion_rate_p25", "NUMERIC", "25th percentile conversion rate (percent).", false},
+			{"conversion_rate_median", "NUMERIC", "Median conversion rate (percent).", false},
+			{"conversion_rate_p75", "NUMERIC", "75th percentile conversion rate (percent).", false},
+		}, rows: (*demoGen).benchmarks},
+}
+
 // transformationSQL is the demo transformation's code; it produces the two
 // out.c-reports tables (seedDemo computes the same rows in SQLite).
 var transformationSQL = []string{
@@ -255,6 +270,17 @@ func (g *demoGen) sessions() [][]any {
 	return rows
 }
 
+func (g *demoGen) benchmarks() [][]any {
+	var rows [][]any
+	for _, ch := range channels[1:] {
+		for _, dev := range []string{"desktop", "mobile", "tablet"} {
+			med := 1 + float64(g.r.IntN(400))/100
+			rows = append(rows, []any{ch, dev, med * 0.6, med, med * 1.5})
+		}
+	}
+	return rows
+}
+
 func (g *demoGen) campaigns() [][]any {
 	names := []string{"Spring Sale", "Back to Office", "Black Friday", "Holiday Gifts", "New Year Reset", "Summer Clearance",
 		"Webinar Series", "Partner Launch", "Brand Awareness", "Retargeting Q3", "Enterprise ABM", "Referral Boost"}
@@ -298,14 +324,14 @@ func seedDemoDatabase() (*sql.DB, map[string]tableStats, error) {
 		db.Close()
 		return nil, nil, err
 	}
-	for _, bs := range demoBuckets {
+	for _, bs := range append(demoBuckets[:len(demoBuckets):len(demoBuckets)], sharedBucketSpec) {
 		if _, err := db.ExecContext(ctx, fmt.Sprintf("ATTACH DATABASE ':memory:' AS %s", quoteIdent(bs.id))); err != nil {
 			return fail(err)
 		}
 	}
 	g := &demoGen{r: rand.New(rand.NewPCG(demoSeed, demoSeed))}
 	stats := map[string]tableStats{}
-	for _, ts := range demoTables {
+	for _, ts := range append(demoTables[:len(demoTables):len(demoTables)], sharedTables...) {
 		st, err := loadTable(ctx, db, ts, g)
 		if err != nil {
 			return fail(fmt.Errorf("table %s.%s: %w", ts.bucket, ts.name, err))
@@ -335,32 +361,39 @@ func seedDemo(s *Stack, stats map[string]tableStats) {
 		st.bucketsByID[b.id] = b
 	}
 	for i, ts := range demoTables {
-		t := &table{id: ts.bucket + "." + ts.name, name: ts.name, primaryKey: ts.pk, bucket: st.bucketsByID[ts.bucket]}
-		for _, c := range ts.cols {
-			t.columns = append(t.columns, column{name: c.name, kbcType: c.typ, nullable: c.nullable})
-		}
+		created := demoEpoch.Add(time.Duration(i+1) * 2 * time.Hour)
+		t := newDemoTable(st, ts, st.bucketsByID[ts.bucket], created, s.now().Add(-time.Duration(len(demoTables)-i)*time.Hour))
 		t.rowsCount, t.dataSize = stats[t.id].rows, stats[t.id].size
-		t.created = demoEpoch.Add(time.Duration(i+1) * 2 * time.Hour)
-		t.lastImport = s.now().Add(-time.Duration(len(demoTables)-i) * time.Hour)
-		t.metadata = []*metadata{
-			{id: fmt.Sprint(st.nextID()), key: "KBC.description", value: ts.desc, provider: "user", timestamp: t.created},
-			{id: fmt.Sprint(st.nextID()), key: "KBC.createdBy.component.id", value: demoWriterOf(ts.bucket), provider: "system", timestamp: t.created},
-		}
-		if ts.bucket != "in.c-web" { // leave one bucket without column descriptions: columnMetadata is then []
-			t.colMeta = map[string][]*metadata{}
-			for _, c := range ts.cols {
-				t.colMeta[c.name] = []*metadata{
-					{id: fmt.Sprint(st.nextID()), key: "KBC.description", value: c.desc, provider: "user", timestamp: t.created},
-					{id: fmt.Sprint(st.nextID()), key: "KBC.datatype.basetype", value: baseType(c.typ), provider: "storage", timestamp: t.created},
-				}
-			}
+		if ts.bucket == "in.c-web" { // leave one bucket without column descriptions: columnMetadata is then []
+			t.colMeta = nil
 		}
 		st.tables[t.id] = t
 		t.bucket.tables = append(t.bucket.tables, t)
 	}
+	seedSharedBuckets(st, stats)
 	seedCatalogue(st)
 	seedConfigs(st, master)
 	seedJobHistory(s, master)
+}
+
+// newDemoTable builds a table's state from its spec, with descriptions.
+func newDemoTable(st *state, ts tableSpec, b *bucket, created, lastImport time.Time) *table {
+	t := &table{id: ts.bucket + "." + ts.name, name: ts.name, primaryKey: ts.pk, bucket: b, created: created, lastImport: lastImport}
+	for _, c := range ts.cols {
+		t.columns = append(t.columns, column{name: c.name, kbcType: c.typ, nullable: c.nullable})
+	}
+	t.metadata = []*metadata{
+		{id: fmt.Sprint(st.nextID()), key: "KBC.description", value: ts.desc, provider: "user", timestamp: created},
+		{id: fmt.Sprint(st.nextID()), key: "KBC.createdBy.component.id", value: demoWriterOf(ts.bucket), provider: "system", timestamp: created},
+	}
+	t.colMeta = map[string][]*metadata{}
+	for _, c := range ts.cols {
+		t.colMeta[c.name] = []*metadata{
+			{id: fmt.Sprint(st.nextID()), key: "KBC.description", value: c.desc, provider: "user", timestamp: created},
+			{id: fmt.Sprint(st.nextID()), key: "KBC.datatype.basetype", value: baseType(c.typ), provider: "storage", timestamp: created},
+		}
+	}
+	return t
 }
 
 func demoWriterOf(bucketID string) string {

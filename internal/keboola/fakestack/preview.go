@@ -69,7 +69,7 @@ func (s *Stack) handleDataPreview(w http.ResponseWriter, r *http.Request, c *cal
 		quoted[i] = quoteIdent(col)
 	}
 	query := fmt.Sprintf("SELECT %s FROM %s.%s%s%s LIMIT %d",
-		strings.Join(quoted, ", "), quoteIdent(tcopy.bucket.id), quoteIdent(tcopy.name), where, order, limit)
+		strings.Join(quoted, ", "), quoteIdent(tcopy.bucket.schema()), quoteIdent(tcopy.name), where, order, limit)
 	_, _, rows, _, err := s.queryRows(r.Context(), limit, query, args...)
 	if err != nil {
 		writeError(w, storageErrors, http.StatusInternalServerError, "storage.tables.exportFailed", "reading table data failed: "+err.Error())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,7 +133,8 @@ func (s *Stack) handleSubmitQuery(w http.ResponseWriter, r *http.Request, _ *cal
 }
 
 func (s *Stack) runStatement(ctx context.Context, ws *workspace, st *queryStatement) {
-	rewritten, kw, err := rewriteSQL(st.sql, s.projectDatabase())
+	// Linked buckets are named by their source project's database.
+	rewritten, kw, err := rewriteSQL(st.sql, s.projectDatabase(), projectDatabase(sharedProject.id))
 	if err != nil {
 		st.err = err.Error()
 		return
@@ -150,10 +152,10 @@ func (s *Stack) runStatement(ctx context.Context, ws *workspace, st *queryStatem
 	}
 }
 
-// rewriteSQL drops the project database qualifier ("KEBOOLA_1234". or
+// rewriteSQL drops project database qualifiers ("KEBOOLA_1234". or
 // KEBOOLA_1234.) outside string literals and comments, and returns the first
 // keyword. It refuses several statements in one string.
-func rewriteSQL(sqlText, database string) (string, string, error) {
+func rewriteSQL(sqlText string, databases ...string) (string, string, error) {
 	var b strings.Builder
 	keyword := ""
 	ended := false // a top-level ';' was seen
@@ -213,7 +215,7 @@ func rewriteSQL(sqlText, database string) (string, string, error) {
 			if keyword == "" && c != '"' {
 				keyword = strings.ToUpper(ident)
 			}
-			if strings.EqualFold(ident, database) && next < n && sqlText[next] == '.' {
+			if next < n && sqlText[next] == '.' && slices.ContainsFunc(databases, func(d string) bool { return strings.EqualFold(ident, d) }) {
 				i = next + 1 // drop the database and its dot
 				continue
 			}

@@ -24,9 +24,10 @@ type state struct {
 
 	branchMeta []*metadata
 
-	buckets     []*bucket
-	bucketsByID map[string]*bucket
-	tables      map[string]*table
+	buckets       []*bucket
+	bucketsByID   map[string]*bucket
+	sharedBuckets []*bucket // shared into the organisation by other projects
+	tables        map[string]*table
 
 	catalogue   []*component
 	components  map[string]*component
@@ -141,6 +142,26 @@ type bucket struct {
 	created     time.Time
 	metadata    []*metadata
 	tables      []*table
+	// project owns the bucket; nil for this stack's own project (shared
+	// buckets of other projects name theirs).
+	project *projectRef
+	// source is the shared bucket a linked bucket mirrors (read-only).
+	source *bucket
+}
+
+// projectRef names another project of the organisation.
+type projectRef struct {
+	id   int
+	name string
+}
+
+// schema is the SQLite schema holding the bucket's rows: a linked bucket
+// reads its source's.
+func (b *bucket) schema() string {
+	if b.source != nil {
+		return b.source.id
+	}
+	return b.id
 }
 
 type column struct {
@@ -161,6 +182,7 @@ type table struct {
 	lastImport time.Time
 	metadata   []*metadata
 	colMeta    map[string][]*metadata
+	source     *table // the shared table an alias in a linked bucket mirrors
 }
 
 func (t *table) hasColumn(name string) bool {

@@ -43,14 +43,17 @@ func (s *Stack) storageRoutes(mux *http.ServeMux) {
 	s.sapi(mux, "GET", "/buckets/{id}", s.handleBucket)
 	s.sapi(mux, "GET", "/buckets/{id}/metadata", s.handleBucketMetadata)
 	s.sapi(mux, "POST", "/buckets/{id}/metadata", s.handleBucketMetadata)
+	s.sapi(mux, "DELETE", "/buckets/{id}/metadata/{metadataId}", s.handleDeleteBucketMetadata)
 	s.sapi(mux, "GET", "/buckets/{id}/tables", s.handleBucketTables)
 
 	s.sapi(mux, "GET", "/tables", s.handleTables)
 	s.sapi(mux, "GET", "/tables/{id}", s.handleTable)
 	s.sapi(mux, "GET", "/tables/{id}/metadata", s.handleTableMetadata)
 	s.sapi(mux, "POST", "/tables/{id}/metadata", s.handleTableMetadata)
+	s.sapi(mux, "DELETE", "/tables/{id}/metadata/{metadataId}", s.handleDeleteTableMetadata)
 	s.sapi(mux, "GET", "/tables/{id}/data-preview", s.handleDataPreview)
 
+	s.sharingRoutes(mux)
 	s.componentRoutes(mux)
 }
 
@@ -190,7 +193,20 @@ func parseKVList(v any) ([]kv, error) {
 }
 
 // projectDatabase is the Snowflake database that holds the project's buckets.
-func (s *Stack) projectDatabase() string { return fmt.Sprintf("KEBOOLA_%d", s.opts.ProjectID) }
+func (s *Stack) projectDatabase() string { return projectDatabase(s.opts.ProjectID) }
+
+func projectDatabase(projectID int) string { return fmt.Sprintf("KEBOOLA_%d", projectID) }
+
+// bucketDatabase is the database of the project that stores the bucket's data.
+func (s *Stack) bucketDatabase(b *bucket) string {
+	if b.source != nil {
+		b = b.source
+	}
+	if b.project != nil {
+		return projectDatabase(b.project.id)
+	}
+	return s.projectDatabase()
+}
 
 func (s *Stack) bucketJSON(b *bucket, withMeta bool) map[string]any {
 	var rows, size int64
@@ -213,7 +229,7 @@ func (s *Stack) bucketJSON(b *bucket, withMeta bool) map[string]any {
 		"created":                   fmtTime(b.created),
 		"lastChangeDate":            fmtTime(lastChange),
 		"updated":                   fmtTime(lastChange),
-		"isReadOnly":                false,
+		"isReadOnly":                b.source != nil,
 		"dataSizeBytes":             size,
 		"rowsCount":                 rows,
 		"isMaintenance":             false,
@@ -224,7 +240,16 @@ func (s *Stack) bucketJSON(b *bucket, withMeta bool) map[string]any {
 		"path":                      b.id,
 		"isSnowflakeSharedDatabase": false,
 		"color":                     nil,
-		"backendPath":               []string{s.projectDatabase(), b.id},
+		"backendPath":               []string{s.bucketDatabase(b), b.schema()},
+	}
+	if b.source != nil {
+		out["sourceBucket"] = map[string]any{"id": b.source.id, "name": b.source.name, "description": metaValue(b.source.metadata, "KBC.description"),
+			"project": map[string]any{"id": b.source.project.id, "name": b.source.project.name}}
+	}
+	if b.project != nil {
+		out["project"] = map[string]any{"id": b.project.id, "name": b.project.name}
+		out["sharing"] = "organization-project"
+		out["sharedBy"] = map[string]any{"id": 7001, "name": "Marketing Admin", "date": fmtTime(b.created)}
 	}
 	if withMeta {
 		out["metadata"] = metadataJSON(b.metadata)
@@ -326,12 +351,16 @@ func (s *Stack) tableJSON(t *table, inc map[string]bool) map[string]any {
 		"lastChangeDate":             fmtTimePtr(t.lastImport),
 		"rowsCount":                  t.rowsCount,
 		"dataSizeBytes":              t.dataSize,
-		"isAlias":                    false,
+		"isAlias":                    t.source != nil,
 		"isAliasable":                true,
 		"isTyped":                    true,
 		"tableType":                  "table",
 		"path":                       "/" + t.bucket.id + "/" + t.name,
 		"bucket":                     s.bucketJSON(t.bucket, false),
+	}
+	if t.source != nil {
+		out["sourceTable"] = map[string]any{"id": t.source.id, "name": t.source.name, "uri": "",
+			"project": map[string]any{"id": t.source.bucket.project.id, "name": t.source.bucket.project.name}}
 	}
 	if inc["columns"] || inc["all"] {
 		names := make([]string, len(t.columns))
@@ -525,4 +554,49 @@ func (s *Stack) handleTableMetadata(w http.ResponseWriter, r *http.Request, c *c
 		colsOut[col] = metadataJSON(t.colMeta[col])
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"metadata": metadataJSON(t.metadata), "columnsMetadata": colsOut})
+}
+
+// removeMetadata deletes the entry with id from list; it writes the 404.
+func removeMetadata(w http.ResponseWriter, list []*metadata, id string) ([]*metadata, bool) {
+	for i, m := range list {
+		if m.id == id {
+			return append(list[:i:i], list[i+1:]...), true
+		}
+	}
+	writeError(w, storageErrors, http.StatusNotFound, "storage.metadata.notFound", fmt.Sprintf("Metadata %s not found", id))
+	return list, false
+}
+
+func (s *Stack) handleDeleteBucketMetadata(w http.ResponseWriter, r *http.Request, c *caller) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.visibleBucket(w, r.PathValue("id"), c)
+	if b == nil {
+		return
+	}
+	if !c.tok.canWrite(b.id) {
+		writeError(w, storageErrors, http.StatusForbidden, "accessDenied", fmt.Sprintf("You don't have write access to the bucket %s", b.id))
+		return
+	}
+	var ok bool
+	if b.metadata, ok = removeMetadata(w, b.metadata, r.PathValue("metadataId")); ok {
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Stack) handleDeleteTableMetadata(w http.ResponseWriter, r *http.Request, c *caller) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.visibleTable(w, r.PathValue("id"), c)
+	if t == nil {
+		return
+	}
+	if !c.tok.canWrite(t.bucket.id) {
+		writeError(w, storageErrors, http.StatusForbidden, "accessDenied", fmt.Sprintf("You don't have write access to the table %s", t.id))
+		return
+	}
+	var ok bool
+	if t.metadata, ok = removeMetadata(w, t.metadata, r.PathValue("metadataId")); ok {
+		w.WriteHeader(http.StatusNoContent)
+	}
 }

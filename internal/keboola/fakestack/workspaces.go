@@ -57,10 +57,22 @@ func (st *state) addWorkspace(compID, configID string, readOnly bool, loginType 
 	return ws
 }
 
-// handleCreateWorkspace implements POST …/configs/{id}/workspaces. With
+// handleCreateWorkspace implements POST …/configs/{id}/workspaces: a
+// workspace owned by a configuration.
+func (s *Stack) handleCreateWorkspace(w http.ResponseWriter, r *http.Request, c *caller) {
+	s.createWorkspace(w, r, c, true)
+}
+
+// handleCreateBareWorkspace implements POST branch/{b}/workspaces: a
+// workspace owned by no configuration (the Python server's way).
+func (s *Stack) handleCreateBareWorkspace(w http.ResponseWriter, r *http.Request, c *caller) {
+	s.createWorkspace(w, r, c, false)
+}
+
+// createWorkspace reads {backend, readOnlyStorageAccess, loginType}. With
 // async=true it answers 202 with a Storage job whose results carry the
 // workspace; otherwise 201 with the workspace.
-func (s *Stack) handleCreateWorkspace(w http.ResponseWriter, r *http.Request, c *caller) {
+func (s *Stack) createWorkspace(w http.ResponseWriter, r *http.Request, c *caller, forConfig bool) {
 	body, err := readBody(r)
 	if err != nil {
 		badRequest(w, err)
@@ -82,15 +94,19 @@ func (s *Stack) handleCreateWorkspace(w http.ResponseWriter, r *http.Request, c 
 	async, _ := strconv.ParseBool(r.URL.Query().Get("async"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.findConfig(w, r, false)
-	if cfg == nil {
+	compID, cfgID := "", ""
+	if forConfig {
+		cfg := s.findConfig(w, r, false)
+		if cfg == nil {
+			return
+		}
+		compID, cfgID = cfg.componentID, cfg.id
+	}
+	if !canConfigure(c.tok, compID) {
+		denyConfigure(w, compID)
 		return
 	}
-	if !canConfigure(c.tok, cfg.componentID) {
-		denyConfigure(w, cfg.componentID)
-		return
-	}
-	ws := s.state.addWorkspace(cfg.componentID, cfg.id, readOnly, loginType, c.tok)
+	ws := s.state.addWorkspace(compID, cfgID, readOnly, loginType, c.tok)
 	if !async {
 		writeJSON(w, http.StatusCreated, s.workspaceJSON(ws))
 		return
