@@ -71,6 +71,8 @@ func seedCatalogue(st *state) {
 			documentationURL: "https://help.keboola.com/flows/conditional-flows/",
 			configSchema:     obj(map[string]any{"phases": map[string]any{"type": "array"}, "tasks": map[string]any{"type": "array"}}, "phases", "tasks"),
 		},
+		{id: schedulerComponent, typ: "other", name: "Scheduler", categories: []string{"Other"},
+			description: "Runs a configuration (usually a flow) on a cron schedule."},
 		{id: mcpToolComponent, typ: "application", name: "Keboola MCP Server", categories: []string{"Application"},
 			description: "Holds the workspaces the Keboola MCP server runs SQL in."},
 	}
@@ -90,6 +92,7 @@ const (
 	demoBrokenConfig    = "7410021"
 	demoFlowConfig      = "7410030"
 	demoMCPConfig       = "7410040"
+	demoScheduleConfig  = "7410050"
 )
 
 // DemoFailingConfig names the demo configuration whose runs always end in
@@ -177,6 +180,12 @@ func seedConfigs(st *state, master *token) {
 				task(31, "Revenue dashboard", "3", "keboola.wr-google-sheets", demoSheetsConfig),
 			},
 		})
+	add(schedulerComponent, demoScheduleConfig, "Nightly at 02:00", "Runs the daily revenue pipeline every night.",
+		map[string]any{
+			"schedule": map[string]any{"cronTab": "0 2 * * *", "timezone": "Europe/Prague", "state": "enabled"},
+			"target":   map[string]any{"componentId": "keboola.orchestrator", "configurationId": demoFlowConfig, "mode": "run"},
+		})
+	st.schedules[demoScheduleConfig] = &schedule{id: "9100", configID: demoScheduleConfig, creator: master, version: 1}
 	mcp := add(mcpToolComponent, demoMCPConfig, "MCP server workspace", "Read-only workspace for SQL from the Keboola MCP server.", map[string]any{})
 	ws := st.addWorkspace(mcpToolComponent, mcp.id, true, "snowflake-person-keypair", master)
 	ws.created = demoEpoch

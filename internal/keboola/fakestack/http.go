@@ -20,6 +20,8 @@ const (
 	ServiceQuery      = "query"
 	ServiceAI         = "ai"
 	ServiceEncryption = "encryption"
+	ServiceScheduler  = "scheduler"
+	ServiceSync       = "sync-actions"
 	ServiceFake       = "fake"
 )
 
@@ -32,6 +34,8 @@ var servicePrefixes = []struct{ prefix, service string }{
 	{"/query/", ServiceQuery},
 	{"/ai/", ServiceAI},
 	{"/encryption/", ServiceEncryption},
+	{"/scheduler/", ServiceScheduler},
+	{"/sync-actions/", ServiceSync},
 	{"/_fake/", ServiceFake},
 }
 
@@ -55,6 +59,8 @@ func (s *Stack) routes() http.Handler {
 	s.queryRoutes(mux)
 	s.aiRoutes(mux)
 	s.encryptionRoutes(mux)
+	s.schedulerRoutes(mux)
+	s.syncActionRoutes(mux)
 	s.fakeRoutes(mux)
 	// Unknown paths get a JSON error like the real APIs give, not Go's text 404.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

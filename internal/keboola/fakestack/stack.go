@@ -14,6 +14,8 @@
 //	/query/api/v1/...        Query Service     (service id "query")
 //	/ai/...                  AI Service        (service id "ai")
 //	/encryption/...          Encryption        (service id "encryption")
+//	/scheduler/...           Scheduler         (service id "scheduler")
+//	/sync-actions/...        Sync Actions      (service id "sync-actions")
 //	/_fake/...               test controls (faults, request log); no real API uses this prefix
 //
 // # Time

@@ -37,6 +37,7 @@ type state struct {
 	workspaces  map[int]*workspace
 	queueJobs   []*queueJob
 	queryJobs   map[string]*queryJob
+	schedules   map[string]*schedule // by keboola.scheduler configuration id
 }
 
 func newState(s *Stack) *state {
@@ -55,6 +56,7 @@ func newState(s *Stack) *state {
 		storageJobs:  map[int]*storageJob{},
 		workspaces:   map[int]*workspace{},
 		queryJobs:    map[string]*queryJob{},
+		schedules:    map[string]*schedule{},
 	}
 	master := st.addToken(TokenOptions{Description: "Master Token (Demo Admin)"}, true)
 	// The master token's secret is the configured one, so a restarted dev

@@ -66,6 +66,8 @@ func (s *Stack) handleIndex(w http.ResponseWriter, r *http.Request) {
 		{"id": "ai", "url": s.url + "/ai"},
 		{"id": "encryption", "url": s.url + "/encryption"},
 		{"id": "oauth", "url": s.url + "/oauth"},
+		{"id": "scheduler", "url": s.url + "/scheduler"},
+		{"id": "sync-actions", "url": s.url + "/sync-actions"},
 	}
 	body := map[string]any{
 		"api":           "storage",

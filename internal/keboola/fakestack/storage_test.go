@@ -24,7 +24,7 @@ func TestIndex_AdvertisesEveryServiceOnTheSameListener(t *testing.T) {
 		m := svc.(map[string]any)
 		got[m["id"].(string)] = m["url"].(string)
 	}
-	for id, prefix := range map[string]string{"queue": "/queue", "query": "/query", "ai": "/ai", "encryption": "/encryption"} {
+	for id, prefix := range map[string]string{"queue": "/queue", "query": "/query", "ai": "/ai", "encryption": "/encryption", "scheduler": "/scheduler", "sync-actions": "/sync-actions"} {
 		if got[id] != s.URL()+prefix {
 			t.Errorf("service %s at %q, want %q", id, got[id], s.URL()+prefix)
 		}
