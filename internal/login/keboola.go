@@ -136,16 +136,25 @@ func fromOAuth2(t *oauth2.Token) *UpstreamToken {
 	return &UpstreamToken{AccessToken: keboola.Secret(t.AccessToken), RefreshToken: keboola.Secret(t.RefreshToken), Expiry: t.Expiry}
 }
 
+// ErrUpstreamRejected marks an answer from Keboola's token endpoint that
+// refused the request (as opposed to a network failure): the sign-in is over.
+var ErrUpstreamRejected = errors.New("keboola refused")
+
 // scrub keeps the upstream response body (which may echo credentials) out of
 // error strings, keeping only the OAuth error code.
 func scrub(err error) error {
 	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		code := re.ErrorCode
-		if code == "" {
-			code = "HTTP " + fmt.Sprint(re.Response.StatusCode)
-		}
-		return errors.New(code)
+	if !errors.As(err, &re) {
+		return err
 	}
-	return err
+	code := re.ErrorCode
+	if code == "" {
+		code = "HTTP " + fmt.Sprint(re.Response.StatusCode)
+	}
+	// RFC 6749 §5.2 errors come as 400 or 401; anything else (5xx, 429) is
+	// a passing failure that must not end the user's sign-in.
+	if s := re.Response.StatusCode; s == 400 || s == 401 {
+		return fmt.Errorf("%w: %s", ErrUpstreamRejected, code)
+	}
+	return errors.New("keboola token endpoint: " + code)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/login"
 	"github.com/keboola-mcp/keboola-mcp/internal/store"
 )
 
@@ -232,7 +233,7 @@ func (s *Server) refreshUpstream(ctx context.Context, grantID string, dk []byte)
 		return errorf(errServerError, "the authorization could not be read")
 	}
 	changed, err := s.maintainUpstream(ctx, &props)
-	if errors.Is(err, errUpstreamRefused) {
+	if errors.Is(err, login.ErrUpstreamRejected) {
 		s.log.Warn("token: Keboola refused the upstream refresh; grant revoked", "err", err)
 		if rerr := s.cfg.Store.RevokeGrant(ctx, grantID); rerr != nil {
 			return errorf(errServerError, "the request could not be processed")

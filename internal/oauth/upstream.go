@@ -110,10 +110,6 @@ func (s *Server) mintStorageToken(ctx context.Context, props *grantProps) error 
 	return nil
 }
 
-// errUpstreamRefused means Keboola ended the user's session: the grant is
-// over.
-var errUpstreamRefused = errors.New("keboola refused the refresh")
-
 // maintainUpstream keeps a Keboola sign-in alive when our refresh token is
 // used: it refreshes the upstream access token once it has expired, and
 // mints a new Storage token when the current one would expire before the
@@ -129,7 +125,7 @@ func (s *Server) maintainUpstream(ctx context.Context, props *grantProps) (bool,
 	if !now.Before(time.Unix(props.Upstream.Expiry, 0)) {
 		t, err := s.cfg.Upstream.Refresh(ctx, props.StackURL, keboola.Secret(props.Upstream.RefreshToken))
 		if err != nil {
-			return false, errors.Join(errUpstreamRefused, err)
+			return false, err
 		}
 		props.Upstream = &upstreamProps{AccessToken: t.AccessToken.Reveal(), RefreshToken: t.RefreshToken.Reveal(), Expiry: t.Expiry.Unix()}
 		changed = true

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
 )
 
@@ -127,5 +128,36 @@ func TestUpstream_HiddenWhenNotConfigured(t *testing.T) {
 	}
 	f.Set("action", "keboola")
 	wantPage(t, e.submit(b, f), http.StatusBadRequest)
+	e.nothingIssued()
+}
+
+// signedIn completes a Keboola sign-in and returns the token response.
+func (e *env) signedIn(id string) reply {
+	e.t.Helper()
+	b := browser()
+	req, _ := http.NewRequest("GET", e.startKeboolaSignIn(b, id), nil)
+	tok := e.exchange(id, redirected(e.t, do(e.t, b, req), testRedirect).Get("code"))
+	if tok.status != 200 {
+		e.t.Fatalf("exchange: %d %s", tok.status, tok.body)
+	}
+	return tok
+}
+
+func TestUpstream_KeboolaOutageKeepsGrantRefusalEndsIt(t *testing.T) {
+	e := newEnv(t, withUpstream)
+	id := e.publicClient()
+	tok := e.signedIn(id)
+	e.clock.Add(2 * time.Hour)
+	if err := e.stack.InjectFault(fakestack.Fault{PathPrefix: "/oauth/token", Fail5xx: 1, Status5xx: 503}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.refresh(id, tok.json["refresh_token"].(string))
+	if r.status != 200 {
+		t.Fatalf("refresh during a Keboola outage: %d %s; want the grant kept", r.status, r.body)
+	}
+	// Keboola now refuses: the user's Keboola authorization is gone.
+	e.stack.RevokeToken(e.stack.MasterToken())
+	e.clock.Add(2 * time.Hour)
+	wantJSONError(t, e.refresh(id, r.json["refresh_token"].(string)), 400, "invalid_grant")
 	e.nothingIssued()
 }
