@@ -38,7 +38,7 @@ func (c *testClock) Advance(d time.Duration) {
 const testStep = time.Second
 
 // newClocked starts a stack whose asynchronous work moves only with the clock.
-func newClocked(t *testing.T, opts Options) (*Stack, *testClock) {
+func newClocked(t testing.TB, opts Options) (*Stack, *testClock) {
 	t.Helper()
 	clk := newTestClock()
 	opts.Clock = clk.Now
@@ -57,7 +57,7 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t *testing.T) any {
+func (r resp) json(t testing.TB) any {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(r.body, &v); err != nil {
@@ -66,7 +66,7 @@ func (r resp) json(t *testing.T) any {
 	return v
 }
 
-func (r resp) object(t *testing.T) map[string]any {
+func (r resp) object(t testing.TB) map[string]any {
 	t.Helper()
 	m, ok := r.json(t).(map[string]any)
 	if !ok {
@@ -75,7 +75,7 @@ func (r resp) object(t *testing.T) map[string]any {
 	return m
 }
 
-func (r resp) array(t *testing.T) []any {
+func (r resp) array(t testing.TB) []any {
 	t.Helper()
 	a, ok := r.json(t).([]any)
 	if !ok {
@@ -85,7 +85,7 @@ func (r resp) array(t *testing.T) []any {
 }
 
 // call sends a request; body is JSON-encoded unless it is url.Values (form) or nil.
-func call(t *testing.T, method, u string, headers map[string]string, body any) resp {
+func call(t testing.TB, method, u string, headers map[string]string, body any) resp {
 	t.Helper()
 	var rd io.Reader
 	ct := ""
@@ -129,12 +129,12 @@ func tokenHeader(tok string) map[string]string { return map[string]string{"X-Sto
 func bearer(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }
 
 // api calls the stack with its master token.
-func api(t *testing.T, s *Stack, method, path string, body any) resp {
+func api(t testing.TB, s *Stack, method, path string, body any) resp {
 	t.Helper()
 	return call(t, method, s.URL()+path, tokenHeader(s.MasterToken()), body)
 }
 
-func wantStatus(t *testing.T, r resp, status int) {
+func wantStatus(t testing.TB, r resp, status int) {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d; body: %s", r.status, status, r.body)
@@ -142,7 +142,7 @@ func wantStatus(t *testing.T, r resp, status int) {
 }
 
 // wantStorageError checks a Storage-style error body.
-func wantStorageError(t *testing.T, r resp, status int, code string) {
+func wantStorageError(t testing.TB, r resp, status int, code string) {
 	t.Helper()
 	wantStatus(t, r, status)
 	m := r.object(t)
@@ -152,7 +152,7 @@ func wantStorageError(t *testing.T, r resp, status int, code string) {
 }
 
 // path walks a decoded JSON value by object keys and array indexes.
-func path(t *testing.T, v any, keys ...any) any {
+func path(t testing.TB, v any, keys ...any) any {
 	t.Helper()
 	for _, k := range keys {
 		switch key := k.(type) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func queryBase(s *Stack) string {
@@ -183,6 +184,24 @@ func TestRewriteSQL_DropsOnlyTheProjectDatabaseQualifier(t *testing.T) {
 	for _, bad := range []string{`SELECT 'open`, `SELECT "open`, `/* open`, `SELECT 1; DROP TABLE x`, `  `} {
 		if _, _, err := rewriteSQL(bad, "KEBOOLA_1234"); err == nil {
 			t.Errorf("rewriteSQL(%q) accepted invalid SQL", bad)
+		}
+	}
+}
+
+// BenchmarkQueryAggregate measures submitting a grouped query over the
+// 12,000-row sessions table and reading its result.
+func BenchmarkQueryAggregate(b *testing.B) {
+	s := NewServer(b, Options{JobStepDelay: time.Nanosecond})
+	hdr := tokenHeader(s.MasterToken())
+	body := map[string]any{"statements": []string{`SELECT "device", "channel", COUNT(*), AVG("duration_seconds") FROM "KEBOOLA_1234"."in.c-web"."sessions" GROUP BY 1, 2`}}
+	for b.Loop() {
+		r := call(b, "POST", s.URL()+queryBase(s), hdr, body)
+		id := r.object(b)["queryJobId"].(string)
+		job := call(b, "GET", s.URL()+"/query/api/v1/queries/"+id, hdr, nil).object(b)
+		stmt := path(b, job, "statements", 0, "id").(string)
+		res := call(b, "GET", fmt.Sprintf("%s/query/api/v1/queries/%s/%s/results", s.URL(), id, stmt), hdr, nil)
+		if res.status != http.StatusOK {
+			b.Fatalf("results: %d %s", res.status, res.body)
 		}
 	}
 }

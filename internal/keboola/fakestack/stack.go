@@ -16,7 +16,11 @@
 //	/encryption/...          Encryption        (service id "encryption")
 //	/scheduler/...           Scheduler         (service id "scheduler")
 //	/sync-actions/...        Sync Actions      (service id "sync-actions")
-//	/_fake/...               test controls (faults, request log); no real API uses this prefix
+//	/_fake/...               test controls: faults, request log (master token only)
+//
+// Storage, Query Service and Scheduler accept X-StorageApi-Token or
+// Authorization: Bearer with a Keboola OAuth access token; Queue, AI Service
+// and Sync Actions accept only X-StorageApi-Token; Encryption needs nothing.
 //
 // # Time
 //
@@ -24,6 +28,19 @@
 // goroutines: its state is derived from its creation time, Options.Clock and
 // Options.JobStepDelay whenever it is read. A test that controls the clock
 // controls every lifecycle exactly.
+//
+// # SQL
+//
+// Query Service statements run on SQLite (see db.go and query.go): each
+// bucket is a schema named after its id, and the Snowflake database
+// qualifier ("KEBOOLA_<project>") is dropped, so the names the tools build
+// from backendPath work unchanged. Workspaces have read-only storage access.
+//
+// # Not modelled
+//
+// Development branches other than the default one, BigQuery, file uploads
+// and table imports, Data Science (data apps), Metastore (semantic layer),
+// and writes from SQL.
 package fakestack
 
 import (
@@ -31,7 +48,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,8 +96,8 @@ type Stack struct {
 	requests requestLog
 }
 
-// New builds a stack (seeding the demo project unless opts.NoDemo). Serve it
-// with Start, or mount Handler on a listener of your own and call SetURL.
+// New builds a stack (with the demo project unless opts.NoDemo). Serve it
+// with Start, or serve Handler on a listener of your own after SetURL.
 func New(opts Options) (*Stack, error) {
 	if opts.ProjectID == 0 {
 		opts.ProjectID = 1234
@@ -145,16 +161,6 @@ func NewServer(tb testing.TB, opts Options) *Stack {
 func (s *Stack) Start() {
 	s.server = httptest.NewServer(s.handler)
 	s.SetURL(s.server.URL)
-}
-
-// Serve serves the stack on l until l fails or is closed; the advertised URL
-// is derived from l unless SetURL was called.
-func (s *Stack) Serve(l net.Listener) error {
-	if s.url == "" {
-		s.SetURL("http://" + l.Addr().String())
-	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	return srv.Serve(l)
 }
 
 // SetURL sets the base URL the stack advertises (service index, OAuth forms,

@@ -200,7 +200,7 @@ func TestTables_ShapesAndBranchPaths(t *testing.T) {
 	wantStorageError(t, api(t, s, "GET", "/v2/storage/tables/in.c-crm.nope", nil), http.StatusNotFound, "storage.tables.notFound")
 	wantStorageError(t, api(t, s, "GET", "/v2/storage/branch/999/tables/in.c-crm.orders", nil), http.StatusNotFound, "storage.devBranches.notFound")
 	branches := api(t, s, "GET", "/v2/storage/dev-branches", nil).array(t)
-	if path(t, branches, 0, "id") != float64(1001) || path(t, branches, 0, "isDefault") != true {
+	if path(t, branches, 0, "id") != float64(s.DefaultBranchID()) || path(t, branches, 0, "isDefault") != true {
 		t.Errorf("dev-branches %v", branches)
 	}
 }
