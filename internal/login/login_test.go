@@ -1,0 +1,106 @@
+package login
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestNormalizeStackURL(t *testing.T) {
+	cases := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"https://connection.keboola.com", "https://connection.keboola.com", true},
+		{" HTTPS://Connection.Keboola.COM/ ", "https://connection.keboola.com", true},
+		{"https://connection.keboola.com:443", "https://connection.keboola.com", true},
+		{"https://connection.keboola.com:8443", "https://connection.keboola.com:8443", true},
+		{"http://127.0.0.1:8765", "http://127.0.0.1:8765", true},
+		{"http://localhost", "http://localhost", true},
+		{"http://[::1]:80", "http://[::1]", true},
+		{"http://connection.keboola.com", "", false},
+		{"https://connection.keboola.com/v2/storage", "", false},
+		{"https://user@connection.keboola.com", "", false},
+		{"https://connection.keboola.com?x=1", "", false},
+		{"ftp://connection.keboola.com", "", false},
+		{"connection.keboola.com", "", false},
+	}
+	for _, c := range cases {
+		got, err := NormalizeStackURL(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("NormalizeStackURL(%q) = %q, %v; want %q ok=%v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
+
+func TestAllowlist_DefaultsAndMatchesNormalised(t *testing.T) {
+	a, err := NewAllowlist(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Stacks()) != len(DefaultStacks) {
+		t.Fatalf("default allowlist %v", a.Stacks())
+	}
+	if got, ok := a.Match("https://CONNECTION.eu-central-1.keboola.com/"); !ok || got != "https://connection.eu-central-1.keboola.com" {
+		t.Errorf("Match of a differently written allowed stack = %q, %v", got, ok)
+	}
+	for _, bad := range []string{"https://connection.keboola.com.evil.example", "https://evil.example", "https://connection.keboola.com/x"} {
+		if _, ok := a.Match(bad); ok {
+			t.Errorf("Match(%q) allowed a stack off the list", bad)
+		}
+	}
+}
+
+func TestGuard_CSRFBoundToBrowserAndForm(t *testing.T) {
+	g := NewGuard([]byte(strings.Repeat("k", 32)), false)
+	rec := httptest.NewRecorder()
+	id := g.EnsureBrowser(rec, httptest.NewRequest("GET", "/authorize", nil))
+	cookie := rec.Result().Cookies()[0]
+	if cookie.Name != "__Host-kmcp_browser" || !cookie.Secure || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/" || cookie.Domain != "" {
+		t.Errorf("browser cookie %+v lacks __Host-, Secure, HttpOnly, SameSite=Lax or Path=/", cookie)
+	}
+	tok := g.CSRFToken(id, "form-1")
+	req := func(c *http.Cookie) *http.Request {
+		r := httptest.NewRequest("POST", "/authorize", nil)
+		if c != nil {
+			r.AddCookie(c)
+		}
+		return r
+	}
+	if !g.CheckCSRF(req(cookie), "form-1", tok) {
+		t.Error("the token does not check in the browser it was made for")
+	}
+	other := &http.Cookie{Name: cookie.Name, Value: strings.Repeat("Z", 52)}
+	for name, ok := range map[string]bool{
+		"other browser": g.CheckCSRF(req(other), "form-1", tok),
+		"no cookie":     g.CheckCSRF(req(nil), "form-1", tok),
+		"other form":    g.CheckCSRF(req(cookie), "form-2", tok),
+		"empty token":   g.CheckCSRF(req(cookie), "form-1", ""),
+	} {
+		if ok {
+			t.Errorf("%s: CSRF check passed", name)
+		}
+	}
+	if !g.CheckBinding(req(cookie), g.Binding(id)) || g.CheckBinding(req(other), g.Binding(id)) {
+		t.Error("the upstream state binding does not tell browsers apart")
+	}
+}
+
+func TestRender_EscapesAndProtectsFrames(t *testing.T) {
+	rec := httptest.NewRecorder()
+	Render(rec, 200, &Page{Action: "/authorize", ClientName: `<script>alert(1)</script>`, RedirectHost: `"><img src=x>`, Stacks: []string{"https://a"}, Stack: "https://a", Request: "r", CSRF: "c", Error: "<b>bad</b>"})
+	body := rec.Body.String()
+	for _, raw := range []string{"<script>alert(1)", `"><img`, "<b>bad</b>"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("unescaped %q in the page", raw)
+		}
+	}
+	h := rec.Header()
+	if h.Get("X-Frame-Options") != "DENY" || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("frame protection headers: %v", h)
+	}
+	if strings.Contains(body, "<script") {
+		t.Error("the page must work without scripts")
+	}
+}
