@@ -275,3 +275,32 @@ func TestServer_HealthAndMetrics(t *testing.T) {
 		t.Errorf("metrics:\n%s", b)
 	}
 }
+
+func TestServer_SSEAndBadProtocolVersion(t *testing.T) {
+	sys := startSystem(t)
+	resp, err := http.Get(sys.url + "/sse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	want := `resource_metadata="` + sys.url + `/.well-known/oauth-protected-resource/sse"`
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), want) {
+		t.Errorf("GET /sse without a token: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	_, h := sys.connect(t, login.ScopeRead)
+	ts, _ := h.TokenSource(context.Background())
+	tok, _ := ts.Token()
+	req, _ := http.NewRequest("POST", sys.url+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("MCP-Protocol-Version", "1999-01-01")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unsupported MCP-Protocol-Version: %d, want 400", resp.StatusCode)
+	}
+}
