@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -26,12 +27,17 @@ func devStackMain(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	addr := fs.String("addr", "127.0.0.1:8765", "listen address (loopback unless --allow-remote)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (the fake has no real security)")
 	tok := fs.String("token", "", "master Storage token of the fake project (random when empty)")
+	publicURL := fs.String("public-url", "", "base URL the stack advertises (default http://<listen address>); set it with --allow-remote")
 	var clients stringList
 	fs.Var(&clients, "oauth-client", "Keboola OAuth client as id:secret (repeatable)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
 	if err := checkDevAddr(*addr, *allowRemote); err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	if err := checkPublicURL(*publicURL); err != nil {
 		fmt.Fprintln(stderr, err)
 		return errUsage
 	}
@@ -49,7 +55,11 @@ func devStackMain(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", *addr, err)
 	}
-	stack.SetURL("http://" + ln.Addr().String())
+	if *publicURL != "" {
+		stack.SetURL(*publicURL)
+	} else {
+		stack.SetURL("http://" + ln.Addr().String())
+	}
 	srv := &http.Server{Handler: stack.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "KBC_STORAGE_API_URL=%s\nKBC_STORAGE_TOKEN=%s\n", stack.URL(), stack.MasterToken())
 	errc := make(chan error, 1)
@@ -99,4 +109,16 @@ func parseOAuthClients(pairs []string) (map[string]string, error) {
 		out[id] = secret
 	}
 	return out, nil
+}
+
+// checkPublicURL accepts an empty value or an absolute http(s) URL with no path.
+func checkPublicURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+		return fmt.Errorf("--public-url %q: want an absolute http(s) URL without a path, e.g. http://10.0.0.5:8765", raw)
+	}
+	return nil
 }

@@ -54,6 +54,8 @@ func TestDevStack_RejectsBadFlags(t *testing.T) {
 		"public host":            {"--addr", "example.com:80"},
 		"oauth client no colon":  {"--addr", "127.0.0.1:0", "--oauth-client", "abc"},
 		"oauth client no secret": {"--addr", "127.0.0.1:0", "--oauth-client", "abc:"},
+		"public url with path":   {"--addr", "127.0.0.1:0", "--public-url", "http://h:1/x"},
+		"public url not http":    {"--addr", "127.0.0.1:0", "--public-url", "ftp://h"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -66,6 +68,25 @@ func TestDevStack_RejectsBadFlags(t *testing.T) {
 				t.Error("no explanation printed on stderr")
 			}
 		})
+	}
+}
+
+func TestDevStack_AdvertisesThePublicURL(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- devStackMain(ctx, []string{"--addr", "127.0.0.1:0", "--public-url", "http://demo.internal:8765"}, pw, io.Discard, func(string) string { return "" })
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	if !sc.Scan() || sc.Text() != "KBC_STORAGE_API_URL=http://demo.internal:8765" {
+		t.Errorf("first line %q, want the public URL", sc.Text())
+	}
+	cancel()
+	go io.Copy(io.Discard, pr) //nolint:errcheck // drain until the pipe closes
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
 

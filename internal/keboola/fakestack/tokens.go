@@ -176,7 +176,6 @@ func (s *Stack) tokenJSON(t *token) map[string]any {
 	}
 	out := map[string]any{
 		"id":                    t.id,
-		"token":                 nil,
 		"description":           t.description,
 		"created":               fmtTime(t.created),
 		"refreshed":             fmtTime(t.created),
@@ -195,7 +194,6 @@ func (s *Stack) tokenJSON(t *token) map[string]any {
 		"organization":          map[string]any{"id": organizationID},
 		"creatorToken":          nil,
 	}
-	delete(out, "token")
 	if len(t.componentAccess) > 0 {
 		out["componentAccess"] = t.componentAccess
 	}
