@@ -189,6 +189,15 @@ func TestAttacks(t *testing.T) {
 			wantJSONError(t, r, 401, "invalid_client")
 			e.noTokens()
 		}},
+		{"refresh by a client that did not register the refresh grant", func(t *testing.T, e *env) {
+			reg := e.register(map[string]any{"redirect_uris": []string{testRedirect}, "token_endpoint_auth_method": "none", "grant_types": []string{"authorization_code"}})
+			id := reg.json["client_id"].(string)
+			_, rt := e.tokens(id)
+			wantJSONError(t, e.refresh(id, rt), 400, "unauthorized_client")
+			if s := e.stats(); s.RefreshTokens != 1 || s.AccessTokens != 1 {
+				t.Errorf("a refused refresh issued tokens: %+v", s)
+			}
+		}},
 		{"code redeemed by another client", func(t *testing.T, e *env) {
 			code := e.code(e.publicClient())
 			wantJSONError(t, e.exchange(e.publicClient(), code), 400, "invalid_grant")

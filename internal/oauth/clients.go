@@ -25,6 +25,8 @@ type client struct {
 	RedirectURIs []string
 	AuthMethod   string
 	SecretHash   []byte
+	// GrantTypes the client registered; empty means both.
+	GrantTypes []string
 	// Verified: the client id is an https URL whose owner published the
 	// metadata, so the redirect host is vouched for by that domain.
 	Verified bool
@@ -199,7 +201,7 @@ func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &client{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, AuthMethod: c.AuthMethod, SecretHash: c.SecretHash}, nil
+	return &client{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, AuthMethod: c.AuthMethod, SecretHash: c.SecretHash, GrantTypes: c.GrantTypes}, nil
 }
 
 // authenticateClient identifies the client at /token and /revoke by the

@@ -44,6 +44,10 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, oerr)
 		return
 	}
+	if len(c.GrantTypes) > 0 && !slices.Contains(c.GrantTypes, p.GrantType) {
+		writeError(w, errorf(errUnauthorizedClient, "this client did not register the %s grant type", p.GrantType))
+		return
+	}
 	var resp *tokenResponse
 	switch p.GrantType {
 	case "authorization_code":

@@ -506,6 +506,10 @@ func (s *SQLite) ConsumePending(ctx context.Context, hash []byte, now time.Time)
 	return &p, nil
 }
 
+// ClientIdleLifetime is how long a registered client without any grant is
+// kept.
+const ClientIdleLifetime = 90 * 24 * time.Hour
+
 // Sweep implements Store. Superseded refresh tokens are kept until their own
 // expiry so that reuse is detected for as long as the token could be used.
 func (s *SQLite) Sweep(ctx context.Context, now time.Time) (int64, error) {
@@ -526,6 +530,16 @@ func (s *SQLite) Sweep(ctx context.Context, now time.Time) (int64, error) {
 			n, _ := res.RowsAffected()
 			total += n
 		}
+		// Dynamically registered clients are created on every fresh
+		// connection by some clients; drop those that never held a grant
+		// for a long time. A client that comes back is told invalid_client
+		// and registers again.
+		res, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE created_at <= ? AND id NOT IN (SELECT client_id FROM grants)`, ms(now.Add(-ClientIdleLifetime)))
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		total += n
 		// Tokens of grants that ended are useless; remove them too.
 		for _, q := range []string{
 			`DELETE FROM access_tokens WHERE grant_id NOT IN (SELECT id FROM grants)`,

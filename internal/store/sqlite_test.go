@@ -284,3 +284,26 @@ func TestCreateClient_DuplicateIsConflict(t *testing.T) {
 		t.Errorf("unknown client = %v, want ErrNotFound", err)
 	}
 }
+
+func TestSweep_DropsLongIdleClientsOnly(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	issued(t, s) // grant "g" belongs to client "c"
+	for _, id := range []string{"c", "idle"} {
+		if err := s.CreateClient(ctx, &Client{ID: id, RedirectURIs: []string{"https://cb"}, AuthMethod: "none", CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Sweep(ctx, t0.Add(ClientIdleLifetime-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if st := stats(t, s); st.Clients != 2 {
+		t.Fatalf("clients swept too early: %+v", st)
+	}
+	if _, err := s.Sweep(ctx, t0.Add(ClientIdleLifetime)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Client(ctx, "idle"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("idle client kept: %v", err)
+	}
+}
