@@ -153,7 +153,7 @@ func toolNames(tb testing.TB, cs *mcp.ClientSession) []string {
 
 func TestE2E_GoSDKClientAuthorizesAndCallsTools(t *testing.T) {
 	sys := startSystem(t)
-	cs, _ := sys.connect(t, login.ScopeRead, login.ScopeWrite)
+	cs, h := sys.connect(t, login.ScopeRead, login.ScopeWrite)
 	names := toolNames(t, cs)
 	if !slices.Contains(names, "get_buckets") || !slices.Contains(names, "update_descriptions") {
 		t.Fatalf("a read-write grant lists %v", names)
@@ -165,6 +165,13 @@ func TestE2E_GoSDKClientAuthorizesAndCallsTools(t *testing.T) {
 	text := res.Content[0].(*mcp.TextContent).Text
 	if !strings.Contains(text, "in.c-") {
 		t.Errorf("get_buckets answered without the demo buckets: %s", text)
+	}
+	// A token wrongly sent in the query string must not reach the logs.
+	ts, _ := h.TokenSource(context.Background())
+	tok, _ := ts.Token()
+	req, _ := http.NewRequest("POST", sys.url+"/mcp?access_token="+tok.AccessToken, strings.NewReader("{}"))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
 	}
 	logs := sys.logs.String()
 	if !strings.Contains(logs, "/token") {
