@@ -43,7 +43,7 @@ func (c *clock) Add(d time.Duration) {
 // env is an authorization server on a loopback listener in front of a fake
 // Keboola stack, with a /mcp endpoint that reports the Access it was given.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	st    *store.SQLite
 	stack *fakestack.Stack
@@ -54,7 +54,7 @@ type env struct {
 	served []mcpserver.Access
 }
 
-func newEnv(t *testing.T, tweak ...func(*Config)) *env {
+func newEnv(t testing.TB, tweak ...func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{t: time.Now()}}
 	e.stack = fakestack.NewServer(t, fakestack.Options{NoDemo: true, Clock: e.clock.Now, OAuthClients: map[string]string{"kmcp-up": "up-secret"}})
@@ -140,7 +140,7 @@ type reply struct {
 	json   map[string]any
 }
 
-func do(t *testing.T, c *http.Client, req *http.Request) reply {
+func do(t testing.TB, c *http.Client, req *http.Request) reply {
 	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -199,7 +199,7 @@ func (e *env) get(c *http.Client, path string, q url.Values) reply {
 var fieldRE = regexp.MustCompile(`name="(request|csrf_token)" value="([^"]*)"`)
 
 // formFields extracts the hidden fields of the consent page.
-func formFields(t *testing.T, page string) url.Values {
+func formFields(t testing.TB, page string) url.Values {
 	t.Helper()
 	v := url.Values{}
 	for _, m := range fieldRE.FindAllStringSubmatch(page, -1) {
@@ -235,7 +235,7 @@ func (e *env) consent(c *http.Client, q url.Values) url.Values {
 
 // redirected returns the query of the Location a reply sends the browser to,
 // failing unless it goes to want.
-func redirected(t *testing.T, r reply, want string) url.Values {
+func redirected(t testing.TB, r reply, want string) url.Values {
 	t.Helper()
 	if r.status != http.StatusFound && r.status != http.StatusSeeOther {
 		t.Fatalf("status %d, want a redirect to %s; body: %s", r.status, want, r.body)
