@@ -94,8 +94,9 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 		c.publicURL = "http://" + c.addr
 	}
 	c.publicURL = strings.TrimRight(c.publicURL, "/")
-	if c.accessTTL < time.Minute || c.refreshTTL < c.accessTTL {
-		return errors.New("--access-ttl must be at least 1m and --refresh-ttl at least as long")
+	// Short access lifetimes are allowed so tests can watch tokens expire.
+	if c.accessTTL < time.Second || c.refreshTTL < c.accessTTL {
+		return errors.New("--access-ttl must be at least 1s and --refresh-ttl at least as long")
 	}
 
 	kopts := keboola.Options{Logger: log, UserAgent: "keboola-mcp/" + version}
