@@ -237,7 +237,11 @@ func TestE2E_ReadOnlyGrantListsReadToolsAndGets403ForWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sys.stack.ResetRequests()
 	resp := mcpPost(t, http.DefaultClient, sys, tok.AccessToken, "", writeCall)
+	if n := len(sys.stack.Requests()); n != 0 {
+		t.Errorf("a refused write call still made %d Keboola requests", n)
+	}
 	want := `Bearer error="insufficient_scope", scope="keboola:read keboola:write", resource_metadata="` + sys.oauth.ResourceMetadataURL() + `"`
 	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("WWW-Authenticate") != want {
 		t.Errorf("write tool with a read-only grant: %d %q, want 403 %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), want)
