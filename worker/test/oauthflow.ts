@@ -140,3 +140,20 @@ export async function mcp(base: string, token: string, message: unknown, headers
     body: JSON.stringify(message),
   });
 }
+
+/**
+ * The JSON-RPC message of an MCP answer, whether it came as JSON (the wasm
+ * build's JSON-response mode) or as an event stream (the native server).
+ */
+export async function readRPC(res: Response): Promise<any> {
+  const body = await res.text();
+  if ((res.headers.get('Content-Type') ?? '').startsWith('text/event-stream')) {
+    const data = body
+      .split('\n')
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).trim());
+    if (data.length === 0) throw new Error(`no data in event stream: ${body.slice(0, 300)}`);
+    return JSON.parse(data[data.length - 1]);
+  }
+  return JSON.parse(body);
+}

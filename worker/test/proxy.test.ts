@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { signedHeaders } from '../src/proxyauth.ts';
 import { DEV_TOKEN, PROXY_SECRET, startDevStack, startNative, startWorker, type Proc } from './harness.ts';
-import { login, mcp, register } from './oauthflow.ts';
+import { login, mcp, readRPC, register } from './oauthflow.ts';
 
 let stack: Proc;
 let native: Proc;
@@ -41,9 +41,9 @@ test('through the Worker: the native server answers tools/list and tool calls wi
   const t = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
   const list = await mcp(worker.url, t.access_token, toolsList);
   assert.equal(list.status, 200);
-  assert.ok(((await list.json()) as any).result.tools.some((x: { name: string }) => x.name === 'get_buckets'));
+  assert.ok((await readRPC(list)).result.tools.some((x: { name: string }) => x.name === 'get_buckets'));
   const call = await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } });
-  assert.match(JSON.stringify(await call.json()), /in\.c-crm/);
+  assert.match(JSON.stringify(await readRPC(call)), /in\.c-crm/);
 });
 
 test('through the Worker: a write tool under a read-only grant is the same 403 insufficient_scope as in wasm', async () => {
