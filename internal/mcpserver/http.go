@@ -124,10 +124,9 @@ func (s *Server) writeToolCalled(body []byte) (string, bool) {
 // Access that opened it: a POST with different credentials (another user, or
 // another grant of the same user) is refused with 403, so knowing a session
 // id is not enough to act in someone's project.
-func (s *Server) SSEHandler() http.Handler {
-	h := &sseHandler{s: s, sessions: map[string]*sseSession{}}
-	return h
-}
+//
+// Every call returns the same handler: the session table is shared.
+func (s *Server) SSEHandler() http.Handler { return s.sse }
 
 type sseHandler struct {
 	s        *Server

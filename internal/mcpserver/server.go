@@ -57,6 +57,7 @@ type Server struct {
 	// writeTools names the enabled tools a read-only Access may not call.
 	writeTools map[string]bool
 	log        *slog.Logger
+	sse        *sseHandler
 }
 
 // toolSet is one built server and the names of the tools it serves.
@@ -80,6 +81,7 @@ func New(opts Options) (*Server, error) {
 		opts.MessagesPath = "/messages"
 	}
 	s := &Server{opts: opts, writeTools: map[string]bool{}, log: log}
+	s.sse = &sseHandler{s: s, sessions: map[string]*sseSession{}}
 	var readOnly []tools.Tool
 	for _, t := range enabled {
 		if t.ReadOnly() {
