@@ -53,3 +53,15 @@ test-worker: worker build
 # First-request and warm tools/list latency: Worker (wasm and proxy) vs native.
 bench-worker: worker build
 	cd worker && WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false KEBOOLA_MCP_BIN=../$(BIN) node --import tsx bench/latency.ts
+
+# --- End-to-end suite (e2e/) -------------------------------------------------
+.PHONY: e2e
+
+# Real clients (TypeScript SDK, mcp-remote, MCP Inspector, the conformance
+# runner) and a real chromium against dev-stack, serve and the Worker in
+# workerd. Needs /usr/bin/chromium (apt-get install chromium) and npm; installs
+# the Node packages of e2e/ and worker/ when they are missing.
+e2e: build worker
+	@test -d worker/node_modules || (cd worker && npm ci --no-audit --no-fund --loglevel=error)
+	@test -d e2e/node_modules || (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+	cd e2e && WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false KEBOOLA_MCP_BIN=../$(BIN) npm test
