@@ -9,7 +9,6 @@
 package mcpserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -90,7 +89,7 @@ func New(opts Options) (*Server, error) {
 			s.writeTools[t.Name()] = true
 		}
 	}
-	clients := clientsFromAccess(opts.Client)
+	clients := newClientCache(opts.Client).clientFunc()
 	s.readOnly = s.build(readOnly, clients)
 	if opts.ReadOnly {
 		s.full = s.readOnly
@@ -167,19 +166,6 @@ func selectTools(opts Options) ([]tools.Tool, error) {
 		return nil, errors.New("the tool filters leave no tool to serve")
 	}
 	return out, nil
-}
-
-// clientsFromAccess resolves a tool call's Keboola client from the Access in
-// its context. Building a client is cheap: service discovery and token
-// verification are cached by the keboola package per stack and token.
-func clientsFromAccess(o keboola.Options) tools.ClientFunc {
-	return func(ctx context.Context) (*keboola.Client, error) {
-		a, ok := AccessFrom(ctx)
-		if !ok {
-			return nil, errNoAccess
-		}
-		return keboola.New(a.Credentials, o)
-	}
 }
 
 var errNoAccess = errors.New("the request carries no Keboola credentials")

@@ -390,3 +390,19 @@ func waitUntil(t testing.TB, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestStreamableHTTP_CallsShareTheUsersClient(t *testing.T) {
+	e := newEnv(t, Options{})
+	cs := e.connect(t, e.stack.MasterToken(), false)
+	before := countRequests(e.stack, "GET", "/dev-branches")
+	for range 3 {
+		if text, isErr := callText(t, cs, "query_data", map[string]any{"sql_query": "SELECT 1 AS one"}); isErr {
+			t.Fatal(text)
+		}
+	}
+	// Each HTTP request is a new session; the default branch id the Query
+	// Service needs is still looked up once, not per call.
+	if n := countRequests(e.stack, "GET", "/dev-branches") - before; n > 1 {
+		t.Errorf("the default branch was looked up %d times in 3 calls", n)
+	}
+}
