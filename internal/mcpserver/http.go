@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -31,6 +33,7 @@ func (s *Server) StreamableHandler() http.Handler {
 		Logger:                       s.log,
 		MaxRequestBodyBytes:          maxBodyBytes,
 		PropagateRequestCancellation: true,
+		DisableLocalhostProtection:   s.opts.DisableLocalhostProtection,
 	}
 	h := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
 		a, _ := AccessFrom(r.Context())
@@ -140,6 +143,10 @@ type sseSession struct {
 }
 
 func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.s.opts.DisableLocalhostProtection && reboundToLoopback(r) {
+		http.Error(w, fmt.Sprintf("forbidden: Host %q is not a loopback name", r.Host), http.StatusForbidden)
+		return
+	}
 	a, ok := AccessFrom(r.Context())
 	if !ok {
 		http.Error(w, "unauthorized: no Keboola credentials", http.StatusUnauthorized)
@@ -213,4 +220,28 @@ func sameAccess(a, b Access) bool {
 		subtle.ConstantTimeCompare([]byte(a.Credentials.StorageToken.Reveal()), []byte(b.Credentials.StorageToken.Reveal())) == 1 &&
 		a.Credentials.BranchID == b.Credentials.BranchID &&
 		a.Credentials.WorkspaceSchema == b.Credentials.WorkspaceSchema
+}
+
+// reboundToLoopback reports a request that reached a loopback listener
+// under a non-loopback Host: the mark of a DNS-rebinding page in a browser.
+// The Streamable HTTP handler of the SDK applies the same rule.
+func reboundToLoopback(r *http.Request) bool {
+	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if !ok || local == nil || !isLoopback(local.String()) {
+		return false
+	}
+	return !isLoopback(r.Host)
+}
+
+func isLoopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -39,6 +39,11 @@ type Options struct {
 	// MessagesPath is where legacy SSE clients POST their messages; default
 	// "/messages".
 	MessagesPath string
+	// DisableLocalhostProtection lets a server listening on loopback accept
+	// requests whose Host is not a loopback name, as a reverse proxy on the
+	// same machine sends them. By default such requests are refused (403)
+	// as a DNS-rebinding defence; the HTTP layer's Origin check remains.
+	DisableLocalhostProtection bool
 	// Version is reported to clients as the server version.
 	Version string
 	// Logger receives server logs; nil discards them.
