@@ -248,6 +248,42 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
       }
     });
 
+    test('PKCE: a code redeemed with the wrong verifier gets no token', async () => {
+      const c = ctx('TypeScript SDK');
+      const callback = await startCallbackServer();
+      const context = await browser.newContext();
+      try {
+        const provider = new RecordingProvider({ redirectUrl: callback.url, onAuthorize: person(context) });
+        await step(c, 'log in in the browser', () => startAuthorization({ mcpURL: dep().mcpURL, provider }));
+        const { code } = await step(c, 'the redirect brings a code', () => callback.next());
+        assert.ok(code);
+        // Redeem the code as the client would, but with a verifier that does
+        // not hash to the challenge the browser carried.
+        await step(c, 'the token endpoint refuses the wrong PKCE verifier', async () => {
+          const meta = await (await fetch(`${dep().url}/.well-known/oauth-authorization-server`)).json();
+          const res = await fetch(meta.token_endpoint, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+              grant_type: 'authorization_code',
+              code,
+              redirect_uri: callback.url,
+              client_id: provider.clientInformation().client_id,
+              code_verifier: `${provider.codeVerifier()}x`,
+              resource: dep().mcpURL,
+            }),
+          });
+          const body = await res.json();
+          assert.equal(res.status, 400, JSON.stringify(body));
+          assert.equal(body.error, 'invalid_grant');
+          assert.equal(body.access_token, undefined);
+        });
+      } finally {
+        await context.close();
+        await callback.close();
+      }
+    });
+
     test('the SDK refreshes the access token and keeps calling tools', async () => {
       // Native runs a second server with a short access TTL, so the token
       // really expires. The Worker's TTL is fixed at an hour: there the
