@@ -103,7 +103,7 @@ test('bad input gets a clear tool error, not a crash', async () => {
   const missing = await call('get_tables', { table_ids: ['in.c-crm.nope'] });
   assert.equal(missing.isError, true);
   assert.match(missing.text, /in\.c-crm\.nope.*get_tables/s);
-  const badSQL = await call('query_data', { sql_query: 'SELEC oops' });
+  const badSQL = await call('query_data', { sql_query: 'SELECT 1 +' });
   assert.equal(badSQL.isError, true);
   assert.match(badSQL.text, /the SQL query failed/);
   const schema = await call('get_buckets', { limit: 'ten' });

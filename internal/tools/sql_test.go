@@ -31,11 +31,15 @@ func TestQueryData(t *testing.T) {
 			contains: []string{"Returned 10000 of 12000 rows (the answer is capped"}},
 		{name: "character cap", args: map[string]any{"sql_query": wideQuery},
 			contains: []string{" of 1000 rows (the answer is capped"}},
-		{name: "invalid SQL gives the engine's message", args: map[string]any{"sql_query": `SELEC nonsense`},
-			isError: true, contains: []string{"the SQL query failed: ", "SELEC"}},
+		{name: "invalid SQL gives the engine's message", args: map[string]any{"sql_query": `SELECT 1 +`},
+			isError: true, contains: []string{"the SQL query failed: SQL compilation error"}},
 		{name: "unknown table", args: map[string]any{"sql_query": `SELECT * FROM "KEBOOLA_1234"."in.c-crm"."nope"`},
 			isError: true, contains: []string{"the SQL query failed: ", "nope"}},
 		{name: "empty query is a schema error", args: map[string]any{"sql_query": ""}, isError: true},
+		{name: "a write statement is refused", args: map[string]any{"sql_query": "/* tidy */ DROP TABLE x"},
+			isError: true, contains: []string{`starts with "DROP"`}},
+		{name: "comments before a SELECT are fine", args: map[string]any{"sql_query": "-- how many\nSELECT 1 AS one"},
+			contains: []string{"Returned 1 of 1 rows."}},
 	})
 	if text, _ := f.call(t, "query_data", map[string]any{"sql_query": wideQuery}); len(text) > maxQueryChars+500 {
 		t.Errorf("answer has %d characters, want at most about %d", len(text), maxQueryChars)
