@@ -51,11 +51,12 @@ try {
   let worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state);
   const tokens = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
   await worker.stop();
-  worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state);
+  worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state, Number(new URL(worker.url).port));
   procs.push(worker);
   const t0 = performance.now();
   const first = await mcp(worker.url, tokens.access_token, toolsList);
   await first.arrayBuffer();
+  if (first.status !== 200) throw new Error(`first request: status ${first.status}`);
   const firstMs = performance.now() - t0;
   console.log(`worker (wasm) first request: ${firstMs.toFixed(1)} ms (Server-Timing: ${first.headers.get('Server-Timing')})`);
   const second = await timed(() => mcp(worker.url, tokens.access_token, toolsList));
@@ -63,9 +64,11 @@ try {
 
   console.log(`worker (wasm) warm tools/list: ${stats(await warm(() => mcp(worker.url, tokens.access_token, toolsList)))}`);
 
-  const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET }, state);
+  // Tokens are bound to the Worker's origin: the proxying Worker needs its own login.
+  const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET });
   procs.push(proxied);
-  console.log(`worker (proxy→native) warm tools/list: ${stats(await warm(() => mcp(proxied.url, tokens.access_token, toolsList)))}`);
+  const proxiedTokens = await login(proxied.url, await register(proxied.url), stack.url, DEV_TOKEN);
+  console.log(`worker (proxy→native) warm tools/list: ${stats(await warm(() => mcp(proxied.url, proxiedTokens.access_token, toolsList)))}`);
 
   const body = new TextEncoder().encode(JSON.stringify(toolsList));
   const direct = async () => {

@@ -99,10 +99,11 @@ export async function startNative(stackURL: string, extra: Record<string, string
 /**
  * Starts the Worker. Its local KV lives in stateDir when given (kept, so a
  * restarted Worker sees the same grants), else in a temporary directory
- * removed on stop.
+ * removed on stop. A restart must reuse the port too: the origin is part of
+ * every token's audience.
  */
-export async function startWorker(vars: Record<string, string>, stateDir?: string): Promise<Proc> {
-  const port = await freePort();
+export async function startWorker(vars: Record<string, string>, stateDir?: string, fixedPort?: number): Promise<Proc> {
+  const port = fixedPort ?? (await freePort());
   const state = stateDir ?? mkdtempSync(join(tmpdir(), 'kmcp-wrangler-'));
   const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', 'warn'];
   args.push('--inspector-port', String(await freePort()));
