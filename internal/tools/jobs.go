@@ -78,8 +78,13 @@ func getJobs(ctx context.Context, c call, in getJobsInput) (string, error) {
 	}
 	rows := make([][]string, 0, len(jobs))
 	for _, j := range jobs {
+		// A successful job's message is boilerplate; a failure's says why.
+		result := ""
+		if j.Status != "success" {
+			result = shorten(j.Result.Message, 120)
+		}
 		rows = append(rows, []string{j.ID.String(), j.Component, j.Config.String(), j.Status,
-			day(j.CreatedTime.Time), duration(j.DurationSeconds), shorten(j.Result.Message, 120)})
+			day(j.CreatedTime.Time), duration(j.DurationSeconds), result})
 	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "%d jobs%s.\n", len(jobs), offsetNote(in.Offset))
