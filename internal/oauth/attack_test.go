@@ -85,6 +85,27 @@ func TestAttacks(t *testing.T) {
 				t.Errorf("a client with a forbidden redirect was stored: %+v", s)
 			}
 		}},
+		{"look-alike Unicode redirect host at registration", func(t *testing.T, e *env) {
+			// The consent page names the redirect host; a Cyrillic "а" would
+			// show a spoof of apple.com. URIs are ASCII (RFC 3986): an
+			// internationalised host must come as punycode, shown as such.
+			for _, u := range []string{"https://\u0430pple.com/cb", "https://client.example/caf\u00e9", "cursor://\u0430pp/cb"} {
+				r := e.register(map[string]any{"redirect_uris": []string{u}, "token_endpoint_auth_method": "none"})
+				wantJSONError(t, r, 400, "invalid_redirect_uri")
+			}
+			if s := e.stats(); s.Clients != 0 {
+				t.Errorf("a client with a non-ASCII redirect was stored: %+v", s)
+			}
+			r := e.register(map[string]any{"redirect_uris": []string{"https://xn--pple-43d.com/cb"}, "token_endpoint_auth_method": "none"})
+			if r.status != http.StatusCreated {
+				t.Fatalf("punycode redirect refused: %d %s", r.status, r.body)
+			}
+			q := authQuery(r.json["client_id"].(string))
+			q.Set("redirect_uri", "https://xn--pple-43d.com/cb")
+			if page := e.get(browser(), "/authorize", q); page.status != 200 || !strings.Contains(page.body, "xn--pple-43d.com") {
+				t.Errorf("the consent page does not show the punycode host: %d", page.status)
+			}
+		}},
 		{"javascript: redirect at authorize", func(t *testing.T, e *env) {
 			q := authQuery(e.publicClient())
 			q.Set("redirect_uri", "javascript:alert(1)")

@@ -25,8 +25,13 @@ func validateRedirectURI(raw string) error {
 	if raw == "" || len(raw) > 2000 {
 		return errors.New("a redirect URI must be 1 to 2000 characters")
 	}
-	if strings.ContainsAny(raw, " \t\r\n\\<>\"") {
-		return errors.New("redirect URI " + quote(raw) + " contains characters that are not allowed")
+	for i := 0; i < len(raw); i++ {
+		// URIs are ASCII (RFC 3986). A raw Unicode host would be shown on
+		// the consent page as typed, so a look-alike (a Cyrillic "а" in
+		// "apple.com") could pass for a trusted host; punycode cannot.
+		if c := raw[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`\<>"`, c) >= 0 {
+			return errors.New("redirect URI " + quote(raw) + " contains characters that are not allowed; percent-encode them, and write internationalised hosts in punycode (xn--…)")
+		}
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() {
