@@ -1,8 +1,8 @@
 package oauth
 
 import (
-	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 
 	"golang.org/x/time/rate"
@@ -37,12 +37,19 @@ func (l *limiter) allow(key string) bool {
 	return lim.Allow()
 }
 
-// remoteIP is the peer address. Forwarded headers are not trusted: behind
-// a reverse proxy all clients share one bucket, which errs on the safe side.
+// remoteIP is the rate-limit key of the peer: its IPv4 address, or the /64
+// of its IPv6 address, since one IPv6 host usually holds a whole /64 and
+// could otherwise use a fresh address for every request. Forwarded headers
+// are not trusted: behind a reverse proxy all clients share one bucket,
+// which errs on the safe side.
 func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
-	return host
+	a := ap.Addr().Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
 }
