@@ -61,16 +61,25 @@ export async function screenshot(page, name) {
  * page or re-rendered it.
  */
 export async function fillLogin(page, { stack, token, scopes = ['keboola:read'], action = 'approve' }) {
-  const o = { timeout: FIELD_TIMEOUT };
-  await page.locator(form.stack).selectOption(stack, o);
-  await page.locator(form.token).fill(token, o);
+  await onField(page, 'the stack picker', form.stack, (l) => l.selectOption(stack, { timeout: FIELD_TIMEOUT }));
+  await onField(page, 'the Storage token field', form.token, (l) => l.fill(token, { timeout: FIELD_TIMEOUT }));
   for (const s of ['keboola:read', 'keboola:write']) {
-    await page.locator(form.scope(s)).setChecked(scopes.includes(s), o);
+    await onField(page, `the ${s} checkbox`, form.scope(s), (l) => l.setChecked(scopes.includes(s), { timeout: FIELD_TIMEOUT }));
   }
   await Promise.all([
     page.waitForNavigation({ waitUntil: 'domcontentloaded', timeout: 30_000 }),
-    page.locator(form.action(action)).click(o),
+    onField(page, `the ${action} button`, form.action(action), (l) => l.click({ timeout: FIELD_TIMEOUT })),
   ]);
+}
+
+/** Acts on one form control; a failure names the control and its selector. */
+async function onField(page, what, selector, act) {
+  try {
+    await act(page.locator(selector));
+  } catch (err) {
+    const first = String(err?.message ?? err).split('\n')[0];
+    throw new Error(`login page: cannot use ${what} (${selector}): ${first}`);
+  }
 }
 
 /**

@@ -44,6 +44,9 @@ export async function startMcpRemote({ mcpURL, name }) {
   });
   const client = new Client({ name: 'keboola-mcp-e2e-via-mcp-remote', version: '1.0.0' });
   const connected = client.connect(transport);
+  // Awaited by the test's step; a failure before that step must not surface
+  // as an unhandled rejection that hides the step's own message.
+  connected.catch(() => {});
   return {
     client,
     connected,
