@@ -406,3 +406,39 @@ func TestStreamableHTTP_CallsShareTheUsersClient(t *testing.T) {
 		t.Errorf("the default branch was looked up %d times in 3 calls", n)
 	}
 }
+
+func TestStreamableHTTP_QueryProgressReachesTheClient(t *testing.T) {
+	e := newEnv(t, Options{})
+	var mu sync.Mutex
+	var notes []*mcp.ProgressNotificationParams
+	c := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "test"}, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			mu.Lock()
+			notes = append(notes, req.Params)
+			mu.Unlock()
+		},
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cs, err := c.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: e.http.URL + "/mcp", HTTPClient: e.httpClient(e.stack.MasterToken(), false), MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	params := &mcp.CallToolParams{Name: "query_data", Arguments: map[string]any{"sql_query": "SELECT 1 AS one"}}
+	params.SetProgressToken("p-1")
+	res, err := cs.CallTool(ctx, params)
+	if err != nil || res.IsError {
+		t.Fatalf("query_data: err=%v result=%+v", err, res)
+	}
+	waitUntil(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(notes) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if notes[0].ProgressToken != "p-1" || !strings.Contains(notes[0].Message, "query") {
+		t.Errorf("first notification = %+v", notes[0])
+	}
+}
