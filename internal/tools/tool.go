@@ -39,7 +39,8 @@ func (t Tool) Name() string { return t.def.Name }
 func (t Tool) ReadOnly() bool { return t.def.Annotations.ReadOnlyHint }
 
 // Definition returns a copy of the tool's MCP definition (name, title,
-// description, annotations, input schema) as tools/list shows it.
+// description, annotations, input schema) as tools/list shows it. The input
+// schema is shared with the registry and must not be modified.
 func (t Tool) Definition() *mcp.Tool {
 	d := *t.def
 	a := *t.def.Annotations
