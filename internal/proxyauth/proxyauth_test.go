@@ -235,6 +235,29 @@ func TestVerify_ReplayedNonceRefusedUntilItsWindowEnds(t *testing.T) {
 	}
 }
 
+// The timestamp is accepted up to and including the end of the window, so
+// the nonce must be remembered at that very instant too: otherwise a replay
+// at the last accepted moment meets neither guard.
+func TestVerify_ReplayAtTheLastInstantOfTheWindowRefused(t *testing.T) {
+	for _, skew := range []time.Duration{0, -DefaultWindow, DefaultWindow / 2} {
+		t.Run("signed "+skew.String()+" from the verifier clock", func(t *testing.T) {
+			signedAt := now.Add(skew)
+			clock := now
+			v, _ := NewVerifier([]byte(testSecret), VerifierOptions{Now: func() time.Time { return clock }})
+			r := signed(t, http.MethodPost, "http://native/mcp", `{"a":1}`, user, signedAt)
+			replay := r.Clone(context.Background())
+			if _, err := v.Verify(r); err != nil {
+				t.Fatalf("first use refused: %v", err)
+			}
+			clock = signedAt.Add(DefaultWindow)
+			replay.Body = io.NopCloser(strings.NewReader(`{"a":1}`))
+			if _, err := v.Verify(replay); !errors.Is(err, ErrReplayed) && !errors.Is(err, ErrExpired) {
+				t.Fatalf("replay at the end of the window: err = %v, want it refused", err)
+			}
+		})
+	}
+}
+
 func TestVerify_FailedRequestDoesNotBurnTheNonce(t *testing.T) {
 	v, _ := NewVerifier([]byte(testSecret), VerifierOptions{Now: func() time.Time { return now }})
 	good := signed(t, http.MethodPost, "http://native/mcp", "{}", user, now)

@@ -124,14 +124,16 @@ func (v *Verifier) Verify(r *http.Request) (Forwarded, error) {
 func (v *Verifier) remember(nonce string, forget, now time.Time) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if until, seen := v.nonces[nonce]; seen && now.Before(until) {
+	// Inclusive: Verify accepts a timestamp up to and including the end of
+	// its window, so the nonce must still be known at that instant.
+	if until, seen := v.nonces[nonce]; seen && !now.After(until) {
 		return ErrReplayed
 	}
 	// Sweep at most once a second, or when full: expired nonces cannot be
 	// replayed anyway, since their timestamps are outside the window.
 	if len(v.nonces) >= v.maxNonces || now.Sub(v.sweep) >= time.Second {
 		for n, until := range v.nonces {
-			if !now.Before(until) {
+			if now.After(until) {
 				delete(v.nonces, n)
 			}
 		}
