@@ -8,7 +8,7 @@
 //    refuses it, leaving the thief's newer token working);
 //  - /mcp checks Origin (proxy.ts).
 import { getOAuthApi, OAuthProvider, type OAuthErrorInternal, type OAuthProviderOptions } from '@cloudflare/workers-oauth-provider';
-import { SCOPE_READ, SCOPES, type Env, type Props } from './config';
+import { SCOPE_READ, SCOPES, type Env } from './config';
 import { authorize, page, upstreamCallback } from './oauth';
 import { mcpHandler, text } from './proxy';
 
@@ -99,25 +99,43 @@ async function sha256Hex(s: string): Promise<string> {
   return [...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** KV prefix of the newest refresh token's parent, per grant. */
+const LATEST_PREFIX = 'kmcp:latest-refresh:';
+
+/** What we remember of an issued refresh token: the hash of the token it replaced ('' after a code exchange). */
+interface Issued {
+  parent: string;
+}
+
 /**
- * The token endpoint, with reuse detection on top of the library's rotation:
- * each refresh token issued is remembered (by hash, as long as it could
- * live); when one comes back after the library has refused it as superseded,
- * it was genuine once, so someone holds a copy: the grant is revoked and
- * every token of it stops working. A made-up token is refused without
- * touching the grant, so nobody can revoke another user's grant by guessing.
+ * The token endpoint, with reuse detection on top of the library's rotation.
+ * Each refresh token issued is remembered by hash (as long as it could live),
+ * with the token it replaced. When the library refuses a refresh token that
+ * we did issue, it was superseded:
+ *  - if the grant's newest token replaced the same parent, the two were
+ *    issued by one refresh sent twice (a client racing itself, which the
+ *    library allows for the previous token): the loser is refused, the grant
+ *    lives;
+ *  - otherwise the token came back after its successor was used, so someone
+ *    holds a copy: the grant is revoked and every token of it stops working.
+ * A made-up token is refused without touching the grant, so nobody can revoke
+ * another user's grant by guessing.
  */
 async function tokenEndpoint(site: Site, request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  let presented: string | null = null;
+  let presented = '';
   if (request.method === 'POST') {
     const form = await request.clone().formData().catch(() => null);
     if (form?.get('grant_type') === 'refresh_token') presented = String(form.get('refresh_token') ?? '');
   }
+  const presentedHash = presented ? await sha256Hex(presented) : '';
   const res = await site.provider.fetch(request, env, ctx);
   if (res.ok) {
     const issued = await res.clone().json<{ refresh_token?: string }>().catch(() => null);
     if (issued?.refresh_token) {
-      await env.OAUTH_KV.put(ISSUED_PREFIX + (await sha256Hex(issued.refresh_token)), '1', { expirationTtl: REFRESH_TTL });
+      const record: Issued = { parent: presentedHash };
+      const grantId = issued.refresh_token.split(':')[1];
+      await env.OAUTH_KV.put(ISSUED_PREFIX + (await sha256Hex(issued.refresh_token)), JSON.stringify(record), { expirationTtl: REFRESH_TTL });
+      await env.OAUTH_KV.put(LATEST_PREFIX + grantId, JSON.stringify(record), { expirationTtl: REFRESH_TTL });
     }
     return res;
   }
@@ -125,9 +143,14 @@ async function tokenEndpoint(site: Site, request: Request, env: Env, ctx: Execut
   const headers = new Headers(res.headers);
   headers.delete(REASON_HEADER);
   const clean = new Response(res.body, { status: res.status, headers });
-  if (presented && (await env.OAUTH_KV.get(ISSUED_PREFIX + (await sha256Hex(presented)))) !== null) {
+  const mine = presentedHash ? await env.OAUTH_KV.get<Issued>(ISSUED_PREFIX + presentedHash, 'json') : null;
+  if (mine) {
     const [userId, grantId] = presented.split(':');
-    await env.OAUTH_KV.delete(ISSUED_PREFIX + (await sha256Hex(presented)));
+    const latest = await env.OAUTH_KV.get<Issued>(LATEST_PREFIX + grantId, 'json');
+    if (latest && latest.parent !== '' && latest.parent === mine.parent) {
+      console.warn('a refresh token lost a race with its sibling: refused, grant kept');
+      return clean;
+    }
     await getOAuthApi(site.options, env).revokeGrant(grantId, userId);
     console.warn('a superseded refresh token was replayed: its grant is revoked');
   }
@@ -146,4 +169,3 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-export type { Props };

@@ -265,6 +265,21 @@ describe('tokens', () => {
     assert.equal((await mcp(worker.url, t2.access_token, toolsList)).status, 401, 'and so must the access token');
   });
 
+  test('a refresh sent twice (a client racing itself) refuses the losing token but keeps the grant', async () => {
+    const client = await register(worker.url);
+    const t0 = await login(worker.url, client, stack.url, DEV_TOKEN);
+    const refresh = async (rt: string) => tokenRequest(worker.url, { grant_type: 'refresh_token', refresh_token: rt, client_id: client });
+    const first = await refresh(t0.refresh_token);
+    const second = await refresh(t0.refresh_token); // the previous token still works once: a lost response
+    assert.equal(first.status, 200);
+    assert.equal(second.status, 200);
+    const loser = (await first.json()).refresh_token;
+    const winner = await second.json();
+    assert.equal((await refresh(loser)).status, 400);
+    assert.equal((await mcp(worker.url, winner.access_token, toolsList)).status, 200, 'the grant must survive the race');
+    assert.equal((await refresh(winner.refresh_token)).status, 200);
+  });
+
   test('a made-up refresh token naming a real grant does not revoke it', async () => {
     const client = await register(worker.url);
     const t = await login(worker.url, client, stack.url, DEV_TOKEN);
