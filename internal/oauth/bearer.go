@@ -25,15 +25,25 @@ func (s *Server) RequireBearer(next http.Handler) http.Handler {
 			s.challenge(w, r, http.StatusBadRequest, "invalid_request", "send the access token in the Authorization header, never in the URL")
 			return
 		}
-		auth := r.Header.Get("Authorization")
-		if auth == "" {
+		auth := r.Header.Values("Authorization")
+		if len(auth) > 1 {
+			// A proxy in front might check or log one and we another.
+			s.challenge(w, r, http.StatusBadRequest, "invalid_request", "send exactly one Authorization header")
+			return
+		}
+		var scheme, tok string
+		if len(auth) == 1 {
+			scheme, tok, _ = strings.Cut(strings.TrimSpace(auth[0]), " ")
+			tok = strings.TrimSpace(tok)
+		}
+		if !strings.EqualFold(scheme, "Bearer") {
+			// No bearer credentials at all (RFC 6750 §3.1): a bare
+			// challenge, so the client starts authorization.
 			s.challenge(w, r, http.StatusUnauthorized, "", "")
 			return
 		}
-		scheme, tok, ok := strings.Cut(auth, " ")
-		tok = strings.TrimSpace(tok)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-			s.challenge(w, r, http.StatusUnauthorized, "invalid_request", "use Authorization: Bearer <token>")
+		if tok == "" {
+			s.challenge(w, r, http.StatusBadRequest, "invalid_request", "use Authorization: Bearer <token>")
 			return
 		}
 		a, err := s.access(r, tok)
