@@ -373,6 +373,7 @@ func seedDemo(s *Stack, stats map[string]tableStats) {
 	seedSharedBuckets(st, stats)
 	seedCatalogue(st)
 	seedConfigs(st, master)
+	seedConditionalFlow(st, master)
 	seedJobHistory(s, master)
 }
 

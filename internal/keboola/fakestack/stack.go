@@ -75,6 +75,9 @@ type Options struct {
 	JobStepDelay time.Duration
 	// OAuthClients are the Keboola OAuth clients this stack accepts: client id → secret.
 	OAuthClients map[string]string
+	// ExtraFeatures are project features reported besides the demo ones, e.g.
+	// "hide-conditional-flows" to turn conditional flows off.
+	ExtraFeatures []string
 }
 
 // Stack is a running fake Keboola stack. Its methods are safe for concurrent use.

@@ -213,7 +213,7 @@ func (s *Stack) ownerJSON() map[string]any {
 		"region":              "us-east-1",
 		"created":             fmtTime(demoEpoch),
 		"expires":             nil,
-		"features":            []string{"global-search", "queuev2", "workspace-snowflake-dynamic-backend-size", "input-mapping-read-only-storage"},
+		"features":            append([]string{"global-search", "queuev2", "workspace-snowflake-dynamic-backend-size", "input-mapping-read-only-storage"}, s.opts.ExtraFeatures...),
 		"dataSizeBytes":       s.state.dataSize(),
 		"rowsCount":           s.state.rowCount(),
 		"hasSnowflake":        true,
