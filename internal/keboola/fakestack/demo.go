@@ -375,6 +375,8 @@ func seedDemo(s *Stack, stats map[string]tableStats) {
 	seedConfigs(st, master)
 	seedConditionalFlow(st, master)
 	seedJobHistory(s, master)
+	seedDataApps(st, master)
+	seedSemanticLayer(s)
 }
 
 // newDemoTable builds a table's state from its spec, with descriptions.

@@ -22,6 +22,8 @@ const (
 	ServiceEncryption = "encryption"
 	ServiceScheduler  = "scheduler"
 	ServiceSync       = "sync-actions"
+	ServiceDataSci    = "data-science"
+	ServiceMetastore  = "metastore"
 	ServiceFake       = "fake"
 )
 
@@ -36,6 +38,8 @@ var servicePrefixes = []struct{ prefix, service string }{
 	{"/encryption/", ServiceEncryption},
 	{"/scheduler/", ServiceScheduler},
 	{"/sync-actions/", ServiceSync},
+	{"/data-science/", ServiceDataSci},
+	{"/metastore/", ServiceMetastore},
 	{"/_fake/", ServiceFake},
 }
 
@@ -61,6 +65,8 @@ func (s *Stack) routes() http.Handler {
 	s.encryptionRoutes(mux)
 	s.schedulerRoutes(mux)
 	s.syncActionRoutes(mux)
+	s.dataScienceRoutes(mux)
+	s.metastoreRoutes(mux)
 	s.fakeRoutes(mux)
 	// Unknown paths get a JSON error like the real APIs give, not Go's text 404.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,8 @@ type state struct {
 	queueJobs   []*queueJob
 	queryJobs   map[string]*queryJob
 	schedules   map[string]*schedule // by keboola.scheduler configuration id
+	dataApps    []*dataApp           // Data Science apps in creation order
+	metaObjects []*metaObject        // Metastore objects in creation order
 }
 
 func newState(s *Stack) *state {

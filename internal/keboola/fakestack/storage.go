@@ -68,6 +68,8 @@ func (s *Stack) handleIndex(w http.ResponseWriter, r *http.Request) {
 		{"id": "oauth", "url": s.url + "/oauth"},
 		{"id": "scheduler", "url": s.url + "/scheduler"},
 		{"id": "sync-actions", "url": s.url + "/sync-actions"},
+		{"id": "data-science", "url": s.url + "/data-science"},
+		{"id": "metastore", "url": s.url + "/metastore"},
 	}
 	body := map[string]any{
 		"api":           "storage",
