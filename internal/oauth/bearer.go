@@ -47,6 +47,11 @@ func (s *Server) RequireBearer(next http.Handler) http.Handler {
 			return
 		}
 		a, err := s.access(r, tok)
+		if errors.Is(err, errTokenUnchecked) {
+			w.Header().Set("Retry-After", "5")
+			writeJSON(w, http.StatusServiceUnavailable, errorf(errTemporarilyUnavailable, "%v", err))
+			return
+		}
 		if err != nil {
 			s.challenge(w, r, http.StatusUnauthorized, "invalid_token", err.Error())
 			return
@@ -58,6 +63,9 @@ func (s *Server) RequireBearer(next http.Handler) http.Handler {
 var (
 	errTokenInvalid  = errors.New("the access token is invalid, expired or revoked")
 	errTokenAudience = errors.New("the access token was issued for another resource")
+	// errTokenUnchecked: the store could not be read. Not the token's
+	// fault, so not invalid_token, which makes clients discard it.
+	errTokenUnchecked = errors.New("the access token could not be checked right now; retry shortly")
 )
 
 func (s *Server) access(r *http.Request, tok string) (mcpserver.Access, error) {
@@ -70,7 +78,7 @@ func (s *Server) access(r *http.Request, tok string) (mcpserver.Access, error) {
 	}
 	if err != nil {
 		s.log.Error("bearer: store failed", "err", err)
-		return mcpserver.Access{}, errTokenInvalid
+		return mcpserver.Access{}, errTokenUnchecked
 	}
 	if !slices.Contains(s.audiences, t.Resource) {
 		return mcpserver.Access{}, errTokenAudience

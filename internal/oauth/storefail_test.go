@@ -72,3 +72,32 @@ func TestStoreFailure_IsAnErrorNeverASuccess(t *testing.T) {
 	fs.fail["rotate"] = true
 	wantJSONError(t, e.refresh(id, rt), http.StatusInternalServerError, "server_error")
 }
+
+func (f *failingStore) AccessToken(ctx context.Context, hash []byte, now time.Time) (*store.Token, *store.Grant, error) {
+	if f.fail["access"] {
+		return nil, nil, errDisk
+	}
+	return f.Store.AccessToken(ctx, hash, now)
+}
+
+// A database outage must not look like a bad token: clients answer
+// invalid_token by throwing their tokens away and sending the user through
+// the login again, for a fault that is ours and passing.
+func TestStoreFailure_BearerCheckIsUnavailableNotInvalidToken(t *testing.T) {
+	fs := &failingStore{fail: map[string]bool{}}
+	e := newEnv(t, func(c *Config) { fs.Store = c.Store; c.Store = fs })
+	at, _ := e.tokens(e.publicClient())
+
+	fs.fail["access"] = true
+	r := e.callMCP(at)
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || r.json["error"] != errTemporarilyUnavailable {
+		t.Errorf("bearer check with a failing store: %d Retry-After=%q %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	if e.servedCount() != 0 {
+		t.Error("a request was served although its token could not be checked")
+	}
+	fs.fail["access"] = false
+	if r := e.callMCP(at); r.status != http.StatusOK {
+		t.Errorf("the token does not work once the store is back: %d", r.status)
+	}
+}
