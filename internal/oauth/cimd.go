@@ -115,11 +115,17 @@ func publicAddr(a netip.Addr) bool {
 	return true
 }
 
+// nonPublic are special-purpose ranges the netip predicates miss. The IPv6
+// ones that embed an IPv4 address (compatible ::/96, NAT64, 6to4, Teredo)
+// could be carried to an internal IPv4 host by a tunnel or translator on
+// this server's network; site-local fec0::/10 is deprecated but may still
+// be routed internally.
 var nonPublic = func() []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range []string{
-		"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "198.18.0.0/15",
-		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "64:ff9b::/96", "64:ff9b:1::/48", "2001:db8::/32", "100::/64",
+		"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "198.18.0.0/15",
+		"198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4",
+		"::/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/32", "2001:db8::/32", "2002::/16", "fec0::/10",
 	} {
 		out = append(out, netip.MustParsePrefix(s))
 	}
