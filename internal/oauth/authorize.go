@@ -100,7 +100,7 @@ func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) {
 		login.RenderError(w, http.StatusBadRequest, "Invalid request", "The application sent an incomplete or repeated client_id or redirect_uri. Connect again from the application.")
 		return
 	}
-	c, err := s.lookupClient(r.Context(), clientID)
+	c, err := s.lookupClient(r, clientID)
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, errCIMD) {
 			s.log.Error("authorize: client lookup failed", "err", err)
@@ -176,7 +176,7 @@ func (s *Server) authorizeForm(w http.ResponseWriter, r *http.Request) {
 		login.RenderError(w, http.StatusForbidden, "Could not confirm this request", "The form was not submitted from the browser that opened it (or cookies are blocked). Open the connection again from your application in this browser.")
 		return
 	}
-	c, err := s.lookupClient(r.Context(), req.ClientID)
+	c, err := s.lookupClient(r, req.ClientID)
 	if err != nil {
 		login.RenderError(w, http.StatusBadRequest, "Unknown application", "The application is no longer registered. Connect again from the application.")
 		return

@@ -44,8 +44,10 @@ const (
 // reported as an unknown client.
 var errCIMD = errors.New("client metadata document")
 
+// cimdEntry is a cached document, or (c nil) a remembered failure.
 type cimdEntry struct {
 	c       *client
+	err     error
 	expires time.Time
 }
 
@@ -153,7 +155,11 @@ func validCIMDURL(raw string) error {
 	return nil
 }
 
-func (f *cimdFetcher) get(ctx context.Context, id string) (*client, error) {
+// get returns the client described by the document at id, from the cache
+// or fetched when allow (the caller's rate limit) lets it. Failures are
+// remembered for minCIMDTTL, so repeating a bad client id does not make
+// this server call the same URL again and again.
+func (f *cimdFetcher) get(ctx context.Context, id string, allow func() bool) (*client, error) {
 	if err := validCIMDURL(id); err != nil {
 		return nil, err
 	}
@@ -162,25 +168,32 @@ func (f *cimdFetcher) get(ctx context.Context, id string) (*client, error) {
 	e, ok := f.m[id]
 	f.mu.Unlock()
 	if ok && now.Before(e.expires) {
-		return e.c, nil
+		return e.c, e.err
+	}
+	if !allow() {
+		return nil, fmt.Errorf("%w: too many client metadata fetches from this address; retry in a minute", errCIMD)
 	}
 	c, ttl, err := f.fetch(ctx, id)
-	if err != nil {
-		return nil, err
+	switch {
+	case err != nil && ctx.Err() == nil:
+		f.put(id, cimdEntry{err: err, expires: now.Add(minCIMDTTL)}, now)
+	case err == nil && ttl > 0:
+		f.put(id, cimdEntry{c: c, expires: now.Add(ttl)}, now)
 	}
-	if ttl > 0 {
-		f.mu.Lock()
-		if len(f.m) >= maxCIMDEntries {
-			for k, v := range f.m {
-				if !now.Before(v.expires) || len(f.m) >= maxCIMDEntries {
-					delete(f.m, k)
-				}
+	return c, err
+}
+
+func (f *cimdFetcher) put(id string, e cimdEntry, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.m) >= maxCIMDEntries {
+		for k, v := range f.m {
+			if !now.Before(v.expires) || len(f.m) >= maxCIMDEntries {
+				delete(f.m, k)
 			}
 		}
-		f.m[id] = cimdEntry{c: c, expires: now.Add(ttl)}
-		f.mu.Unlock()
 	}
-	return c, nil
+	f.m[id] = e
 }
 
 func (f *cimdFetcher) fetch(ctx context.Context, id string) (*client, time.Duration, error) {

@@ -1,8 +1,14 @@
 package oauth
 
 import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"net/url"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The metadata-document dialer refuses every address that can lead into
@@ -48,5 +54,45 @@ func TestCIMD_DialerRefusesNonPublicAddresses(t *testing.T) {
 		if got := publicAddr(netip.MustParseAddr(tc.addr)); got != tc.public {
 			t.Errorf("publicAddr(%s) = %v, want %v", tc.addr, got, tc.public)
 		}
+	}
+}
+
+// Anyone can make this server fetch a URL of their choosing by naming it
+// as a client id. A failed fetch is remembered for a while, and fetches
+// count against the caller's address like registrations do, so the server
+// cannot be used to hammer or probe other hosts.
+func TestCIMD_FailedFetchesAreCachedAndFetchesAreRateLimited(t *testing.T) {
+	var hits atomic.Int32
+	doc := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer doc.Close()
+	e := newEnv(t, func(c *Config) {
+		c.RegisterPerMinute, c.RegisterBurst = 1, 2
+		c.CIMD = CIMDOptions{AllowPrivate: true, TLSConfig: &tls.Config{RootCAs: doc.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}}
+	})
+	for range 3 {
+		wantPage(t, e.get(browser(), "/authorize", authQuery(doc.URL+"/missing.json")), 400)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("a failing document was fetched %d times; want 1 (remembered)", n)
+	}
+	for _, p := range []string{"/a.json", "/b.json", "/c.json"} {
+		wantPage(t, e.get(browser(), "/authorize", authQuery(doc.URL+p)), 400)
+	}
+	if n := hits.Load(); n != 2 {
+		t.Errorf("%d fetches from one address with a burst of 2; want 2", n)
+	}
+	r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {doc.URL + "/d.json"}, "code": {"kmcp_ac_x"},
+		"redirect_uri": {testRedirect}, "code_verifier": {verifier}})
+	wantJSONError(t, r, 401, "invalid_client")
+	if n := hits.Load(); n != 2 {
+		t.Errorf("the token endpoint fetched past the limit: %d fetches", n)
+	}
+	e.clock.Add(minCIMDTTL + time.Minute)
+	wantPage(t, e.get(browser(), "/authorize", authQuery(doc.URL+"/missing.json")), 400)
+	if n := hits.Load(); n != 3 {
+		t.Errorf("a failure was remembered past its time, or the limit never refills: %d fetches", n)
 	}
 }

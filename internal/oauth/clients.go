@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -132,7 +131,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, errorf(errInvalidRequest, "use POST"))
 		return
 	}
-	if !s.registerLimit.allow(remoteIP(r)) {
+	if !s.clientLimit.allow(remoteIP(r), s.now()) {
 		w.Header().Set("Retry-After", "60")
 		writeJSON(w, http.StatusTooManyRequests, errorf(errTemporarilyUnavailable, "too many registrations from this address; retry in a minute"))
 		return
@@ -189,15 +188,16 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 }
 
 // lookupClient resolves a client id: an https URL is a metadata document
-// client, anything else must have registered here.
-func (s *Server) lookupClient(ctx context.Context, id string) (*client, error) {
+// client, anything else must have registered here. A document not in the
+// cache is fetched only within r's address's rate limit.
+func (s *Server) lookupClient(r *http.Request, id string) (*client, error) {
 	if id == "" {
 		return nil, store.ErrNotFound
 	}
 	if strings.HasPrefix(id, "https://") {
-		return s.cimd.get(ctx, id)
+		return s.cimd.get(r.Context(), id, func() bool { return s.clientLimit.allow(remoteIP(r), s.now()) })
 	}
-	c, err := s.cfg.Store.Client(ctx, id)
+	c, err := s.cfg.Store.Client(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +228,7 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 	if id == "" {
 		return nil, errorf(errInvalidClient, "client authentication is required (client_id)")
 	}
-	c, err := s.lookupClient(r.Context(), id)
+	c, err := s.lookupClient(r, id)
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errCIMD) {
 		// 401 invalid_client tells clients such as Claude to register again.
 		return nil, errorf(errInvalidClient, "unknown client %q; register again", trunc(id))

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -23,7 +24,9 @@ func newLimiter(perMinute, burst int) *limiter {
 	return &limiter{every: rate.Limit(float64(perMinute) / 60), burst: burst, m: map[string]*rate.Limiter{}}
 }
 
-func (l *limiter) allow(key string) bool {
+// allow takes one token from key's bucket at time now (the server clock,
+// so tests can move it).
+func (l *limiter) allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim := l.m[key]
@@ -34,7 +37,7 @@ func (l *limiter) allow(key string) bool {
 		lim = rate.NewLimiter(l.every, l.burst)
 		l.m[key] = lim
 	}
-	return lim.Allow()
+	return lim.AllowN(now, 1)
 }
 
 // remoteIP is the rate-limit key of the peer: its IPv4 address, or the /64

@@ -3,6 +3,7 @@ package oauth
 import (
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // One IPv6 host is normally handed a whole /64; counting registrations per
@@ -26,10 +27,11 @@ func TestRegisterLimit_OneBucketPerIPv4AddressOrIPv6Slash64(t *testing.T) {
 			ra.RemoteAddr = tc.a
 			rb := httptest.NewRequest("POST", "/register", nil)
 			rb.RemoteAddr = tc.b
-			if !l.allow(remoteIP(ra)) {
+			now := time.Now()
+			if !l.allow(remoteIP(ra), now) {
 				t.Fatal("the first registration was refused")
 			}
-			if got := !l.allow(remoteIP(rb)); got != tc.shared {
+			if got := !l.allow(remoteIP(rb), now); got != tc.shared {
 				t.Errorf("second address limited = %v, want %v (keys %q, %q)", got, tc.shared, remoteIP(ra), remoteIP(rb))
 			}
 		})

@@ -44,8 +44,9 @@ type Config struct {
 	// InsecureCookies drops __Host-/Secure for plain-http loopback use.
 	InsecureCookies bool
 	CIMD            CIMDOptions
-	// RegisterPerMinute and RegisterBurst bound registrations per remote
-	// address; defaults 10 and 20.
+	// RegisterPerMinute and RegisterBurst bound, per remote address,
+	// registrations and client metadata document fetches together (both
+	// make this server do work for an anonymous caller); defaults 10 and 20.
 	RegisterPerMinute, RegisterBurst int
 	Logger                           *slog.Logger
 	// Now is the clock; tests move it.
@@ -54,13 +55,13 @@ type Config struct {
 
 // Server is the authorization server. Create it with New.
 type Server struct {
-	cfg           Config
-	keys          keys
-	guard         *login.Guard
-	cimd          *cimdFetcher
-	registerLimit *limiter
-	log           *slog.Logger
-	audiences     []string
+	cfg         Config
+	keys        keys
+	guard       *login.Guard
+	cimd        *cimdFetcher
+	clientLimit *limiter
+	log         *slog.Logger
+	audiences   []string
 }
 
 const (
@@ -114,13 +115,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	k := deriveKeys(cfg.Secret)
 	s := &Server{
-		cfg:           cfg,
-		keys:          k,
-		guard:         login.NewGuard(k.cookie, cfg.InsecureCookies),
-		cimd:          newCIMDFetcher(cfg.CIMD, cfg.Now),
-		registerLimit: newLimiter(cfg.RegisterPerMinute, cfg.RegisterBurst),
-		log:           cfg.Logger,
-		audiences:     []string{cfg.Issuer + "/mcp", cfg.Issuer + "/sse", cfg.Issuer},
+		cfg:         cfg,
+		keys:        k,
+		guard:       login.NewGuard(k.cookie, cfg.InsecureCookies),
+		cimd:        newCIMDFetcher(cfg.CIMD, cfg.Now),
+		clientLimit: newLimiter(cfg.RegisterPerMinute, cfg.RegisterBurst),
+		log:         cfg.Logger,
+		audiences:   []string{cfg.Issuer + "/mcp", cfg.Issuer + "/sse", cfg.Issuer},
 	}
 	return s, nil
 }
