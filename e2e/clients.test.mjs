@@ -55,6 +55,15 @@ function person(context, { token = stack.token, scopes, action = 'approve', shot
   };
 }
 
+/** The SDK's whole OAuth flow through the browser, as one step that must end connected. */
+function loggedIn(c, name, opts) {
+  return step(c, name, async () => {
+    const r = await connectWithOAuth(opts);
+    assert.equal(r.error, undefined, `the server redirected with an error: ${JSON.stringify(r.error)}`);
+    return r;
+  });
+}
+
 function assertOnlyReadOnlyTools(tools) {
   assert.ok(tools.length > 0, 'a read-only grant still lists the read-only tools');
   const writable = tools.filter((t) => t.annotations?.readOnlyHint !== true).map((t) => t.name);
@@ -72,6 +81,7 @@ async function assertInsufficientScope(dep, accessToken) {
   const challenge = res.headers.get('www-authenticate') ?? '';
   assert.match(challenge, /error="insufficient_scope"/);
   assert.match(challenge, /scope="[^"]*keboola:write/);
+  assert.match(challenge, /resource_metadata="http/);
 }
 
 for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
@@ -88,10 +98,9 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read'], shot: `login-page-${name}` }),
         });
-        const { client, error } = await step(c, 'log in read-only in the browser and connect', () =>
-          connectWithOAuth({ mcpURL: dep().mcpURL, provider, callback }),
-        );
-        assert.equal(error, undefined, `the server redirected with an error: ${JSON.stringify(error)}`);
+        const { client } = await loggedIn(c, 'log in read-only in the browser and connect', {
+          mcpURL: dep().mcpURL, provider, callback,
+        });
         await step(c, 'check the granted scope', async () => {
           assert.equal(provider.tokens().scope, 'keboola:read');
         });
@@ -126,8 +135,8 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
         const { client, error } = await step(c, 'press Deny in the browser', () =>
           connectWithOAuth({ mcpURL: dep().mcpURL, provider, callback }),
         );
-        assert.equal(client, undefined, 'a denied login must not produce a connected client');
         await step(c, 'the redirect carries access_denied', async () => {
+          assert.equal(client, undefined, 'a denied login must not produce a connected client');
           assert.equal(error?.error, 'access_denied', JSON.stringify(error));
           assert.equal(provider.tokens(), undefined, 'no tokens after a denial');
         });
@@ -160,8 +169,8 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
         const client = await step(c, 'submit a wrong token in the browser', () =>
           startAuthorization({ mcpURL: dep().mcpURL, provider }),
         );
-        assert.equal(client, null);
         await step(c, 'the page explains the error and keeps the form', async () => {
+          assert.equal(client, null, 'no client connects with a wrong token');
           assert.ok(stillOnForm, `the form is shown again; page: ${pageText.slice(0, 300)}`);
           assert.match(pageText, /token/i);
           assert.match(pageText, /invalid|not valid|not accept|rejected|refused|wrong|unknown|expired|could not|couldn't/i);
@@ -183,10 +192,9 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read', 'keboola:write'], shot: `login-page-nojs-${name}` }),
         });
-        const { client, error } = await step(c, 'log in with JavaScript off and connect', () =>
-          connectWithOAuth({ mcpURL: dep().mcpURL, provider, callback }),
-        );
-        assert.equal(error, undefined, JSON.stringify(error));
+        const { client } = await loggedIn(c, 'log in with JavaScript off and connect', {
+          mcpURL: dep().mcpURL, provider, callback,
+        });
         await step(c, 'tools/list', async () => {
           const { tools } = await client.listTools();
           assert.ok(tools.some((t) => t.name === WRITE_TOOL), 'a full grant lists the write tools');
@@ -209,10 +217,9 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read', 'keboola:write'] }),
         });
-        const { client, redirect, error } = await step(c, 'authorize and connect', () =>
-          connectWithOAuth({ mcpURL: dep().mcpURL, provider, callback }),
-        );
-        assert.equal(error, undefined, JSON.stringify(error));
+        const { client, redirect } = await loggedIn(c, 'authorize and connect', {
+          mcpURL: dep().mcpURL, provider, callback,
+        });
         await step(c, 'the SDK registered (DCR) and used PKCE S256', async () => {
           assert.ok(provider.clientInformation()?.client_id, 'dynamic client registration gave a client_id');
           const opened = provider.opened[0];
@@ -255,8 +262,11 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
       try {
         const provider = new RecordingProvider({ redirectUrl: callback.url, onAuthorize: person(context) });
         await step(c, 'log in in the browser', () => startAuthorization({ mcpURL: dep().mcpURL, provider }));
-        const { code } = await step(c, 'the redirect brings a code', () => callback.next());
-        assert.ok(code);
+        const { code } = await step(c, 'the redirect brings a code', async () => {
+          const redirect = await callback.next();
+          assert.ok(redirect.code, `redirect without a code: ${JSON.stringify(redirect)}`);
+          return redirect;
+        });
         // Redeem the code as the client would, but with a verifier that does
         // not hash to the challenge the browser carried.
         await step(c, 'the token endpoint refuses the wrong PKCE verifier', async () => {
@@ -298,10 +308,9 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read'] }),
         });
-        const { client, error } = await step(c, 'authorize and connect', () =>
-          connectWithOAuth({ mcpURL: target.mcpURL, provider, callback }),
-        );
-        assert.equal(error, undefined, JSON.stringify(error));
+        const { client } = await loggedIn(c, 'authorize and connect', {
+          mcpURL: target.mcpURL, provider, callback,
+        });
         await step(c, 'tools/list with the first access token', () => client.listTools());
         const first = provider.tokens();
         if (name === 'native') {
@@ -374,10 +383,9 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read'] }),
         });
-        const { client, error } = await step(c, 'get a token through the browser', () =>
-          connectWithOAuth({ mcpURL: dep().mcpURL, provider, callback }),
-        );
-        assert.equal(error, undefined, JSON.stringify(error));
+        const { client } = await loggedIn(c, 'get a token through the browser', {
+          mcpURL: dep().mcpURL, provider, callback,
+        });
         await client.close();
         const target = [dep().mcpURL, '--transport', 'http', '--header', `Authorization: Bearer ${provider.tokens().access_token}`];
         const logName = `inspector-${name}`;

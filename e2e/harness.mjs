@@ -152,9 +152,9 @@ export async function stopAll() {
 process.once('exit', () => {
   for (const p of running) signalGroup(p.child.pid, 'SIGKILL');
 });
-for (const sig of ['SIGINT', 'SIGTERM']) {
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
   process.once(sig, () => {
-    stopAll().finally(() => process.exit(130));
+    stopAll().finally(() => process.exit(code));
   });
 }
 
