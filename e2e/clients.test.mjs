@@ -356,6 +356,11 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           person(context, { scopes: ['keboola:read', 'keboola:write'] })(url),
         );
         await step(c, 'mcp-remote finishes OAuth and answers initialize', () => remote.connected, 60);
+        await step(c, 'mcp-remote keeps its tokens in MCP_REMOTE_CONFIG_DIR', async () => {
+          const stored = remote.storedFiles();
+          assert.ok(stored.some((f) => f.endsWith('_tokens.json')), `files: ${stored.join(', ')}`);
+          assert.ok(stored.some((f) => f.endsWith('_client_info.json')), 'the DCR registration is kept too');
+        });
         await step(c, 'tools/list over stdio', async () => {
           const { tools } = await remote.client.listTools();
           assert.ok(tools.some((t) => t.name === READ_TOOL));
@@ -373,9 +378,9 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
     });
   });
 
-  describe(`MCP Inspector CLI over HTTP with a bearer token · ${name}`, () => {
-    test('tools/list and tools/call', async () => {
-      const c = ctx('MCP Inspector CLI');
+  describe(`MCP Inspector CLI with a bearer token · ${name}`, () => {
+    /** Logs in through the browser (read-only) and returns the access token. */
+    async function browserToken(c) {
       const callback = await startCallbackServer();
       const context = await browser.newContext();
       try {
@@ -387,21 +392,36 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           mcpURL: dep().mcpURL, provider, callback,
         });
         await client.close();
-        const target = [dep().mcpURL, '--transport', 'http', '--header', `Authorization: Bearer ${provider.tokens().access_token}`];
-        const logName = `inspector-${name}`;
-        await step(c, 'inspector tools/list', async () => {
-          const { tools } = await inspect(target, ['--method', 'tools/list'], { logName });
-          assertOnlyReadOnlyTools(tools);
-        });
-        await step(c, 'inspector tools/call', async () => {
-          const r = await inspect(target, ['--method', 'tools/call', '--tool-name', READ_TOOL], { logName });
-          assert.ok(!r.isError, resultText(r));
-          assert.match(resultText(r), /Demo/);
-        });
+        return provider.tokens().access_token;
       } finally {
         await context.close();
         await callback.close();
       }
-    });
+    }
+
+    /** Inspector tools/list and tools/call against one endpoint and transport. */
+    async function listAndCall(c, endpoint, transportName) {
+      const token = await browserToken(c);
+      const target = [endpoint, '--transport', transportName, '--header', `Authorization: Bearer ${token}`];
+      const logName = `inspector-${name}-${transportName}`;
+      await step(c, `inspector tools/list over ${transportName}`, async () => {
+        const { tools } = await inspect(target, ['--method', 'tools/list'], { logName });
+        assertOnlyReadOnlyTools(tools);
+      });
+      await step(c, `inspector tools/call over ${transportName}`, async () => {
+        const r = await inspect(target, ['--method', 'tools/call', '--tool-name', READ_TOOL], { logName });
+        assert.ok(!r.isError, resultText(r));
+        assert.match(resultText(r), /Demo/);
+      });
+    }
+
+    test('tools/list and tools/call over Streamable HTTP', () =>
+      listAndCall(ctx('MCP Inspector CLI'), dep().mcpURL, 'http'));
+
+    test(
+      'tools/list and tools/call over legacy SSE',
+      { skip: name === 'worker' && 'the Worker serves only Streamable HTTP (its /sse answers 404 by design)' },
+      () => listAndCall(ctx('MCP Inspector CLI (SSE)'), `${dep().url}/sse`, 'sse'),
+    );
   });
 }

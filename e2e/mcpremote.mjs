@@ -2,7 +2,7 @@
 // they run it: the SDK client speaks stdio to it, and it does OAuth against our
 // server. It "opens" the login page through BROWSER (bin/open-url), which drops
 // the URL into an inbox file that the suite's real browser then visits.
-import { createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -62,6 +62,11 @@ export async function startMcpRemote({ mcpURL, name }) {
         await sleep(200);
       }
       throw new Error(`mcp-remote opened no URL within ${seconds}s`);
+    },
+    /** Files mcp-remote wrote under its config dir (names only). */
+    storedFiles() {
+      const dir = join(configDir, 'mcp-remote-v1');
+      return existsSync(dir) ? readdirSync(dir) : [];
     },
     async close() {
       await client.close().catch(() => {});
