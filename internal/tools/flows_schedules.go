@@ -1,0 +1,329 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+)
+
+// Schedules of a flow. A schedule is a keboola.scheduler configuration
+// ({schedule{cronTab, timezone, state}, target{componentId, configurationId,
+// mode}}) that the Scheduler service runs once activated. Every request is
+// checked, and the schedules it names looked up, before the first write.
+
+type flowScheduleRequest struct {
+	Action     string `json:"action" jsonschema:"add, update or remove."`
+	ScheduleID string `json:"schedule_id,omitempty" jsonschema:"For update and remove: the schedule's id, as get_flows shows it."`
+	CronTab    string `json:"cron_tab,omitempty" jsonschema:"Five cron fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1-5' (06:00 on weekdays). Required for add."`
+	Timezone   string `json:"timezone,omitempty" jsonschema:"IANA time zone of cron_tab, e.g. Europe/Prague; UTC when a schedule is added without one."`
+	State      string `json:"state,omitempty" jsonschema:"enabled or disabled; a new schedule is enabled unless told otherwise."`
+}
+
+// scheduleOp is a checked schedule request.
+type scheduleOp struct {
+	action, id              string
+	cron, timezone, state   string
+	hasCron, hasTZ, hasStat bool
+}
+
+func parseScheduleRequests(reqs []flowScheduleRequest) ([]scheduleOp, error) {
+	var iss flowIssues
+	ops := make([]scheduleOp, 0, len(reqs))
+	seen := map[string]bool{}
+	for i, r := range reqs {
+		where := fmt.Sprintf("schedules[%d] (%s)", i, r.Action)
+		op := scheduleOp{action: r.Action, id: strings.TrimSpace(r.ScheduleID),
+			cron: strings.Join(strings.Fields(r.CronTab), " "), timezone: strings.TrimSpace(r.Timezone), state: r.State}
+		op.hasCron, op.hasTZ, op.hasStat = op.cron != "", op.timezone != "", op.state != ""
+		switch r.Action {
+		case "add":
+			if op.id != "" {
+				iss.addf("%s: schedule_id is given by Keboola for a new schedule; leave it out", where)
+			}
+			if !op.hasCron {
+				iss.addf("%s: cron_tab is required", where)
+			}
+		case "update", "remove":
+			if op.id == "" {
+				iss.addf("%s: schedule_id is required (get_flows shows the flow's schedules)", where)
+			} else if seen[op.id] {
+				iss.addf("%s: schedule %s is changed twice in one call", where, op.id)
+			}
+			seen[op.id] = true
+			if r.Action == "update" && !op.hasCron && !op.hasTZ && !op.hasStat {
+				iss.addf("%s: give cron_tab, timezone or state to change", where)
+			}
+			if r.Action == "remove" && (op.hasCron || op.hasTZ || op.hasStat) {
+				iss.addf("%s: remove takes only schedule_id", where)
+			}
+		default:
+			iss.addf("schedules[%d]: action must be add, update or remove, not %q", i, r.Action)
+		}
+		if op.hasCron {
+			if err := checkCron(op.cron); err != nil {
+				iss.addf("%s: %v", where, err)
+			}
+		}
+		if op.hasTZ && !validTimezone(op.timezone) {
+			iss.addf("%s: %q is not a time zone; use an IANA name such as UTC, Europe/Prague or America/New_York", where, op.timezone)
+		}
+		if op.hasStat && op.state != "enabled" && op.state != "disabled" {
+			iss.addf("%s: state must be enabled or disabled", where)
+		}
+		ops = append(ops, op)
+	}
+	if len(iss.list) > 0 {
+		return nil, errorf("the schedule changes are not valid, nothing was written:\n- %s", strings.Join(iss.list, "\n- "))
+	}
+	return ops, nil
+}
+
+// cronFields are the ranges of the five cron fields.
+var cronFields = []struct {
+	name   string
+	lo, hi int
+}{{"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 7}}
+
+// checkCron accepts standard five-field cron: *, numbers, lists (1,15),
+// ranges (1-5) and steps (*/15, 0-30/10); L for the last day of the month.
+func checkCron(expr string) error {
+	parts := strings.Fields(expr)
+	if len(parts) != len(cronFields) {
+		return fmt.Errorf("cron_tab %q has %d fields, want 5: minute hour day-of-month month day-of-week (e.g. '30 2 * * *' runs daily at 02:30)", expr, len(parts))
+	}
+	for i, part := range parts {
+		f := cronFields[i]
+		for _, item := range strings.Split(part, ",") {
+			if i == 2 && item == "L" {
+				continue
+			}
+			if err := checkCronItem(item, f.lo, f.hi); err != nil {
+				return fmt.Errorf("cron_tab %q: %s field %q: %v (allowed %d-%d, *, lists, ranges and /steps)", expr, f.name, part, err, f.lo, f.hi)
+			}
+		}
+	}
+	return nil
+}
+
+func checkCronItem(item string, lo, hi int) error {
+	rng, step, hasStep := strings.Cut(item, "/")
+	if hasStep {
+		n, err := strconv.Atoi(step)
+		if err != nil || n < 1 || n > hi {
+			return fmt.Errorf("step %q is not a number from 1 to %d", step, hi)
+		}
+	}
+	if rng == "*" {
+		return nil
+	}
+	a, b, isRange := strings.Cut(rng, "-")
+	from, err := cronNumber(a, lo, hi)
+	if err != nil {
+		return err
+	}
+	if !isRange {
+		return nil
+	}
+	to, err := cronNumber(b, lo, hi)
+	if err != nil {
+		return err
+	}
+	if to < from {
+		return fmt.Errorf("range %s goes backwards", rng)
+	}
+	return nil
+}
+
+func cronNumber(s string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%q is not a number from %d to %d", s, lo, hi)
+	}
+	return n, nil
+}
+
+// validTimezone checks a zone name against the zone database when the host
+// has one; without one (a minimal container, the wasm build) only the shape
+// of the name is checked and the Scheduler has the last word.
+func validTimezone(tz string) bool {
+	if strings.ContainsAny(tz, " \t\\") || strings.HasPrefix(tz, "/") || strings.Contains(tz, "..") {
+		return false
+	}
+	if _, err := time.LoadLocation(tz); err == nil {
+		return true
+	}
+	_, dbErr := time.LoadLocation("Europe/Prague")
+	return dbErr != nil
+}
+
+// schedulePlan is a checked list of schedule changes with the current
+// configurations of the schedules it updates.
+type schedulePlan struct {
+	ops     []scheduleOp
+	current map[string]*keboola.Config
+}
+
+// planSchedules makes sure every schedule an op names belongs to the flow,
+// and reads the configurations the updates will change.
+func planSchedules(ctx context.Context, c *keboola.Client, flowType, flowID string, ops []scheduleOp) (*schedulePlan, error) {
+	plan := &schedulePlan{ops: ops, current: map[string]*keboola.Config{}}
+	needsLookup := false
+	for _, op := range ops {
+		needsLookup = needsLookup || op.action != "add"
+	}
+	if !needsLookup {
+		return plan, nil
+	}
+	existing, err := c.ListSchedules(ctx, flowType, flowID)
+	if err != nil {
+		return nil, err
+	}
+	own := map[string]bool{}
+	var ids []string
+	for _, s := range existing {
+		own[s.ConfigurationID.String()] = true
+		ids = append(ids, s.ConfigurationID.String())
+	}
+	for _, op := range ops {
+		if op.action == "add" {
+			continue
+		}
+		if !own[op.id] {
+			list := "it has none"
+			if len(ids) > 0 {
+				list = "its schedules are " + strings.Join(ids, ", ")
+			}
+			return nil, errorf("schedule %s is not a schedule of flow %s (%s); nothing was written", op.id, flowID, list)
+		}
+		if op.action == "update" {
+			cfg, err := c.GetConfig(ctx, keboola.SchedulerComponentID, op.id)
+			if err != nil {
+				return nil, err
+			}
+			plan.current[op.id] = cfg
+		}
+	}
+	return plan, nil
+}
+
+// scheduleBody is a keboola.scheduler configuration.
+type scheduleBody struct {
+	Schedule map[string]any `json:"schedule"`
+	Target   map[string]any `json:"target"`
+}
+
+// applySchedules carries out a plan: removals, then updates, then
+// additions. It returns a line per change made, also when a later one fails.
+func applySchedules(ctx context.Context, c *keboola.Client, flowType, flowID, flowName string, plan *schedulePlan) ([]string, error) {
+	var done []string
+	for _, pass := range []string{"remove", "update", "add"} {
+		for _, op := range plan.ops {
+			if op.action != pass {
+				continue
+			}
+			var line string
+			var err error
+			switch pass {
+			case "remove":
+				line, err = removeSchedule(ctx, c, op.id)
+			case "update":
+				line, err = updateSchedule(ctx, c, plan.current[op.id], op)
+			default:
+				line, err = addSchedule(ctx, c, flowType, flowID, flowName, op)
+			}
+			if err != nil {
+				return done, err
+			}
+			done = append(done, line)
+		}
+	}
+	return done, nil
+}
+
+func removeSchedule(ctx context.Context, c *keboola.Client, id string) (string, error) {
+	// A schedule whose activation is already gone still has its
+	// configuration to delete.
+	if err := c.DeactivateSchedule(ctx, id); err != nil && !errors.Is(err, keboola.ErrNotFound) {
+		return "", err
+	}
+	if err := c.DeleteConfig(ctx, keboola.SchedulerComponentID, id); err != nil && !errors.Is(err, keboola.ErrNotFound) {
+		return "", err
+	}
+	return "Removed schedule " + id + ".", nil
+}
+
+func updateSchedule(ctx context.Context, c *keboola.Client, cur *keboola.Config, op scheduleOp) (string, error) {
+	conf := map[string]any{}
+	if len(cur.Configuration) > 0 {
+		if err := json.Unmarshal(cur.Configuration, &conf); err != nil {
+			return "", fmt.Errorf("schedule %s has a configuration that is not JSON: %w", op.id, err)
+		}
+	}
+	sched, _ := conf["schedule"].(map[string]any)
+	if sched == nil {
+		sched = map[string]any{}
+	}
+	if op.hasCron {
+		sched["cronTab"] = op.cron
+	}
+	if op.hasTZ {
+		sched["timezone"] = op.timezone
+	}
+	if op.hasStat {
+		sched["state"] = op.state
+	}
+	conf["schedule"] = sched
+	body, err := json.Marshal(conf)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.UpdateConfig(ctx, keboola.SchedulerComponentID, op.id, keboola.ConfigUpdate{
+		Configuration: body, ChangeDescription: "Schedule changed by the Keboola MCP server"}); err != nil {
+		return "", err
+	}
+	s, err := c.ActivateSchedule(ctx, op.id)
+	if err != nil {
+		return "", err
+	}
+	return "Updated schedule " + op.id + ": " + scheduleText(s.Schedule) + ".", nil
+}
+
+func addSchedule(ctx context.Context, c *keboola.Client, flowType, flowID, flowName string, op scheduleOp) (string, error) {
+	tz, state := op.timezone, op.state
+	if tz == "" {
+		tz = "UTC"
+	}
+	if state == "" {
+		state = "enabled"
+	}
+	body, err := json.Marshal(scheduleBody{
+		Schedule: map[string]any{"cronTab": op.cron, "timezone": tz, "state": state},
+		Target:   map[string]any{"componentId": flowType, "configurationId": flowID, "mode": "run"},
+	})
+	if err != nil {
+		return "", err
+	}
+	cfg, err := c.CreateConfig(ctx, keboola.SchedulerComponentID, keboola.ConfigInput{
+		Name: "Schedule of " + flowName, Description: "Runs flow " + flowID + " at " + op.cron + " " + tz + ".", Configuration: body})
+	if err != nil {
+		return "", err
+	}
+	id := cfg.ID.String()
+	s, err := c.ActivateSchedule(ctx, id)
+	if err != nil {
+		// A configuration the Scheduler refused would only confuse the UI.
+		_ = c.DeleteConfig(context.WithoutCancel(ctx), keboola.SchedulerComponentID, id)
+		return "", err
+	}
+	return "Added schedule " + id + ": " + scheduleText(s.Schedule) + ".", nil
+}
+
+func scheduleText(s keboola.ScheduleSpec) string {
+	return fmt.Sprintf("%q %s, %s", s.CronTab, s.Timezone, s.State)
+}

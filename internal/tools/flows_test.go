@@ -1,0 +1,475 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+)
+
+// Demo ids (see fakestack/demo_components.go and fakestack/flows.go).
+const (
+	demoLegacyFlow      = "7410030"
+	demoConditionalFlow = "7410031"
+	demoSchedule        = "7410050"
+)
+
+func TestGetFlows(t *testing.T) {
+	f := readFixture(t)
+	f.check(t, "get_flows", []expect{
+		{name: "lists flows of both kinds with counts", contains: []string{"2 flows.",
+			"configuration_id,flow_type,name,description,phases,tasks,schedules,disabled,link",
+			demoConditionalFlow + ",keboola.flow,Inventory refresh with alerting,",
+			",3,3,0,,", demoLegacyFlow + ",keboola.orchestrator,Daily revenue pipeline,", ",3,5,1,,",
+			"/flows-v2/" + demoConditionalFlow, "/flows/" + demoLegacyFlow}},
+		{name: "pages", args: map[string]any{"limit": 1, "offset": 1}, contains: []string{"Showing 2–2 of 2", demoLegacyFlow},
+			absent: []string{demoConditionalFlow + ","}},
+		{name: "legacy flow in full with its schedule", args: map[string]any{"flow_ids": []string{demoLegacyFlow}},
+			contains: []string{"Type: keboola.orchestrator (legacy)", `- 2 "Transform" after 1: Revenue reports (keboola.snowflake-transformation 7410010)`,
+				`- schedule ` + demoSchedule + `: "0 2 * * *" Europe/Prague, enabled; last run`, `Configuration JSON:`, `"dependsOn":["1"]`,
+				"/flows/" + demoLegacyFlow + "/schedules"}},
+		{name: "conditional flow outline shows transitions", args: map[string]any{"flow_ids": []string{demoConditionalFlow}},
+			contains: []string{"Type: keboola.flow (conditional)", `- load "Load ERP" [retries]: ERP (keboola.ex-aws-s3 7410003)`,
+				`→ alert if phase load.status NOT_EQUALS "success"`, "  → refresh\n", "E-mail (notification)", "then the flow ends",
+				"Schedules: none"}},
+		{name: "unknown and known ids", args: map[string]any{"flow_ids": []string{demoConditionalFlow, "999"}},
+			contains: []string{"Flow: " + demoConditionalFlow, "Not found: 999"}},
+		{name: "unknown id only", args: map[string]any{"flow_ids": []string{"999"}}, isError: true, contains: []string{"999", "get_flows"}},
+	})
+}
+
+func TestGetFlows_ReadsEachServiceOnce(t *testing.T) {
+	f := readFixture(t)
+	f.stack.ResetRequests()
+	if _, isErr := f.call(t, "get_flows", map[string]any{"flow_ids": []string{demoLegacyFlow, demoConditionalFlow}}); isErr {
+		t.Fatal("get_flows failed")
+	}
+	if n := f.requests("GET", "/scheduler/schedules"); n != 1 {
+		t.Errorf("%d schedule listings, want one for all flows", n)
+	}
+	if n := f.requests("GET", "/configs"); n != 2 {
+		t.Errorf("%d configuration listings, want one per flow component", n)
+	}
+}
+
+func TestGetFlowSchemaAndExamples(t *testing.T) {
+	f := readFixture(t)
+	f.check(t, "get_flow_schema", []expect{
+		{name: "conditional", args: map[string]any{"flow_type": "keboola.flow"}, contains: []string{"```json", `"goto"`, "ALL_TASKS_IN_PHASE"}},
+		{name: "legacy", args: map[string]any{"flow_type": "keboola.orchestrator"}, contains: []string{`"dependsOn"`}, absent: []string{`"goto"`}},
+		{name: "unknown type is a schema error", args: map[string]any{"flow_type": "keboola.scheduler"}, isError: true},
+	})
+	f.check(t, "get_flow_examples", []expect{
+		{name: "conditional", args: map[string]any{"flow_type": "keboola.flow"}, contains: []string{"1. ", "3. ", `"type":"notification"`}},
+		{name: "legacy", args: map[string]any{"flow_type": "keboola.orchestrator"}, contains: []string{"2. ", `"dependsOn":["sales","stock"]`}},
+	})
+
+	off := newFixture(t, fakestack.Options{NoDemo: true, ExtraFeatures: []string{keboola.FeatureHideConditionalFlows}})
+	for _, tool := range []string{"get_flow_schema", "get_flow_examples"} {
+		off.check(t, tool, []expect{
+			{name: "conditional flows turned off", args: map[string]any{"flow_type": "keboola.flow"}, isError: true,
+				contains: []string{"turned off", "keboola.orchestrator"}},
+			{name: "legacy still served", args: map[string]any{"flow_type": "keboola.orchestrator"}},
+		})
+	}
+}
+
+// TestFlowExamples_PassSchemaAndValidator keeps the published schema, the
+// examples and the validator in agreement.
+func TestFlowExamples_PassSchemaAndValidator(t *testing.T) {
+	for _, typ := range flowTypes {
+		var schema jsonschema.Schema
+		if err := json.Unmarshal(flowSchemaJSON(typ), &schema); err != nil {
+			t.Fatalf("%s schema: %v", typ, err)
+		}
+		resolved, err := schema.Resolve(nil)
+		if err != nil {
+			t.Fatalf("%s schema: %v", typ, err)
+		}
+		examples, err := flowExamples(typ)
+		if err != nil || len(examples) < 2 {
+			t.Fatalf("%s examples: %v (%d)", typ, err, len(examples))
+		}
+		for i, ex := range examples {
+			var v any
+			if err := json.Unmarshal(ex.Configuration, &v); err != nil {
+				t.Fatal(err)
+			}
+			if err := resolved.Validate(v); err != nil {
+				t.Errorf("%s example %d breaks the schema: %v", typ, i+1, err)
+			}
+			var body flowBody
+			if err := json.Unmarshal(ex.Configuration, &body); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := buildFlow(typ, body.Phases, body.Tasks); err != nil {
+				t.Errorf("%s example %d fails validation: %v", typ, i+1, err)
+			}
+		}
+		// The schema must also catch a broken configuration.
+		if err := resolved.Validate(map[string]any{"phases": "x"}); err == nil {
+			t.Errorf("%s schema accepts phases that are not a list", typ)
+		}
+	}
+}
+
+// obj parses a JSON object for the table tests.
+func obj(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatalf("bad test JSON %s: %v", s, err)
+	}
+	return m
+}
+
+func objs(t *testing.T, items ...string) []map[string]any {
+	out := make([]map[string]any, len(items))
+	for i, s := range items {
+		out[i] = obj(t, s)
+	}
+	return out
+}
+
+const (
+	jobMySQL = `"task":{"componentId":"keboola.ex-db-mysql","configId":"7410001"}`
+	cjob     = `"task":{"type":"job","componentId":"keboola.ex-db-mysql","configId":"7410001","mode":"run"}`
+)
+
+func TestBuildLegacyFlow_ReportsEveryProblem(t *testing.T) {
+	cases := []struct {
+		name   string
+		phases []string
+		tasks  []string
+		want   []string
+	}{
+		{"task in a missing phase", []string{`{"id":1,"name":"A"}`}, []string{`{"id":1,"name":"t","phase":2,` + jobMySQL + `}`},
+			[]string{"task 1 belongs to phase 2, which does not exist"}},
+		{"dependency on a missing phase", []string{`{"id":1,"name":"A","dependsOn":[7]}`}, nil,
+			[]string{"phase 1 depends on phase 7, which does not exist"}},
+		{"self dependency", []string{`{"id":1,"name":"A","dependsOn":[1]}`}, nil, []string{"phase 1 depends on itself"}},
+		{"cycle", []string{`{"id":1,"name":"A","dependsOn":[3]}`, `{"id":2,"name":"B","dependsOn":[1]}`, `{"id":3,"name":"C","dependsOn":[2]}`}, nil,
+			[]string{"in a circle: 1 → 3 → 2 → 1"}},
+		{"duplicate ids", []string{`{"id":1,"name":"A"}`, `{"id":"1","name":"B"}`},
+			[]string{`{"id":5,"phase":1,` + jobMySQL + `}`, `{"id":5,"phase":1,` + jobMySQL + `}`},
+			[]string{"phase id 1 is used twice", "task id 5 is used twice"}},
+		{"task without what to run", []string{`{"id":1,"name":"A"}`}, []string{`{"id":1,"phase":1,"task":{"mode":"run"}}`, `{"id":2,"phase":1}`},
+			[]string{"task 1: task.componentId", "task 1: task.configId", "task 2: task must be an object"}},
+		{"bad flags", []string{`{"id":1,"name":"A","dependsOn":"2"}`}, []string{`{"id":1,"phase":1,"enabled":"yes",` + jobMySQL + `}`},
+			[]string{"phase 1: dependsOn must be a list", "task 1: enabled must be true or false"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := buildFlow(keboola.LegacyFlowComponentID, objs(t, tc.phases...), objs(t, tc.tasks...))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range append(tc.want, "nothing was written", "get_flow_schema") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildLegacyFlow_FillsIdsAndDefaults(t *testing.T) {
+	spec, err := buildFlow(keboola.LegacyFlowComponentID,
+		objs(t, `{"name":"Extract"}`, `{"id":1,"name":"Load","depends_on":[2]}`),
+		objs(t, `{"phase":2,"task":{"componentId":"keboola.ex-db-mysql","configId":7410001}}`, `{"phase":1,`+jobMySQL+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(spec.configuration)
+	want := `{"phases":[{"dependsOn":[],"id":2,"name":"Extract"},{"dependsOn":[2],"id":1,"name":"Load"}],` +
+		`"tasks":[{"continueOnFailure":false,"enabled":true,"id":20001,"name":"Task 20001","phase":2,"task":{"componentId":"keboola.ex-db-mysql","configId":"7410001","mode":"run"}},` +
+		`{"continueOnFailure":false,"enabled":true,"id":20002,"name":"Task 20002","phase":1,"task":{"componentId":"keboola.ex-db-mysql","configId":"7410001","mode":"run"}}]}`
+	if string(got) != want {
+		t.Errorf("configuration\n got %s\nwant %s", got, want)
+	}
+	if len(spec.jobs) != 2 || spec.jobs[0].configID != "7410001" || !spec.jobs[0].enabled {
+		t.Errorf("jobs = %+v", spec.jobs)
+	}
+}
+
+func TestBuildConditionalFlow_ReportsEveryProblem(t *testing.T) {
+	const a, b = `{"id":"a","name":"A","next":[{"id":"n","goto":"b"}]}`, `{"id":"b","name":"B"}`
+	cond := func(c string) string { return `{"id":"x","goto":"b","condition":` + c + `}` }
+	eq := func(l string) string {
+		return `{"type":"operator","operator":"EQUALS","operands":[` + l + `,{"type":"const","value":"success"}]}`
+	}
+	cases := []struct {
+		name   string
+		phases []string
+		tasks  []string
+		want   []string
+	}{
+		{"no phases", nil, nil, []string{"at least one phase"}},
+		{"phase without id", []string{`{"name":"A"}`}, nil, []string{"phases[0]: id is required"}},
+		{"two entry phases", []string{`{"id":"a","name":"A"}`, b}, nil, []string{"exactly one entry phase", "a, b"}},
+		{"loop", []string{`{"id":"s","name":"S","next":[{"goto":"a"}]}`, `{"id":"a","name":"A","next":[{"goto":"b"}]}`, `{"id":"b","name":"B","next":[{"goto":"a"}]}`}, nil,
+			[]string{"in a circle: a → b → a"}},
+		{"unreachable phase", []string{a, b, `{"id":"c","name":"C","next":[{"goto":"b"}]}`}, nil, []string{"exactly one entry phase"}},
+		{"goto a missing phase", []string{`{"id":"a","name":"A","next":[{"id":"n","goto":"zz"}]}`}, nil,
+			[]string{"phase a, transition n goes to phase zz, which does not exist"}},
+		{"goto missing", []string{`{"id":"a","name":"A","next":[{"id":"n"}]}`}, nil, []string{"transition n: goto is required"}},
+		{"unconditional transition not last", []string{`{"id":"a","name":"A","next":[{"id":"n","goto":"b"},` + cond(eq(`{"type":"phase","phase":"a","value":"status"}`)) + `]}`, b}, nil,
+			[]string{"transition n has no condition", "transition x: the last transition must have no condition"}},
+		{"condition reads a missing task and a phase not yet run",
+			[]string{`{"id":"a","name":"A","next":[` + cond(`{"type":"operator","operator":"AND","operands":[`+eq(`{"type":"task","task":"nope","value":"status"}`)+`,`+eq(`{"type":"phase","phase":"b","value":"status"}`)+`]}`) + `,{"id":"d","goto":null}]}`, b},
+			nil, []string{"reads task nope, which does not exist", "a condition reads phase b, which has not run when phase a ends"}},
+		{"bad operators and values",
+			[]string{`{"id":"a","name":"A","next":[` + cond(`{"type":"operator","operator":"EQUALS","operands":[{"type":"const","value":1}]}`) + `,` +
+				`{"id":"y","goto":"b","condition":{"type":"operator","operator":"LIKE","operands":[]}},` +
+				`{"id":"z","goto":"b","condition":` + eq(`{"type":"task","task":"*","value":"colour"}`) + `},{"id":"d","goto":null}]}`, b},
+			nil, []string{"EQUALS compares exactly two operands, got 1", `operator must be one of`, `not "LIKE"`,
+				`task "*" is allowed only inside`, "value, one of status, taskId"}},
+		{"condition that is not an operator", []string{`{"id":"a","name":"A","next":[` + cond(`{"type":"const","value":true}`) + `,{"id":"d","goto":null}]}`, b}, nil,
+			[]string{"condition must be an operator condition"}},
+		{"bad tasks", []string{`{"id":"a","name":"A"}`}, []string{
+			`{"id":"j","phase":"a","task":{"type":"job","componentId":"keboola.ex-db-mysql","configId":"1","mode":"debug","delay":-5}}`,
+			`{"id":"m","phase":"a","task":{"type":"notification","channel":{"type":"email","recipients":["not an address"]}}}`,
+			`{"id":"w","phase":"a","task":{"type":"notification","title":"t","channel":{"type":"webhook","recipients":["ftp://x"]}}}`,
+			`{"id":"v","phase":"a","task":{"type":"variable","name":"x","value":"1","source":{"type":"const","value":1}}}`,
+			`{"id":"s","phase":"a","task":{"type":"variable","name":"x","source":{"type":"operator","operator":"AND","operands":[]}}}`,
+			`{"id":"r","phase":"a","task":{"type":"job","componentId":"c.x","configId":"1","retry":{"strategy":"exponential","strategyParams":{"maxRetries":1.5}}}}`,
+			`{"id":"q","phase":"a","task":{"type":"sleep"}}`,
+			`{"id":"j","phase":"zz",` + cjob + `}`,
+		}, []string{`task j: task.mode must be "run"`, "task j: task.delay", "task m: a notification needs a title", `"not an address" is not an e-mail address`,
+			`"ftp://x" is not an http(s) URL`, "task v: a variable task needs either value", "a variable source cannot be an operator",
+			`strategy must be "linear"`, "strategyParams.maxRetries must be a whole number", `task.type must be job, notification or variable, not "sleep"`,
+			"task id j is used twice", "task j belongs to phase zz"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := buildFlow(keboola.ConditionalFlowComponentID, objs(t, tc.phases...), objs(t, tc.tasks...))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildConditionalFlow_NormalisesIds(t *testing.T) {
+	spec, err := buildFlow(keboola.ConditionalFlowComponentID,
+		objs(t, `{"id":1,"name":"A","next":[{"goto":2}]}`, `{"id":"2","name":"B","next":[{"goto":null}]}`),
+		objs(t, `{"name":"x","phase":1,"task":{"componentId":"keboola.ex-db-mysql","configId":7410001}}`,
+			`{"name":"y","phase":"2","task":{"type":"notification","title":"t","recipients":[{"channel":"email","address":"a@example.com"}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(spec.configuration)
+	// Ids become strings, a lone "goto null" is dropped (no next means the
+	// end), missing ids, types and modes are filled in.
+	want := `{"phases":[{"id":"1","name":"A","next":[{"goto":"2","id":"1-next-1"}]},{"id":"2","name":"B"}],` +
+		`"tasks":[{"enabled":true,"id":"task-1","name":"x","phase":"1","task":{"componentId":"keboola.ex-db-mysql","configId":"7410001","mode":"run","type":"job"}},` +
+		`{"enabled":true,"id":"task-2","name":"y","phase":"2","task":{"recipients":[{"address":"a@example.com","channel":"email"}],"title":"t","type":"notification"}}]}`
+	if string(got) != want {
+		t.Errorf("configuration\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestCheckCron(t *testing.T) {
+	good := []string{"0 2 * * *", "*/15 * * * *", "0 8 * * 1-5", "30 6 1,15 * *", "0 10 L * *", "0 0-23/2 * 1-12/3 0,7"}
+	for _, c := range good {
+		if err := checkCron(c); err != nil {
+			t.Errorf("%q refused: %v", c, err)
+		}
+	}
+	bad := map[string]string{
+		"every hour":   "has 2 fields",
+		"60 * * * *":   `minute field "60"`,
+		"0 24 * * *":   "hour field",
+		"0 0 0 * *":    "day of month field",
+		"0 0 * 13 *":   "month field",
+		"0 0 * * 8":    "day of week field",
+		"*/0 * * * *":  "step",
+		"0 5-1 * * *":  "goes backwards",
+		"0 0 * * MON":  `"MON" is not a number`,
+		"0 0 * * * *":  "has 6 fields",
+		"0 0 1-L * * ": "day of month",
+	}
+	for c, want := range bad {
+		if err := checkCron(c); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want it to mention %q", c, err, want)
+		}
+	}
+}
+
+// flowConfig reads a stored flow configuration back through the client.
+func flowConfig(t *testing.T, f *fixture, typ, id string) (*keboola.Config, flowBody) {
+	t.Helper()
+	cfg, err := f.client.GetConfig(context.Background(), typ, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, parseFlowBody(cfg.Configuration)
+}
+
+// flowCreatedID finds the configuration id in a create answer.
+func flowCreatedID(t *testing.T, text string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(text, "configuration ")
+	id, _, _ := strings.Cut(rest, " ")
+	if !ok || id == "" {
+		t.Fatalf("no configuration id in %q", text)
+	}
+	return id
+}
+
+func TestCreateFlow_LegacyIsCheckedThenStored(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	args := map[string]any{"name": "Nightly load", "description": "Loads the CRM.",
+		"phases": []any{obj(t, `{"name":"Extract"}`), obj(t, `{"name":"Publish","dependsOn":[1]}`)},
+		"tasks":  []any{obj(t, `{"name":"CRM","phase":1,"task":{"componentId":"keboola.ex-db-mysql","configId":"7410001"}}`), obj(t, `{"name":"Sheet","phase":2,"task":{"componentId":"keboola.wr-google-sheets","configId":"7410020"}}`)}}
+	text, isErr := f.call(t, "create_flow", args)
+	if isErr {
+		t.Fatal(text)
+	}
+	for _, w := range []string{`Created legacy flow "Nightly load"`, "of keboola.orchestrator, version 1, 2 phases and 2 tasks", "/flows/"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("answer lacks %q:\n%s", w, text)
+		}
+	}
+	cfg, body := flowConfig(t, f, keboola.LegacyFlowComponentID, flowCreatedID(t, text))
+	if cfg.Description != "Loads the CRM." || len(body.Phases) != 2 || body.Tasks[1]["phase"] != float64(2) {
+		t.Errorf("stored %s / %+v", cfg.Description, body)
+	}
+
+	f.stack.ResetRequests()
+	args["tasks"] = []any{obj(t, `{"name":"Gone","phase":1,"task":{"componentId":"keboola.ex-db-mysql","configId":"404404"}}`)}
+	text, isErr = f.call(t, "create_flow", args)
+	if !isErr || !strings.Contains(text, "runs configuration 404404 of keboola.ex-db-mysql, which does not exist") {
+		t.Errorf("missing configuration accepted: %s", text)
+	}
+	if n := f.requests("POST", "/configs"); n != 0 {
+		t.Errorf("%d configurations created for an invalid flow", n)
+	}
+}
+
+func TestCreateConditionalFlow(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	phases := []any{obj(t, `{"id":"load","name":"Load","next":[{"goto":"done"}]}`), obj(t, `{"id":"done","name":"Done"}`)}
+	text, isErr := f.call(t, "create_conditional_flow", map[string]any{"name": "With secrets", "phases": phases,
+		"tasks": []any{
+			obj(t, `{"id":"t1","name":"Inline","phase":"load","task":{"type":"job","componentId":"keboola.ex-http","mode":"run","configData":{"parameters":{"#token":"plain-secret"}}}}`),
+			obj(t, `{"id":"t2","name":"Report","phase":"done",`+cjob+`}`),
+		}})
+	if isErr {
+		t.Fatal(text)
+	}
+	if !strings.Contains(text, `Created conditional flow "With secrets"`) || !strings.Contains(text, "/flows-v2/") {
+		t.Errorf("answer: %s", text)
+	}
+	cfg, body := flowConfig(t, f, keboola.ConditionalFlowComponentID, flowCreatedID(t, text))
+	if strings.Contains(string(cfg.Configuration), "plain-secret") || !strings.Contains(string(cfg.Configuration), "KBC::") {
+		t.Errorf("secret stored unencrypted: %s", cfg.Configuration)
+	}
+	if next := body.Phases[0]["next"].([]any); next[0].(map[string]any)["id"] != "load-next-1" {
+		t.Errorf("transition id not filled in: %v", next)
+	}
+	got, _ := f.call(t, "get_flows", map[string]any{"flow_ids": []string{cfg.ID.String()}})
+	if !strings.Contains(got, `"#token":"[REDACTED]"`) {
+		t.Errorf("get_flows shows the secret: %s", got)
+	}
+
+	f.check(t, "create_conditional_flow", []expect{
+		{name: "invalid structure is refused with every problem", args: map[string]any{"name": "Bad",
+			"phases": []any{obj(t, `{"id":"a","name":"A"}`), obj(t, `{"id":"b","name":"B"}`)},
+			"tasks":  []any{obj(t, `{"id":"t","name":"T","phase":"c",`+cjob+`}`)}},
+			isError: true, contains: []string{"exactly one entry phase", "task t belongs to phase c"}},
+		{name: "no phases is a schema error", args: map[string]any{"name": "Empty", "phases": []any{}, "tasks": []any{}}, isError: true},
+	})
+
+	off := newFixture(t, fakestack.Options{NoDemo: true, ExtraFeatures: []string{keboola.FeatureHideConditionalFlows}})
+	off.check(t, "create_conditional_flow", []expect{{name: "turned off in the project", args: map[string]any{"name": "X", "phases": phases, "tasks": []any{}},
+		isError: true, contains: []string{"turned off", "create_flow"}}})
+}
+
+func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	f.check(t, "update_flow", []expect{
+		{name: "rename keeps phases", args: map[string]any{"configuration_id": demoConditionalFlow, "name": "Inventory refresh", "change_description": "Shorter name"},
+			contains: []string{`Updated conditional flow "Inventory refresh" (keboola.flow ` + demoConditionalFlow + `) to version 2: name.`}},
+		{name: "wrong flow type", args: map[string]any{"configuration_id": demoConditionalFlow, "flow_type": "keboola.orchestrator", "name": "x", "change_description": "x"},
+			isError: true, contains: []string{"is a conditional flow (keboola.flow), not keboola.orchestrator", "flow_type=keboola.flow"}},
+		{name: "unknown flow", args: map[string]any{"configuration_id": "999", "name": "x", "change_description": "x"}, isError: true,
+			contains: []string{"flow 999 not found"}},
+		{name: "nothing to change", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x"}, isError: true,
+			contains: []string{"nothing to change"}},
+		{name: "new tasks are checked against the kept phases", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x",
+			"tasks": []any{obj(t, `{"id":1,"name":"T","phase":"9",`+jobMySQL+`}`)}}, isError: true, contains: []string{"task 1 belongs to phase 9"}},
+		{name: "a flow cannot run itself", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x",
+			"tasks": []any{obj(t, `{"id":1,"name":"T","phase":"1","task":{"componentId":"keboola.orchestrator","configId":"`+demoLegacyFlow+`"}}`)}},
+			isError: true, contains: []string{"task 1 runs this flow itself"}},
+	})
+	_, body := flowConfig(t, f, keboola.ConditionalFlowComponentID, demoConditionalFlow)
+	if len(body.Phases) != 3 || len(body.Tasks) != 3 {
+		t.Errorf("rename changed the structure: %+v", body)
+	}
+
+	text, isErr := f.call(t, "update_flow", map[string]any{"configuration_id": demoLegacyFlow, "change_description": "Drop the web extractor",
+		"tasks": []any{obj(t, `{"id":11,"name":"CRM","phase":"1",`+jobMySQL+`}`)}})
+	if isErr || !strings.Contains(text, "to version 2: 1 tasks.") {
+		t.Fatalf("replace tasks: %s", text)
+	}
+	cfg, body := flowConfig(t, f, keboola.LegacyFlowComponentID, demoLegacyFlow)
+	if len(body.Tasks) != 1 || len(body.Phases) != 3 || cfg.ChangeDescription != "Drop the web extractor" {
+		t.Errorf("stored %q %+v", cfg.ChangeDescription, body)
+	}
+
+	// Schedules: invalid requests write nothing.
+	f.stack.ResetRequests()
+	f.check(t, "modify_flow", []expect{
+		{name: "bad cron and unknown action", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x", "name": "Renamed",
+			"schedules": []any{map[string]any{"action": "add", "cron_tab": "0 25 * * *"}, map[string]any{"action": "update", "schedule_id": demoSchedule}}},
+			isError: true, contains: []string{"hour field", "give cron_tab, timezone or state", "nothing was written"}},
+		{name: "schedule of another flow", args: map[string]any{"configuration_id": demoConditionalFlow, "change_description": "x",
+			"schedules": []any{map[string]any{"action": "remove", "schedule_id": demoSchedule}}},
+			isError: true, contains: []string{"schedule " + demoSchedule + " is not a schedule of flow " + demoConditionalFlow, "it has none"}},
+		{name: "bad time zone", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x",
+			"schedules": []any{map[string]any{"action": "add", "cron_tab": "0 1 * * *", "timezone": "Mars/Olympus Mons"}}},
+			isError: true, contains: []string{"is not a time zone"}},
+	})
+	if n := f.requests("PUT", "") + f.requests("POST", "") + f.requests("DELETE", ""); n != 0 {
+		t.Errorf("%d writes for refused requests", n)
+	}
+
+	text, isErr = f.call(t, "modify_flow", map[string]any{"configuration_id": demoConditionalFlow, "change_description": "Run on weekdays",
+		"schedules": []any{map[string]any{"action": "add", "cron_tab": "0 6 * * 1-5", "timezone": "Europe/Prague"}}})
+	if isErr || !strings.Contains(text, `Added schedule `) || !strings.Contains(text, `"0 6 * * 1-5" Europe/Prague, enabled`) {
+		t.Fatalf("add schedule: %s", text)
+	}
+	scheds, err := f.client.ListSchedules(context.Background(), keboola.ConditionalFlowComponentID, demoConditionalFlow)
+	if err != nil || len(scheds) != 1 {
+		t.Fatalf("schedules %v %v", scheds, err)
+	}
+	newID := scheds[0].ConfigurationID.String()
+
+	text, isErr = f.call(t, "modify_flow", map[string]any{"configuration_id": demoConditionalFlow, "change_description": "Pause",
+		"schedules": []any{map[string]any{"action": "update", "schedule_id": newID, "state": "disabled"}}})
+	if isErr || !strings.Contains(text, "Updated schedule "+newID+`: "0 6 * * 1-5" Europe/Prague, disabled.`) {
+		t.Fatalf("update schedule: %s", text)
+	}
+	text, isErr = f.call(t, "modify_flow", map[string]any{"configuration_id": demoConditionalFlow, "change_description": "Stop",
+		"schedules": []any{map[string]any{"action": "remove", "schedule_id": newID}}})
+	if isErr || !strings.Contains(text, "Removed schedule "+newID+".") {
+		t.Fatalf("remove schedule: %s", text)
+	}
+	if scheds, _ := f.client.ListSchedules(context.Background(), keboola.ConditionalFlowComponentID, demoConditionalFlow); len(scheds) != 0 {
+		t.Errorf("schedule still active: %v", scheds)
+	}
+	if _, err := f.client.GetConfig(context.Background(), keboola.SchedulerComponentID, newID); err == nil {
+		t.Error("schedule configuration not deleted")
+	}
+}
