@@ -1,0 +1,65 @@
+package tools
+
+import (
+	"reflect"
+	"testing"
+	"unicode"
+)
+
+func TestSplitSQL_SplitsAtStatementEndsOnly(t *testing.T) {
+	cases := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{name: "two statements", in: "SELECT 1;\nSELECT 2;", want: []string{"SELECT 1;", "SELECT 2;"}},
+		{name: "last without semicolon", in: "SELECT 1; SELECT 2", want: []string{"SELECT 1;", "SELECT 2"}},
+		{name: "semicolon in a string", in: "SELECT 'a;b', 'it''s;'; SELECT 2;", want: []string{"SELECT 'a;b', 'it''s;';", "SELECT 2;"}},
+		{name: "semicolon in identifiers", in: `SELECT "a;b" FROM ` + "`x;y`;", want: []string{`SELECT "a;b" FROM ` + "`x;y`;"}},
+		{name: "semicolon in comments", in: "-- a; b\nSELECT 1; /* c; d */ SELECT 2; // e;\n", want: []string{"-- a; b\nSELECT 1;", "/* c; d */ SELECT 2;\n// e;"}},
+		{name: "dollar-quoted body", in: "CREATE FUNCTION f() RETURNS INT AS $$ SELECT 1; $$; SELECT 2;", want: []string{"CREATE FUNCTION f() RETURNS INT AS $$ SELECT 1; $$;", "SELECT 2;"}},
+		{name: "escaped quote", in: `SELECT 'a\';b'; SELECT 2;`, want: []string{`SELECT 'a\';b';`, "SELECT 2;"}},
+		{name: "stray semicolons", in: ";; SELECT 1;;", want: []string{"SELECT 1;"}},
+		{name: "only a comment", in: "-- nothing", want: []string{"-- nothing"}},
+		{name: "empty", in: "  \n ", want: nil},
+		{name: "unterminated string", in: "SELECT 'abc; SELECT 2;", want: []string{"SELECT 'abc; SELECT 2;"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := splitSQL(tc.in); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("splitSQL(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzSplitSQL_KeepsEveryNonSpaceCharacter(f *testing.F) {
+	for _, s := range []string{"SELECT 1; SELECT 'a;b';", "-- x\n/* y */;$$;$$", "'\\", `"""`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		strip := func(s string) []rune {
+			var out []rune
+			for _, r := range s {
+				if !unicode.IsSpace(r) && r != ';' {
+					out = append(out, r)
+				}
+			}
+			return out
+		}
+		var joined string
+		for _, p := range splitSQL(s) {
+			joined += p
+		}
+		if string(strip(joined)) != string(strip(s)) {
+			t.Errorf("splitSQL(%q) lost or added text: %q", s, joined)
+		}
+	})
+}
+
+func TestSplitSQL_DropsASemicolonAfterABlockComment(t *testing.T) {
+	got := splitSQL("/* setup */;\nSELECT 1;")
+	if want := []string{"/* setup */\nSELECT 1;"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
