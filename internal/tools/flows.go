@@ -173,12 +173,22 @@ func getFlows(ctx context.Context, c call, in getFlowsInput) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// The flows are worth showing even when the Scheduler cannot be read
+	// (an outage, a token without access to it); the answer says so.
 	scheds, err := schedulesByFlow(ctx, c.client)
 	if err != nil {
-		return "", err
+		if ctx.Err() != nil || errors.Is(err, keboola.ErrInvalidToken) {
+			return "", err
+		}
+		scheds = nil
+	}
+	schedNote := ""
+	if scheds == nil {
+		schedNote = "The schedules could not be read (" + flowErrorText(err) + ").\n"
 	}
 	if len(in.FlowIDs) > 0 {
-		return flowDetails(u, flows, scheds, in.FlowIDs)
+		text, err := flowDetails(u, flows, scheds, in.FlowIDs)
+		return text + schedNote, err
 	}
 	footer := links("Conditional flows", u.FlowsOf(keboola.ConditionalFlowComponentID),
 		"Legacy flows", u.FlowsOf(keboola.LegacyFlowComponentID), "Flows documentation", keboola.FlowsDocsURL)
@@ -193,8 +203,12 @@ func getFlows(ctx context.Context, c call, in getFlowsInput) (string, error) {
 			disabled = "yes"
 		}
 		id := f.cfg.ID.String()
+		nScheds := "?"
+		if scheds != nil {
+			nScheds = fmt.Sprint(len(scheds[f.typ+"/"+id]))
+		}
 		rows = append(rows, []string{id, f.typ, f.cfg.Name, shorten(f.cfg.Description, 100),
-			fmt.Sprint(len(b.Phases)), fmt.Sprint(len(b.Tasks)), fmt.Sprint(len(scheds[f.typ+"/"+id])), disabled, u.FlowOf(f.typ, id)})
+			fmt.Sprint(len(b.Phases)), fmt.Sprint(len(b.Tasks)), nScheds, disabled, u.FlowOf(f.typ, id)})
 	}
 	lo, hi, note := window(len(rows), in.Offset, defaultInt(in.Limit, 100))
 	var out strings.Builder
@@ -205,7 +219,7 @@ func getFlows(ctx context.Context, c call, in getFlowsInput) (string, error) {
 	if note != "" {
 		out.WriteString(note + "\n")
 	}
-	out.WriteString(footer)
+	out.WriteString(schedNote + footer)
 	return out.String(), nil
 }
 
@@ -222,7 +236,7 @@ func flowDetails(u keboola.Links, flows []flowItem, scheds map[string][]keboola.
 		if out.Len() > 0 {
 			out.WriteString("\n")
 		}
-		writeFlowDetail(&out, u, f, scheds[f.typ+"/"+f.cfg.ID.String()])
+		writeFlowDetail(&out, u, f, scheds != nil, scheds[f.typ+"/"+f.cfg.ID.String()])
 	}
 	if len(missing) == len(ids) {
 		return "", errorf("flow(s) not found: %s. get_flows without flow_ids lists the flows.", strings.Join(missing, ", "))
@@ -233,7 +247,7 @@ func flowDetails(u keboola.Links, flows []flowItem, scheds map[string][]keboola.
 	return out.String(), nil
 }
 
-func writeFlowDetail(out *strings.Builder, u keboola.Links, f flowItem, scheds []keboola.Schedule) {
+func writeFlowDetail(out *strings.Builder, u keboola.Links, f flowItem, schedsKnown bool, scheds []keboola.Schedule) {
 	id := f.cfg.ID.String()
 	var fl fields
 	fl.add("Flow", id)
@@ -252,9 +266,12 @@ func writeFlowDetail(out *strings.Builder, u keboola.Links, f flowItem, scheds [
 	} else {
 		writeLegacyOutline(out, b)
 	}
-	if len(scheds) == 0 {
+	switch {
+	case !schedsKnown:
+		out.WriteString("Schedules: unknown.\n")
+	case len(scheds) == 0:
 		out.WriteString("Schedules: none (modify_flow adds one).\n")
-	} else {
+	default:
 		out.WriteString("Schedules:\n")
 		for _, s := range scheds {
 			fmt.Fprintf(out, "- schedule %s: %q %s, %s", s.ConfigurationID, s.Schedule.CronTab, s.Schedule.Timezone, s.Schedule.State)
@@ -524,7 +541,7 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	}
 	id := cfg.ID.String()
 	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %d phases and %d tasks.\n",
-			flowKind(flowType), cfg.Name, id, flowType, cfg.Version, len(in.Phases), len(in.Tasks)) +
+		flowKind(flowType), cfg.Name, id, flowType, cfg.Version, len(in.Phases), len(in.Tasks)) +
 		links("Flow", u.FlowOf(flowType, id), "Flows", u.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
 }
 

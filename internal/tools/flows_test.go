@@ -473,3 +473,15 @@ func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
 		t.Error("schedule configuration not deleted")
 	}
 }
+
+func TestGetFlows_SchedulerDownStillListsFlows(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	if err := f.stack.InjectFault(fakestack.Fault{PathPrefix: "/scheduler/", Fail5xx: 100, Status5xx: 502}); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t, "get_flows", []expect{
+		{name: "list marks schedule counts unknown", contains: []string{"2 flows.", ",3,5,?,,", "The schedules could not be read", "HTTP 502"}},
+		{name: "detail says schedules are unknown", args: map[string]any{"flow_ids": []string{demoLegacyFlow}},
+			contains: []string{"Flow: " + demoLegacyFlow, "Schedules: unknown.", "The schedules could not be read"}},
+	})
+}
