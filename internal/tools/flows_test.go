@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -484,4 +485,62 @@ func TestGetFlows_SchedulerDownStillListsFlows(t *testing.T) {
 		{name: "detail says schedules are unknown", args: map[string]any{"flow_ids": []string{demoLegacyFlow}},
 			contains: []string{"Flow: " + demoLegacyFlow, "Schedules: unknown.", "The schedules could not be read"}},
 	})
+}
+
+func TestModifyFlow_FailedActivationIsRolledBackAndReported(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	before, err := f.client.ListConfigs(context.Background(), keboola.SchedulerComponentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.stack.InjectFault(fakestack.Fault{PathPrefix: "/scheduler/schedules", Fail5xx: 1}); err != nil {
+		t.Fatal(err)
+	}
+	text, isErr := f.call(t, "modify_flow", map[string]any{"configuration_id": demoLegacyFlow, "change_description": "Rename and schedule",
+		"name": "Nightly revenue", "schedules": []any{map[string]any{"action": "add", "cron_tab": "0 3 * * *"}}})
+	if !isErr {
+		t.Fatalf("activation failure not reported: %s", text)
+	}
+	for _, w := range []string{`Updated legacy flow "Nightly revenue"`, "then a schedule change failed (the changes above were made)", "HTTP 500"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("error lacks %q:\n%s", w, text)
+		}
+	}
+	after, err := f.client.ListConfigs(context.Background(), keboola.SchedulerComponentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("%d schedule configurations after a failed activation, want %d", len(after), len(before))
+	}
+}
+
+// BenchmarkBuildConditionalFlow checks a large flow: a chain of 200 phases,
+// each with 5 job tasks and a conditional transition reading the phase
+// before it.
+func BenchmarkBuildConditionalFlow(b *testing.B) {
+	var phases, tasks []map[string]any
+	for i := range 200 {
+		id := fmt.Sprintf("p%d", i)
+		p := map[string]any{"id": id, "name": id}
+		if i < 199 {
+			next := fmt.Sprintf("p%d", i+1)
+			p["next"] = []any{
+				map[string]any{"id": id + "-bad", "goto": nil, "condition": map[string]any{"type": "operator", "operator": "EQUALS",
+					"operands": []any{map[string]any{"type": "phase", "phase": id, "value": "status"}, map[string]any{"type": "const", "value": "error"}}}},
+				map[string]any{"id": id + "-ok", "goto": next},
+			}
+		}
+		phases = append(phases, p)
+		for j := range 5 {
+			tasks = append(tasks, map[string]any{"id": fmt.Sprintf("%s-t%d", id, j), "name": "t", "phase": id,
+				"task": map[string]any{"type": "job", "componentId": "keboola.ex-http", "configId": "1", "mode": "run"}})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := buildFlow(keboola.ConditionalFlowComponentID, phases, tasks); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
