@@ -98,7 +98,7 @@ func nullArgumentsAsEmpty(next mcp.MethodHandler) mcp.MethodHandler {
 // per-area files and never changes afterwards.
 var registry = func() []Tool {
 	var all []Tool
-	for _, area := range [][]Tool{projectTools, storageTools, sqlTools, componentTools, jobTools, searchTools, docsTools, configTools, sharingTools, flowTools, transformationTools} {
+	for _, area := range [][]Tool{projectTools, storageTools, sqlTools, componentTools, jobTools, searchTools, docsTools, dataAppTools, semanticTools, flowTools, configTools, sharingTools, transformationTools} {
 		all = append(all, area...)
 	}
 	slices.SortFunc(all, func(a, b Tool) int {

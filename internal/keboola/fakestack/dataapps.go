@@ -451,7 +451,7 @@ func seedDataApps(st *state, master *token) {
 			"slug": "customer-explorer-draft-1a2b3c", "isDraft": true, "parentConfigurationId": prod.configID,
 			"git": map[string]any{"repository": managedRepoURL(prod), "username": "kai", "#password": "KBC::ProjectSecure::ZmFrZQ==", "branch": "country-filters"},
 		}}, "authorization": basicAuth}, false, master)
-	draft.everStarted = true
+	draft.everStarted, draft.changed = true, demoEpoch.Add(time.Minute)
 	draft.runs = []*dataAppRun{{id: strconv.Itoa(st.nextID()), mode: "dev", created: demoEpoch, stopped: demoEpoch.Add(time.Minute),
 		failure: "StartupProbeFailed", message: "The app did not answer on port 8888 within 60 s: npm ERR! missing script: start",
 		startLogs: "npm install\nadded 212 packages\nnpm ERR! missing script: start"}}

@@ -1,0 +1,193 @@
+package tools
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+)
+
+// demoApps returns the configuration ids of the data apps by name, after
+// checking the demo ones are there.
+func demoApps(t *testing.T, f *fixture) map[string]string {
+	t.Helper()
+	out := demoAppsByName(t, f)
+	for _, name := range []string{"Revenue dashboard", "Customer explorer", "Customer explorer (draft)"} {
+		if out[name] == "" {
+			t.Fatalf("demo app %q missing: %v", name, out)
+		}
+	}
+	return out
+}
+
+func TestGetDataApps(t *testing.T) {
+	f := readFixture(t)
+	ids := demoApps(t, f)
+	dash, prod, draft := ids["Revenue dashboard"], ids["Customer explorer"], ids["Customer explorer (draft)"]
+	f.check(t, "get_data_apps", []expect{
+		{name: "lists apps with names and drafts", contains: []string{"configuration_id,name,type,state,url,draft_of",
+			dash + ",Revenue dashboard,streamlit,running,https://", draft + ",Customer explorer (draft),python-js,stopped,," + prod, "/data-apps"}},
+		{name: "pages", args: map[string]any{"limit": 1}, contains: []string{"Revenue dashboard", "offset=1"}, absent: []string{"Customer explorer"}},
+		{name: "running streamlit app in full", args: map[string]any{"configuration_ids": []string{dash}},
+			contains: []string{"Data app: Revenue dashboard", "Type: streamlit", "State: running", "Authentication: basic (password)",
+				"Recent log lines:", "Last deployment: running prod", `"script":`, "/data-apps/" + dash}},
+		{name: "draft shows its failed start and hides its token", args: map[string]any{"configuration_ids": []string{draft}},
+			contains: []string{"Draft of: " + prod, "Git branch: country-filters", "Managed repository: no", "Failure: StartupProbeFailed",
+				"missing script: start", `"#password":"[REDACTED]"`},
+			absent: []string{"KBC::ProjectSecure", "Recent log lines:"}},
+		{name: "production app lists its drafts", args: map[string]any{"configuration_ids": []string{prod}},
+			contains: []string{"Managed repository: yes", "Repository: https://git.fakestack.invalid/", "Drafts:", draft + ",Customer explorer (draft),country-filters"}},
+		{name: "unknown app", args: map[string]any{"configuration_ids": []string{"404404"}}, isError: true,
+			contains: []string{"404404", "get_data_apps"}},
+		{name: "some unknown", args: map[string]any{"configuration_ids": []string{dash, "404404"}},
+			contains: []string{"Revenue dashboard", "Not found: 404404"}},
+	})
+}
+
+func TestDeployDataApp(t *testing.T) {
+	// Apps stay in their transitional states for the whole test.
+	f := newFixture(t, fakestack.Options{JobStepDelay: time.Hour})
+	ids := demoApps(t, f)
+	dash, prod, draft := ids["Revenue dashboard"], ids["Customer explorer"], ids["Customer explorer (draft)"]
+	f.check(t, "deploy_data_app", []expect{
+		{name: "dev mode is for drafts", args: map[string]any{"action": "deploy", "configuration_id": dash, "mode": "dev"}, isError: true,
+			contains: []string{"python-js drafts only"}},
+		{name: "stops a running app", args: map[string]any{"action": "stop", "configuration_id": dash},
+			contains: []string{"State: stopping"}},
+		{name: "deploys a draft as a preview", args: map[string]any{"action": "deploy", "configuration_id": draft, "mode": "dev"},
+			contains: []string{"State: starting", "URL: https://customer-explorer-draft-1a2b3c-", "Last deployment: starting dev"}},
+		{name: "deploys a production app", args: map[string]any{"action": "deploy", "configuration_id": prod},
+			contains: []string{"State: starting", "/data-apps/" + prod}},
+		{name: "unknown action is a schema error", args: map[string]any{"action": "restart", "configuration_id": prod}, isError: true},
+		{name: "unknown app", args: map[string]any{"action": "deploy", "configuration_id": "404404"}, isError: true, contains: []string{"not found"}},
+	})
+}
+
+func TestModifyPythonJSDataApp_CreatesProductionAppAndDraft(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	ctx := context.Background()
+	text, isErr := f.call(t, "modify_python_js_data_app", map[string]any{"name": "Stock Monitor!", "description": "Inventory levels"})
+	if isErr {
+		t.Fatal(text)
+	}
+	for _, want := range []string{"Created: python-js data app Stock Monitor!", "Slug: stock-monitor", "Repository: https://git.fakestack.invalid/keboola/app-",
+		"Authentication: basic (password)", "create_python_js_data_app_git_credential"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("create lacks %q:\n%s", want, text)
+		}
+	}
+	prod := demoAppsByName(t, f)["Stock Monitor!"]
+	cfg, err := f.client.GetConfig(ctx, keboola.DataAppComponentID, prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(cfg.Configuration), `"WORKSPACE_ID":"`) || !strings.Contains(string(cfg.Configuration), `"autoSuspendAfterSeconds":900`) {
+		t.Errorf("production configuration = %s", cfg.Configuration)
+	}
+
+	text, isErr = f.call(t, "modify_python_js_data_app", map[string]any{"name": "Stock Monitor draft", "parent_configuration_id": prod,
+		"branch": "low-stock-alert", "authentication_type": "no-auth"})
+	if isErr {
+		t.Fatal(text)
+	}
+	for _, want := range []string{"Draft of: " + prod, "Branch: low-stock-alert", "Clone URL (contains a push token; shown once): https://kai:gitpat_",
+		"Slug: stock-monitor-draft-draft-", "Authentication: none (public)", "mode=dev"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("draft create lacks %q:\n%s", want, text)
+		}
+	}
+	draft := demoAppsByName(t, f)["Stock Monitor draft"]
+	cfg, err = f.client.GetConfig(ctx, keboola.DataAppComponentID, draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(cfg.Configuration)
+	if !strings.Contains(body, `"#password":"KBC::ProjectSecure::`) || !strings.Contains(body, `"isDraft":true`) || strings.Contains(body, "gitpat_") {
+		t.Errorf("draft configuration stores the token unencrypted or lacks the draft flag: %s", body)
+	}
+
+	f.check(t, "modify_python_js_data_app", []expect{
+		{name: "repoints a draft's branch", args: map[string]any{"name": "", "configuration_id": draft, "branch": "low-stock-v2"},
+			contains: []string{"Branch set to low-stock-v2", "Version: 2"}},
+		{name: "switches authentication", args: map[string]any{"name": "Stock Monitor", "configuration_id": prod, "authentication_type": "no-auth",
+			"storage": map[string]any{"input": map[string]any{"tables": []any{map[string]any{"source": "in.c-erp.inventory"}}}, "output": map[string]any{}}},
+			contains: []string{"Updated: Stock Monitor", "Authentication: none (public)"}},
+		{name: "managed repository branch belongs to the platform", args: map[string]any{"name": "", "configuration_id": prod, "branch": "x"},
+			isError: true, contains: []string{"Keboola-managed"}},
+		{name: "slug is fixed", args: map[string]any{"name": "", "configuration_id": prod, "slug": "new"}, isError: true, contains: []string{"slug cannot change"}},
+		{name: "main is the production branch", args: map[string]any{"name": "x", "parent_configuration_id": prod, "branch": "main"}, isError: true,
+			contains: []string{"branch main"}},
+		{name: "a draft cannot parent a draft", args: map[string]any{"name": "x", "parent_configuration_id": draft}, isError: true,
+			contains: []string{"itself a draft", prod}},
+		{name: "branch needs a parent on create", args: map[string]any{"name": "x", "branch": "b"}, isError: true, contains: []string{"parent_configuration_id"}},
+		{name: "bad slug", args: map[string]any{"name": "x", "slug": "Bad Slug"}, isError: true, contains: []string{"lowercase"}},
+		{name: "storage with unknown keys", args: map[string]any{"name": "x", "storage": map[string]any{"tables": []any{}}}, isError: true,
+			contains: []string{"input and output"}},
+		{name: "streamlit apps are not python-js", args: map[string]any{"name": "", "configuration_id": demoAppsByName(t, f)["Revenue dashboard"], "authentication_type": "no-auth"},
+			isError: true, contains: []string{"streamlit"}},
+	})
+	cfg, err = f.client.GetConfig(ctx, keboola.DataAppComponentID, prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := string(cfg.Configuration); !strings.Contains(body, `"input":{"tables"`) || strings.Contains(body, `"output"`) {
+		t.Errorf("storage was not replaced with empty objects pruned: %s", body)
+	}
+}
+
+func demoAppsByName(t *testing.T, f *fixture) map[string]string {
+	t.Helper()
+	cfgs, err := f.client.ListConfigs(context.Background(), keboola.DataAppComponentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, c := range cfgs {
+		out[c.Name] = c.ID.String()
+	}
+	return out
+}
+
+func TestCreateDataAppGitCredential(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	ids := demoApps(t, f)
+	f.check(t, "create_python_js_data_app_git_credential", []expect{
+		{name: "mints a clone URL on the production app", args: map[string]any{"configuration_id": ids["Customer explorer"]},
+			contains: []string{"Clone URL: https://kai:gitpat_", "@git.fakestack.invalid/keboola/app-", "Permissions: readWrite", "Token: gitpat_"}},
+		{name: "drafts point to their production app", args: map[string]any{"configuration_id": ids["Customer explorer (draft)"]}, isError: true,
+			contains: []string{"draft", ids["Customer explorer"]}},
+		{name: "streamlit apps have no repository", args: map[string]any{"configuration_id": ids["Revenue dashboard"]}, isError: true,
+			contains: []string{"streamlit"}},
+		{name: "empty id is a schema error", args: map[string]any{"configuration_id": ""}, isError: true},
+	})
+}
+
+func TestDeletePythonJSDraft(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	ids := demoApps(t, f)
+	f.check(t, "delete_python_js_data_app_draft", []expect{
+		{name: "refuses a production app", args: map[string]any{"configuration_id": ids["Customer explorer"]}, isError: true,
+			contains: []string{"production app"}},
+		{name: "refuses a streamlit app", args: map[string]any{"configuration_id": ids["Revenue dashboard"]}, isError: true},
+		{name: "deletes a draft", args: map[string]any{"configuration_id": ids["Customer explorer (draft)"]},
+			contains: []string{"Deleted draft: Customer explorer (draft)", "Production app: " + ids["Customer explorer"], "/data-apps/" + ids["Customer explorer"]}},
+	})
+	if _, isErr := f.call(t, "get_data_apps", map[string]any{"configuration_ids": []string{ids["Customer explorer (draft)"]}}); !isErr {
+		t.Error("the deleted draft is still listed")
+	}
+	if f.requests("DELETE", "/v2/storage/") != 0 {
+		t.Error("the draft's configuration was deleted through Storage too, which purges it from the trash")
+	}
+}
+
+func TestDataApps_RefusedOnDevelopmentBranch(t *testing.T) {
+	s := sharedStack(t)
+	f := newFixtureFor(t, s, keboola.Credentials{StackURL: s.URL(), StorageToken: keboola.Secret(s.MasterToken()), BranchID: "987"})
+	text, isErr := f.call(t, "get_data_apps", nil)
+	if !isErr || !strings.Contains(text, "production branch") {
+		t.Fatalf("isError=%v text=%s", isErr, text)
+	}
+}
