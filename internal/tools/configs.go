@@ -214,7 +214,8 @@ func createConfig(ctx context.Context, c call, in createConfigInput) (string, er
 		return "", err
 	}
 	id := cfg.ID.String()
-	out := fmt.Sprintf("Created configuration %s %q of %s (version %d).\n%s", id, cfg.Name, comp.ID, cfg.Version, note)
+	out := fmt.Sprintf("Created configuration %s %q of %s (version %d).\n%s", id, cfg.Name, comp.ID, cfg.Version, note) +
+		markWrittenByMCP(ctx, c.client, comp.ID, id, 0)
 	if nonEmptyObject(comp.ConfigurationRowSchema) {
 		out += "This component is configured in rows: add them with add_config_row.\n"
 	}
@@ -668,7 +669,7 @@ func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, er
 		return "", err
 	}
 	return fmt.Sprintf("Updated configuration %s %q of %s (now version %d).\n", cfgID, cfg.Name, comp.ID, cfg.Version) +
-		changeList(upd, changes) + note + links("Configuration", u.Config(comp.ID, cfgID)), nil
+		changeList(upd, changes) + note + markWrittenByMCP(ctx, c.client, comp.ID, cfgID, cfg.Version) + links("Configuration", u.Config(comp.ID, cfgID)), nil
 }
 
 func updateConfigRow(ctx context.Context, c call, in updateConfigRowInput) (string, error) {
@@ -717,6 +718,21 @@ func updateConfigRow(ctx context.Context, c call, in updateConfigRowInput) (stri
 	}
 	return fmt.Sprintf("Updated row %s %q of configuration %s of %s (row version %d).\n", rowID, row.Name, cfgID, comp.ID, row.Version) +
 		changeList(upd, changes) + note + links("Configuration", u.Config(comp.ID, cfgID)), nil
+}
+
+// markWrittenByMCP sets the metadata that tells the Keboola UI that a
+// configuration (version > 0: that version of it) was written through an
+// MCP server. The configuration is saved by then, so a failure is only
+// reported: failing the call would invite a repeat of a write that worked.
+func markWrittenByMCP(ctx context.Context, c *keboola.Client, compID, cfgID string, version int) string {
+	key := keboola.MetadataKeyCreatedByMCP
+	if version > 0 {
+		key = keboola.MetadataKeyUpdatedByMCP(version)
+	}
+	if _, err := c.SetConfigMetadata(ctx, compID, cfgID, []keboola.MetadataInput{{Key: key, Value: "true"}}); err != nil {
+		return fmt.Sprintf("The change is saved, but marking it as made through the MCP server failed: %v\n", err)
+	}
+	return ""
 }
 
 func orNone(ids []string) string {

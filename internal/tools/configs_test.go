@@ -3,6 +3,9 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -23,6 +26,23 @@ func TestGetConfigExamples(t *testing.T) {
 			contains: []string{"keboola.ex-nope", "find_component_id"}},
 		{name: "empty id is a schema error", args: map[string]any{"component_id": ""}, isError: true},
 	})
+}
+
+// configMetadata returns the raw metadata list of a configuration.
+func configMetadata(t *testing.T, f *fixture, comp, id string) string {
+	t.Helper()
+	req, err := http.NewRequest("GET", f.stack.URL()+"/v2/storage/branch/default/components/"+comp+"/configs/"+id+"/metadata", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-StorageApi-Token", f.stack.MasterToken())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 // storedConfig reads a configuration back from the fake stack.
@@ -64,6 +84,9 @@ func TestCreateConfig_StoresEncryptedSecretsAndChecksTheSchema(t *testing.T) {
 	}
 	if !strings.Contains(body, `"processors":{"after":[{"definition":{"component":"keboola.processor-move-files"}}]}`) {
 		t.Errorf("processors not stored: %s", body)
+	}
+	if md := configMetadata(t, f, "keboola.ex-db-mysql", m[1]); !strings.Contains(md, `"key":"KBC.MCP.createdBy"`) {
+		t.Errorf("not marked as created through MCP: %s", md)
 	}
 }
 
@@ -140,6 +163,9 @@ func TestUpdateConfig_EditsParametersAndKeepsRedactedSecrets(t *testing.T) {
 	}
 	if after.Version != before.Version+1 || after.Name != "CRM replica" || len(after.Rows) != len(before.Rows) {
 		t.Errorf("after = version %d name %q rows %d", after.Version, after.Name, len(after.Rows))
+	}
+	if md := configMetadata(t, f, "keboola.ex-db-mysql", "7410001"); !strings.Contains(md, fmt.Sprintf(`"key":"KBC.MCP.updatedBy.version.%d"`, after.Version)) {
+		t.Errorf("version %d not marked as made through MCP: %s", after.Version, md)
 	}
 }
 
@@ -237,5 +263,18 @@ func TestCreateOAuthURL(t *testing.T) {
 	})
 	if f.requests("POST", "/v2/storage/tokens") != before {
 		t.Error("a token was minted for a configuration that does not exist")
+	}
+}
+
+func TestUpdateConfig_AFailedMarkDoesNotFailTheSavedChange(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	if err := f.stack.InjectFault(fakestack.Fault{PathPrefix: "/v2/storage/branch/default/components/keboola.ex-http/configs/7410002/metadata", Fail5xx: 1}); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t, "update_config", []expect{{name: "saved, mark reported", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "7410002",
+		"change_description": "New base URL", "parameter_updates": []any{map[string]any{"op": "set", "path": "baseUrl", "value": "https://new.example.com/"}}},
+		contains: []string{"Updated configuration 7410002", "The change is saved, but marking it as made through the MCP server failed"}}})
+	if body := string(storedConfig(t, f, "keboola.ex-http", "7410002").Configuration); !strings.Contains(body, "https://new.example.com/") {
+		t.Errorf("change not stored: %s", body)
 	}
 }

@@ -132,6 +132,7 @@ func createSQLTransformation(ctx context.Context, c call, in createSQLTransforma
 	id := cfg.ID.String()
 	var out strings.Builder
 	fmt.Fprintf(&out, "Created SQL transformation %s %q (%s, version %d). run_job runs it.\n", id, cfg.Name, compID, cfg.Version)
+	out.WriteString(markWrittenByMCP(ctx, c.client, compID, id, 0))
 	if len(outputs) > 0 {
 		fmt.Fprintf(&out, "Output tables load into bucket %s: %s.\n", bucket, strings.Join(in.CreatedTableNames, ", "))
 	} else {
@@ -366,7 +367,7 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 		return "", err
 	}
 	return fmt.Sprintf("Updated SQL transformation %s %q (now version %d).\nChanges: %s.\n", cfgID, cfg.Name, cfg.Version, strings.Join(changes, "; ")) +
-		describeBlocks(blocks) + links("Transformation", u.Config(compID, cfgID)), nil
+		markWrittenByMCP(ctx, c.client, compID, cfgID, cfg.Version) + describeBlocks(blocks) + links("Transformation", u.Config(compID, cfgID)), nil
 }
 
 // storedBlocks returns the blocks of stored parameters, refusing shapes the

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -49,6 +50,9 @@ func TestCreateSQLTransformation_StoresOneStatementPerItemAndOutputs(t *testing.
 	if s := body.Parameters.Blocks[0].Codes[0].Script; len(s) != 2 || s[0] != `CREATE TABLE "revenue_by_country" AS SELECT 'a;b' AS x;` {
 		t.Errorf("stored script = %q", s)
 	}
+	if md := configMetadata(t, f, "keboola.snowflake-transformation", m[1]); !strings.Contains(md, "KBC.MCP.createdBy") {
+		t.Errorf("not marked as created through MCP: %s", md)
+	}
 	if o := body.Storage.Output.Tables; len(o) != 1 || o[0]["source"] != "revenue_by_country" || o[0]["destination"] != "out.c-revenue-by-country.revenue_by_country" {
 		t.Errorf("stored output mapping = %v", o)
 	}
@@ -95,6 +99,9 @@ func TestUpdateSQLTransformation_AppliesEditsInOrder(t *testing.T) {
 	body := string(cfg.Configuration)
 	if !cfg.IsDisabled || strings.Count(body, `'shipped'`) != 1 || strings.Count(body, `'completed'`) != 1 || !strings.Contains(body, `"out.c-reports.daily_revenue"`) {
 		t.Errorf("stored: disabled %v, body %s", cfg.IsDisabled, body)
+	}
+	if md := configMetadata(t, f, "keboola.snowflake-transformation", "7410010"); !strings.Contains(md, fmt.Sprintf("KBC.MCP.updatedBy.version.%d", cfg.Version)) {
+		t.Errorf("version %d not marked as made through MCP: %s", cfg.Version, md)
 	}
 }
 
