@@ -16,9 +16,11 @@
 //	/encryption/...          Encryption        (service id "encryption")
 //	/scheduler/...           Scheduler         (service id "scheduler")
 //	/sync-actions/...        Sync Actions      (service id "sync-actions")
+//	/data-science/...        Data Science      (service id "data-science": data apps)
+//	/metastore/api/v1/...    Metastore         (service id "metastore": semantic layer)
 //	/_fake/...               test controls: faults, request log (master token only)
 //
-// Storage, Query Service and Scheduler accept X-StorageApi-Token or
+// Storage, Query Service, Scheduler, Data Science and Metastore accept X-StorageApi-Token or
 // Authorization: Bearer with a Keboola OAuth access token; Queue, AI Service
 // and Sync Actions accept only X-StorageApi-Token; Encryption needs nothing.
 //
@@ -39,8 +41,8 @@
 // # Not modelled
 //
 // Development branches other than the default one, BigQuery, file uploads
-// and table imports, Data Science (data apps), Metastore (semantic layer),
-// and writes from SQL.
+// and table imports, writes from SQL, and running data apps (their state
+// and logs are simulated; repository hosts are made-up .invalid names).
 package fakestack
 
 import (
