@@ -142,7 +142,7 @@ func createSQLTransformation(ctx context.Context, c call, in createSQLTransforma
 		fmt.Fprintf(&out, "Warning: the SQL never names %s; the run fails if it does not create them.\n", strings.Join(missing, ", "))
 	}
 	out.WriteString(describeBlocks(blocks))
-	return out.String() + links("Transformation", u.Config(compID, id), "Transformations", u.Transformations()), nil
+	return out.String() + links("Transformation", u.Transformation(compID, id), "Transformations", u.Transformations()), nil
 }
 
 func nonNilList(l []any) []any {
@@ -367,7 +367,7 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 		return "", err
 	}
 	return fmt.Sprintf("Updated SQL transformation %s %q (now version %d).\nChanges: %s.\n", cfgID, cfg.Name, cfg.Version, strings.Join(changes, "; ")) +
-		markWrittenByMCP(ctx, c.client, compID, cfgID, cfg.Version) + describeBlocks(blocks) + links("Transformation", u.Config(compID, cfgID)), nil
+		markWrittenByMCP(ctx, c.client, compID, cfgID, cfg.Version) + describeBlocks(blocks) + links("Transformation", u.Transformation(compID, cfgID)), nil
 }
 
 // storedBlocks returns the blocks of stored parameters, refusing shapes the

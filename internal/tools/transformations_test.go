@@ -21,7 +21,7 @@ func TestCreateSQLTransformation_StoresOneStatementPerItemAndOutputs(t *testing.
 		t.Fatal(text)
 	}
 	for _, want := range []string{"(keboola.snowflake-transformation, version 1)", "bucket out.c-revenue-by-country: revenue_by_country",
-		`- b0 "Main": b0.c0 "Aggregate" (2 statements)`, "run_job"} {
+		`- b0 "Main": b0.c0 "Aggregate" (2 statements)`, "run_job", "/transformations-v2/keboola.snowflake-transformation/"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("answer lacks %q:\n%s", want, text)
 		}
