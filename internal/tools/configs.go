@@ -562,7 +562,7 @@ type updateConfigRowInput struct {
 // edited applies an edit to a stored configuration body. It returns the new
 // body (nil when the body does not change) and what changed.
 func (e configEdit) edited(compID string, schema, current keboola.RawObject) (map[string]any, []string, string, error) {
-	if e.ParameterUpdates == nil && e.Storage == nil && e.ProcessorsBefore == nil && e.ProcessorsAfter == nil {
+	if len(e.ParameterUpdates) == 0 && e.Storage == nil && e.ProcessorsBefore == nil && e.ProcessorsAfter == nil {
 		return nil, nil, "", nil
 	}
 	old := map[string]any{}
@@ -577,7 +577,7 @@ func (e configEdit) edited(compID string, schema, current keboola.RawObject) (ma
 	_ = json.Unmarshal(b, &body)
 	var changes []string
 	note := ""
-	if e.ParameterUpdates != nil {
+	if len(e.ParameterUpdates) > 0 {
 		params, _ := body["parameters"].(map[string]any)
 		if params == nil {
 			params = map[string]any{}

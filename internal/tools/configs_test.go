@@ -180,6 +180,7 @@ func TestUpdateConfig_RefusesBadInput(t *testing.T) {
 	}
 	f.check(t, "update_config", []expect{
 		{name: "nothing to change", args: args(nil), isError: true, contains: []string{"nothing to change"}},
+		{name: "an empty edit list changes nothing", args: args(map[string]any{"parameter_updates": []any{}}), isError: true, contains: []string{"nothing to change"}},
 		{name: "edit at a missing place", args: args(map[string]any{"parameter_updates": []any{map[string]any{"op": "remove", "path": "db.nope"}}}),
 			isError: true, contains: []string{"parameter_updates[0] (remove db.nope)"}},
 		{name: "edit that breaks the schema", args: args(map[string]any{"parameter_updates": []any{map[string]any{"op": "remove", "path": "db.host"}}}),

@@ -334,7 +334,7 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 		changes = append(changes, done)
 	}
 	upd := keboola.ConfigUpdate{ChangeDescription: change, IsDisabled: in.IsDisabled}
-	if in.ParameterUpdates != nil || in.Storage != nil {
+	if len(in.ParameterUpdates) > 0 || in.Storage != nil {
 		params["blocks"] = blocks
 		body["parameters"] = params
 		if in.Storage != nil {

@@ -125,6 +125,7 @@ func TestUpdateSQLTransformation_RefusesBadEdits(t *testing.T) {
 		{name: "a later edit fails, so nothing is stored", args: edit(map[string]any{"op": "rename_block", "block_id": "b0", "block_name": "X"}, map[string]any{"op": "remove_block", "block_id": "b3"}),
 			isError: true, contains: []string{"parameter_updates[1]"}},
 		{name: "nothing to change", args: map[string]any{"configuration_id": "7410010", "change_description": "c"}, isError: true, contains: []string{"nothing to change"}},
+		{name: "an empty edit list changes nothing", args: edit(), isError: true, contains: []string{"nothing to change"}},
 		{name: "unknown transformation", args: map[string]any{"configuration_id": "1", "change_description": "c", "is_disabled": false}, isError: true,
 			contains: []string{"SQL transformation 1 not found", "get_configs"}},
 		{name: "unknown op is a schema error", args: edit(map[string]any{"op": "drop"}), isError: true},
