@@ -72,6 +72,9 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	origins map[string]bool
+	// hosts are the host names of origins, accepted in Host on a
+	// loopback listener besides loopback names.
+	hosts   map[string]bool
 	log     *slog.Logger
 	metrics *metrics
 	handler http.Handler
@@ -88,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, origins: map[string]bool{}, log: cfg.Logger, metrics: newMetrics()}
+	s := &Server{cfg: cfg, origins: map[string]bool{}, hosts: map[string]bool{}, log: cfg.Logger, metrics: newMetrics()}
 	for _, o := range append([]string{cfg.PublicURL}, cfg.AllowedOrigins...) {
 		if o == "" {
 			continue
@@ -98,10 +101,12 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("allowed origin %q: %w", o, err)
 		}
 		s.origins[n] = true
+		u, _ := url.Parse(n)
+		s.hosts[u.Hostname()] = true
 	}
 	mux := http.NewServeMux()
 	guard := func(h http.Handler) http.Handler {
-		return s.checkOrigin(s.limitBody(cfg.Auth.Wrap(h)))
+		return s.checkHost(s.checkOrigin(s.limitBody(cfg.Auth.Wrap(h))))
 	}
 	mux.Handle("/mcp", guard(cfg.MCP))
 	if cfg.SSE != nil {
@@ -154,6 +159,30 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 		if o != "" && !s.originAllowed(o) {
 			s.log.Warn("refused a request from a foreign origin", "origin", o, "path", r.URL.Path)
 			http.Error(w, "forbidden: requests from origin "+o+" are not allowed", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkHost refuses, on a loopback listener, requests whose Host names
+// neither this machine nor a configured origin (the public URL behind a
+// reverse proxy, --allowed-origin): a DNS-rebinding page reaches a local
+// server under the attacker's host name, and its same-origin GETs carry no
+// Origin header to refuse.
+func (s *Server) checkHost(next http.Handler) http.Handler {
+	if !s.cfg.Loopback {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+		if !login.IsLoopbackHost(host) && !s.hosts[host] {
+			s.log.Warn("refused a request for a foreign host on a loopback listener", "host", r.Host, "path", r.URL.Path)
+			http.Error(w, "forbidden: this server does not answer to host "+r.Host+" (set --public-url to the name clients use)", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
