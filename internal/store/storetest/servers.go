@@ -43,9 +43,10 @@ type server struct {
 	log  *bytes.Buffer
 }
 
-// PostgresDSN returns the DSN of a new empty database on the shared
-// throwaway PostgreSQL server; the database is dropped when t ends. When
-// PostgreSQL is not installed the test is skipped (failed under
+// PostgresDSN returns the DSN of a new empty schema on the shared
+// throwaway PostgreSQL server (its search_path names the schema, which is
+// quicker to make than a database); the schema is dropped when t ends.
+// When PostgreSQL is not installed the test is skipped (failed under
 // RequireEnv).
 func (s *Servers) PostgresDSN(t testing.TB) string {
 	t.Helper()
@@ -54,16 +55,16 @@ func (s *Servers) PostgresDSN(t testing.TB) string {
 		unavailable(t, "PostgreSQL", s.pgErr)
 	}
 	name := fmt.Sprintf("kmcp_test_%d", s.dbs.Add(1))
-	admin := "postgres://postgres@" + s.pg.addr + "/postgres?sslmode=disable"
-	if err := pgExec(admin, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("creating test database: %v", err)
+	dsn := "postgres://postgres@" + s.pg.addr + "/postgres?sslmode=disable"
+	if err := pgExec(dsn, "CREATE SCHEMA "+name); err != nil {
+		t.Fatalf("creating test schema: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := pgExec(admin, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("dropping test database: %v", err)
+		if err := pgExec(dsn, "DROP SCHEMA "+name+" CASCADE"); err != nil {
+			t.Errorf("dropping test schema: %v", err)
 		}
 	})
-	return "postgres://postgres@" + s.pg.addr + "/" + name + "?sslmode=disable"
+	return dsn + "&search_path=" + name
 }
 
 // RedisURL returns the URL of the shared throwaway Redis server. Tests
