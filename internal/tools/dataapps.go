@@ -43,6 +43,19 @@ var dataAppTools = []Tool{
 			enum(s, "action", "deploy", "stop")
 			enum(s, "mode", "dev", "production")
 		}, deployDataApp),
+	define("modify_streamlit_data_app", "Create or update a Streamlit data app",
+		"Creates a Streamlit data app, or updates one (configuration_id). source_code is a complete Streamlit "+
+			"app; put the placeholder {QUERY_DATA_FUNCTION} where a query_data(sql) function should go: it runs "+
+			"one SQL query in the project's workspace and returns a pandas DataFrame whose columns are all "+
+			"strings, so convert types in Python (pd.to_numeric, pd.to_datetime). Write SQL for the project's "+
+			"dialect with quoted identifiers as get_tables shows them, and try it with query_data first. "+
+			"packages are pip requirements besides pandas and httpx. On update, empty values keep what the app "+
+			"has. authentication_type: basic-auth (password), no-auth (public), default (basic-auth for new "+
+			"apps, unchanged on update). After creating or updating, call deploy_data_app(action=deploy) or the "+
+			"app keeps running the old code.",
+		hints{destructive: true}, func(s *jsonschema.Schema) {
+			enum(s, "authentication_type", "default", "basic-auth", "no-auth")
+		}, modifyStreamlitDataApp),
 	define("modify_python_js_data_app", "Create or update a python-js data app",
 		"Creates or updates a python-js data app. Its code lives in git, never in this tool: you clone, commit "+
 			"and push yourself. Model: one production app owns the managed repository; changes are made on a "+

@@ -191,3 +191,68 @@ func TestDataApps_RefusedOnDevelopmentBranch(t *testing.T) {
 		t.Fatalf("isError=%v text=%s", isErr, text)
 	}
 }
+
+func TestModifyStreamlitDataApp(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	ctx := context.Background()
+	source := "import streamlit as st\n{QUERY_DATA_FUNCTION}\nst.dataframe(query_data('SELECT 1'))\n"
+	text, isErr := f.call(t, "modify_streamlit_data_app", map[string]any{"name": "Top Customers", "description": "LTV",
+		"source_code": source, "packages": []string{"plotly", "pandas"}})
+	if isErr {
+		t.Fatal(text)
+	}
+	for _, want := range []string{"Created: Streamlit data app Top Customers", "Slug: top-customers", "Authentication: basic (password)", "deploy_data_app"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("create lacks %q:\n%s", want, text)
+		}
+	}
+	id := demoAppsByName(t, f)["Top Customers"]
+	cfg, err := f.client.GetConfig(ctx, keboola.DataAppComponentID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(cfg.Configuration)
+	for _, want := range []string{`def query_data(sql: str)`, `/queries/{job_id}`, `"packages":["httpx","pandas","plotly"]`, `"BRANCH_ID":"1001"`, `"WORKSPACE_ID":"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("configuration lacks %s: %s", want, body)
+		}
+	}
+	if strings.Contains(body, "{QUERY_DATA_FUNCTION}") {
+		t.Errorf("placeholder left in the code: %s", body)
+	}
+
+	f.check(t, "modify_streamlit_data_app", []expect{
+		{name: "updates code and authentication", args: map[string]any{"name": "", "configuration_id": id, "authentication_type": "no-auth",
+			"source_code": source + "st.write('v2')\n", "change_description": "v2"},
+			contains: []string{"Updated: Top Customers", "Version: 2", "Authentication: none (public)"}},
+		{name: "keeps code when none is given", args: map[string]any{"name": "Top Customers 2", "configuration_id": id},
+			contains: []string{"Updated: Top Customers 2", "Version: 3"}},
+		{name: "new apps need code", args: map[string]any{"name": "x"}, isError: true, contains: []string{"source_code"}},
+		{name: "python-js apps are refused", args: map[string]any{"name": "", "configuration_id": demoAppsByName(t, f)["Customer explorer"], "source_code": "x"},
+			isError: true, contains: []string{"python-js"}},
+	})
+	cfg, err = f.client.GetConfig(ctx, keboola.DataAppComponentID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = string(cfg.Configuration)
+	if n := strings.Count(body, "def query_data("); n != 1 || !strings.Contains(body, "st.write('v2')") || !strings.Contains(body, `"slug":"top-customers-2"`) {
+		t.Errorf("after updates: %d query_data functions; body %s", n, body)
+	}
+}
+
+func TestInjectQueryData(t *testing.T) {
+	code := queryBlockStart + "\ndef query_data(sql): ...\n" + queryBlockEnd + "\n"
+	pythonBlock := "# ### INJECTED_CODE ####\ndef query_data(q): old\n# ### END_OF_INJECTED_CODE ####\n"
+	for name, tc := range map[string]struct{ in, want string }{
+		"placeholder":                 {"a\n{QUERY_DATA_FUNCTION}\nb\n", "a\n" + strings.TrimRight(code, "\n") + "\nb\n"},
+		"no placeholder goes on top":  {"a\n", code + "\na\n"},
+		"earlier block is replaced":   {"a\n" + code + "b\n", "a\n" + code + "b\n"},
+		"python server block too":     {"a\n" + pythonBlock + "b\n", "a\n" + code + "b\n"},
+		"placeholder wins over block": {pythonBlock + "{QUERY_DATA_FUNCTION}\n", strings.TrimRight(code, "\n") + "\n"},
+	} {
+		if got := injectQueryData(tc.in, code); got != tc.want {
+			t.Errorf("%s: got\n%q\nwant\n%q", name, got, tc.want)
+		}
+	}
+}
