@@ -47,7 +47,7 @@ func serveMain(ctx context.Context, args []string, stderr io.Writer, getenv func
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&c.publicURL, "public-url", "", "public base URL, the OAuth issuer (default http://<addr> on loopback; required otherwise)")
 	fs.Var(&c.stacks, "stack", "allowed Keboola stack URL (repeatable; default the public multi-tenant stacks)")
-	fs.StringVar(&c.storeURL, "store", "sqlite:./keboola-mcp.db", "where grants and tokens live: sqlite:PATH")
+	fs.StringVar(&c.storeURL, "store", "sqlite:./keboola-mcp.db", "where grants and tokens live: sqlite:PATH, or postgres://… or redis://… shared by several replicas")
 	fs.StringVar(&c.auth, "auth", "oauth", "how requests authenticate: oauth, proxy (signed headers from the Worker) or none (loopback only; KBC_* env credentials)")
 	fs.DurationVar(&c.accessTTL, "access-ttl", time.Hour, "access token lifetime")
 	fs.DurationVar(&c.refreshTTL, "refresh-ttl", 30*24*time.Hour, "refresh token lifetime")
@@ -163,10 +163,7 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 
 // openOAuth opens the store and builds the authorization server.
 func openOAuth(ctx context.Context, c serveConfig, loopback bool, getenv func(string) string, kopts keboola.Options, log *slog.Logger) (store.Store, *oauth.Server, error) {
-	path, ok := strings.CutPrefix(c.storeURL, "sqlite:")
-	if !ok || path == "" {
-		return nil, nil, fmt.Errorf("--store %q: only sqlite:PATH is supported by this build", c.storeURL)
-	}
+	path, isSQLite := strings.CutPrefix(c.storeURL, "sqlite:")
 	secret, err := readSecret(getenv, "KEBOOLA_MCP_SECRET")
 	if err != nil {
 		return nil, nil, err
@@ -175,6 +172,10 @@ func openOAuth(ctx context.Context, c serveConfig, loopback bool, getenv func(st
 		if !loopback {
 			return nil, nil, errors.New("KEBOOLA_MCP_SECRET (or KEBOOLA_MCP_SECRET_FILE) is required when serving beyond loopback: " +
 				"without a stable secret every restart would log all users out. Generate one with: openssl rand -hex 32")
+		}
+		if !isSQLite || path == "" {
+			return nil, nil, errors.New("KEBOOLA_MCP_SECRET (or KEBOOLA_MCP_SECRET_FILE) is required unless --store is sqlite:PATH: " +
+				"replicas sharing a store must share one secret. Generate one with: openssl rand -hex 32")
 		}
 		if secret, err = localSecret(path+".secret", log); err != nil {
 			return nil, nil, err
@@ -192,7 +193,7 @@ func openOAuth(ctx context.Context, c serveConfig, loopback bool, getenv func(st
 	case id != "" || sec != "":
 		return nil, nil, errors.New("set both KBC_OAUTH_CLIENT_ID and KBC_OAUTH_CLIENT_SECRET to enable Sign in with Keboola, or neither")
 	}
-	st, err := store.OpenSQLite(ctx, path)
+	st, err := store.Open(ctx, c.storeURL, store.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
