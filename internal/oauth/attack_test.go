@@ -219,6 +219,30 @@ func TestAttacks(t *testing.T) {
 				t.Errorf("a refused refresh issued tokens: %+v", s)
 			}
 		}},
+		{"client authenticates twice in one request", func(t *testing.T, e *env) {
+			// RFC 6749 §2.3.1: one authentication method per request. A
+			// secret in the form next to Basic is ambiguous: refuse it
+			// rather than silently pick one.
+			reg := e.register(map[string]any{"redirect_uris": []string{testRedirect}})
+			id, secret := reg.json["client_id"].(string), reg.json["client_secret"].(string)
+			form := url.Values{"grant_type": {"authorization_code"}, "client_secret": {"anything"}, "code": {e.code(id)},
+				"redirect_uri": {testRedirect}, "code_verifier": {verifier}}
+			req, _ := http.NewRequest("POST", e.ts.URL+"/token", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(id, secret)
+			r := do(t, http.DefaultClient, req)
+			wantJSONError(t, r, 400, "invalid_request")
+			e.noTokens()
+		}},
+		{"revocation with the token parameter twice", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			at, rt := e.tokens(id)
+			r := e.post("/revoke", url.Values{"client_id": {id}, "token": {"kmcp_rt_unknown", rt}})
+			wantJSONError(t, r, 400, "invalid_request")
+			if r := e.callMCP(at); r.status != 200 {
+				t.Errorf("an ambiguous revocation request revoked something: %d", r.status)
+			}
+		}},
 		{"code redeemed by another client", func(t *testing.T, e *env) {
 			code := e.code(e.publicClient())
 			wantJSONError(t, e.exchange(e.publicClient(), code), 400, "invalid_grant")

@@ -208,8 +208,15 @@ func (s *Server) lookupClient(r *http.Request, id string) (*client, error) {
 // method it registered: a public client sends only client_id; a
 // confidential one proves its secret (Basic or form).
 func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
+	if len(r.PostForm["client_id"]) > 1 || len(r.PostForm["client_secret"]) > 1 {
+		return nil, errorf(errInvalidRequest, "client credentials appear more than once")
+	}
 	id, secret, basic := r.BasicAuth()
 	if basic {
+		// One authentication method per request (RFC 6749 §2.3.1).
+		if r.PostForm.Has("client_secret") {
+			return nil, errorf(errInvalidRequest, "send the client secret once: in the Authorization header or in the form, not both")
+		}
 		var err1, err2 error
 		id, err1 = url.QueryUnescape(id)
 		secret, err2 = url.QueryUnescape(secret)
@@ -220,9 +227,6 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 			return nil, errorf(errInvalidClient, "client_id in the form differs from the Basic credentials")
 		}
 	} else {
-		if len(r.PostForm["client_id"]) > 1 || len(r.PostForm["client_secret"]) > 1 {
-			return nil, errorf(errInvalidRequest, "client credentials appear more than once")
-		}
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
 	if id == "" {

@@ -277,7 +277,11 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, oerr)
 		return
 	}
-	tok := r.PostForm.Get("token")
+	tok, oerr := single(r.PostForm, "token")
+	if oerr != nil {
+		writeError(w, oerr)
+		return
+	}
 	if tok == "" {
 		writeError(w, errorf(errInvalidRequest, "token is required"))
 		return
