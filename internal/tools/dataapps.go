@@ -718,6 +718,7 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 	}
 	// The app exists from here on: later failures must not read as "not
 	// created", or a retry would create a second app.
+	note := markWrittenByMCP(ctx, c, keboola.DataAppComponentID, ds.ConfigID.String(), 0)
 	var f fields
 	f.add("Created", "python-js data app "+in.Name)
 	f.add("Configuration", ds.ConfigID.String())
@@ -740,7 +741,7 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 		next = fmt.Sprintf("Next: git clone the URL above, check out %s (create it from main if needed), push your change, "+
 			"then deploy_data_app(action=deploy, configuration_id=%s, mode=dev) to preview.\n", branch, ds.ConfigID)
 	}
-	return f.String() + next + links("Data app", u.DataApp(ds.ConfigID.String())), nil
+	return f.String() + note + next + links("Data app", u.DataApp(ds.ConfigID.String())), nil
 }
 
 // cloneURLWith embeds the git user and token into an HTTPS clone URL.
@@ -830,6 +831,7 @@ func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 	if err != nil {
 		return "", err
 	}
+	notes = append(notes, strings.TrimSpace(markWrittenByMCP(ctx, c, keboola.DataAppComponentID, in.ConfigurationID, cfg.Version)))
 	var f fields
 	f.add("Updated", cfg.Name)
 	f.add("Configuration", in.ConfigurationID)
@@ -840,7 +842,7 @@ func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 	if a.ds.State == "running" || a.ds.State == "starting" {
 		notes = append(notes, "The running app still serves the previous settings: redeploy with deploy_data_app.")
 	}
-	if len(notes) > 0 {
+	if notes = slices.DeleteFunc(notes, func(n string) bool { return n == "" }); len(notes) > 0 {
 		out += strings.Join(notes, "\n") + "\n"
 	}
 	return out + links("Data app", u.DataApp(in.ConfigurationID)), nil

@@ -217,6 +217,7 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	if err != nil {
 		return "", err
 	}
+	note := markWrittenByMCP(ctx, c.client, keboola.DataAppComponentID, ds.ConfigID.String(), 0)
 	u, err := c.client.Links(ctx)
 	if err != nil {
 		return "", err
@@ -227,7 +228,7 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	f.add("App id", ds.ID.String())
 	f.add("Slug", slug)
 	f.add("Authentication", authentication(body))
-	return f.String() + fmt.Sprintf("Next: deploy_data_app(action=deploy, configuration_id=%s) to start it.\n", ds.ConfigID) +
+	return f.String() + note + fmt.Sprintf("Next: deploy_data_app(action=deploy, configuration_id=%s) to start it.\n", ds.ConfigID) +
 		links("Data app", u.DataApp(ds.ConfigID.String())), nil
 }
 
@@ -299,6 +300,7 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 	if err != nil {
 		return "", err
 	}
+	note := markWrittenByMCP(ctx, c, keboola.DataAppComponentID, in.ConfigurationID, cfg.Version)
 	u, err := c.Links(ctx)
 	if err != nil {
 		return "", err
@@ -309,7 +311,7 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 	f.add("Version", fmt.Sprint(cfg.Version))
 	f.add("State", a.ds.State)
 	f.add("Authentication", authentication(a.body))
-	out := f.String()
+	out := f.String() + note
 	if a.ds.State == "running" || a.ds.State == "starting" {
 		out += "The running app still serves the previous version: redeploy with deploy_data_app(action=deploy).\n"
 	}

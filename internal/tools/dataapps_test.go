@@ -231,6 +231,9 @@ func TestModifyStreamlitDataApp(t *testing.T) {
 		{name: "python-js apps are refused", args: map[string]any{"name": "", "configuration_id": demoAppsByName(t, f)["Customer explorer"], "source_code": "x"},
 			isError: true, contains: []string{"python-js"}},
 	})
+	if n := f.requests("POST", "/components/keboola.data-apps/configs/"+id+"/metadata"); n != 3 {
+		t.Errorf("%d metadata writes marking the app as made through MCP, want 3 (create and two updates)", n)
+	}
 	cfg, err = f.client.GetConfig(ctx, keboola.DataAppComponentID, id)
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func (s *Stack) findApp(w http.ResponseWriter, id string) *dataApp {
 }
 
 func (s *Stack) handleListApps(w http.ResponseWriter, r *http.Request, _ *caller) {
-	limit, err := queryInt(r.URL.Query(), "limit", 100, 1, 500)
+	limit, err := queryInt(r.URL.Query(), "limit", 100, 1, 1000)
 	if err == nil {
 		var offset int
 		offset, err = queryInt(r.URL.Query(), "offset", 0, 0, 1<<30)
