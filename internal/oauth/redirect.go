@@ -43,9 +43,11 @@ func validateRedirectURI(raw string) error {
 	if u.User != nil {
 		return errors.New("redirect URI " + quote(raw) + " must not contain user information")
 	}
+	// url.Parse lowers the scheme, so look at the URI as registered: it is
+	// matched byte for byte later, and a canonical form avoids surprises.
 	scheme := u.Scheme
-	if scheme != strings.ToLower(scheme) || !schemeRE.MatchString(scheme) {
-		return errors.New("redirect URI " + quote(raw) + " has an invalid scheme")
+	if !strings.HasPrefix(raw, scheme+":") || !schemeRE.MatchString(scheme) {
+		return errors.New("redirect URI " + quote(raw) + " has an invalid scheme; write it in lower case, e.g. https:")
 	}
 	switch {
 	case forbiddenSchemes[scheme]:
