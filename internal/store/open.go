@@ -12,7 +12,8 @@ import (
 
 // Options tunes the network stores (Postgres, Redis); the zero value is a
 // sensible default. Pool sizes and connect timeouts are set in the DSN
-// itself (pool_max_conns=…, pool_size=…, connect_timeout=…).
+// itself (Postgres: pool_max_conns, connect_timeout; Redis: pool_size,
+// dial_timeout).
 type Options struct {
 	// Timeout bounds every store call, so a stalled database turns into an
 	// error instead of a hung request. Default 5s.

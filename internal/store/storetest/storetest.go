@@ -273,6 +273,7 @@ var cases = []struct {
 	{"sweep keeps superseded refresh tokens for reuse detection", testSweepKeepsSuperseded},
 	{"sweep of an ended grant removes its tokens", testSweepEndedGrant},
 	{"sweep drops long-idle clients only", testSweepIdleClients},
+	{"sweep clears a backlog larger than any batch", testSweepBacklog},
 	{"stats count each kind of record", testStats},
 }
 
@@ -874,6 +875,38 @@ func testSweepIdleClients(f *fixture) {
 	}
 	if _, err := f.s.Client(f.ctx, "c"); err != nil {
 		f.Errorf("client holding a live grant was swept: %v", err)
+	}
+}
+
+// testSweepBacklog has stores that sweep in batches (Redis: 500) go
+// through several, including past clients that must be kept.
+func testSweepBacklog(f *fixture) {
+	const states, kept, idle = 1100, 510, 5
+	for i := range states {
+		if err := f.s.SavePending(f.ctx, &store.Pending{Hash: hash(fmt.Sprint("state ", i)), Binding: []byte("b"), Payload: []byte("p"), ExpiresAt: f.t0.Add(time.Minute)}); err != nil {
+			f.Fatal(err)
+		}
+	}
+	for i := range kept + idle {
+		id := fmt.Sprint("client-", i)
+		if err := f.s.CreateClient(f.ctx, &store.Client{ID: id, RedirectURIs: []string{"https://a.example/cb"}, AuthMethod: "none", CreatedAt: f.t0}); err != nil {
+			f.Fatal(err)
+		}
+		if i >= kept {
+			continue
+		}
+		g := &store.Grant{ID: "grant-" + id, ClientID: id, Sealed: []byte("x"), CreatedAt: f.t0, ExpiresAt: f.t0.Add(2 * store.ClientIdleLifetime)}
+		c := &store.Code{Hash: hash("code-" + id), GrantID: g.ID, ClientID: id, WrappedKey: []byte("k"), ExpiresAt: f.t0.Add(2 * store.ClientIdleLifetime)}
+		if err := f.s.CreateGrant(f.ctx, g, c); err != nil {
+			f.Fatal(err)
+		}
+	}
+	n, err := f.s.Sweep(f.ctx, f.t0.Add(store.ClientIdleLifetime))
+	if err != nil || n != states+idle {
+		f.Errorf("Sweep = %d, %v; want %d expired states and idle clients", n, err, states+idle)
+	}
+	if st := f.stats(); st != (store.Stats{Clients: kept, Grants: kept, Codes: kept}) {
+		f.Errorf("after sweep %+v; want the %d clients holding a grant, their grants and codes", st, kept)
 	}
 }
 
