@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -237,19 +238,26 @@ func getDataApps(ctx context.Context, c call, in getDataAppsInput) (string, erro
 		return dataAppDetails(ctx, c.client, u, in.ConfigurationIDs)
 	}
 	limit := defaultInt(in.Limit, 100)
-	// One extra tells whether another page exists.
-	apps, err := c.client.ListDataApps(ctx, limit+1, in.Offset)
-	if err != nil {
-		return "", err
+	// One extra tells whether another page exists. The Data Science API
+	// knows no names; one configuration listing, read meanwhile, adds them
+	// (and the draft relation) for the whole page.
+	var (
+		wg              sync.WaitGroup
+		apps            []keboola.DataApp
+		cfgs            []keboola.Config
+		appsErr, cfgErr error
+	)
+	wg.Go(func() { apps, appsErr = c.client.ListDataApps(ctx, limit+1, in.Offset) })
+	wg.Go(func() { cfgs, cfgErr = c.client.ListConfigs(ctx, keboola.DataAppComponentID) })
+	wg.Wait()
+	if appsErr != nil {
+		return "", appsErr
+	}
+	if cfgErr != nil && !errors.Is(cfgErr, keboola.ErrNotFound) {
+		return "", cfgErr
 	}
 	more := len(apps) > limit
 	apps = apps[:min(len(apps), limit)]
-	// The Data Science API knows no names; one configuration listing adds
-	// them (and the draft relation) for the whole page.
-	cfgs, err := c.client.ListConfigs(ctx, keboola.DataAppComponentID)
-	if err != nil && !errors.Is(err, keboola.ErrNotFound) {
-		return "", err
-	}
 	byID := map[string]*app{}
 	for i := range cfgs {
 		a := &app{cfg: &cfgs[i], body: map[string]any{}}
@@ -316,11 +324,40 @@ func dataAppDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids
 
 // describeApp renders one app in full, with its diagnostics.
 func describeApp(ctx context.Context, c *keboola.Client, u keboola.Links, a *app) (string, error) {
+	id := a.ds.ID.String()
+	pythonJS := a.ds.Type == keboola.DataAppTypePythonJS
+	// The diagnostics are independent reads: fetch them at once.
+	var (
+		wg        sync.WaitGroup
+		repo      *keboola.DataAppGitRepo
+		repoErr   error
+		drafts    [][]string
+		draftsErr error
+		runs      []keboola.DataAppRun
+		runsErr   error
+		logs      string
+		logsErr   error
+	)
+	if pythonJS {
+		wg.Go(func() { repo, repoErr = c.DataAppGitRepository(ctx, id) })
+		if !a.isDraft() {
+			wg.Go(func() { drafts, draftsErr = draftsOf(ctx, c, a.cfg.ID.String()) })
+		}
+	}
+	wg.Go(func() { runs, runsErr = c.DataAppRuns(ctx, id, 1) })
+	if a.ds.State == "running" {
+		wg.Go(func() { logs, logsErr = c.DataAppLogs(ctx, id, appLogLines) })
+	}
+	wg.Wait()
+	if draftsErr != nil {
+		return "", draftsErr
+	}
+
 	var f fields
 	f.add("Data app", a.cfg.Name)
 	f.add("Description", a.cfg.Description)
 	f.add("Configuration", a.cfg.ID.String())
-	f.add("App id", a.ds.ID.String())
+	f.add("App id", id)
 	f.add("Type", a.ds.Type)
 	f.add("State", a.ds.State)
 	f.add("URL", a.ds.URL)
@@ -330,43 +367,36 @@ func describeApp(ctx context.Context, c *keboola.Client, u keboola.Links, a *app
 		f.add("Auto-suspend after", fmt.Sprintf("%d s", a.ds.AutoSuspendAfterSeconds))
 	}
 	f.add("Authentication", authentication(a.body))
-	if a.ds.Type == keboola.DataAppTypePythonJS {
+	if pythonJS {
 		if a.isDraft() {
 			f.add("Draft of", a.parentConfigID())
 		}
 		f.add("Git branch", a.gitBranch())
-		repo, err := c.DataAppGitRepository(ctx, a.ds.ID.String())
 		switch {
-		case err == nil:
+		case repoErr == nil:
 			f.add("Repository", repo.HTTPSURL)
 			if repo.IsManaged != nil {
 				f.add("Managed repository", yesNo(*repo.IsManaged))
 			}
-		case errors.Is(err, keboola.ErrNotFound):
+		case errors.Is(repoErr, keboola.ErrNotFound):
 			f.add("Repository", "none yet")
 		default:
-			f.add("Repository", "unavailable ("+err.Error()+")")
+			f.add("Repository", "unavailable ("+repoErr.Error()+")")
 		}
 	}
 	f.add("Link", u.DataApp(a.cfg.ID.String()))
 	var out strings.Builder
 	out.WriteString(f.String())
-	if a.ds.Type == keboola.DataAppTypePythonJS && !a.isDraft() {
-		drafts, err := draftsOf(ctx, c, a.cfg.ID.String())
-		if err != nil {
-			return "", err
-		}
-		if len(drafts) > 0 {
-			out.WriteString("Drafts:\n" + csvTable([]string{"configuration_id", "name", "branch"}, drafts))
-		}
+	if len(drafts) > 0 {
+		out.WriteString("Drafts:\n" + csvTable([]string{"configuration_id", "name", "branch"}, drafts))
 	}
-	if runs, err := c.DataAppRuns(ctx, a.ds.ID.String(), 1); err == nil && len(runs) > 0 {
+	// Missing diagnostics (an older service, a stopped app) leave the
+	// detail complete otherwise.
+	if runsErr == nil && len(runs) > 0 {
 		out.WriteString(describeRun(runs[0]))
 	}
-	if a.ds.State == "running" {
-		if logs, err := c.DataAppLogs(ctx, a.ds.ID.String(), appLogLines); err == nil && strings.TrimSpace(logs) != "" {
-			out.WriteString("Recent log lines:\n" + strings.TrimRight(logs, "\n") + "\n")
-		}
+	if logsErr == nil && strings.TrimSpace(logs) != "" {
+		out.WriteString("Recent log lines:\n" + strings.TrimRight(logs, "\n") + "\n")
 	}
 	if body := redactedJSON(a.cfg.Configuration); body != "" {
 		out.WriteString("Configuration JSON:\n" + body + "\n")

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/jsonschema-go/jsonschema"
 
@@ -469,13 +470,9 @@ func validateSemanticQuery(ctx context.Context, c call, in validateSemanticInput
 		return "", errorf("semantic_model_ids needs at least one model UUID; get_semantic_context with [{\"object_type\":\"semantic-model\"}] lists them")
 	}
 	sort.Strings(modelIDs)
-	ctxs := make([]*modelContext, 0, len(modelIDs))
-	for _, id := range modelIDs {
-		mc, err := loadModelContext(ctx, c.client, id)
-		if err != nil {
-			return "", err
-		}
-		ctxs = append(ctxs, mc)
+	ctxs, err := loadModelContexts(ctx, c.client, modelIDs)
+	if err != nil {
+		return "", err
 	}
 	detected := detectUsage(sql, ctxs)
 	var out strings.Builder
@@ -495,22 +492,50 @@ func validateSemanticQuery(ctx context.Context, c call, in validateSemanticInput
 	return out.String(), nil
 }
 
-func loadModelContext(ctx context.Context, c *keboola.Client, modelID string) (*modelContext, error) {
-	m, err := c.GetMetastoreObject(ctx, semModel, modelID)
-	if errors.Is(err, keboola.ErrNotFound) {
-		return nil, errorf("semantic model %s not found; get_semantic_context with [{\"object_type\":\"semantic-model\"}] lists the models", modelID)
+// loadModelContexts reads the models and, with one listing per object type
+// for all of them, their datasets, metrics, relationships and constraints.
+func loadModelContexts(ctx context.Context, c *keboola.Client, modelIDs []string) ([]*modelContext, error) {
+	byID := map[string]*modelContext{}
+	out := make([]*modelContext, 0, len(modelIDs))
+	for _, id := range modelIDs {
+		m, err := c.GetMetastoreObject(ctx, semModel, id)
+		if errors.Is(err, keboola.ErrNotFound) {
+			return nil, errorf("semantic model %s not found; get_semantic_context with [{\"object_type\":\"semantic-model\"}] lists the models", id)
+		}
+		if err != nil {
+			return nil, semanticErr(err)
+		}
+		mc := &modelContext{model: toSemObj(*m, semModel)}
+		byID[id] = mc
+		out = append(out, mc)
 	}
-	if err != nil {
-		return nil, semanticErr(err)
+	models := idSet(modelIDs)
+	types := []string{semDataset, semMetric, semRelationship, semConstraint}
+	lists, errs := make([][]*semObj, len(types)), make([]error, len(types))
+	var wg sync.WaitGroup
+	for i, typ := range types {
+		wg.Go(func() { lists[i], errs[i] = listSemantic(ctx, c, typ, models) })
 	}
-	mc := &modelContext{model: toSemObj(*m, semModel)}
-	only := map[string]bool{modelID: true}
-	for typ, dst := range map[string]*[]*semObj{semDataset: &mc.datasets, semMetric: &mc.metrics, semRelationship: &mc.relationships, semConstraint: &mc.ruleSets} {
-		if *dst, err = listSemantic(ctx, c, typ, only); err != nil {
-			return nil, err
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, typ := range types {
+		for _, o := range lists[i] {
+			mc := byID[o.modelID()]
+			switch typ {
+			case semDataset:
+				mc.datasets = append(mc.datasets, o)
+			case semMetric:
+				mc.metrics = append(mc.metrics, o)
+			case semRelationship:
+				mc.relationships = append(mc.relationships, o)
+			default:
+				mc.ruleSets = append(mc.ruleSets, o)
+			}
 		}
 	}
-	return mc, nil
+	return out, nil
 }
 
 // sqlContains reports whether the SQL mentions a candidate: as a whole word
