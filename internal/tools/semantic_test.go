@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -112,6 +113,75 @@ func TestJoinColumns(t *testing.T) {
 	} {
 		if got := strings.Join(joinColumns(on), " "); got != want {
 			t.Errorf("joinColumns(%q) = %q, want %q", on, got, want)
+		}
+	}
+}
+
+// semFixture builds a semantic object for the pure-function tests.
+func semFixture(typ, id, name string, attrs map[string]any) *semObj {
+	o := &semObj{typ: typ, id: id, name: name, attrs: attrs}
+	if o.attrs == nil {
+		o.attrs = map[string]any{}
+	}
+	return o
+}
+
+func TestValidation_RulesStayWithinTheirModel(t *testing.T) {
+	a := &modelContext{model: semFixture(semModel, "A", "Sales", map[string]any{"sql_dialect": "snowflake"})}
+	a.datasets = []*semObj{semFixture(semDataset, "d1", "Orders", map[string]any{"tableId": "t.orders", "fqn": `"db"."t"."orders"`, "modelUUID": "A"})}
+	a.metrics = []*semObj{
+		semFixture(semMetric, "m1", "Gross", map[string]any{"sql": "SUM(gross)", "dataset": "t.orders", "modelUUID": "A"}),
+		semFixture(semMetric, "m2", "Net", map[string]any{"sql": "SUM(net)", "dataset": "t.orders", "modelUUID": "A"}),
+	}
+	a.ruleSets = []*semObj{semFixture(semConstraint, "c1", "Gross or net", map[string]any{"constraintType": "exclusion", "severity": "warning", "metrics": []any{"Gross", "Net"}, "modelUUID": "A"})}
+	b := &modelContext{model: semFixture(semModel, "B", "Web", map[string]any{"sql_dialect": "bigquery"})}
+	// A rule of model B naming a metric called like one of model A must not
+	// judge queries over model A.
+	b.ruleSets = []*semObj{semFixture(semConstraint, "c2", "Gross with sessions", map[string]any{"constraintType": "composition", "metrics": []any{"Gross", "Sessions"}, "modelUUID": "B"})}
+
+	cases := []struct {
+		name, sql     string
+		want, notWant []string
+	}{
+		{"mixing excluded metrics", `SELECT SUM(gross), SUM(net) FROM "t"."orders"`,
+			[]string{"Valid: yes", "excluded_combination", "Warning: the models use different SQL dialects"}, []string{"missing_metrics"}},
+		{"one of them is fine", `SELECT SUM(gross) FROM "db"."t"."orders"`,
+			[]string{"Valid: yes", "m1,Gross", "No rule applies"}, []string{"excluded_combination", "m2,Net", "missing_metrics"}},
+		{"metrics count only with their dataset", `SELECT SUM(gross), SUM(net) FROM other`,
+			[]string{"Valid: yes", "No dataset of these models was recognised"}, []string{"excluded_combination", "Metrics:"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctxs := []*modelContext{a, b}
+			var out strings.Builder
+			writeValidation(&out, "Check", ctxs, detectUsage(tc.sql, ctxs))
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(out.String(), w) {
+					t.Errorf("has %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDetectUsage(b *testing.B) {
+	mc := &modelContext{model: semFixture(semModel, "M", "Big", nil)}
+	for i := range 500 {
+		table := fmt.Sprintf("in.c-b.t%d", i)
+		mc.datasets = append(mc.datasets, semFixture(semDataset, fmt.Sprint("d", i), table, map[string]any{"tableId": table, "fqn": fmt.Sprintf(`"DB"."in.c-b"."t%d"`, i), "modelUUID": "M"}))
+		mc.metrics = append(mc.metrics, semFixture(semMetric, fmt.Sprint("m", i), fmt.Sprint("metric", i), map[string]any{"sql": fmt.Sprintf(`SUM("c%d")`, i), "dataset": table, "modelUUID": "M"}))
+	}
+	sql := `SELECT SUM("c7"), SUM("c8") FROM "DB"."in.c-b"."t7" JOIN "DB"."in.c-b"."t8" ON a = b`
+	ctxs := []*modelContext{mc}
+	b.ReportAllocs()
+	for b.Loop() {
+		if u := detectUsage(sql, ctxs); len(u.datasets) != 2 || len(u.metrics) != 2 {
+			b.Fatalf("detected %d datasets, %d metrics", len(u.datasets), len(u.metrics))
 		}
 	}
 }
