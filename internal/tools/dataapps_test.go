@@ -259,3 +259,20 @@ func TestInjectQueryData(t *testing.T) {
 		}
 	}
 }
+
+func TestModifyPythonJSDataApp_UsesThePlatformWorkspaceWhenTheProjectHasIt(t *testing.T) {
+	f := newFixture(t, fakestack.Options{ExtraFeatures: []string{storageWorkspaceFeature}})
+	if text, isErr := f.call(t, "modify_python_js_data_app", map[string]any{"name": "Per-app workspace"}); isErr {
+		t.Fatal(text)
+	}
+	cfg, err := f.client.GetConfig(context.Background(), keboola.DataAppComponentID, demoAppsByName(t, f)["Per-app workspace"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := string(cfg.Configuration); !strings.Contains(body, `"runtime":{"workspace":{"enabled":true}}`) || strings.Contains(body, "WORKSPACE_ID") {
+		t.Errorf("configuration = %s", body)
+	}
+	if n := f.requests("POST", "/workspaces"); n != 0 {
+		t.Errorf("%d workspace creations; the platform provides the workspace", n)
+	}
+}
