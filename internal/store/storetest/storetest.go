@@ -50,6 +50,10 @@ func RunShared(t *testing.T, open func(t *testing.T) (a, b store.Store)) {
 			t.Errorf("stats seen by the other replica %+v; want the first pair plus one rotated pair", st)
 		}
 	})
+	t.Run("a revocation racing rotations on another replica leaves nothing behind", func(t *testing.T) {
+		a, b := open(t)
+		revokeRacingRotations(newFixture(t, a), b)
+	})
 	t.Run("a code redeemed on one replica is a replay on the other", func(t *testing.T) {
 		a, b := open(t)
 		f := newFixture(t, a)
@@ -267,6 +271,7 @@ var cases = []struct {
 	{"rotations racing on one token issue one pair", testRotateConcurrent},
 	{"revoking an access token ends only itself, a refresh token ends the grant", testRevokeToken},
 	{"revoking a grant removes its tokens and is idempotent", testRevokeGrant},
+	{"a revocation racing rotations leaves nothing behind", func(f *fixture) { revokeRacingRotations(f, f.s) }},
 	{"pending state is single use and expires", testPending},
 	{"pending state consumed concurrently has exactly one winner", testPendingConcurrent},
 	{"sweep removes exactly the expired records and counts them", testSweepExpired},
@@ -714,6 +719,28 @@ func testRevokeGrant(f *fixture) {
 	}
 	if st := f.stats(); st.Grants != 1 || st.AccessTokens != 1 || st.RefreshTokens != 1 {
 		f.Errorf("stats %+v; want only the other grant's records", st)
+	}
+}
+
+// revokeRacingRotations revokes grant g through revoker while rotations of
+// its refresh token run through f.s: whichever order they happen in, no
+// token of the grant may survive it.
+func revokeRacingRotations(f *fixture, revoker store.Store) {
+	f.issue("g")
+	results := race(8, func(i int) ([]byte, error) {
+		if i == 0 {
+			return nil, revoker.RevokeGrant(f.ctx, "g")
+		}
+		_, err := f.s.RotateRefresh(f.ctx, f.rotation("g", "r0-g", fmt.Sprintf("r1-%d", i), f.t0.Add(time.Minute)))
+		return nil, err
+	})
+	for i, r := range results {
+		if r.err != nil && !errors.Is(r.err, store.ErrNotFound) {
+			f.Errorf("call %d: %v", i, r.err)
+		}
+	}
+	if st := f.stats(); st.Grants != 0 || st.AccessTokens != 0 || st.RefreshTokens != 0 {
+		f.Errorf("after the revocation %+v; want no grant or token left", st)
 	}
 }
 
