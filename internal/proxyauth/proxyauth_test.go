@@ -175,6 +175,18 @@ func TestVerify_RefusesWhatTheWorkerDidNotSign(t *testing.T) {
 		{"unknown scope", func(r *http.Request) *http.Request { r.Header.Set(HeaderScope, "admin"); return r }, ErrMalformed},
 		{"no token", func(r *http.Request) *http.Request { r.Header.Del(HeaderToken); return r }, ErrMalformed},
 		{"stack with a path", func(r *http.Request) *http.Request { r.Header.Set(HeaderStack, "https://evil.example/x"); return r }, ErrMalformed},
+		// A repeated header is read as its first value here but may be read
+		// as another by whatever sits in between: refuse the ambiguity.
+		{"token header repeated", func(r *http.Request) *http.Request { r.Header.Add(HeaderToken, "999-other"); return r }, ErrMalformed},
+		{"scope header repeated", func(r *http.Request) *http.Request { r.Header.Add(HeaderScope, ScopeWrite); return r }, ErrMalformed},
+		{"stack header repeated", func(r *http.Request) *http.Request {
+			r.Header.Add(HeaderStack, "https://connection.eu-central-1.keboola.com")
+			return r
+		}, ErrMalformed},
+		{"signature header repeated", func(r *http.Request) *http.Request {
+			r.Header.Add(HeaderSignature, r.Header.Get(HeaderSignature))
+			return r
+		}, ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

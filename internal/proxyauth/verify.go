@@ -84,6 +84,13 @@ func (v *Verifier) Verify(r *http.Request) (Forwarded, error) {
 	if sig == "" {
 		return Forwarded{}, ErrUnsigned
 	}
+	for _, h := range []string{HeaderStack, HeaderToken, HeaderScope, HeaderTimestamp, HeaderNonce, HeaderSignature} {
+		// Read here as the first value, a repeated header could be read
+		// as another by a component in between.
+		if len(r.Header.Values(h)) > 1 {
+			return Forwarded{}, fmt.Errorf("%w: %s appears more than once", ErrMalformed, h)
+		}
+	}
 	tsText, nonce := r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderNonce)
 	ts, err := strconv.ParseInt(tsText, 10, 64)
 	if err != nil {
