@@ -16,7 +16,7 @@ run: build
 	./scripts/run-demo.sh $(BIN) $(DEV_PORT) $(MCP_ADDR)
 
 # The one test command: Go (with -race), then the Worker and the end-to-end suites.
-test: test-go
+test: test-go test-worker e2e
 
 test-go:
 	$(GO) test -race -count=1 ./...

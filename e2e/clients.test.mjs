@@ -12,8 +12,10 @@ import { connectWithOAuth, rawMCP, RecordingProvider, resultText, startAuthoriza
 
 const READ_TOOL = 'get_project_info';
 const WRITE_TOOL = 'update_project_description';
-// Short enough to wait out in a test, long enough for a login to finish.
+// Short enough to wait out in a test, long enough for a login to finish. The
+// Worker's library refuses less than a minute (KV's shortest expiration).
 const SHORT_ACCESS_TTL_SECONDS = 4;
+const WORKER_SHORT_ACCESS_TTL_SECONDS = 60;
 
 // E2E_DEPLOYMENTS=worker (or native) narrows a local run to one column.
 const selected = (process.env.E2E_DEPLOYMENTS ?? 'native,worker').split(',').map((s) => s.trim());
@@ -32,6 +34,10 @@ before(async () => {
         (d) => (deployments.nativeShortTTL = d),
       ),
     selected.includes('worker') && startWorker({ stack }).then((d) => (deployments.worker = d)),
+    selected.includes('worker') &&
+      startWorker({ stack, accessTTL: WORKER_SHORT_ACCESS_TTL_SECONDS, name: 'worker-short-ttl' }).then(
+        (d) => (deployments.workerShortTTL = d),
+      ),
   ]);
   browser = await launchBrowser();
 }, { timeout: 180_000 });
@@ -295,11 +301,11 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
     });
 
     test('the SDK refreshes the access token and keeps calling tools', async () => {
-      // Native runs a second server with a short access TTL, so the token
-      // really expires. The Worker's TTL is fixed at an hour: there the
-      // client's access token is replaced by one the server never issued,
-      // which the server rejects with 401 just like an expired one.
-      const target = name === 'native' ? deployments.nativeShortTTL : dep();
+      // A second server of each deployment runs with a short access TTL, so
+      // the token really expires before the SDK has to refresh it.
+      const [target, ttl] = name === 'native'
+        ? [deployments.nativeShortTTL, SHORT_ACCESS_TTL_SECONDS]
+        : [deployments.workerShortTTL, WORKER_SHORT_ACCESS_TTL_SECONDS];
       const c = { ...ctx('TypeScript SDK'), logs: [target.proc, stack.proc] };
       const callback = await startCallbackServer();
       const context = await browser.newContext();
@@ -313,16 +319,12 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
         });
         await step(c, 'tools/list with the first access token', () => client.listTools());
         const first = provider.tokens();
-        if (name === 'native') {
-          await sleep((SHORT_ACCESS_TTL_SECONDS + 1) * 1000);
-          await step(c, 'the expired access token is refused', async () => {
-            const res = await rawMCP(target.mcpURL, first.access_token, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
-            assert.equal(res.status, 401, await res.text());
-            assert.match(res.headers.get('www-authenticate') ?? '', /invalid_token/);
-          });
-        } else {
-          provider.saved = { ...first, access_token: 'e2e-access-token-the-server-never-issued' };
-        }
+        await sleep((ttl + 1) * 1000);
+        await step(c, 'the expired access token is refused', async () => {
+          const res = await rawMCP(target.mcpURL, first.access_token, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+          assert.equal(res.status, 401, await res.text());
+          assert.match(res.headers.get('www-authenticate') ?? '', /invalid_token/);
+        });
         await step(c, 'tools/list again: the SDK refreshes and retries', async () => {
           const { tools } = await client.listTools();
           assertOnlyReadOnlyTools(tools);

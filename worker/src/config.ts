@@ -24,6 +24,8 @@ export interface Env {
   PUBLIC_URL?: string;
   /** Comma-separated browser origins, besides the Worker's own, allowed to call /mcp. */
   ALLOWED_ORIGINS?: string;
+  /** Access token lifetime in seconds (default 3600). */
+  ACCESS_TOKEN_TTL?: string;
 }
 
 /** What a grant's encrypted props hold: the user's Keboola credentials. */
@@ -31,6 +33,25 @@ export interface Props {
   stackURL: string;
   storageToken: string;
   scopes: string[];
+}
+
+const DEFAULT_ACCESS_TTL = 60 * 60;
+// KV's shortest expiration is a minute, and the library refuses less.
+const MIN_ACCESS_TTL = 60;
+const MAX_ACCESS_TTL = 24 * 60 * 60;
+
+/**
+ * The access token lifetime in seconds: ACCESS_TOKEN_TTL when it is a whole
+ * number from a minute to a day, else an hour. A deployment slip here must not
+ * take the server down, so a bad value falls back and is logged.
+ */
+export function accessTTL(env: Env): number {
+  const raw = env.ACCESS_TOKEN_TTL?.trim();
+  if (!raw) return DEFAULT_ACCESS_TTL;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= MIN_ACCESS_TTL && n <= MAX_ACCESS_TTL) return n;
+  console.warn(`ACCESS_TOKEN_TTL=${JSON.stringify(raw)} is not a whole number of seconds from ${MIN_ACCESS_TTL} to ${MAX_ACCESS_TTL}: using ${DEFAULT_ACCESS_TTL}`);
+  return DEFAULT_ACCESS_TTL;
 }
 
 export const SCOPE_READ = 'keboola:read';

@@ -8,11 +8,10 @@
 //    refuses it, leaving the thief's newer token working);
 //  - /mcp checks Origin (proxy.ts).
 import { getOAuthApi, OAuthProvider, type OAuthErrorInternal, type OAuthProviderOptions } from '@cloudflare/workers-oauth-provider';
-import { SCOPE_READ, SCOPES, type Env } from './config';
+import { accessTTL, SCOPE_READ, SCOPES, type Env } from './config';
 import { authorize, page, upstreamCallback } from './oauth';
 import { mcpHandler, text } from './proxy';
 
-const ACCESS_TTL = 60 * 60;
 const REFRESH_TTL = 30 * 24 * 60 * 60;
 
 /** Marks (between onError and our wrapper) a refresh refused as not the grant's current or previous token. */
@@ -65,7 +64,7 @@ interface Site {
 
 const sites = new Map<string, Site>();
 
-function siteFor(origin: string): Site {
+function siteFor(origin: string, env: Env): Site {
   let site = sites.get(origin);
   if (!site) {
     const options: OAuthProviderOptions<Env> = {
@@ -83,7 +82,7 @@ function siteFor(origin: string): Site {
         bearer_methods_supported: ['header'],
         resource_name: 'Keboola MCP server',
       },
-      accessTokenTTL: ACCESS_TTL,
+      accessTokenTTL: accessTTL(env),
       refreshTokenTTL: REFRESH_TTL,
       clientIdMetadataDocumentEnabled: true,
       onError,
@@ -163,7 +162,7 @@ export default {
     if (env.PUBLIC_URL && url.origin !== new URL(env.PUBLIC_URL).origin) {
       return text(421, `this server answers at ${new URL(env.PUBLIC_URL).origin}`);
     }
-    const site = siteFor(url.origin);
+    const site = siteFor(url.origin, env);
     if (url.pathname === '/token') return tokenEndpoint(site, request, env, ctx);
     return site.provider.fetch(request, env, ctx);
   },
