@@ -189,6 +189,17 @@ func idSet(ids []string) map[string]bool {
 	return out
 }
 
+// uniqueIDs returns the non-blank ids, trimmed, without repeats, sorted, so
+// answers list objects in a stable order.
+func uniqueIDs(ids []string) []string {
+	var out []string
+	for id := range idSet(ids) {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
 type semanticSelection struct {
 	ObjectType string   `json:"object_type" jsonschema:"The semantic object type."`
 	IDs        []string `json:"ids,omitempty" jsonschema:"UUIDs of the objects to return in full; empty lists every object of the type in compact form."`
@@ -258,7 +269,7 @@ func getSemanticContext(ctx context.Context, c call, in getSemanticContextInput)
 		}
 		var missing []string
 		n := 0
-		for id := range idSet(sel.IDs) {
+		for _, id := range uniqueIDs(sel.IDs) {
 			m, err := c.client.GetMetastoreObject(ctx, sel.ObjectType, id)
 			if errors.Is(err, keboola.ErrNotFound) {
 				missing = append(missing, id)
@@ -462,14 +473,10 @@ func validateSemanticQuery(ctx context.Context, c call, in validateSemanticInput
 	if sql == "" {
 		return "", errorf("sql_query must not be empty")
 	}
-	var modelIDs []string
-	for id := range idSet(in.SemanticModelIDs) {
-		modelIDs = append(modelIDs, id)
-	}
+	modelIDs := uniqueIDs(in.SemanticModelIDs)
 	if len(modelIDs) == 0 {
 		return "", errorf("semantic_model_ids needs at least one model UUID; get_semantic_context with [{\"object_type\":\"semantic-model\"}] lists them")
 	}
-	sort.Strings(modelIDs)
 	ctxs, err := loadModelContexts(ctx, c.client, modelIDs)
 	if err != nil {
 		return "", err
@@ -814,7 +821,7 @@ func loadExpected(ctx context.Context, c *keboola.Client, sels []semanticSelecti
 		if !slices.Contains(semanticTypes, sel.ObjectType) {
 			return nil, errorf("unknown object_type %q; use one of %s", sel.ObjectType, strings.Join(semanticTypes, ", "))
 		}
-		for id := range idSet(sel.IDs) {
+		for _, id := range uniqueIDs(sel.IDs) {
 			m, err := c.GetMetastoreObject(ctx, sel.ObjectType, id)
 			if errors.Is(err, keboola.ErrNotFound) {
 				return nil, errorf("expected %s %s not found", sel.ObjectType, id)
@@ -844,8 +851,8 @@ func writeExpectations(out *strings.Builder, sels []semanticSelection, detected 
 			missing = append(missing, []string{sel.ObjectType, "(any)", ""})
 		}
 	}
-	for typ, objs := range expected {
-		for _, o := range objs {
+	for _, typ := range semanticTypes {
+		for _, o := range expected[typ] {
 			row := []string{typ, o.id, o.name}
 			if slices.ContainsFunc(found[typ], func(x *semObj) bool { return x.id == o.id }) {
 				matched = append(matched, row)
