@@ -148,8 +148,24 @@ func (s *Stack) runStatement(ctx context.Context, ws *workspace, st *queryStatem
 	defer cancel()
 	st.cols, st.types, st.rows, st.truncated, err = s.queryRows(ctx, queryMaxRows, rewritten)
 	if err != nil {
-		st.err = "SQL compilation error: " + err.Error()
+		st.err = snowflakeMessage(err)
 	}
+}
+
+// snowflakeMessage words an engine error the way Snowflake does where the two
+// engines mean the same thing, so tools and tests see Keboola's wording.
+func snowflakeMessage(err error) string {
+	msg := err.Error()
+	for _, pair := range [][2]string{
+		{"no such table: ", "Object '%s' does not exist or not authorized."},
+		{"no such column: ", "invalid identifier '%s'"},
+	} {
+		if i := strings.Index(msg, pair[0]); i >= 0 {
+			name := strings.TrimSuffix(msg[i+len(pair[0]):], " (1)")
+			return "SQL compilation error: " + fmt.Sprintf(pair[1], name)
+		}
+	}
+	return "SQL compilation error: " + msg
 }
 
 // rewriteSQL drops project database qualifiers ("KEBOOLA_1234". or

@@ -95,7 +95,8 @@ func TestQuery_FailuresCarryTheReason(t *testing.T) {
 		sql  string
 		want string
 	}{
-		{"unknown table (engine message)", `SELECT * FROM "KEBOOLA_1234"."in.c-crm"."nope"`, "no such table"},
+		{"unknown table (Snowflake wording)", `SELECT * FROM "KEBOOLA_1234"."in.c-crm"."nope"`, "object 'in.c-crm.nope' does not exist or not authorized."},
+		{"unknown column (Snowflake wording)", `SELECT nope FROM "KEBOOLA_1234"."in.c-crm"."customers"`, "invalid identifier 'nope'"},
 		{"write in a read-only workspace", `DELETE FROM "KEBOOLA_1234"."in.c-crm"."orders"`, "read-only"},
 		{"create in a read-only workspace", `CREATE TABLE "x" AS SELECT 1`, "read-only"},
 		{"write hidden in a CTE", `WITH x AS (SELECT 1) INSERT INTO "in.c-crm"."orders"("order_id") SELECT 1 FROM x`, "readonly"},
