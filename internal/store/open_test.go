@@ -26,14 +26,16 @@ func TestMain(m *testing.M) {
 func TestOpen_DispatchesOnScheme(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "open.db")
-	for name, dsn := range map[string]string{
-		"sqlite":           "sqlite:" + path,
-		"postgres":         servers.PostgresDSN(t),
-		"postgresql alias": strings.Replace(servers.PostgresDSN(t), "postgres://", "postgresql://", 1),
-		"redis":            servers.RedisURL(t) + "?key_prefix=open-test:",
+	for name, dsn := range map[string]func(t *testing.T) string{
+		"sqlite":   func(*testing.T) string { return "sqlite:" + path },
+		"postgres": func(t *testing.T) string { return servers.PostgresDSN(t) },
+		"postgresql alias": func(t *testing.T) string {
+			return strings.Replace(servers.PostgresDSN(t), "postgres://", "postgresql://", 1)
+		},
+		"redis": func(t *testing.T) string { return servers.RedisURL(t) + "?key_prefix=open-test:" },
 	} {
 		t.Run(name, func(t *testing.T) {
-			s, err := store.Open(ctx, dsn, store.Options{})
+			s, err := store.Open(ctx, dsn(t), store.Options{})
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}

@@ -449,6 +449,9 @@ func (r *Redis) ConsumeCode(ctx context.Context, hash []byte, now time.Time) (*C
 		return nil, fmt.Errorf("consume code: %w", err)
 	}
 	f := strs(v)
+	if len(f) != 1 && len(f) != 9 {
+		return nil, fmt.Errorf("consume code: unexpected script answer of %d fields", len(f))
+	}
 	switch f[0] {
 	case "replayed":
 		return nil, ErrCodeReplayed
@@ -550,6 +553,9 @@ func (r *Redis) AccessToken(ctx context.Context, hash []byte, now time.Time) (*T
 	if len(f) == 0 {
 		return nil, nil, ErrNotFound
 	}
+	if len(f) != 12 {
+		return nil, nil, fmt.Errorf("load access token: unexpected script answer of %d fields", len(f))
+	}
 	t, err := tokenFrom(hash, f[:6])
 	if err != nil {
 		return nil, nil, fmt.Errorf("load access token: %w", err)
@@ -598,6 +604,9 @@ func (r *Redis) RotateRefresh(ctx context.Context, rot Rotation) ([]byte, error)
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
 	f := strs(v)
+	if len(f) == 0 {
+		return nil, fmt.Errorf("rotate refresh token: unexpected script answer of %d fields", len(f))
+	}
 	switch f[0] {
 	case "rotated":
 		return nil, nil
@@ -643,6 +652,9 @@ func (r *Redis) ConsumePending(ctx context.Context, hash []byte, now time.Time) 
 	if len(f) == 0 {
 		return nil, ErrNotFound
 	}
+	if len(f) != 3 {
+		return nil, fmt.Errorf("consume pending login: unexpected script answer of %d fields", len(f))
+	}
 	exp, err := parseMS(f[2])
 	if err != nil {
 		return nil, fmt.Errorf("consume pending login: %w", err)
@@ -671,7 +683,7 @@ func (r *Redis) Sweep(ctx context.Context, now time.Time) (int64, error) {
 			}
 			res, _ := v.([]any)
 			if len(res) != 3 {
-				return total, fmt.Errorf("sweep: unexpected script answer %v", v)
+				return total, fmt.Errorf("sweep: unexpected script answer of %d fields", len(res))
 			}
 			examined, removed, kept := res[0].(int64), res[1].(int64), res[2].(int64)
 			total += removed
