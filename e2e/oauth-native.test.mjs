@@ -66,7 +66,7 @@ async function approve(authorizationURL, scopes) {
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: form,
   });
-  assert.equal(res.status, 302, await res.text());
+  assert.equal(res.status, 303, await res.text());
   const loc = new URL(res.headers.get('location'));
   assert.equal(`${loc.origin}${loc.pathname}`, REDIRECT);
   return loc.searchParams;

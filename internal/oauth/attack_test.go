@@ -243,6 +243,19 @@ func TestAttacks(t *testing.T) {
 				t.Errorf("an ambiguous revocation request revoked something: %d", r.status)
 			}
 		}},
+		{"login form with a Storage token is redirected with 303 so it is never re-posted", func(t *testing.T, e *env) {
+			// RFC 9700 §4.11: after a POST that carries credentials, only 303
+			// is sure to turn into a GET; a 307 (or a browser reading 302
+			// literally) would re-post the Storage token to the client.
+			for _, action := range []string{"approve", "deny"} {
+				b := browser()
+				f := e.consent(b, authQuery(e.publicClient()))
+				f.Set("action", action)
+				if r := e.submit(b, f); r.status != http.StatusSeeOther {
+					t.Errorf("%s: status %d, want 303 See Other", action, r.status)
+				}
+			}
+		}},
 		{"code redeemed by another client", func(t *testing.T, e *env) {
 			code := e.code(e.publicClient())
 			wantJSONError(t, e.exchange(e.publicClient(), code), 400, "invalid_grant")

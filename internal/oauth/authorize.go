@@ -298,7 +298,13 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, redirectURI, s
 	q.Set("iss", s.cfg.Issuer)
 	u.RawQuery = q.Encode()
 	login.SecurityHeaders(w.Header())
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	status := http.StatusFound
+	if r.Method == http.MethodPost {
+		// The login form carries the user's Storage token: 303 makes the
+		// browser follow with a GET and never re-post it (RFC 9700 §4.11).
+		status = http.StatusSeeOther
+	}
+	http.Redirect(w, r, u.String(), status)
 }
 
 // storageTokenTTL is the lifetime of a Storage token minted from a Keboola
