@@ -100,7 +100,13 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 	}
 
 	kopts := keboola.Options{Logger: log, UserAgent: "keboola-mcp/" + version}
-	mopts := mcpserver.Options{ReadOnly: c.readOnly, Tools: c.tools, ExcludeTools: c.exclude, Version: version, Logger: log, Client: kopts}
+	mopts := mcpserver.Options{
+		ReadOnly: c.readOnly, Tools: c.tools, ExcludeTools: c.exclude, Version: version, Logger: log, Client: kopts,
+		// httpserver checks Host itself and also admits the public URL's host,
+		// which a reverse proxy on this machine forwards; the SDK's own check
+		// knows only loopback names and would refuse every proxied request.
+		DisableLocalhostProtection: true,
+	}
 	hcfg := httpserver.Config{PublicURL: c.publicURL, Loopback: loopback, AllowedOrigins: c.origins, Logger: log}
 
 	switch c.auth {

@@ -103,3 +103,31 @@ func TestServe_AuthNoneServesEnvCredentialsOnLoopback(t *testing.T) {
 		t.Errorf("ping without a token under --auth none: %d", resp.StatusCode)
 	}
 }
+
+func TestServe_BehindReverseProxyOnLoopback_HostChecked(t *testing.T) {
+	base := startServe(t, []string{"--addr", "127.0.0.1:0", "--auth", "none", "--public-url", "https://mcp.example.com"},
+		map[string]string{"KBC_STORAGE_TOKEN": "tok", "KBC_STORAGE_API_URL": "http://127.0.0.1:9"})
+	cases := []struct {
+		host string
+		want int
+	}{
+		{"mcp.example.com", http.StatusOK},                // the public host, as a reverse proxy forwards it
+		{"127.0.0.1", http.StatusOK},                      // local clients
+		{"rebind.attacker.example", http.StatusForbidden}, // a DNS-rebinding page
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	for _, tc := range cases {
+		req, _ := http.NewRequest("POST", base+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		req.Host = tc.host
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Host %s: status %d, want %d", tc.host, resp.StatusCode, tc.want)
+		}
+	}
+}
