@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -11,67 +12,127 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
-var searchItemTypes = []string{"bucket", "table", "column", "configuration", "transformation"}
+// Item types the search knows, named as the Python server names them so
+// prompts written for it keep working; "column" is ours.
+var searchItemTypes = []string{"bucket", "table", "column", "configuration", "configuration-row", "transformation", "flow", "data-app"}
+
+// Pattern modes: literal substrings by default (what a person types),
+// regular expressions on request.
+const (
+	modeLiteral = "literal"
+	modeRegex   = "regex"
+)
 
 var searchTools = []Tool{
 	define("search", "Search the project",
-		"Finds buckets, tables, columns and configurations (transformations included) whose id, name or "+
-			"description contains any of the patterns (case-insensitive substrings, e.g. [\"customer\", "+
-			"\"churn\"]). Returns the type, id, name, where it matched and a link, paged with limit/offset. Use it "+
-			"to locate data before get_tables and query_data.",
+		"Finds items whose id, name or description matches any of the patterns: buckets, tables, columns, "+
+			"configurations, configuration rows, transformations, flows and data apps. Patterns are "+
+			"case-insensitive substrings by default (e.g. [\"customer\", \"churn\"]); mode=regex takes regular "+
+			"expressions (RE2 syntax) and case_sensitive=true matches case exactly. Use it when the user names "+
+			"something without its id; to list every item of one kind use get_tables, get_configs, get_flows or "+
+			"get_data_apps instead. Returns CSV (type, id, name, matched field, UI link), paged with limit/offset. "+
+			"Ids of configuration-like items are component_id/configuration_id (plus /row_id for rows): pass "+
+			"those parts to get_configs, get_flows or get_data_apps.",
 		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) {
 			minLen(s, "patterns", 1)
 			enum(s, "item_types", searchItemTypes...)
+			enum(s, "mode", modeLiteral, modeRegex)
+			prop(s, "mode").Default = mustJSON(modeLiteral)
+			prop(s, "case_sensitive").Default = mustJSON(false)
 			paging(s, 50, 200)
 		}, search),
 }
 
 type searchInput struct {
-	Patterns  []string `json:"patterns" jsonschema:"Substrings to look for; an item matching any of them is returned."`
-	ItemTypes []string `json:"item_types,omitempty" jsonschema:"Kinds of items to search; empty searches all kinds."`
-	Limit     int      `json:"limit,omitempty" jsonschema:"Maximum number of hits to return."`
-	Offset    int      `json:"offset,omitempty" jsonschema:"Number of hits to skip, for paging."`
+	Patterns      []string `json:"patterns" jsonschema:"Texts (or, with mode=regex, regular expressions) to look for; an item matching any of them is returned."`
+	ItemTypes     []string `json:"item_types,omitempty" jsonschema:"Kinds of items to search; empty searches all kinds."`
+	Mode          string   `json:"mode,omitempty" jsonschema:"How to read the patterns: literal (plain text, the default) or regex (RE2 regular expressions)."`
+	CaseSensitive bool     `json:"case_sensitive,omitempty" jsonschema:"Match letter case exactly; by default case is ignored."`
+	Limit         int      `json:"limit,omitempty" jsonschema:"Maximum number of hits to return."`
+	Offset        int      `json:"offset,omitempty" jsonschema:"Number of hits to skip, for paging."`
 }
 
 // hit is one search result.
 type hit struct{ kind, id, name, matched, link string }
 
-// matcher finds the first pattern in the searched texts.
-type matcher []string
+// matcher reports whether a text matches any of the search patterns.
+type matcher []func(string) bool
 
-func (m matcher) match(field, text string) (string, bool) {
-	lower := strings.ToLower(text)
-	for _, p := range m {
-		if strings.Contains(lower, p) {
-			return field, true
+// newMatcher compiles the patterns. Go's regexp is RE2: matching takes
+// time linear in the text whatever the pattern, so a model's regular
+// expression cannot stall the server.
+func newMatcher(patterns []string, mode string, caseSensitive bool) (matcher, error) {
+	var m matcher
+	for _, p := range patterns {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		switch {
+		case mode == modeRegex:
+			expr := p
+			if !caseSensitive {
+				expr = "(?i)" + p
+			}
+			re, err := regexp.Compile(expr)
+			if err != nil {
+				return nil, errorf("pattern %q is not a valid regular expression (RE2 syntax): %v; fix it, or call search with mode=literal to look for the text as typed", p, err)
+			}
+			m = append(m, re.MatchString)
+		case caseSensitive:
+			m = append(m, func(s string) bool { return strings.Contains(s, p) })
+		default:
+			lp := strings.ToLower(p)
+			m = append(m, func(s string) bool { return strings.Contains(strings.ToLower(s), lp) })
 		}
 	}
-	return "", false
+	if len(m) == 0 {
+		return nil, errorf("patterns must contain at least one non-empty text to look for")
+	}
+	return m, nil
 }
 
-// first returns where the first of the fields (name, text pairs) matched.
+func (m matcher) match(text string) bool {
+	if text == "" {
+		return false
+	}
+	for _, f := range m {
+		if f(text) {
+			return true
+		}
+	}
+	return false
+}
+
+// first returns the field (of name, text pairs) that matched first.
 func (m matcher) first(pairs ...string) (string, bool) {
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if f, ok := m.match(pairs[i], pairs[i+1]); ok {
-			return f, true
+		if m.match(pairs[i+1]) {
+			return pairs[i], true
 		}
 	}
 	return "", false
 }
 
 // search loads only the listings the requested kinds need: buckets (one
-// request), tables with columns (one request) and configurations (one).
+// request), tables with columns (one request) and one components listing
+// with configurations and rows, which serves every configuration-like kind.
 func search(ctx context.Context, c call, in searchInput) (string, error) {
-	var m matcher
-	for _, p := range in.Patterns {
-		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
-			m = append(m, p)
+	m, err := newMatcher(in.Patterns, in.Mode, in.CaseSensitive)
+	if err != nil {
+		return "", err
+	}
+	want := func(kinds ...string) bool {
+		if len(in.ItemTypes) == 0 {
+			return true
 		}
+		for _, k := range kinds {
+			if slices.Contains(in.ItemTypes, k) {
+				return true
+			}
+		}
+		return false
 	}
-	if len(m) == 0 {
-		return "", errorf("patterns must contain at least one non-empty text to look for")
-	}
-	want := func(kind string) bool { return len(in.ItemTypes) == 0 || slices.Contains(in.ItemTypes, kind) }
 	u, err := c.client.Links(ctx)
 	if err != nil {
 		return "", err
@@ -88,35 +149,19 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 			}
 		}
 	}
-	if want("table") || want("column") {
+	if want("table", "column") {
 		tables, err := c.client.ListAllTables(ctx)
 		if err != nil {
 			return "", err
 		}
 		hits = append(hits, tableHits(m, tables, u, want("table"), want("column"))...)
 	}
-	if want("configuration") || want("transformation") {
+	if want("configuration", "configuration-row", "transformation", "flow", "data-app") {
 		comps, err := c.client.ListComponents(ctx, keboola.ListComponentsOptions{IncludeConfigs: true})
 		if err != nil {
 			return "", err
 		}
-		for _, comp := range comps {
-			kind := "configuration"
-			if comp.Type == keboola.ComponentTypeTransformation {
-				kind = "transformation"
-			}
-			if !want(kind) {
-				continue
-			}
-			for _, cfg := range comp.Configurations {
-				if cfg.IsDeleted {
-					continue
-				}
-				if where, ok := m.first("name", cfg.Name, "description", cfg.Description, "id", cfg.ID.String()); ok {
-					hits = append(hits, hit{kind, comp.ID + "/" + cfg.ID.String(), cfg.Name, where, u.Config(comp.ID, cfg.ID.String())})
-				}
-			}
-		}
+		hits = append(hits, configHits(m, comps, u, want)...)
 	}
 	if len(hits) == 0 {
 		return fmt.Sprintf("Nothing matches %s. Try shorter or other words, or list buckets with get_buckets.\n", strings.Join(in.Patterns, ", ")), nil
@@ -137,6 +182,54 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 	return out.String(), nil
 }
 
+// configKind types a component's configurations for the search and gives
+// the UI page of one of them.
+func configKind(comp keboola.Component, u keboola.Links) (string, func(cfgID string) string) {
+	switch {
+	case comp.ID == keboola.LegacyFlowComponentID || comp.ID == keboola.ConditionalFlowComponentID:
+		return "flow", func(id string) string { return u.FlowOf(comp.ID, id) }
+	case comp.ID == keboola.DataAppComponentID:
+		return "data-app", u.DataApp
+	case comp.Type == keboola.ComponentTypeTransformation:
+		return "transformation", func(id string) string { return u.Transformation(comp.ID, id) }
+	}
+	return "configuration", func(id string) string { return u.Config(comp.ID, id) }
+}
+
+// configHits matches configurations by name, description and id, and the
+// rows of any component by theirs; a row is found even when its
+// configuration matched too, since the row is what the user may mean.
+func configHits(m matcher, comps []keboola.Component, u keboola.Links, want func(...string) bool) []hit {
+	var hits []hit
+	for _, comp := range comps {
+		kind, link := configKind(comp, u)
+		wantConfigs, wantRows := want(kind), want("configuration-row")
+		if !wantConfigs && !wantRows {
+			continue
+		}
+		for _, cfg := range comp.Configurations {
+			if cfg.IsDeleted {
+				continue
+			}
+			id := cfg.ID.String()
+			if wantConfigs {
+				if where, ok := m.first("name", cfg.Name, "description", cfg.Description, "id", id); ok {
+					hits = append(hits, hit{kind, comp.ID + "/" + id, cfg.Name, where, link(id)})
+				}
+			}
+			if !wantRows {
+				continue
+			}
+			for _, row := range cfg.Rows {
+				if where, ok := m.first("name", row.Name, "description", row.Description, "id", row.ID.String()); ok {
+					hits = append(hits, hit{"configuration-row", comp.ID + "/" + id + "/" + row.ID.String(), row.Name, where, link(id)})
+				}
+			}
+		}
+	}
+	return hits
+}
+
 func tableHits(m matcher, tables []keboola.Table, u keboola.Links, wantTables, wantColumns bool) []hit {
 	var hits []hit
 	for _, t := range tables {
@@ -149,7 +242,7 @@ func tableHits(m matcher, tables []keboola.Table, u keboola.Links, wantTables, w
 		}
 		if wantColumns {
 			for _, col := range t.Columns {
-				if _, ok := m.match("column", col); ok {
+				if m.match(col) {
 					hits = append(hits, hit{"column", t.ID + "." + col, col, "column name", link})
 				}
 			}

@@ -1,7 +1,11 @@
 package tools
 
 import (
+	"context"
 	"testing"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
 )
 
 func TestSearch(t *testing.T) {
@@ -12,14 +16,69 @@ func TestSearch(t *testing.T) {
 			contains: []string{"type,id,name,matched,link", "bucket,in.c-crm,", "table,in.c-crm.customers,", "configuration,keboola.ex-db-mysql/7410001,"}},
 		{name: "finds columns of tables that do not match themselves", args: map[string]any{"patterns": []string{"email"}},
 			contains: []string{"column,in.c-crm.customers.email,email,column name"}},
-		{name: "narrows by type", args: map[string]any{"patterns": []string{"revenue"}, "item_types": []string{"transformation"}},
-			contains: []string{"transformation,keboola.snowflake-transformation/7410010,Revenue reports,name"}, absent: []string{"table,"}},
+		{name: "narrows by type and links transformations to their section", args: map[string]any{"patterns": []string{"revenue"}, "item_types": []string{"transformation"}},
+			contains: []string{"transformation,keboola.snowflake-transformation/7410010,Revenue reports,name,", "/transformations-v2/"},
+			absent:   []string{"table,", "flow,"}},
+		{name: "types flows as flows with their flow page", args: map[string]any{"patterns": []string{"pipeline"}, "item_types": []string{"flow"}},
+			contains: []string{"flow,keboola.orchestrator/7410030,Daily revenue pipeline,name,", "/flows/7410030"}},
+		{name: "finds configuration rows under their configuration", args: map[string]any{"patterns": []string{"forecast"}, "item_types": []string{"configuration-row"}},
+			contains: []string{"configuration-row,keboola.wr-google-sheets/7410021/7410021001,Forecast,name,", "/components/keboola.wr-google-sheets/7410021"},
+			absent:   []string{"configuration,keboola.wr-google-sheets/7410021,"}},
+		{name: "literal mode takes regex characters as text", args: map[string]any{"patterns": []string{"daily.*pipeline"}, "item_types": []string{"flow"}},
+			contains: []string{"Nothing matches"}},
+		{name: "regex mode matches expressions", args: map[string]any{"patterns": []string{"^daily .*pipeline$"}, "mode": "regex", "item_types": []string{"flow"}},
+			contains: []string{"flow,keboola.orchestrator/7410030,"}},
+		{name: "case-sensitive literal misses other casing", args: map[string]any{"patterns": []string{"daily revenue pipeline"}, "case_sensitive": true, "item_types": []string{"flow"}},
+			contains: []string{"Nothing matches"}},
+		{name: "case-sensitive literal finds exact casing", args: map[string]any{"patterns": []string{"Daily revenue pipeline"}, "case_sensitive": true, "item_types": []string{"flow"}},
+			contains: []string{"flow,keboola.orchestrator/7410030,"}},
+		{name: "case-sensitive regex", args: map[string]any{"patterns": []string{"^daily"}, "mode": "regex", "case_sensitive": true, "item_types": []string{"flow"}},
+			contains: []string{"Nothing matches"}},
+		{name: "bad regex names the pattern and the way out", args: map[string]any{"patterns": []string{"(unclosed"}, "mode": "regex"},
+			isError: true, contains: []string{`pattern "(unclosed" is not a valid regular expression`, "mode=literal"}},
+		{name: "unknown mode is a schema error", args: map[string]any{"patterns": []string{"x"}, "mode": "glob"}, isError: true},
 		{name: "pages", args: map[string]any{"patterns": []string{"c"}, "limit": 2}, contains: []string{"Showing 1–2 of", "offset=2"}},
 		{name: "no match", args: map[string]any{"patterns": []string{"zebra-unicorn"}}, contains: []string{"Nothing matches zebra-unicorn"}},
 		{name: "blank patterns", args: map[string]any{"patterns": []string{" "}}, isError: true, contains: []string{"patterns"}},
 		{name: "no patterns is a schema error", args: map[string]any{"patterns": []string{}}, isError: true},
 	})
 	if n := f.requests("GET", "/buckets"); n > 4 {
-		t.Errorf("search listed buckets %d times in 6 calls; it should list once per call at most", n)
+		t.Errorf("search listed buckets %d times; it should list once per call at most, and only when buckets or tables are wanted", n)
 	}
+}
+
+func TestSearch_ConfigurationKindsNeedOneComponentsListing(t *testing.T) {
+	f := readFixture(t)
+	f.stack.ResetRequests()
+	text, isErr := f.call(t, "search", map[string]any{"patterns": []string{"revenue"},
+		"item_types": []string{"configuration", "configuration-row", "transformation", "flow", "data-app"}})
+	if isErr {
+		t.Fatal(text)
+	}
+	if n := f.requests("GET", "/components"); n != 1 {
+		t.Errorf("listed components %d times, want once for all configuration-like kinds", n)
+	}
+	if n := f.requests("GET", "/buckets"); n != 0 {
+		t.Errorf("listed buckets or tables %d times for configuration-like kinds only, want none", n)
+	}
+}
+
+func TestSearch_FindsDataAppsAndConditionalFlows(t *testing.T) {
+	f := newFixture(t, fakestack.Options{})
+	ctx := context.Background()
+	app, err := f.client.CreateConfig(ctx, keboola.DataAppComponentID, keboola.ConfigInput{Name: "Churn explorer", Configuration: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, err := f.client.CreateConfig(ctx, keboola.ConditionalFlowComponentID, keboola.ConfigInput{Name: "Churn nightly", Configuration: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.check(t, "search", []expect{
+		{name: "data app typed and linked", args: map[string]any{"patterns": []string{"churn"}},
+			contains: []string{"data-app,keboola.data-apps/" + app.ID.String() + ",Churn explorer,name,", "/data-apps/" + app.ID.String(),
+				"flow,keboola.flow/" + flow.ID.String() + ",Churn nightly,name,", "/flows-v2/" + flow.ID.String()}},
+		{name: "data apps only", args: map[string]any{"patterns": []string{"churn"}, "item_types": []string{"data-app"}},
+			contains: []string{"data-app,"}, absent: []string{"flow,"}},
+	})
 }
