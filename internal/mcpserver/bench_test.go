@@ -149,3 +149,44 @@ func BenchmarkToolsCall_GetBuckets_StreamableHTTP(b *testing.B) {
 func BenchmarkToolsCall_VerificationIsNotRepeated(b *testing.B) {
 	benchmarkCall(b, streamableHTTP, "get_project_info", nil)
 }
+
+// BenchmarkToolsList measures the server's side of a tools/list over
+// stateless Streamable HTTP, called in process as the Worker calls it (no
+// network, no client decoding), for both tool sets and both answer framings.
+func BenchmarkToolsList(b *testing.B) {
+	stack := sharedStack(b)
+	creds := keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())}
+	for _, bc := range []struct {
+		name     string
+		readOnly bool
+		json     bool
+	}{
+		{"full/json", false, true},
+		{"full/sse", false, false},
+		{"read-only/json", true, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv, err := New(Options{JSONResponse: bc.json})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := srv.StreamableHandler()
+			ctx := WithAccess(context.Background(), Access{Credentials: creds, ReadOnly: bc.readOnly})
+			body := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+			var size int
+			for b.Loop() {
+				req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/mcp", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Accept", "application/json, text/event-stream")
+				req.Header.Set("MCP-Protocol-Version", "2025-06-18")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body)
+				}
+				size = rec.Body.Len()
+			}
+			b.ReportMetric(float64(size), "resp-bytes")
+		})
+	}
+}
