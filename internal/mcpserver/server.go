@@ -2,10 +2,10 @@
 // and serves it over stdio, Streamable HTTP and legacy SSE.
 //
 // Servers are built once per tool set (the full set and the read-only set),
-// never per request: tool schemas are inferred and resolved once. Which
-// Keboola project a tool call works in is decided per call, from the
-// credentials in the request context (see Access), so the same server serves
-// every user.
+// never per request: tool schemas are inferred and resolved once, and the
+// tools/list answer is encoded once (see toolListCache). Which Keboola
+// project a tool call works in is decided per call, from the credentials in
+// the request context (see Access), so the same server serves every user.
 package mcpserver
 
 import (
@@ -68,6 +68,7 @@ type Server struct {
 type toolSet struct {
 	srv   *mcp.Server
 	names []string
+	list  *toolListCache
 }
 
 // New builds the servers for the enabled tools. It fails on a tool name in
@@ -134,11 +135,14 @@ func (s *Server) build(ts []tools.Tool, clients tools.ClientFunc) toolSet {
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 	})
 	tools.Register(srv, ts, clients)
+	list := new(toolListCache)
+	// Added last, so outermost: a cached tools/list skips the rest.
+	srv.AddReceivingMiddleware(list.middleware)
 	names := make([]string, len(ts))
 	for i, t := range ts {
 		names[i] = t.Name()
 	}
-	return toolSet{srv: srv, names: names}
+	return toolSet{srv: srv, names: names, list: list}
 }
 
 // selectTools applies the Tools and ExcludeTools filters, rejecting unknown names.
