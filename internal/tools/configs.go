@@ -249,7 +249,7 @@ func addConfigRow(ctx context.Context, c call, in addConfigRowInput) (string, er
 		return "", err
 	}
 	return fmt.Sprintf("Added row %s %q to configuration %s of %s.\n%s", row.ID, row.Name, cfgID, comp.ID, note) +
-		links("Configuration", u.Config(comp.ID, cfgID)), nil
+		markWrittenByMCP(ctx, c.client, comp.ID, cfgID, row.Version) + links("Configuration", u.Config(comp.ID, cfgID)), nil
 }
 
 // newConfiguration builds a configuration or row body from the tool input,
@@ -717,22 +717,7 @@ func updateConfigRow(ctx context.Context, c call, in updateConfigRowInput) (stri
 		return "", err
 	}
 	return fmt.Sprintf("Updated row %s %q of configuration %s of %s (row version %d).\n", rowID, row.Name, cfgID, comp.ID, row.Version) +
-		changeList(upd, changes) + note + links("Configuration", u.Config(comp.ID, cfgID)), nil
-}
-
-// markWrittenByMCP sets the metadata that tells the Keboola UI that a
-// configuration (version > 0: that version of it) was written through an
-// MCP server. The configuration is saved by then, so a failure is only
-// reported: failing the call would invite a repeat of a write that worked.
-func markWrittenByMCP(ctx context.Context, c *keboola.Client, compID, cfgID string, version int) string {
-	key := keboola.MetadataKeyCreatedByMCP
-	if version > 0 {
-		key = keboola.MetadataKeyUpdatedByMCP(version)
-	}
-	if _, err := c.SetConfigMetadata(ctx, compID, cfgID, []keboola.MetadataInput{{Key: key, Value: "true"}}); err != nil {
-		return fmt.Sprintf("The change is saved, but marking it as made through the MCP server failed: %v\n", err)
-	}
-	return ""
+		changeList(upd, changes) + note + markWrittenByMCP(ctx, c.client, comp.ID, cfgID, row.Version) + links("Configuration", u.Config(comp.ID, cfgID)), nil
 }
 
 func orNone(ids []string) string {

@@ -542,7 +542,7 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	id := cfg.ID.String()
 	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %d phases and %d tasks.\n",
 		flowKind(flowType), cfg.Name, id, flowType, cfg.Version, len(in.Phases), len(in.Tasks)) +
-		links("Flow", u.FlowOf(flowType, id), "Flows", u.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
+		markWrittenByMCP(ctx, c.client, flowType, id, 0) + links("Flow", u.FlowOf(flowType, id), "Flows", u.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
 }
 
 // flowConfigurationJSON encodes a configuration, encrypting secret values
@@ -760,6 +760,7 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 			summary = append(summary, "description")
 		}
 		fmt.Fprintf(&out, "Updated %s flow %q (%s %s) to version %d: %s.\n", flowKind(typ), name, typ, id, cfg.Version, strings.Join(summary, ", "))
+		out.WriteString(markWrittenByMCP(ctx, c.client, typ, id, cfg.Version))
 	}
 	done, err := applySchedules(ctx, c.client, typ, id, name, plan)
 	for _, d := range done {

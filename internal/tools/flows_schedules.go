@@ -283,15 +283,18 @@ func updateSchedule(ctx context.Context, c *keboola.Client, cur *keboola.Config,
 	if err != nil {
 		return "", err
 	}
-	if _, err := c.UpdateConfig(ctx, keboola.SchedulerComponentID, op.id, keboola.ConfigUpdate{
-		Configuration: body, ChangeDescription: "Schedule changed by the Keboola MCP server"}); err != nil {
+	cfg, err := c.UpdateConfig(ctx, keboola.SchedulerComponentID, op.id, keboola.ConfigUpdate{
+		Configuration: body, ChangeDescription: "Schedule changed by the Keboola MCP server"})
+	if err != nil {
 		return "", err
 	}
 	s, err := c.ActivateSchedule(ctx, op.id)
 	if err != nil {
 		return "", err
 	}
-	return "Updated schedule " + op.id + ": " + scheduleText(s.Schedule) + ".", nil
+	// A failed mark is told on the same line: the caller lists one line per change.
+	return strings.TrimSpace("Updated schedule " + op.id + ": " + scheduleText(s.Schedule) + ". " +
+		markWrittenByMCP(ctx, c, keboola.SchedulerComponentID, op.id, cfg.Version)), nil
 }
 
 func addSchedule(ctx context.Context, c *keboola.Client, flowType, flowID, flowName string, op scheduleOp) (string, error) {
@@ -321,7 +324,8 @@ func addSchedule(ctx context.Context, c *keboola.Client, flowType, flowID, flowN
 		_ = c.DeleteConfig(context.WithoutCancel(ctx), keboola.SchedulerComponentID, id)
 		return "", err
 	}
-	return "Added schedule " + id + ": " + scheduleText(s.Schedule) + ".", nil
+	return strings.TrimSpace("Added schedule " + id + ": " + scheduleText(s.Schedule) + ". " +
+		markWrittenByMCP(ctx, c, keboola.SchedulerComponentID, id, 0)), nil
 }
 
 func scheduleText(s keboola.ScheduleSpec) string {

@@ -1,0 +1,23 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+)
+
+// markWrittenByMCP sets the metadata that tells the Keboola UI that a
+// configuration (version > 0: that version of it) was written through an
+// MCP server. The configuration is saved by then, so a failure is only
+// reported: failing the call would invite a repeat of a write that worked.
+func markWrittenByMCP(ctx context.Context, c *keboola.Client, compID, cfgID string, version int) string {
+	key := keboola.MetadataKeyCreatedByMCP
+	if version > 0 {
+		key = keboola.MetadataKeyUpdatedByMCP(version)
+	}
+	if _, err := c.SetConfigMetadata(ctx, compID, cfgID, []keboola.MetadataInput{{Key: key, Value: "true"}}); err != nil {
+		return fmt.Sprintf("The change is saved, but marking it as made through the MCP server failed: %v\n", err)
+	}
+	return ""
+}
