@@ -88,16 +88,13 @@ func liveConfigs(cfgs []keboola.Config) int {
 }
 
 func componentDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []string) (string, error) {
-	var out strings.Builder
-	var missing []string
-	for _, id := range ids {
+	return describeEach(ids, "component(s)", "find_component_id finds components for a task; get_components without component_ids lists the ones in use.", func(id string) (string, bool, error) {
 		comp, err := c.GetComponent(ctx, id)
 		if errors.Is(err, keboola.ErrNotFound) {
-			missing = append(missing, id)
-			continue
+			return "", false, nil
 		}
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		var f fields
 		f.add("Component", comp.ID)
@@ -110,18 +107,8 @@ func componentDetails(ctx context.Context, c *keboola.Client, u keboola.Links, i
 		f.add("Configurations", fmt.Sprint(liveConfigs(comp.Configurations)))
 		f.add("Documentation", comp.DocumentationURL)
 		f.add("Link", u.Component(comp.ID))
-		if out.Len() > 0 {
-			out.WriteString("\n")
-		}
-		out.WriteString(f.String())
-	}
-	if len(missing) == len(ids) {
-		return "", errorf("component(s) not found: %s. find_component_id finds components for a task; get_components without ids lists the ones in use.", strings.Join(missing, ", "))
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(&out, "\nNot found: %s (find_component_id finds components by purpose).\n", strings.Join(missing, ", "))
-	}
-	return out.String(), nil
+		return f.String(), true, nil
+	})
 }
 
 type configRef struct {
@@ -197,20 +184,25 @@ func getConfigs(ctx context.Context, c call, in getConfigsInput) (string, error)
 }
 
 func configDetails(ctx context.Context, c *keboola.Client, u keboola.Links, refs []configRef) (string, error) {
-	var out strings.Builder
-	var missing []string
-	for _, ref := range refs {
+	ids := make([]string, len(refs))
+	byID := make(map[string]configRef, len(refs))
+	for i, ref := range refs {
 		if ref.ComponentID == "" || ref.ConfigurationID == "" {
 			return "", errorf("each item of configs needs component_id and configuration_id")
 		}
+		ids[i] = ref.ComponentID + "/" + ref.ConfigurationID
+		byID[ids[i]] = ref
+	}
+	return describeEach(ids, "configuration(s)", "get_configs without configs lists the existing ones.", func(id string) (string, bool, error) {
+		ref := byID[id]
 		cfg, err := c.GetConfig(ctx, ref.ComponentID, ref.ConfigurationID)
 		if errors.Is(err, keboola.ErrNotFound) {
-			missing = append(missing, ref.ComponentID+"/"+ref.ConfigurationID)
-			continue
+			return "", false, nil
 		}
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
+		var out strings.Builder
 		var f fields
 		f.add("Component", ref.ComponentID)
 		f.add("Configuration", cfg.ID.String())
@@ -221,9 +213,6 @@ func configDetails(ctx context.Context, c *keboola.Client, u keboola.Links, refs
 			f.add("Disabled", "yes")
 		}
 		f.add("Link", u.Config(ref.ComponentID, cfg.ID.String()))
-		if out.Len() > 0 {
-			out.WriteString("\n")
-		}
 		out.WriteString(f.String())
 		if body := redactedJSON(cfg.Configuration); body != "" {
 			out.WriteString("Configuration JSON:\n" + body + "\n")
@@ -238,14 +227,8 @@ func configDetails(ctx context.Context, c *keboola.Client, u keboola.Links, refs
 				out.WriteString(body + "\n")
 			}
 		}
-	}
-	if len(missing) == len(refs) {
-		return "", errorf("configuration(s) not found: %s. get_configs without configs lists the existing ones.", strings.Join(missing, ", "))
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(&out, "\nNot found: %s (get_configs lists the existing ones).\n", strings.Join(missing, ", "))
-	}
-	return out.String(), nil
+		return out.String(), true, nil
+	})
 }
 
 // redactedJSON renders a configuration compactly with the values of

@@ -292,34 +292,18 @@ func getDataApps(ctx context.Context, c call, in getDataAppsInput) (string, erro
 }
 
 func dataAppDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []string) (string, error) {
-	var out strings.Builder
-	var missing []string
-	for _, id := range ids {
+	return describeEach(ids, "data app(s)", "get_data_apps without configuration_ids lists the data apps.", func(id string) (string, bool, error) {
 		a, err := loadApp(ctx, c, id)
 		var ue *userError
 		if errors.As(err, &ue) {
-			missing = append(missing, id)
-			continue
+			return "", false, nil
 		}
 		if err != nil {
-			return "", err
-		}
-		if out.Len() > 0 {
-			out.WriteString("\n")
+			return "", false, err
 		}
 		text, err := describeApp(ctx, c, u, a)
-		if err != nil {
-			return "", err
-		}
-		out.WriteString(text)
-	}
-	if len(missing) == len(ids) {
-		return "", errorf("data app(s) not found: %s. get_data_apps without ids lists them.", strings.Join(missing, ", "))
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(&out, "\nNot found: %s (get_data_apps lists the data apps).\n", strings.Join(missing, ", "))
-	}
-	return out.String(), nil
+		return text, err == nil, err
+	})
 }
 
 // describeApp renders one app in full, with its diagnostics.

@@ -224,27 +224,16 @@ func getFlows(ctx context.Context, c call, in getFlowsInput) (string, error) {
 }
 
 func flowDetails(u keboola.Links, flows []flowItem, scheds map[string][]keboola.Schedule, ids []string) (string, error) {
-	var out strings.Builder
-	var missing []string
-	for _, id := range ids {
+	return describeEach(ids, "flow(s)", "get_flows without flow_ids lists the flows.", func(id string) (string, bool, error) {
 		i := slices.IndexFunc(flows, func(f flowItem) bool { return f.cfg.ID.String() == strings.TrimSpace(id) })
 		if i < 0 {
-			missing = append(missing, id)
-			continue
+			return "", false, nil
 		}
 		f := flows[i]
-		if out.Len() > 0 {
-			out.WriteString("\n")
-		}
+		var out strings.Builder
 		writeFlowDetail(&out, u, f, scheds != nil, scheds[f.typ+"/"+f.cfg.ID.String()])
-	}
-	if len(missing) == len(ids) {
-		return "", errorf("flow(s) not found: %s. get_flows without flow_ids lists the flows.", strings.Join(missing, ", "))
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(&out, "\nNot found: %s (get_flows without flow_ids lists the flows).\n", strings.Join(missing, ", "))
-	}
-	return out.String(), nil
+		return out.String(), true, nil
+	})
 }
 
 func writeFlowDetail(out *strings.Builder, u keboola.Links, f flowItem, schedsKnown bool, scheds []keboola.Schedule) {

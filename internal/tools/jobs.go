@@ -111,27 +111,22 @@ func duration(sec float64) string {
 }
 
 func jobDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []string) (string, error) {
-	var out strings.Builder
-	var missing []string
-	for _, id := range ids {
+	return describeEach(ids, "job(s)", "get_jobs without job_ids lists recent jobs.", func(id string) (string, bool, error) {
 		j, err := c.GetJob(ctx, id)
 		if errors.Is(err, keboola.ErrNotFound) {
-			missing = append(missing, id)
-			continue
+			return "", false, nil
 		}
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
-		if out.Len() > 0 {
-			out.WriteString("\n")
-		}
+		var out strings.Builder
 		out.WriteString(jobFields(j, u))
 		if j.RunID == "" {
-			continue
+			return out.String(), true, nil
 		}
 		events, err := c.ListEvents(ctx, keboola.EventQuery{RunID: j.RunID.String(), Limit: jobLogLines})
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		if len(events) > 0 {
 			out.WriteString("Log (newest first):\n")
@@ -141,14 +136,8 @@ func jobDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []s
 			}
 			out.WriteString(csvTable([]string{"time", "type", "message"}, rows))
 		}
-	}
-	if len(missing) == len(ids) {
-		return "", errorf("job(s) not found: %s. get_jobs without job_ids lists recent jobs.", strings.Join(missing, ", "))
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(&out, "\nNot found: %s.\n", strings.Join(missing, ", "))
-	}
-	return out.String(), nil
+		return out.String(), true, nil
+	})
 }
 
 func jobFields(j *keboola.Job, u keboola.Links) string {

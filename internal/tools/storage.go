@@ -80,16 +80,13 @@ func getBuckets(ctx context.Context, c call, in getBucketsInput) (string, error)
 }
 
 func bucketDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []string) (string, error) {
-	var out strings.Builder
-	var missing []string
-	for _, id := range ids {
+	return describeEach(ids, "bucket(s)", "get_buckets without bucket_ids (or search) lists the existing buckets.", func(id string) (string, bool, error) {
 		b, err := c.GetBucket(ctx, id)
 		if errors.Is(err, keboola.ErrNotFound) {
-			missing = append(missing, id)
-			continue
+			return "", false, nil
 		}
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		var f fields
 		f.add("Bucket", b.ID)
@@ -103,18 +100,8 @@ func bucketDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids 
 		f.add("Last change", day(b.LastChangeDate.Time))
 		f.add("Linked from", linkedFrom(*b))
 		f.add("Link", u.Bucket(b.ID))
-		if out.Len() > 0 {
-			out.WriteString("\n")
-		}
-		out.WriteString(f.String())
-	}
-	if len(missing) == len(ids) {
-		return "", errorf("bucket(s) not found: %s. Call get_buckets without bucket_ids (or search) to see the existing bucket ids.", strings.Join(missing, ", "))
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(&out, "\nNot found: %s (get_buckets without bucket_ids lists the existing ones).\n", strings.Join(missing, ", "))
-	}
-	return out.String(), nil
+		return f.String(), true, nil
+	})
 }
 
 func linkedFrom(b keboola.Bucket) string {
@@ -203,16 +190,13 @@ func tableListing(ctx context.Context, c *keboola.Client, in getTablesInput) (st
 }
 
 func tableDetails(ctx context.Context, c *keboola.Client, u keboola.Links, d sqlDialect, ids []string) (string, error) {
-	var out strings.Builder
-	var missing []string
-	for _, id := range ids {
+	return describeEach(ids, "table(s)", "get_tables with bucket_ids (or search) lists the existing tables.", func(id string) (string, bool, error) {
 		t, err := c.GetTable(ctx, id)
 		if errors.Is(err, keboola.ErrNotFound) {
-			missing = append(missing, id)
-			continue
+			return "", false, nil
 		}
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
 		var f fields
 		f.add("Table", t.ID)
@@ -233,20 +217,8 @@ func tableDetails(ctx context.Context, c *keboola.Client, u keboola.Links, d sql
 			f.add("Alias of", t.SourceTable.ID)
 		}
 		f.add("Link", u.Table(t.Bucket.ID, t.Name))
-		if out.Len() > 0 {
-			out.WriteString("\n")
-		}
-		out.WriteString(f.String())
-		out.WriteString("Columns:\n")
-		out.WriteString(csvTable([]string{"name", "type", "nullable", "description"}, columnRows(t)))
-	}
-	if len(missing) == len(ids) {
-		return "", errorf("table(s) not found: %s. Call get_tables with bucket_ids (or search) to see the existing table ids.", strings.Join(missing, ", "))
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(&out, "\nTables not found: %s (get_tables with bucket_ids lists the existing ones).\n", strings.Join(missing, ", "))
-	}
-	return out.String(), nil
+		return f.String() + "Columns:\n" + csvTable([]string{"name", "type", "nullable", "description"}, columnRows(t)), true, nil
+	})
 }
 
 // Column metadata keys where Keboola keeps types of untyped tables.
