@@ -38,30 +38,11 @@ func splitSQL(script string) []string {
 			cur.WriteString(string(rs[i:end]))
 			i = end - 1
 		case r == '$' && next == '$':
-			end := indexRunes(rs, i+2, "$$")
-			if end < 0 {
-				end = len(rs)
-			} else {
-				end += 2
-			}
-			cur.WriteString(string(rs[i:end]))
-			i = end - 1
+			i = copyThrough(&cur, rs, i, "$$")
 		case (r == '-' && next == '-') || (r == '/' && next == '/'):
-			end := indexRunes(rs, i, "\n")
-			if end < 0 {
-				end = len(rs)
-			}
-			cur.WriteString(string(rs[i:end]))
-			i = end - 1
+			i = copyThrough(&cur, rs, i, "\n")
 		case r == '/' && next == '*':
-			end := indexRunes(rs, i+2, "*/")
-			if end < 0 {
-				end = len(rs)
-			} else {
-				end += 2
-			}
-			cur.WriteString(string(rs[i:end]))
-			i = end - 1
+			i = copyThrough(&cur, rs, i, "*/")
 		case r == ';':
 			cur.WriteRune(r)
 			flush()
@@ -107,6 +88,18 @@ func quotedEnd(rs []rune, i int, q rune) int {
 		}
 	}
 	return len(rs)
+}
+
+// copyThrough copies rs from i (an opening $$, -- or /*) through the
+// closing delim, or to the end when it is not closed, and returns the index
+// of the last rune copied.
+func copyThrough(cur *strings.Builder, rs []rune, i int, delim string) int {
+	end := len(rs)
+	if j := indexRunes(rs, i+2, delim); j >= 0 {
+		end = j + len([]rune(delim))
+	}
+	cur.WriteString(string(rs[i:end]))
+	return end - 1
 }
 
 func indexRunes(rs []rune, from int, sub string) int {

@@ -22,6 +22,8 @@ func TestSplitSQL_SplitsAtStatementEndsOnly(t *testing.T) {
 		{name: "stray semicolons", in: ";; SELECT 1;;", want: []string{"SELECT 1;"}},
 		{name: "only a comment", in: "-- nothing", want: []string{"-- nothing"}},
 		{name: "empty", in: "  \n ", want: nil},
+		{name: "unterminated dollar-quoted body", in: "SELECT 1; SELECT $$ a; b", want: []string{"SELECT 1;", "SELECT $$ a; b"}},
+		{name: "unterminated block comment", in: "SELECT 1; SELECT 2 /* a; b", want: []string{"SELECT 1;", "SELECT 2 /* a; b"}},
 		{name: "unterminated string", in: "SELECT 'abc; SELECT 2;", want: []string{"SELECT 'abc; SELECT 2;"}},
 	}
 	for _, tc := range cases {
