@@ -769,10 +769,6 @@ func cloneURLWith(repoURL string, token keboola.Secret) (string, error) {
 }
 
 func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJSInput, storage map[string]any) (string, error) {
-	u, err := c.Links(ctx)
-	if err != nil {
-		return "", err
-	}
 	a, err := loadApp(ctx, c, in.ConfigurationID)
 	if err != nil {
 		return "", err
@@ -822,44 +818,56 @@ func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 			body["storage"] = storage
 		}
 	}
+	return saveDataAppUpdate(ctx, c, a, body, appUpdate{configID: in.ConfigurationID, name: in.Name, description: in.Description,
+		change: firstNonBlank(in.ChangeDescription, "Update python-js data app")}, notes)
+}
+
+// appUpdate is what both data app tools change besides the body.
+type appUpdate struct{ configID, name, description, change string }
+
+// saveDataAppUpdate stores an edited data app configuration and reports it
+// the same way for both kinds of app: new version, state, authentication,
+// notes, and a reminder to redeploy a running app.
+func saveDataAppUpdate(ctx context.Context, c *keboola.Client, a *app, body map[string]any, in appUpdate, notes []string) (string, error) {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return "", err
 	}
 	// Stored secrets come back encrypted and stay so; encrypting again
 	// covers any plain value under a # key.
-	if raw, err = c.EncryptSecrets(ctx, keboola.DataAppComponentID, in.ConfigurationID, raw); err != nil {
+	if raw, err = c.EncryptSecrets(ctx, keboola.DataAppComponentID, in.configID, raw); err != nil {
 		return "", err
 	}
-	upd := keboola.ConfigUpdate{Configuration: raw, ChangeDescription: strings.TrimSpace(in.ChangeDescription)}
-	if upd.ChangeDescription == "" {
-		upd.ChangeDescription = "Update python-js data app"
-	}
-	if n := strings.TrimSpace(in.Name); n != "" {
+	upd := keboola.ConfigUpdate{Configuration: raw, ChangeDescription: in.change}
+	if n := strings.TrimSpace(in.name); n != "" {
 		upd.Name = &n
 	}
-	if in.Description != "" {
-		upd.Description = &in.Description
+	if in.description != "" {
+		upd.Description = &in.description
 	}
-	cfg, err := c.UpdateConfig(ctx, keboola.DataAppComponentID, in.ConfigurationID, upd)
+	cfg, err := c.UpdateConfig(ctx, keboola.DataAppComponentID, in.configID, upd)
 	if err != nil {
 		return "", err
 	}
-	notes = append(notes, strings.TrimSpace(markWrittenByMCP(ctx, c, keboola.DataAppComponentID, in.ConfigurationID, cfg.Version)))
+	notes = append(notes, strings.TrimSpace(markWrittenByMCP(ctx, c, keboola.DataAppComponentID, in.configID, cfg.Version)))
+	u, err := c.Links(ctx)
+	if err != nil {
+		return "", err
+	}
 	var f fields
 	f.add("Updated", cfg.Name)
-	f.add("Configuration", in.ConfigurationID)
+	f.add("Configuration", in.configID)
 	f.add("Version", fmt.Sprint(cfg.Version))
 	f.add("State", a.ds.State)
 	f.add("Authentication", authentication(body))
 	out := f.String()
 	if a.ds.State == "running" || a.ds.State == "starting" {
-		notes = append(notes, "The running app still serves the previous settings: redeploy with deploy_data_app.")
+		notes = append(notes, "The running app still serves the previous version: redeploy with deploy_data_app(action=deploy).")
 	}
 	if notes = slices.DeleteFunc(notes, func(n string) bool { return n == "" }); len(notes) > 0 {
 		out += strings.Join(notes, "\n") + "\n"
 	}
-	return out + links("Data app", u.DataApp(in.ConfigurationID)), nil
+	return out + links("Data app", u.DataApp(in.configID)), nil
 }
 
 // addWorkspaceSecret gives an existing app that has neither the platform

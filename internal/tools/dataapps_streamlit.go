@@ -282,40 +282,8 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 	} else {
 		delete(a.body, "storage") // [] left by earlier writes breaks the UI's mapping editor
 	}
-	raw, err := json.Marshal(a.body)
-	if err != nil {
-		return "", err
-	}
-	if raw, err = c.EncryptSecrets(ctx, keboola.DataAppComponentID, in.ConfigurationID, raw); err != nil {
-		return "", err
-	}
-	upd := keboola.ConfigUpdate{Configuration: raw, ChangeDescription: firstNonBlank(in.ChangeDescription, "Update Streamlit data app")}
-	if n := strings.TrimSpace(in.Name); n != "" {
-		upd.Name = &n
-	}
-	if in.Description != "" {
-		upd.Description = &in.Description
-	}
-	cfg, err := c.UpdateConfig(ctx, keboola.DataAppComponentID, in.ConfigurationID, upd)
-	if err != nil {
-		return "", err
-	}
-	note := markWrittenByMCP(ctx, c, keboola.DataAppComponentID, in.ConfigurationID, cfg.Version)
-	u, err := c.Links(ctx)
-	if err != nil {
-		return "", err
-	}
-	var f fields
-	f.add("Updated", cfg.Name)
-	f.add("Configuration", in.ConfigurationID)
-	f.add("Version", fmt.Sprint(cfg.Version))
-	f.add("State", a.ds.State)
-	f.add("Authentication", authentication(a.body))
-	out := f.String() + note
-	if a.ds.State == "running" || a.ds.State == "starting" {
-		out += "The running app still serves the previous version: redeploy with deploy_data_app(action=deploy).\n"
-	}
-	return out + links("Data app", u.DataApp(in.ConfigurationID)), nil
+	return saveDataAppUpdate(ctx, c, a, a.body, appUpdate{configID: in.ConfigurationID, name: in.Name, description: in.Description,
+		change: firstNonBlank(in.ChangeDescription, "Update Streamlit data app")}, nil)
 }
 
 func asList(v any) []any {

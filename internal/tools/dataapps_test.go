@@ -276,3 +276,27 @@ func TestModifyPythonJSDataApp_UsesThePlatformWorkspaceWhenTheProjectHasIt(t *te
 		t.Errorf("%d workspace creations; the platform provides the workspace", n)
 	}
 }
+
+func TestModifyDataApps_UpdateOfARunningAppAsksForARedeploy(t *testing.T) {
+	f := newFixture(t, fakestack.Options{JobStepDelay: time.Hour})
+	ids := demoApps(t, f)
+	for _, tc := range []struct{ tool, app string }{
+		{"modify_streamlit_data_app", "Revenue dashboard"},
+		{"modify_python_js_data_app", "Customer explorer"},
+	} {
+		t.Run(tc.tool, func(t *testing.T) {
+			if text, isErr := f.call(t, "deploy_data_app", map[string]any{"action": "deploy", "configuration_id": ids[tc.app]}); isErr {
+				t.Fatal(text)
+			}
+			text, isErr := f.call(t, tc.tool, map[string]any{"name": "", "configuration_id": ids[tc.app], "description": "new words", "change_description": "describe"})
+			if isErr {
+				t.Fatal(text)
+			}
+			for _, want := range []string{"Updated: " + tc.app, "Configuration: " + ids[tc.app], "redeploy with deploy_data_app(action=deploy)", "/data-apps/" + ids[tc.app]} {
+				if !strings.Contains(text, want) {
+					t.Errorf("answer lacks %q:\n%s", want, text)
+				}
+			}
+		})
+	}
+}
