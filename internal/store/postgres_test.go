@@ -2,8 +2,11 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/store"
 	"github.com/keboola-mcp/keboola-mcp/internal/store/storetest"
@@ -59,6 +62,25 @@ func TestPostgres_ReplicasStartingTogetherMigrateOnce(t *testing.T) {
 	s.Close()
 	if _, err := openPostgres(t, dsn).Client(context.Background(), "kept"); err != nil {
 		t.Errorf("client after reopening: %v", err)
+	}
+}
+
+func TestPostgres_RefusesASchemaNewerThanItKnows(t *testing.T) {
+	ctx := context.Background()
+	dsn := servers.PostgresDSN(t)
+	openPostgres(t, dsn).Close()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	// A newer binary ran against this database and was rolled back.
+	if _, err := c.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES (99)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.OpenPostgres(ctx, dsn, store.Options{})
+	if err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+		t.Errorf("OpenPostgres on a newer schema = %v, want a refusal naming the version mismatch", err)
 	}
 }
 

@@ -31,7 +31,7 @@ type Servers struct {
 	pgOnce, redisOnce sync.Once
 	pg, redis         *server
 	pgErr, redisErr   error
-	dbs               atomic.Int64
+	schemas           atomic.Int64
 }
 
 // server is one running database process and its scratch directory.
@@ -54,7 +54,7 @@ func (s *Servers) PostgresDSN(t testing.TB) string {
 	if s.pgErr != nil {
 		unavailable(t, "PostgreSQL", s.pgErr)
 	}
-	name := fmt.Sprintf("kmcp_test_%d", s.dbs.Add(1))
+	name := fmt.Sprintf("kmcp_test_%d", s.schemas.Add(1))
 	dsn := "postgres://postgres@" + s.pg.addr + "/postgres?sslmode=disable"
 	if err := pgExec(dsn, "CREATE SCHEMA "+name); err != nil {
 		t.Fatalf("creating test schema: %v", err)
