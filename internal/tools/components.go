@@ -29,7 +29,7 @@ var componentTools = []Tool{
 			"configuration in full: its JSON (secrets redacted), its rows and a link.",
 		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) {
 			enum(s, "component_types", componentTypes...)
-			paging(s, 100, 500)
+			paging(s, listPage, listPageMax)
 		}, getConfigs),
 	define("find_component_id", "Find a component",
 		"Finds the Keboola components that fit a task described in words (e.g. \"load data from Google "+
@@ -168,7 +168,7 @@ func getConfigs(ctx context.Context, c call, in getConfigsInput) (string, error)
 	if len(rows) == 0 {
 		return "No configurations match.\n" + links("Components", u.UsedComponents()), nil
 	}
-	lo, hi, note := window(len(rows), in.Offset, defaultInt(in.Limit, 100))
+	lo, hi, note := window(len(rows), in.Offset, defaultInt(in.Limit, listPage))
 	var out strings.Builder
 	fmt.Fprintf(&out, "%d configurations.\n", len(rows))
 	if hi > lo {

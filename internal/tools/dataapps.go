@@ -32,7 +32,7 @@ var dataAppTools = []Tool{
 			"last deployment (check its failure first when an app does not start), recent log lines, and for "+
 			"python-js apps the git repository, the pinned branch and the drafts of a production app. To find an "+
 			"app by name prefer search.",
-		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, 100, 500) },
+		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, listPage, listPageMax) },
 		getDataApps),
 	define("deploy_data_app", "Deploy or stop a data app",
 		"action=deploy starts a data app, or restarts it when it runs, so it serves its latest configuration "+
@@ -40,7 +40,7 @@ var dataAppTools = []Tool{
 			"while: the answer shows the state, URL and the last deployment's outcome; call get_data_apps later "+
 			"to follow up. mode=dev runs a python-js draft as a development preview (hot reload); leave mode "+
 			"empty otherwise.",
-		hints{destructive: false}, func(s *jsonschema.Schema) {
+		hints{}, func(s *jsonschema.Schema) {
 			enum(s, "action", "deploy", "stop")
 			enum(s, "mode", "dev", "production")
 		}, deployDataApp),
@@ -80,13 +80,13 @@ var dataAppTools = []Tool{
 			"Keboola shows a token only once: keep the URL for the session. Earlier tokens stay valid. Drafts "+
 			"and Streamlit apps have no repository of their own: call it with the production app's "+
 			"configuration id.",
-		hints{destructive: false}, func(s *jsonschema.Schema) { minLen(s, "configuration_id", 1) },
+		hints{}, func(s *jsonschema.Schema) { minLen(s, "configuration_id", 1) },
 		createDataAppGitCredential),
 	define("delete_python_js_data_app_draft", "Delete a python-js draft",
 		"Deletes a python-js draft data app (the app and its configuration, which goes to the trash) once its "+
 			"branch is merged and the production app redeployed. Refuses production apps and Streamlit apps. "+
 			"It does not touch git: delete the branch yourself. Returns the production app's configuration id.",
-		hints{destructive: true}, func(s *jsonschema.Schema) { minLen(s, "configuration_id", 1) },
+		hints{destructive: true, idempotent: true}, func(s *jsonschema.Schema) { minLen(s, "configuration_id", 1) },
 		deletePythonJSDraft),
 }
 
@@ -237,7 +237,7 @@ func getDataApps(ctx context.Context, c call, in getDataAppsInput) (string, erro
 	if len(in.ConfigurationIDs) > 0 {
 		return dataAppDetails(ctx, c.client, u, in.ConfigurationIDs)
 	}
-	limit := defaultInt(in.Limit, 100)
+	limit := defaultInt(in.Limit, listPage)
 	// One extra tells whether another page exists. The Data Science API
 	// knows no names; one configuration listing, read meanwhile, adds them
 	// (and the draft relation) for the whole page.

@@ -27,7 +27,7 @@ var flowTools = []Tool{
 			"keboola.orchestrator legacy flows) with their number of phases, tasks and schedules, paged with "+
 			"limit/offset. With flow_ids: each flow in full: an outline of its phases, tasks and transitions, its "+
 			"schedules with recent runs, and its configuration JSON to edit with modify_flow.",
-		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, 100, 500) }, getFlows),
+		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, listPage, listPageMax) }, getFlows),
 	define("get_flow_schema", "Get the flow schema",
 		"Returns the JSON schema of the phases and tasks of a flow type: keboola.flow (conditional flows) or "+
 			"keboola.orchestrator (legacy flows). Read it before create_flow, create_conditional_flow or modify_flow "+
@@ -210,7 +210,7 @@ func getFlows(ctx context.Context, c call, in getFlowsInput) (string, error) {
 		rows = append(rows, []string{id, f.typ, f.cfg.Name, shorten(f.cfg.Description, 100),
 			fmt.Sprint(len(b.Phases)), fmt.Sprint(len(b.Tasks)), nScheds, disabled, u.FlowOf(f.typ, id)})
 	}
-	lo, hi, note := window(len(rows), in.Offset, defaultInt(in.Limit, 100))
+	lo, hi, note := window(len(rows), in.Offset, defaultInt(in.Limit, listPage))
 	var out strings.Builder
 	fmt.Fprintf(&out, "%d flows.\n", len(rows))
 	if hi > lo {

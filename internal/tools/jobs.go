@@ -24,7 +24,7 @@ var jobTools = []Tool{
 			enum(s, "sort_order", "asc", "desc")
 			prop(s, "sort_by").Default = mustJSON("startTime")
 			prop(s, "sort_order").Default = mustJSON("desc")
-			paging(s, 50, 500)
+			paging(s, listPage, listPageMax)
 		}, getJobs),
 	define("run_job", "Run a job",
 		"Starts a run of a component configuration (an extraction, transformation, writer or flow) and returns "+
@@ -61,7 +61,7 @@ func getJobs(ctx context.Context, c call, in getJobsInput) (string, error) {
 	search := keboola.JobSearch{
 		ComponentID: in.ComponentID,
 		ConfigID:    in.ConfigID,
-		Limit:       defaultInt(in.Limit, 50),
+		Limit:       defaultInt(in.Limit, listPage),
 		Offset:      in.Offset,
 		SortBy:      in.SortBy,
 		SortDesc:    in.SortOrder != "asc",

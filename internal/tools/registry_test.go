@@ -6,8 +6,11 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
 )
 
 // update rewrites the schema snapshots and docs/tools.md:
@@ -142,6 +145,50 @@ func TestToolReference(t *testing.T) {
 	for _, tool := range All() {
 		if !strings.Contains(got, "## "+tool.Name()) {
 			t.Errorf("reference lacks a section for %s", tool.Name())
+		}
+	}
+}
+
+// TestRegistry_ToolsFollowOneConvention checks what should read the same
+// on every tool: hints, paging and parameter names for shared concepts.
+func TestRegistry_ToolsFollowOneConvention(t *testing.T) {
+	// Names that differ from ours only in spelling would make a model guess;
+	// the Python server's config_id survives where it uses it, so prompts
+	// written for it keep working.
+	wrongNames := map[string]string{"config_ids": "configuration_ids", "componentId": "component_id",
+		"configurationId": "configuration_id", "row_id": "configuration_row_id", "bucket_id_list": "bucket_ids"}
+	pythonConfigID := map[string]bool{"get_jobs": true, "create_oauth_url": true}
+	for _, tool := range All() {
+		d := tool.Definition()
+		a := d.Annotations
+		if a.ReadOnlyHint && !a.IdempotentHint {
+			t.Errorf("%s: read-only tools have no effect to repeat, so they are idempotent", d.Name)
+		}
+		if d.InputSchema == nil {
+			continue
+		}
+		props := d.InputSchema.(*jsonschema.Schema).Properties
+		for name := range props {
+			if want, bad := wrongNames[name]; bad {
+				t.Errorf("%s: parameter %s should be named %s", d.Name, name, want)
+			}
+			if name == "config_id" && !pythonConfigID[d.Name] {
+				t.Errorf("%s: parameter config_id should be configuration_id", d.Name)
+			}
+		}
+		limit, ok := props["limit"]
+		if !ok {
+			continue
+		}
+		wantDef, wantMax := listPage, listPageMax
+		if d.Name == "search" {
+			wantDef, wantMax = searchPage, searchPageMax
+		}
+		if string(limit.Default) != strconv.Itoa(wantDef) || limit.Maximum == nil || int(*limit.Maximum) != wantMax {
+			t.Errorf("%s: limit defaults to %s with maximum %v; listings use %d and %d", d.Name, limit.Default, limit.Maximum, wantDef, wantMax)
+		}
+		if _, ok := props["offset"]; !ok {
+			t.Errorf("%s: limit without offset cannot page", d.Name)
 		}
 	}
 }

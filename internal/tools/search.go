@@ -39,7 +39,7 @@ var searchTools = []Tool{
 			enum(s, "mode", modeLiteral, modeRegex)
 			prop(s, "mode").Default = mustJSON(modeLiteral)
 			prop(s, "case_sensitive").Default = mustJSON(false)
-			paging(s, 50, 200)
+			paging(s, searchPage, searchPageMax)
 		}, search),
 }
 
@@ -166,7 +166,7 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 	if len(hits) == 0 {
 		return fmt.Sprintf("Nothing matches %s. Try shorter or other words, or list buckets with get_buckets.\n", strings.Join(in.Patterns, ", ")), nil
 	}
-	lo, hi, note := window(len(hits), in.Offset, defaultInt(in.Limit, 50))
+	lo, hi, note := window(len(hits), in.Offset, defaultInt(in.Limit, searchPage))
 	var out strings.Builder
 	fmt.Fprintf(&out, "%d matches.\n", len(hits))
 	if hi > lo {

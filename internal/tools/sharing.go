@@ -21,7 +21,7 @@ var sharingTools = []Tool{
 			"Catalog's \"shared with me\"): source project, stage, tables, size, and whether and as which bucket "+
 			"this project has linked it already. get_buckets shows only buckets already in the project. "+
 			"link_shared_bucket makes one usable here. Paged with limit/offset.",
-		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, 50, 100) },
+		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, listPage, listPageMax) },
 		getSharedBuckets),
 	define("link_shared_bucket", "Link a shared bucket",
 		"Links a bucket another project shares (from get_shared_buckets) into this project as a read-only "+
@@ -68,7 +68,7 @@ func getSharedBuckets(ctx context.Context, c call, in getSharedBucketsInput) (st
 	slices.SortFunc(shared, func(a, b keboola.SharedBucket) int {
 		return strings.Compare(string(a.Project.ID)+"/"+a.ID, string(b.Project.ID)+"/"+b.ID)
 	})
-	lo, hi, note := window(len(shared), in.Offset, defaultInt(in.Limit, 50))
+	lo, hi, note := window(len(shared), in.Offset, defaultInt(in.Limit, listPage))
 	rows := make([][]string, 0, hi-lo)
 	for _, b := range shared[lo:hi] {
 		rows = append(rows, []string{string(b.Project.ID), b.Project.Name, b.ID, displayOr(b.DisplayName, b.Name),

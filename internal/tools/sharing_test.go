@@ -14,7 +14,7 @@ func TestGetSharedBuckets(t *testing.T) {
 			"5678,Marketing Hub,out.c-industry-benchmarks", "organization-project", "link_shared_bucket"}},
 		{name: "offset past the end", args: map[string]any{"offset": 5}, contains: []string{"Offset 5 is past the end"},
 			absent: []string{"out.c-industry-benchmarks"}},
-		{name: "limit over the maximum is a schema error", args: map[string]any{"limit": 101}, isError: true},
+		{name: "limit over the maximum is a schema error", args: map[string]any{"limit": listPageMax + 1}, isError: true},
 	})
 }
 

@@ -23,7 +23,7 @@ var sqlTools = []Tool{
 			"10,000 rows or 50,000 characters; the answer says how many rows were returned of how many). Write it "+
 			"in the project's SQL dialect (get_project_info) with the fully qualified table names from get_tables. "+
 			"Aggregate, filter and limit in SQL rather than fetching raw rows.",
-		hints{readOnly: true}, func(s *jsonschema.Schema) { minLen(s, "sql_query", 1) },
+		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { minLen(s, "sql_query", 1) },
 		queryData),
 }
 

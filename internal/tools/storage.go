@@ -18,14 +18,14 @@ var storageTools = []Tool{
 		"Lists the project's Storage buckets (id, name, stage, description, rows, size), or gives full details "+
 			"of the buckets named in bucket_ids. Long lists are paged with limit/offset. To find a bucket by name "+
 			"prefer search; list everything only when you need an inventory.",
-		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, 100, 500) },
+		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, listPage, listPageMax) },
 		getBuckets),
 	define("get_tables", "List or get tables",
 		"With bucket_ids: lists the tables in those buckets (id, name, rows, primary key, description). With "+
 			"table_ids: full details of each table, including its fully qualified SQL name and its columns with "+
 			"types and descriptions; use these names in query_data. Give at least one of the two. To find a table "+
 			"by name, prefer search.",
-		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, 100, 500) },
+		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) { paging(s, listPage, listPageMax) },
 		getTables),
 	define("update_descriptions", "Update descriptions",
 		"Sets the descriptions of buckets, tables or columns. Each update names the item by id: a bucket "+
@@ -54,7 +54,7 @@ func getBuckets(ctx context.Context, c call, in getBucketsInput) (string, error)
 		return "", err
 	}
 	slices.SortFunc(buckets, func(a, b keboola.Bucket) int { return strings.Compare(a.ID, b.ID) })
-	in.Limit = defaultInt(in.Limit, 100)
+	in.Limit = defaultInt(in.Limit, listPage)
 	var nIn int
 	for _, b := range buckets {
 		if b.Stage == "in" {
@@ -171,7 +171,7 @@ func tableListing(ctx context.Context, c *keboola.Client, in getTablesInput) (st
 	}
 	var out strings.Builder
 	fmt.Fprintf(&out, "%d tables.\n", len(tables))
-	lo, hi, note := window(len(tables), in.Offset, defaultInt(in.Limit, 100))
+	lo, hi, note := window(len(tables), in.Offset, defaultInt(in.Limit, listPage))
 	if hi > lo {
 		rows := make([][]string, 0, hi-lo)
 		for _, t := range tables[lo:hi] {

@@ -266,6 +266,16 @@ func bounds(s *jsonschema.Schema, name string, lo, hi, def int) {
 	p.Default = mustJSON(def)
 }
 
+// Page sizes: every listing pages the same way, so a model learns one
+// rule. Search hits default to fewer, as the Python server's do: a search
+// is refined rather than paged through.
+const (
+	listPage      = 100
+	listPageMax   = 500
+	searchPage    = 50
+	searchPageMax = 200
+)
+
 // paging sets the usual limit (1..maxLimit, default def) and offset (≥ 0).
 func paging(s *jsonschema.Schema, def, maxLimit int) {
 	bounds(s, "limit", 1, maxLimit, def)
