@@ -163,9 +163,9 @@ func jobFields(j *keboola.Job, u keboola.Links) string {
 }
 
 type runJobInput struct {
-	ComponentID     string   `json:"component_id" jsonschema:"The component of the configuration to run, e.g. keboola.snowflake-transformation."`
-	ConfigurationID string   `json:"configuration_id" jsonschema:"The configuration to run."`
-	ConfigRowIDs    []string `json:"config_row_ids,omitempty" jsonschema:"Run only these rows of the configuration; empty runs all of them."`
+	ComponentID         string   `json:"component_id" jsonschema:"The component of the configuration to run, e.g. keboola.snowflake-transformation."`
+	ConfigurationID     string   `json:"configuration_id" jsonschema:"The configuration to run."`
+	ConfigurationRowIDs []string `json:"configuration_row_ids,omitempty" jsonschema:"Run only these rows of the configuration (get_configs shows their ids); empty runs all of them."`
 }
 
 func runJob(ctx context.Context, c call, in runJobInput) (string, error) {
@@ -179,11 +179,11 @@ func runJob(ctx context.Context, c call, in runJobInput) (string, error) {
 	// Check the configuration first: the queue would accept the job and fail
 	// it later, which the model would only see on a later get_jobs.
 	if _, err := c.client.GetConfig(ctx, in.ComponentID, in.ConfigurationID); errors.Is(err, keboola.ErrNotFound) {
-		return "", errorf("configuration %s of component %s not found: get_configs lists the existing ones", in.ConfigurationID, in.ComponentID)
+		return "", errorf("configuration %s/%s not found; get_configs lists the existing ones", in.ComponentID, in.ConfigurationID)
 	} else if err != nil {
 		return "", err
 	}
-	j, err := c.client.RunJob(ctx, keboola.JobRequest{ComponentID: in.ComponentID, ConfigID: in.ConfigurationID, ConfigRowIDs: in.ConfigRowIDs})
+	j, err := c.client.RunJob(ctx, keboola.JobRequest{ComponentID: in.ComponentID, ConfigID: in.ConfigurationID, ConfigRowIDs: in.ConfigurationRowIDs})
 	if err != nil {
 		return "", asUserError(err)
 	}

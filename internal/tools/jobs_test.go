@@ -33,10 +33,12 @@ func TestRunJob(t *testing.T) {
 		{name: "starts a run", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "7410002"},
 			contains: []string{"Job started", "Component: keboola.ex-http", "Configuration: 7410002", "/queue/"}},
 		{name: "unknown configuration", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "1"},
-			isError: true, contains: []string{"configuration 1 of component keboola.ex-http not found", "get_configs"}},
+			isError: true, contains: []string{"configuration keboola.ex-http/1 not found", "get_configs"}},
+		{name: "runs the chosen rows", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "7410002", "configuration_row_ids": []string{"7410002001"}},
+			contains: []string{"Job started", "7410002001"}},
 		{name: "missing configuration is a schema error", args: map[string]any{"component_id": "keboola.ex-http"}, isError: true},
 	})
-	if n := f.requests("POST", "/jobs"); n != 1 {
-		t.Errorf("queue got %d job requests, want 1 (none for the bad calls)", n)
+	if n := f.requests("POST", "/jobs"); n != 2 {
+		t.Errorf("queue got %d job requests, want 2 (none for the bad calls)", n)
 	}
 }

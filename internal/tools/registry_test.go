@@ -156,7 +156,7 @@ func TestRegistry_ToolsFollowOneConvention(t *testing.T) {
 	// the Python server's config_id survives where it uses it, so prompts
 	// written for it keep working.
 	wrongNames := map[string]string{"config_ids": "configuration_ids", "componentId": "component_id",
-		"configurationId": "configuration_id", "row_id": "configuration_row_id", "bucket_id_list": "bucket_ids"}
+		"configurationId": "configuration_id", "row_id": "configuration_row_id", "config_row_ids": "configuration_row_ids"}
 	pythonConfigID := map[string]bool{"get_jobs": true, "create_oauth_url": true}
 	for _, tool := range All() {
 		d := tool.Definition()
