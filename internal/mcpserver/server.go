@@ -181,12 +181,18 @@ var errNoAccess = errors.New("the request carries no Keboola credentials")
 
 // Instructions tell the model how to work with a Keboola project through
 // these tools. They are sent once, at initialization.
-const Instructions = `You are connected to one Keboola project: its Storage (buckets and tables of data), its components and configurations (extractors, transformations, writers, applications) and its jobs.
+const Instructions = `You are connected to one Keboola project: Storage (buckets and tables), the components and configurations that load, transform and write its data, flows that run them, jobs, data apps and, where set up, a semantic layer.
 
 How to work:
-1. Start with get_project_info. It tells you the project, its description, the SQL dialect of its backend (Snowflake or BigQuery) and links.
-2. Find the data: use search to find buckets, tables, configurations or flows by name or description; use get_buckets to see the buckets and get_tables (with table_ids) to see a table's columns, types and its fully qualified SQL name.
-3. Query: use query_data with a read-only SELECT written in the project's SQL dialect, always using the fully qualified table names from get_tables and quoting identifiers as the dialect requires. Results are CSV and capped; aggregate or filter in SQL rather than fetching raw rows.
-4. Components and jobs: get_components and get_configs show what the project runs; get_jobs shows what ran and why it failed; run_job starts a configuration. find_component_id finds a component for a task, docs_query answers questions from Keboola's documentation.
+1. Start with get_project_info: the project, its description, its SQL dialect (Snowflake or BigQuery) and links.
+2. Find things: search matches names and descriptions of buckets, tables, columns, configurations and their rows, transformations, flows and data apps (plain text; mode=regex for patterns). get_buckets and get_tables list Storage; get_tables on chosen tables gives columns, types and the fully qualified SQL name. get_shared_buckets and link_shared_bucket bring in data other projects share.
+3. Semantic layer: if search_semantic_context or get_semantic_context finds a semantic model, read its datasets, metrics and constraints (get_semantic_schema explains their fields) before writing SQL, and check the SQL with validate_semantic_query.
+4. Query with query_data: one read-only SELECT in the project's dialect with fully qualified table names; aggregate and filter in SQL.
+5. Components: get_components, get_configs, find_component_id (which component fits a task) and get_config_examples; create_config, add_config_row, update_config, update_config_row; run_sync_action (e.g. test a connection); create_oauth_url for components that sign in with OAuth.
+6. Transformations: create_sql_transformation and update_sql_transformation, SQL in the project's dialect; get_configs shows the current SQL.
+7. Flows: get_flows; read get_flow_schema and get_flow_examples, then create_conditional_flow (the default) or create_flow (legacy). update_flow changes a flow; modify_flow also adds, changes or removes its schedules.
+8. Jobs: run_job starts a configuration or flow; get_jobs follows it and shows why a job failed.
+9. Data apps: get_data_apps; modify_streamlit_data_app or modify_python_js_data_app (code in git: create_python_js_data_app_git_credential, delete_python_js_data_app_draft), then deploy_data_app.
+10. Descriptions: update_descriptions (buckets, tables, columns), update_project_description. docs_query answers questions from Keboola's documentation.
 
-Write tools (update_descriptions, update_project_description, run_job) change the project: use them only when the user asks for the change. Every answer carries Keboola UI links; show them to the user when they help.`
+Tools that create, update, modify, delete, link, deploy or run change the project: use them only when the user asks, and say what changed. Answers end with Keboola UI links: show them to the user.`
