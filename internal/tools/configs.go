@@ -118,7 +118,7 @@ func getConfigExamples(ctx context.Context, c call, in getConfigExamplesInput) (
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Configuration examples for %s\n", id)
+	fmt.Fprintf(&b, "Configuration examples of %s, as its documentation gives them; get_components shows the schema they follow.\n", id)
 	writeExamples(&b, "Root configuration", docs.RootConfigurationExamples)
 	writeExamples(&b, "Row configuration", docs.RowConfigurationExamples)
 	if len(docs.RootConfigurationExamples)+len(docs.RowConfigurationExamples) == 0 {
@@ -131,14 +131,15 @@ func writeExamples(b *strings.Builder, title string, examples []keboola.RawObjec
 	if len(examples) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\n## %s examples\n", title)
+	fmt.Fprintf(b, "\n%s examples:\n", title)
 	for i, ex := range examples[:min(len(examples), maxExamples)] {
 		var v any
 		if json.Unmarshal(ex, &v) != nil {
 			continue
 		}
-		pretty, _ := json.MarshalIndent(v, "", "  ")
-		fmt.Fprintf(b, "\n%d.\n```json\n%s\n```\n", i+1, pretty)
+		// Compact JSON: indentation would cost tokens and tell nothing.
+		compact, _ := json.Marshal(v)
+		fmt.Fprintf(b, "\n%d.\n```json\n%s\n```\n", i+1, compact)
 	}
 	if len(examples) > maxExamples {
 		fmt.Fprintf(b, "\n(%d more not shown.)\n", len(examples)-maxExamples)
