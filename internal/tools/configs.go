@@ -868,7 +868,7 @@ func createOAuthURL(ctx context.Context, c call, in createOAuthURLInput) (string
 	// Checking the configuration first avoids minting a token for a link
 	// that could not work.
 	if _, err := c.client.GetConfig(ctx, compID, cfgID); errors.Is(err, keboola.ErrNotFound) {
-		return "", errorf("configuration %s/%s not found; create it first with create_config", compID, cfgID)
+		return "", errorf("configuration %s/%s not found; get_configs lists the existing ones, create_config makes a new one", compID, cfgID)
 	} else if err != nil {
 		return "", err
 	}

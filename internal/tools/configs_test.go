@@ -261,7 +261,7 @@ func TestCreateOAuthURL(t *testing.T) {
 	before := f.requests("POST", "/v2/storage/tokens")
 	f.check(t, "create_oauth_url", []expect{
 		{name: "unknown configuration", args: map[string]any{"component_id": "keboola.wr-google-sheets", "config_id": "1"}, isError: true,
-			contains: []string{"keboola.wr-google-sheets/1 not found", "create_config"}},
+			contains: []string{"keboola.wr-google-sheets/1 not found", "get_configs", "create_config"}},
 	})
 	if f.requests("POST", "/v2/storage/tokens") != before {
 		t.Error("a token was minted for a configuration that does not exist")

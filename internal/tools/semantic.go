@@ -824,7 +824,7 @@ func loadExpected(ctx context.Context, c *keboola.Client, sels []semanticSelecti
 		for _, id := range uniqueIDs(sel.IDs) {
 			m, err := c.GetMetastoreObject(ctx, sel.ObjectType, id)
 			if errors.Is(err, keboola.ErrNotFound) {
-				return nil, errorf("expected %s %s not found", sel.ObjectType, id)
+				return nil, errorf("expected %s %s not found; search_semantic_context or get_semantic_context lists the existing objects", sel.ObjectType, id)
 			}
 			if err != nil {
 				return nil, semanticErr(err)

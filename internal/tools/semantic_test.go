@@ -97,7 +97,7 @@ func TestValidateSemanticQuery(t *testing.T) {
 				"semantic-relationship,(any)", "semantic-metric," + ids["Order count"] + ",Order count", "Rules for the expected objects:\nValid: yes"}},
 		{name: "expected object of another type", args: map[string]any{"sql_query": revenueOnly, "semantic_model_ids": model,
 			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Orders"]}}}},
-			isError: true, contains: []string{"not found"}},
+			isError: true, contains: []string{"not found", "search_semantic_context"}},
 		{name: "unknown model", args: map[string]any{"sql_query": revenueOnly, "semantic_model_ids": []string{"nope"}}, isError: true,
 			contains: []string{"semantic model nope not found"}},
 		{name: "empty SQL", args: map[string]any{"sql_query": " ", "semantic_model_ids": model}, isError: true, contains: []string{"sql_query"}},
