@@ -21,6 +21,7 @@ func TestSecret_NeverPrintsItsValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	renderings := map[string]string{
+		//lint:ignore S1025 the test is about what fmt prints for a Secret
 		"%s":   fmt.Sprintf("%s", s),
 		"%v":   fmt.Sprintf("%v", creds),
 		"%+v":  fmt.Sprintf("%+v", creds),
