@@ -31,7 +31,8 @@ var configTools = []Tool{
 			"against the component's schema (get_components shows it; get_config_examples has examples) and "+
 			"values under keys starting with # are encrypted before they are stored. Row-based components "+
 			"(e.g. database extractors) keep shared settings here and one table per row: add rows with "+
-			"add_config_row. SQL transformations have create_sql_transformation; flows have their own tools.",
+			"add_config_row. SQL transformations have create_sql_transformation; flows have their own tools. "+
+			"Returns the new configuration's id, version and link.",
 		hints{}, func(s *jsonschema.Schema) {
 			minLen(s, "component_id", 1)
 			minLen(s, "name", 1)
@@ -39,7 +40,8 @@ var configTools = []Tool{
 	define("add_config_row", "Add a configuration row",
 		"Adds a row to an existing configuration: for row-based components, one row is usually one table "+
 			"or query to extract or write. Parameters are checked against the component's row schema "+
-			"(get_components) and secrets (keys starting with #) are encrypted before they are stored.",
+			"(get_components) and secrets (keys starting with #) are encrypted before they are stored. Returns the "+
+			"new row's id and the configuration's link.",
 		hints{}, func(s *jsonschema.Schema) {
 			minLen(s, "component_id", 1)
 			minLen(s, "configuration_id", 1)
@@ -50,14 +52,15 @@ var configTools = []Tool{
 			"set, str_replace, remove or list_append at a path), the whole storage mapping, or the processors. "+
 			"What is not given stays as it is. Read it first with get_configs. Secrets show there as "+
 			"[REDACTED]: leave them out of the edits to keep them, or set a new plain value, which is "+
-			"encrypted. Rows are changed with update_config_row.",
+			"encrypted. Rows are changed with update_config_row. Returns the new version, what changed and a link.",
 		hints{destructive: true}, func(s *jsonschema.Schema) {
 			updateSchema(s)
 		}, updateConfig),
 	define("update_config_row", "Update a configuration row",
 		"Changes one row of a configuration: name, description, individual parameters (parameter_updates: "+
 			"set, str_replace, remove or list_append at a path), its whole storage mapping or processors. "+
-			"What is not given stays as it is. get_configs shows the rows with their ids.",
+			"What is not given stays as it is. get_configs shows the rows with their ids. Returns the row's new "+
+			"version, what changed and a link.",
 		hints{destructive: true}, func(s *jsonschema.Schema) {
 			updateSchema(s)
 			minLen(s, "configuration_row_id", 1)
@@ -206,7 +209,7 @@ func createConfig(ctx context.Context, c call, in createConfigInput) (string, er
 		return "", err
 	}
 	cfg, err := c.client.CreateConfig(ctx, comp.ID, keboola.ConfigInput{Name: in.Name, Description: in.Description,
-		Configuration: enc, ChangeDescription: "Created by the Keboola MCP server"})
+		Configuration: enc, ChangeDescription: createdChange})
 	if err != nil {
 		return "", err
 	}

@@ -20,7 +20,7 @@ func TestGetConfigExamples(t *testing.T) {
 	f.check(t, "get_config_examples", []expect{
 		{name: "root and row examples", args: map[string]any{"component_id": "keboola.ex-db-mysql"},
 			contains: []string{"Root configuration examples:", `"host":"mysql.example.com"`, "Row configuration examples:", `"tableName":"orders"`, "help.keboola.com"},
-			absent: []string{"# Configuration", "## ", "\n  "}},
+			absent:   []string{"# Configuration", "## ", "\n  "}},
 		{name: "component without examples", args: map[string]any{"component_id": "keboola.ex-salesforce-v2"},
 			contains: []string{"no examples", "get_components"}},
 		{name: "unknown component", args: map[string]any{"component_id": "keboola.ex-nope"}, isError: true,

@@ -44,24 +44,27 @@ var flowTools = []Tool{
 			"tasks of a phase run in parallel, each task runs one component configuration. Use it for plain "+
 			"ordered pipelines when the user asks for a legacy flow or conditional flows are off in the project; "+
 			"otherwise prefer create_conditional_flow. Phases and tasks are checked (ids, references, cycles, that "+
-			"each task's configuration exists) before anything is written. Share the returned links with the user.",
+			"each task's configuration exists) before anything is written. Returns the new flow's configuration id, "+
+			"version and links.",
 		hints{}, createFlowTweak, createLegacyFlow),
 	define("create_conditional_flow", "Create a conditional flow",
 		"Creates a conditional flow (keboola.flow), the default kind of flow: one entry phase, phases joined by "+
 			"transitions in next (goto a phase, or null to end), each transition optionally guarded by a condition "+
 			"on earlier results; tasks run jobs, send notifications or set variables, with optional retries. The "+
 			"structure is checked (one entry phase, every phase reachable, no loops, conditions reading only phases "+
-			"that have run, existing configurations) before anything is written. Share the returned links.",
+			"that have run, existing configurations) before anything is written. Returns the new flow's "+
+			"configuration id, version and links.",
 		hints{}, createFlowTweak, createConditionalFlow),
 	define("update_flow", "Update a flow",
 		"Changes an existing flow of either kind: its name, description, phases or tasks. phases and tasks, when "+
 			"given, replace the current lists whole (read them with get_flows first); omit them to keep them. The "+
-			"result is checked like a new flow before it is written. For schedules use modify_flow.",
+			"result is checked like a new flow before it is written. For schedules use modify_flow. Returns the new "+
+			"version and what changed.",
 		hints{destructive: true}, updateFlowTweak, updateFlow),
 	define("modify_flow", "Modify a flow and its schedules",
 		"Like update_flow (name, description, phases, tasks of an existing flow; given lists replace the current "+
 			"ones), and also adds, updates or removes the flow's schedules. Change schedules only when the user asks. "+
-			"Everything is checked before the first write.",
+			"Everything is checked before the first write. Returns one line per change made, flow and schedules.",
 		hints{destructive: true}, func(s *jsonschema.Schema) {
 			updateFlowTweak(s)
 			sched := prop(s, "schedules").Items
@@ -520,7 +523,7 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	if err != nil {
 		return "", err
 	}
-	cfg, err := c.client.CreateConfig(ctx, flowType, keboola.ConfigInput{Name: in.Name, Description: in.Description, Configuration: body})
+	cfg, err := c.client.CreateConfig(ctx, flowType, keboola.ConfigInput{Name: in.Name, Description: in.Description, Configuration: body, ChangeDescription: createdChange})
 	if err != nil {
 		return "", err
 	}

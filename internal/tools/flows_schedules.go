@@ -313,7 +313,8 @@ func addSchedule(ctx context.Context, c *keboola.Client, flowType, flowID, flowN
 		return "", err
 	}
 	cfg, err := c.CreateConfig(ctx, keboola.SchedulerComponentID, keboola.ConfigInput{
-		Name: "Schedule of " + flowName, Description: "Runs flow " + flowID + " at " + op.cron + " " + tz + ".", Configuration: body})
+		Name: "Schedule of " + flowName, Description: "Runs flow " + flowID + " at " + op.cron + " " + tz + ".", Configuration: body,
+		ChangeDescription: createdChange})
 	if err != nil {
 		return "", err
 	}

@@ -7,6 +7,10 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
+// createdChange is the version-history note of every configuration a tool
+// creates, so the history reads the same whichever tool made it.
+const createdChange = "Created by the Keboola MCP server"
+
 // markWrittenByMCP sets the metadata that tells the Keboola UI that a
 // configuration (version > 0: that version of it) was written through an
 // MCP server. The configuration is saved by then, so a failure is only

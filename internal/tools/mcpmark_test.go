@@ -67,6 +67,16 @@ func TestWriteTools_MarkConfigurationsWrittenByMCP(t *testing.T) {
 			if md := configMetadata(t, f, comp, cfg); !strings.Contains(md, `"key":"`+key+`"`) {
 				t.Errorf("%s/%s lacks %s; metadata: %s", comp, cfg, key, md)
 			}
+			if key != keboola.MetadataKeyCreatedByMCP {
+				return
+			}
+			stored, err := f.client.GetConfig(context.Background(), comp, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.ChangeDescription != createdChange {
+				t.Errorf("created %s/%s has change description %q, want %q", comp, cfg, stored.ChangeDescription, createdChange)
+			}
 		})
 	}
 }

@@ -26,7 +26,7 @@ var sharingTools = []Tool{
 	define("link_shared_bucket", "Link a shared bucket",
 		"Links a bucket another project shares (from get_shared_buckets) into this project as a read-only "+
 			"bucket, so its tables can be read, queried and used in transformations like the project's own. "+
-			"The data stays in the source project and updates with it.",
+			"The data stays in the source project and updates with it. Returns the new bucket's id.",
 		hints{}, func(s *jsonschema.Schema) {
 			minLen(s, "source_project_id", 1)
 			minLen(s, "source_bucket_id", 1)

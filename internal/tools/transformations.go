@@ -34,7 +34,8 @@ var transformationTools = []Tool{
 			"and create their results with CREATE TABLE \"name\" AS …, using the plain quoted name; list those "+
 			"names in created_table_names so they are loaded into a Storage bucket named after the "+
 			"transformation. A script may hold several statements separated by semicolons. The transformation "+
-			"is created, not run: run_job runs it.",
+			"is created, not run: run_job runs it. Returns its configuration id, its blocks and codes by position, "+
+			"and links.",
 		hints{}, func(s *jsonschema.Schema) {
 			minLen(s, "name", 1)
 			minLen(s, "sql_code_blocks", 1)
@@ -46,7 +47,7 @@ var transformationTools = []Tool{
 			"is the first block, b0.c1 its second code; the answers of both transformation tools list them. "+
 			"Edits apply in order, so an edit sees the positions left by the ones before it. A change that "+
 			"removes or retypes columns of an output table makes the next run fail until that table is deleted: "+
-			"tell the user.",
+			"tell the user. Returns the new version, what changed and the resulting blocks.",
 		hints{destructive: true}, func(s *jsonschema.Schema) {
 			minLen(s, "configuration_id", 1)
 			minLen(s, "change_description", 1)
@@ -121,7 +122,7 @@ func createSQLTransformation(ctx context.Context, c call, in createSQLTransforma
 		return "", err
 	}
 	cfg, err := c.client.CreateConfig(ctx, compID, keboola.ConfigInput{Name: name, Description: in.Description,
-		Configuration: raw, ChangeDescription: "Created by the Keboola MCP server"})
+		Configuration: raw, ChangeDescription: createdChange})
 	if err != nil {
 		return "", err
 	}
