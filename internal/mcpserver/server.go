@@ -113,7 +113,8 @@ func (s *Server) ToolNames(readOnly bool) []string {
 }
 
 // MCPServer returns the go-sdk server for an Access with the given read-only
-// flag, for transports this package does not provide.
+// flag, for transports this package does not provide. Its tools must not be
+// added or removed: the server answers tools/list from a cached page.
 func (s *Server) MCPServer(readOnly bool) *mcp.Server { return s.set(readOnly).srv }
 
 func (s *Server) set(readOnly bool) toolSet {
