@@ -282,6 +282,7 @@ func getDataApps(ctx context.Context, c call, in getDataAppsInput) (string, erro
 		return "The project has no data apps.\n" + links("Data apps", u.DataApps()), nil
 	}
 	var out strings.Builder
+	fmt.Fprintf(&out, "%d data apps.\n", len(rows))
 	out.WriteString(csvTable([]string{"configuration_id", "name", "type", "state", "url", "draft_of"}, rows))
 	if more {
 		fmt.Fprintf(&out, "More data apps exist: call again with offset=%d.\n", in.Offset+limit)

@@ -28,7 +28,7 @@ func TestGetDataApps(t *testing.T) {
 	ids := demoApps(t, f)
 	dash, prod, draft := ids["Revenue dashboard"], ids["Customer explorer"], ids["Customer explorer (draft)"]
 	f.check(t, "get_data_apps", []expect{
-		{name: "lists apps with names and drafts", contains: []string{"configuration_id,name,type,state,url,draft_of",
+		{name: "lists apps with names and drafts", contains: []string{"3 data apps.\nconfiguration_id,name,type,state,url,draft_of",
 			dash + ",Revenue dashboard,streamlit,running,https://", draft + ",Customer explorer (draft),python-js,stopped,," + prod, "/data-apps"}},
 		{name: "pages", args: map[string]any{"limit": 1}, contains: []string{"Revenue dashboard", "offset=1"}, absent: []string{"Customer explorer"}},
 		{name: "running streamlit app in full", args: map[string]any{"configuration_ids": []string{dash}},
