@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -23,6 +24,15 @@ const (
 	modeRegex   = "regex"
 )
 
+// Search types, as the Python server names them: textual matches ids,
+// names and descriptions; config-based matches the configuration JSON of
+// configuration-like items (optionally only under some paths), which finds
+// where a table, a configuration id or a parameter value is used.
+const (
+	searchTextual     = "textual"
+	searchConfigBased = "config-based"
+)
+
 var searchTools = []Tool{
 	define("search", "Search the project",
 		"Finds items whose id, name or description matches any of the patterns: buckets, tables, columns, "+
@@ -32,12 +42,17 @@ var searchTools = []Tool{
 			"something without its id; to list every item of one kind use get_tables, get_configs, get_flows or "+
 			"get_data_apps instead. Returns CSV (type, id, name, matched field, UI link), paged with limit/offset. "+
 			"Ids of configuration-like items are component_id/configuration_id (plus /row_id for rows): pass "+
-			"those parts to get_configs, get_flows or get_data_apps.",
+			"those parts to get_configs, get_flows or get_data_apps. search_type=config-based matches the "+
+			"configuration JSON of configurations, rows, transformations, flows and data apps instead (e.g. "+
+			"which flows run configuration 123, which transformations read in.c-crm.orders); scopes limits it "+
+			"to paths such as storage.input, parameters or tasks.",
 		hints{readOnly: true, idempotent: true}, func(s *jsonschema.Schema) {
 			minLen(s, "patterns", 1)
 			enum(s, "item_types", searchItemTypes...)
 			enum(s, "mode", modeLiteral, modeRegex)
 			prop(s, "mode").Default = mustJSON(modeLiteral)
+			enum(s, "search_type", searchTextual, searchConfigBased)
+			prop(s, "search_type").Default = mustJSON(searchTextual)
 			prop(s, "case_sensitive").Default = mustJSON(false)
 			paging(s, searchPage, searchPageMax)
 		}, search),
@@ -48,6 +63,8 @@ type searchInput struct {
 	ItemTypes     []string `json:"item_types,omitempty" jsonschema:"Kinds of items to search; empty searches all kinds."`
 	Mode          string   `json:"mode,omitempty" jsonschema:"How to read the patterns: literal (plain text, the default) or regex (RE2 regular expressions)."`
 	CaseSensitive bool     `json:"case_sensitive,omitempty" jsonschema:"Match letter case exactly; by default case is ignored."`
+	SearchType    string   `json:"search_type,omitempty" jsonschema:"textual (the default) matches ids, names and descriptions; config-based matches the configuration JSON of configuration-like items."`
+	Scopes        []string `json:"scopes,omitempty" jsonschema:"With config-based: dot-separated paths to search within each configuration, e.g. storage.input, parameters, tasks; empty searches the whole configuration."`
 	Limit         int      `json:"limit,omitempty" jsonschema:"Maximum number of hits to return."`
 	Offset        int      `json:"offset,omitempty" jsonschema:"Number of hits to skip, for paging."`
 }
@@ -122,6 +139,11 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	byConfig := in.SearchType == searchConfigBased
+	scopes, err := searchScopes(in.Scopes, byConfig)
+	if err != nil {
+		return "", err
+	}
 	want := func(kinds ...string) bool {
 		if len(in.ItemTypes) == 0 {
 			return true
@@ -133,12 +155,17 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 		}
 		return false
 	}
+	configLike := want("configuration", "configuration-row", "transformation", "flow", "data-app")
+	if byConfig && !configLike {
+		return "", errorf("search_type=config-based searches configurations, rows, transformations, flows and data apps; buckets, tables and columns have no configuration: search them with search_type=textual")
+	}
 	u, err := c.client.Links(ctx)
 	if err != nil {
 		return "", err
 	}
 	var hits []hit
-	if want("bucket") {
+	// Buckets and tables have no configuration to search.
+	if want("bucket") && !byConfig {
 		buckets, err := c.client.ListBuckets(ctx)
 		if err != nil {
 			return "", err
@@ -149,19 +176,23 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 			}
 		}
 	}
-	if want("table", "column") {
+	if want("table", "column") && !byConfig {
 		tables, err := c.client.ListAllTables(ctx)
 		if err != nil {
 			return "", err
 		}
 		hits = append(hits, tableHits(m, tables, u, want("table"), want("column"))...)
 	}
-	if want("configuration", "configuration-row", "transformation", "flow", "data-app") {
+	if configLike {
 		comps, err := c.client.ListComponents(ctx, keboola.ListComponentsOptions{IncludeConfigs: true})
 		if err != nil {
 			return "", err
 		}
-		hits = append(hits, configHits(m, comps, u, want)...)
+		match := textMatch(m)
+		if byConfig {
+			match = configMatch(m, scopes)
+		}
+		hits = append(hits, configHits(match, comps, u, want)...)
 	}
 	if len(hits) == 0 {
 		return fmt.Sprintf("Nothing matches %s. Try shorter or other words, or list buckets with get_buckets.\n", strings.Join(in.Patterns, ", ")), nil
@@ -196,10 +227,86 @@ func configKind(comp keboola.Component, u keboola.Links) (string, func(cfgID str
 	return "configuration", func(id string) string { return u.Config(comp.ID, id) }
 }
 
-// configHits matches configurations by name, description and id, and the
-// rows of any component by theirs; a row is found even when its
-// configuration matched too, since the row is what the user may mean.
-func configHits(m matcher, comps []keboola.Component, u keboola.Links, want func(...string) bool) []hit {
+// itemMatch tells where a configuration or row matches, if it does.
+type itemMatch func(id, name, description string, body keboola.RawObject) (string, bool)
+
+// textMatch matches names, descriptions and ids.
+func textMatch(m matcher) itemMatch {
+	return func(id, name, description string, _ keboola.RawObject) (string, bool) {
+		return m.first("name", name, "description", description, "id", id)
+	}
+}
+
+// configMatch matches the configuration JSON, whole or under scopes; the
+// hit names the first scope that matched.
+func configMatch(m matcher, scopes [][]string) itemMatch {
+	return func(_, _, _ string, body keboola.RawObject) (string, bool) {
+		if len(body) == 0 {
+			return "", false
+		}
+		if len(scopes) == 0 {
+			return "configuration", m.match(string(body))
+		}
+		var v any
+		if json.Unmarshal(body, &v) != nil {
+			return "", false
+		}
+		for _, path := range scopes {
+			sub, ok := atPath(v, path)
+			if !ok {
+				continue
+			}
+			text, ok := sub.(string)
+			if !ok {
+				b, _ := json.Marshal(sub) // values decoded from JSON encode again
+				text = string(b)
+			}
+			if m.match(text) {
+				return "configuration." + strings.Join(path, "."), true
+			}
+		}
+		return "", false
+	}
+}
+
+// atPath walks object keys; a path through anything else finds nothing.
+func atPath(v any, path []string) (any, bool) {
+	for _, k := range path {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = obj[k]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// searchScopes checks the scopes and splits them into paths.
+func searchScopes(scopes []string, byConfig bool) ([][]string, error) {
+	var paths [][]string
+	for _, s := range scopes {
+		s = strings.Trim(strings.TrimSpace(s), ".")
+		if s == "" {
+			continue
+		}
+		if !byConfig {
+			return nil, errorf("scopes apply only to search_type=config-based; call search again with it, or without scopes")
+		}
+		path := strings.Split(s, ".")
+		if slices.Contains(path, "") {
+			return nil, errorf("scope %q has an empty step; write paths like storage.input or parameters.db", s)
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// configHits matches configurations and the rows of any component; a row
+// is found even when its configuration matched too, since the row is what
+// the user may mean.
+func configHits(match itemMatch, comps []keboola.Component, u keboola.Links, want func(...string) bool) []hit {
 	var hits []hit
 	for _, comp := range comps {
 		kind, link := configKind(comp, u)
@@ -213,7 +320,7 @@ func configHits(m matcher, comps []keboola.Component, u keboola.Links, want func
 			}
 			id := cfg.ID.String()
 			if wantConfigs {
-				if where, ok := m.first("name", cfg.Name, "description", cfg.Description, "id", id); ok {
+				if where, ok := match(id, cfg.Name, cfg.Description, cfg.Configuration); ok {
 					hits = append(hits, hit{kind, comp.ID + "/" + id, cfg.Name, where, link(id)})
 				}
 			}
@@ -221,7 +328,7 @@ func configHits(m matcher, comps []keboola.Component, u keboola.Links, want func
 				continue
 			}
 			for _, row := range cfg.Rows {
-				if where, ok := m.first("name", row.Name, "description", row.Description, "id", row.ID.String()); ok {
+				if where, ok := match(row.ID.String(), row.Name, row.Description, row.Configuration); ok {
 					hits = append(hits, hit{"configuration-row", comp.ID + "/" + id + "/" + row.ID.String(), row.Name, where, link(id)})
 				}
 			}
