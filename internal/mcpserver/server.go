@@ -186,7 +186,7 @@ const Instructions = `You are connected to one Keboola project: Storage (buckets
 
 How to work:
 1. Start with get_project_info: the project, its description, its SQL dialect (Snowflake or BigQuery) and links.
-2. Find things: search matches names and descriptions of buckets, tables, columns, configurations and their rows, transformations, flows and data apps (plain text; mode=regex for patterns). get_buckets and get_tables list Storage; get_tables on chosen tables gives columns, types and the fully qualified SQL name. get_shared_buckets and link_shared_bucket bring in data other projects share.
+2. Find things: search matches names and descriptions of buckets, tables, columns, configurations and their rows, transformations, flows and data apps (plain text, or mode=regex; config-based search looks inside configurations, e.g. which flows run one). get_buckets and get_tables list Storage; get_tables on chosen tables gives columns, types and the fully qualified SQL name. get_shared_buckets and link_shared_bucket bring in data other projects share.
 3. Semantic layer: if search_semantic_context or get_semantic_context finds a semantic model, read its datasets, metrics and constraints (get_semantic_schema explains their fields) before writing SQL, and check the SQL with validate_semantic_query.
 4. Query with query_data: one read-only SELECT in the project's dialect with fully qualified table names; aggregate and filter in SQL.
 5. Components: get_components, get_configs, find_component_id (which component fits a task) and get_config_examples; create_config, add_config_row, update_config, update_config_row; run_sync_action (e.g. test a connection); create_oauth_url for components that sign in with OAuth.
