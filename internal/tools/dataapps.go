@@ -901,18 +901,28 @@ type configIDInput struct {
 	ConfigurationID string `json:"configuration_id" jsonschema:"Configuration id of the python-js data app."`
 }
 
-func createDataAppGitCredential(ctx context.Context, c call, in configIDInput) (string, error) {
-	if err := onProduction(ctx, c.client); err != nil {
-		return "", err
+// loadPythonJSApp loads the app of a tool that works on python-js apps
+// only (their git repository and drafts), on the production branch.
+func loadPythonJSApp(ctx context.Context, c *keboola.Client, configID, only string) (*app, error) {
+	if err := onProduction(ctx, c); err != nil {
+		return nil, err
 	}
-	a, err := loadApp(ctx, c.client, in.ConfigurationID)
+	a, err := loadApp(ctx, c, configID)
+	if err != nil {
+		return nil, err
+	}
+	if a.ds.Type != keboola.DataAppTypePythonJS {
+		return nil, errorf("configuration %s is a %s app; %s", configID, a.ds.Type, only)
+	}
+	return a, nil
+}
+
+func createDataAppGitCredential(ctx context.Context, c call, in configIDInput) (string, error) {
+	a, err := loadPythonJSApp(ctx, c.client, in.ConfigurationID, "only python-js apps have a git repository")
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case a.ds.Type != keboola.DataAppTypePythonJS:
-		return "", errorf("configuration %s is a %s app, which has no git repository; only python-js apps do", in.ConfigurationID, a.ds.Type)
-	case a.isDraft():
+	if a.isDraft() {
 		return "", errorf("configuration %s is a draft and has no repository of its own; call this with its production app %s", in.ConfigurationID, a.parentConfigID())
 	}
 	repo, err := c.client.DataAppGitRepository(ctx, a.ds.ID.String())
@@ -950,17 +960,11 @@ func createDataAppGitCredential(ctx context.Context, c call, in configIDInput) (
 }
 
 func deletePythonJSDraft(ctx context.Context, c call, in configIDInput) (string, error) {
-	if err := onProduction(ctx, c.client); err != nil {
-		return "", err
-	}
-	a, err := loadApp(ctx, c.client, in.ConfigurationID)
+	a, err := loadPythonJSApp(ctx, c.client, in.ConfigurationID, "only python-js drafts can be deleted with this tool")
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case a.ds.Type != keboola.DataAppTypePythonJS:
-		return "", errorf("configuration %s is a %s app; only python-js drafts can be deleted with this tool", in.ConfigurationID, a.ds.Type)
-	case !a.isDraft():
+	if !a.isDraft() {
 		return "", errorf("configuration %s is a production app, not a draft; delete production apps in the Keboola UI", in.ConfigurationID)
 	}
 	// The Data Science API trashes the configuration itself; deleting it

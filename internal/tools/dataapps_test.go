@@ -160,7 +160,7 @@ func TestCreateDataAppGitCredential(t *testing.T) {
 		{name: "drafts point to their production app", args: map[string]any{"configuration_id": ids["Customer explorer (draft)"]}, isError: true,
 			contains: []string{"draft", ids["Customer explorer"]}},
 		{name: "streamlit apps have no repository", args: map[string]any{"configuration_id": ids["Revenue dashboard"]}, isError: true,
-			contains: []string{"streamlit"}},
+			contains: []string{"is a streamlit app; only python-js apps have a git repository"}},
 		{name: "empty id is a schema error", args: map[string]any{"configuration_id": ""}, isError: true},
 	})
 }
@@ -171,7 +171,8 @@ func TestDeletePythonJSDraft(t *testing.T) {
 	f.check(t, "delete_python_js_data_app_draft", []expect{
 		{name: "refuses a production app", args: map[string]any{"configuration_id": ids["Customer explorer"]}, isError: true,
 			contains: []string{"production app"}},
-		{name: "refuses a streamlit app", args: map[string]any{"configuration_id": ids["Revenue dashboard"]}, isError: true},
+		{name: "refuses a streamlit app", args: map[string]any{"configuration_id": ids["Revenue dashboard"]}, isError: true,
+			contains: []string{"is a streamlit app; only python-js drafts can be deleted"}},
 		{name: "deletes a draft", args: map[string]any{"configuration_id": ids["Customer explorer (draft)"]},
 			contains: []string{"Deleted draft: Customer explorer (draft)", "Production app: " + ids["Customer explorer"], "/data-apps/" + ids["Customer explorer"]}},
 	})
