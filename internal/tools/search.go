@@ -247,21 +247,8 @@ func configMatch(m matcher, scopes [][]string) itemMatch {
 		if len(scopes) == 0 {
 			return "configuration", m.match(string(body))
 		}
-		var v any
-		if json.Unmarshal(body, &v) != nil {
-			return "", false
-		}
 		for _, path := range scopes {
-			sub, ok := atPath(v, path)
-			if !ok {
-				continue
-			}
-			text, ok := sub.(string)
-			if !ok {
-				b, _ := json.Marshal(sub) // values decoded from JSON encode again
-				text = string(b)
-			}
-			if m.match(text) {
+			if text, ok := atPath(json.RawMessage(body), path); ok && m.match(text) {
 				return "configuration." + strings.Join(path, "."), true
 			}
 		}
@@ -269,18 +256,26 @@ func configMatch(m matcher, scopes [][]string) itemMatch {
 	}
 }
 
-// atPath walks object keys; a path through anything else finds nothing.
-func atPath(v any, path []string) (any, bool) {
+// atPath returns the JSON text under an object path (a string value
+// unquoted); a path through anything but objects finds nothing. Each step
+// decodes one level only: decoding whole configurations into maps costs
+// most of a scoped search's time.
+func atPath(raw json.RawMessage, path []string) (string, bool) {
 	for _, k := range path {
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return "", false
 		}
-		if v, ok = obj[k]; !ok {
-			return nil, false
+		var ok bool
+		if raw, ok = obj[k]; !ok {
+			return "", false
 		}
 	}
-	return v, true
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	return string(raw), true
 }
 
 // searchScopes checks the scopes and splits them into paths.

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
@@ -47,6 +48,9 @@ func TestSearch(t *testing.T) {
 			"search_type": "config-based", "scopes": []string{"storage.output", "storage.input"}},
 			contains: []string{"transformation,keboola.snowflake-transformation/7410010,Revenue reports,configuration.storage.input,"},
 			absent:   []string{"configuration-row,"}},
+		{name: "a scope on a string value matches the text itself", args: map[string]any{"patterns": []string{`^in\.c-crm\.orders$`}, "mode": "regex",
+			"search_type": "config-based", "scopes": []string{"parameters.outputTable"}},
+			contains: []string{"configuration-row,keboola.ex-db-mysql/7410001/7410001002,orders,configuration.parameters.outputTable,"}},
 		{name: "a scope that matches nothing", args: map[string]any{"patterns": []string{"in.c-crm.orders"},
 			"search_type": "config-based", "scopes": []string{"storage.output"}}, contains: []string{"Nothing matches"}},
 		{name: "config-based ignores names", args: map[string]any{"patterns": []string{"Daily revenue pipeline"}, "search_type": "config-based"},
@@ -101,4 +105,46 @@ func TestSearch_FindsDataAppsAndConditionalFlows(t *testing.T) {
 		{name: "data apps only", args: map[string]any{"patterns": []string{"churn"}, "item_types": []string{"data-app"}},
 			contains: []string{"data-app,"}, absent: []string{"flow,"}},
 	})
+}
+
+// BenchmarkConfigHits measures matching over a large project's components
+// listing (2,000 configurations with two rows each), textual and
+// config-based with a scope; the listing request itself is not included.
+func BenchmarkConfigHits(b *testing.B) {
+	var comps []keboola.Component
+	for c := range 20 {
+		comp := keboola.Component{ID: fmt.Sprintf("keboola.ex-%d", c), Type: "extractor"}
+		for i := range 100 {
+			body := keboola.RawObject(fmt.Sprintf(`{"parameters":{"db":{"host":"db-%d.example.com"}},"storage":{"input":{"tables":[{"source":"in.c-b%d.t%d"}]}}}`, i, c, i))
+			cfg := keboola.Config{ID: keboola.FlexString(fmt.Sprint(c*1000 + i)), Name: fmt.Sprintf("Config %d of %d", i, c), Description: "Loads the nightly export", Configuration: body}
+			for r := range 2 {
+				cfg.Rows = append(cfg.Rows, keboola.ConfigRow{ID: keboola.FlexString(fmt.Sprint(r)), Name: fmt.Sprintf("row %d", r), Configuration: body})
+			}
+			comp.Configurations = append(comp.Configurations, cfg)
+		}
+		comps = append(comps, comp)
+	}
+	u, err := keboola.NewLinks("https://connection.keboola.com", "1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := newMatcher([]string{"in.c-b7.t42"}, modeLiteral, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	all := func(...string) bool { return true }
+	for _, bc := range []struct {
+		name  string
+		match itemMatch
+	}{
+		{"textual", textMatch(m)},
+		{"config-based", configMatch(m, nil)},
+		{"config-based scoped", configMatch(m, [][]string{{"storage", "input"}})},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				configHits(bc.match, comps, u, all)
+			}
+		})
+	}
 }
