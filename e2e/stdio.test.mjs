@@ -81,7 +81,7 @@ test('read tools answer with real project content', async () => {
   assert.match(rows, /Returned 1 of 1 rows\.\nn\n\d+\n/);
   assert.match(ok(await call('get_components'), 'get_components'), /keboola\.ex-db-mysql,extractor/);
   assert.match(ok(await call('get_configs', { component_ids: ['keboola.ex-db-mysql'] }), 'get_configs'), /CRM production database/);
-  assert.match(ok(await call('get_jobs', { limit: 5 }), 'get_jobs'), /id,component,config,status/);
+  assert.match(ok(await call('get_jobs', { limit: 5 }), 'get_jobs'), /id,component_id,configuration_id,status/);
   assert.match(ok(await call('search', { patterns: ['customer'] }), 'search'), /table,in\.c-crm\.customers/);
   assert.match(ok(await call('docs_query', { query: 'How do flows run?' }), 'docs_query'), /\S/);
   assert.match(ok(await call('find_component_id', { query: 'MySQL database extractor' }), 'find_component_id'), /keboola\.ex-db-mysql/);

@@ -65,7 +65,7 @@ func getComponents(ctx context.Context, c call, in getComponentsInput) (string, 
 	if len(rows) == 0 {
 		return "The project has no configured components" + typesNote(in.Types) + ".\n" + links("Components", u.UsedComponents()), nil
 	}
-	return fmt.Sprintf("%d components in use%s.\n", len(rows), typesNote(in.Types)) +
+	return counted(len(rows), "component") + " in use" + typesNote(in.Types) + ".\n" +
 		csvTable([]string{"id", "type", "name", "configurations"}, rows) +
 		links("Components", u.UsedComponents()), nil
 }
@@ -170,7 +170,7 @@ func getConfigs(ctx context.Context, c call, in getConfigsInput) (string, error)
 	}
 	lo, hi, note := window(len(rows), in.Offset, defaultInt(in.Limit, listPage))
 	var out strings.Builder
-	fmt.Fprintf(&out, "%d configurations.\n", len(rows))
+	out.WriteString(counted(len(rows), "configuration") + ".\n")
 	if hi > lo {
 		out.WriteString(csvTable([]string{"component_id", "configuration_id", "name", "description", "disabled", "link"}, rows[lo:hi]))
 	}

@@ -215,7 +215,7 @@ func getFlows(ctx context.Context, c call, in getFlowsInput) (string, error) {
 	}
 	lo, hi, note := window(len(rows), in.Offset, defaultInt(in.Limit, listPage))
 	var out strings.Builder
-	fmt.Fprintf(&out, "%d flows.\n", len(rows))
+	out.WriteString(counted(len(rows), "flow") + ".\n")
 	if hi > lo {
 		out.WriteString(csvTable([]string{"configuration_id", "flow_type", "name", "description", "phases", "tasks", "schedules", "disabled", "link"}, rows[lo:hi]))
 	}

@@ -62,6 +62,19 @@ func day(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04")
 }
 
+// counted renders "1 table" or "3 tables": how every listing opens.
+func counted(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	switch {
+	case strings.HasSuffix(noun, "ch"), strings.HasSuffix(noun, "s"):
+		return fmt.Sprintf("%d %ses", n, noun)
+	default:
+		return fmt.Sprintf("%d %ss", n, noun)
+	}
+}
+
 // count renders a number, "" for zero so it drops out of field lists.
 func count(n int64) string {
 	if n == 0 {

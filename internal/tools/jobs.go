@@ -87,8 +87,8 @@ func getJobs(ctx context.Context, c call, in getJobsInput) (string, error) {
 			day(j.CreatedTime.Time), duration(j.DurationSeconds), result})
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "%d jobs%s.\n", len(jobs), offsetNote(in.Offset))
-	out.WriteString(csvTable([]string{"id", "component", "config", "status", "created", "duration", "result"}, rows))
+	fmt.Fprintf(&out, "%s%s.\n", counted(len(jobs), "job"), offsetNote(in.Offset))
+	out.WriteString(csvTable([]string{"id", "component_id", "configuration_id", "status", "created", "duration", "result"}, rows))
 	if len(jobs) == search.Limit {
 		fmt.Fprintf(&out, "There may be more: call again with offset=%d.\n", in.Offset+len(jobs))
 	}

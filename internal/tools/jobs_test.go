@@ -15,7 +15,7 @@ func TestGetJobs(t *testing.T) {
 	failedID := strings.SplitN(strings.Split(list, "\n")[2], ",", 2)[0]
 	f.check(t, "get_jobs", []expect{
 		{name: "lists newest first with a limit", args: map[string]any{"limit": 3},
-			contains: []string{"3 jobs.", "id,component,config,status,created,duration,result", "offset=3"}},
+			contains: []string{"3 jobs.", "id,component_id,configuration_id,status,created,duration,result", "offset=3"}},
 		{name: "filters by component", args: map[string]any{"component_id": "keboola.ex-db-mysql"},
 			contains: []string{"keboola.ex-db-mysql,7410001,success"}, absent: []string{"keboola.ex-http", "Component processing finished"}},
 		{name: "details with the failure and its log", args: map[string]any{"job_ids": []string{failedID}},

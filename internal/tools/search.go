@@ -199,7 +199,7 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 	}
 	lo, hi, note := window(len(hits), in.Offset, defaultInt(in.Limit, searchPage))
 	var out strings.Builder
-	fmt.Fprintf(&out, "%d matches.\n", len(hits))
+	out.WriteString(counted(len(hits), "match") + ".\n")
 	if hi > lo {
 		rows := make([][]string, 0, hi-lo)
 		for _, h := range hits[lo:hi] {

@@ -76,7 +76,7 @@ func getSharedBuckets(ctx context.Context, c call, in getSharedBucketsInput) (st
 			strings.Join(linked[string(b.Project.ID)+"/"+b.ID], " "), shorten(b.DescriptionText(), 120)})
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "%d buckets are shared with this project.\n", len(shared))
+	fmt.Fprintf(&out, "%s shared with this project.\n", counted(len(shared), "bucket"))
 	if hi > lo {
 		out.WriteString(csvTable([]string{"source_project_id", "source_project", "source_bucket_id", "name", "tables", "rows", "size",
 			"sharing", "linked_as", "description"}, rows))

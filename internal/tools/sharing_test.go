@@ -9,7 +9,7 @@ import (
 func TestGetSharedBuckets(t *testing.T) {
 	f := readFixture(t)
 	f.check(t, "get_shared_buckets", []expect{
-		{name: "lists what other projects share", contains: []string{"1 buckets are shared",
+		{name: "lists what other projects share", contains: []string{"1 bucket shared with this project",
 			"source_project_id,source_project,source_bucket_id,name,tables,rows,size,sharing,linked_as,description",
 			"5678,Marketing Hub,out.c-industry-benchmarks", "organization-project", "link_shared_bucket"}},
 		{name: "offset past the end", args: map[string]any{"offset": 5}, contains: []string{"Offset 5 is past the end"},

@@ -62,7 +62,7 @@ func getBuckets(ctx context.Context, c call, in getBucketsInput) (string, error)
 		}
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "%d buckets (%d input, %d output).\n", len(buckets), nIn, len(buckets)-nIn)
+	fmt.Fprintf(&out, "%s (%d input, %d output).\n", counted(len(buckets), "bucket"), nIn, len(buckets)-nIn)
 	lo, hi, note := window(len(buckets), in.Offset, in.Limit)
 	if hi > lo {
 		rows := make([][]string, 0, hi-lo)
@@ -170,7 +170,7 @@ func tableListing(ctx context.Context, c *keboola.Client, in getTablesInput) (st
 		return "", errorf("bucket(s) not found: %s. Call get_buckets to see the existing bucket ids.", strings.Join(missing, ", "))
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "%d tables.\n", len(tables))
+	out.WriteString(counted(len(tables), "table") + ".\n")
 	lo, hi, note := window(len(tables), in.Offset, defaultInt(in.Limit, listPage))
 	if hi > lo {
 		rows := make([][]string, 0, hi-lo)
