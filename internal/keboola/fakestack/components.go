@@ -357,15 +357,60 @@ func badRequest(w http.ResponseWriter, err error) {
 	writeError(w, storageErrors, http.StatusBadRequest, "storage.validation", err.Error())
 }
 
-func (s *Stack) handleCreateConfig(w http.ResponseWriter, r *http.Request, c *caller) {
+// readConfigBody reads a configuration or row body, answering 400 (and
+// reporting false) when it cannot be decoded or a field has the wrong type.
+func readConfigBody(w http.ResponseWriter, r *http.Request) (map[string]any, configFields, bool) {
 	body, err := readBody(r)
 	if err != nil {
 		badRequest(w, err)
-		return
+		return nil, configFields{}, false
 	}
 	f, err := parseConfigFields(body)
 	if err != nil {
 		badRequest(w, err)
+		return nil, configFields{}, false
+	}
+	return body, f, true
+}
+
+// configToEdit finds the configuration of the request path for a change by
+// the caller, answering 404 or 403 (and returning nil) otherwise. s.mu must
+// be held.
+func (s *Stack) configToEdit(w http.ResponseWriter, r *http.Request, c *caller, trash bool) *config {
+	cfg := s.findConfig(w, r, trash)
+	if cfg == nil {
+		return nil
+	}
+	if !canConfigure(c.tok, cfg.componentID) {
+		denyConfigure(w, cfg.componentID)
+		return nil
+	}
+	return cfg
+}
+
+// applyTo overwrites the given fields of a configuration or row with those
+// the body set, leaving the others as they are.
+func (f configFields) applyTo(name, description *string, isDisabled *bool, configuration, state *map[string]any) {
+	if f.name != nil {
+		*name = *f.name
+	}
+	if f.description != nil {
+		*description = *f.description
+	}
+	if f.isDisabled != nil {
+		*isDisabled = *f.isDisabled
+	}
+	if f.hasConfiguration {
+		*configuration = f.configuration
+	}
+	if f.hasState {
+		*state = f.state
+	}
+}
+
+func (s *Stack) handleCreateConfig(w http.ResponseWriter, r *http.Request, c *caller) {
+	body, f, ok := readConfigBody(w, r)
+	if !ok {
 		return
 	}
 	if f.name == nil || strings.TrimSpace(*f.name) == "" {
@@ -428,24 +473,14 @@ func (st *state) addConfig(compID, id, name, description string, configuration m
 // handleUpdateConfig implements PUT …/configs/{id}. A body "version" that is
 // not the current version is a conflicting edit and gets 409.
 func (s *Stack) handleUpdateConfig(w http.ResponseWriter, r *http.Request, c *caller) {
-	body, err := readBody(r)
-	if err != nil {
-		badRequest(w, err)
-		return
-	}
-	f, err := parseConfigFields(body)
-	if err != nil {
-		badRequest(w, err)
+	_, f, ok := readConfigBody(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.findConfig(w, r, false)
+	cfg := s.configToEdit(w, r, c, false)
 	if cfg == nil {
-		return
-	}
-	if !canConfigure(c.tok, cfg.componentID) {
-		denyConfigure(w, cfg.componentID)
 		return
 	}
 	if f.version != nil && *f.version != cfg.version {
@@ -453,25 +488,11 @@ func (s *Stack) handleUpdateConfig(w http.ResponseWriter, r *http.Request, c *ca
 			fmt.Sprintf("Configuration %s was changed meanwhile: you edited version %d, the current version is %d", cfg.id, *f.version, cfg.version))
 		return
 	}
-	if f.name != nil {
-		if strings.TrimSpace(*f.name) == "" {
-			badRequest(w, fmt.Errorf("name must not be empty"))
-			return
-		}
-		cfg.name = *f.name
+	if f.name != nil && strings.TrimSpace(*f.name) == "" {
+		badRequest(w, fmt.Errorf("name must not be empty"))
+		return
 	}
-	if f.description != nil {
-		cfg.description = *f.description
-	}
-	if f.isDisabled != nil {
-		cfg.isDisabled = *f.isDisabled
-	}
-	if f.hasConfiguration {
-		cfg.configuration = f.configuration
-	}
-	if f.hasState {
-		cfg.state = f.state
-	}
+	f.applyTo(&cfg.name, &cfg.description, &cfg.isDisabled, &cfg.configuration, &cfg.state)
 	cfg.bump(s.now(), c.tok, derefOr(f.change, "Configuration updated"))
 	writeJSON(w, http.StatusOK, cfg.json(true, true, true))
 }
@@ -488,12 +509,8 @@ func derefOr(p *string, def string) string {
 func (s *Stack) handleDeleteConfig(w http.ResponseWriter, r *http.Request, c *caller) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.findConfig(w, r, true)
+	cfg := s.configToEdit(w, r, c, true)
 	if cfg == nil {
-		return
-	}
-	if !canConfigure(c.tok, cfg.componentID) {
-		denyConfigure(w, cfg.componentID)
 		return
 	}
 	if !cfg.isDeleted {
@@ -543,24 +560,14 @@ func (s *Stack) handleRow(w http.ResponseWriter, r *http.Request, _ *caller) {
 }
 
 func (s *Stack) handleCreateRow(w http.ResponseWriter, r *http.Request, c *caller) {
-	body, err := readBody(r)
-	if err != nil {
-		badRequest(w, err)
-		return
-	}
-	f, err := parseConfigFields(body)
-	if err != nil {
-		badRequest(w, err)
+	body, f, ok := readConfigBody(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.findConfig(w, r, false)
+	cfg := s.configToEdit(w, r, c, false)
 	if cfg == nil {
-		return
-	}
-	if !canConfigure(c.tok, cfg.componentID) {
-		denyConfigure(w, cfg.componentID)
 		return
 	}
 	id, _ := strField(body, "rowId")
@@ -584,24 +591,14 @@ func (s *Stack) handleCreateRow(w http.ResponseWriter, r *http.Request, c *calle
 }
 
 func (s *Stack) handleUpdateRow(w http.ResponseWriter, r *http.Request, c *caller) {
-	body, err := readBody(r)
-	if err != nil {
-		badRequest(w, err)
-		return
-	}
-	f, err := parseConfigFields(body)
-	if err != nil {
-		badRequest(w, err)
+	_, f, ok := readConfigBody(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.findConfig(w, r, false)
+	cfg := s.configToEdit(w, r, c, false)
 	if cfg == nil {
-		return
-	}
-	if !canConfigure(c.tok, cfg.componentID) {
-		denyConfigure(w, cfg.componentID)
 		return
 	}
 	_, old := findRow(w, cfg, r.PathValue("row"))
@@ -615,21 +612,7 @@ func (s *Stack) handleUpdateRow(w http.ResponseWriter, r *http.Request, c *calle
 	}
 	// Rows are copied on write so that earlier version snapshots keep their content.
 	row := *old
-	if f.name != nil {
-		row.name = *f.name
-	}
-	if f.description != nil {
-		row.description = *f.description
-	}
-	if f.isDisabled != nil {
-		row.isDisabled = *f.isDisabled
-	}
-	if f.hasConfiguration {
-		row.configuration = f.configuration
-	}
-	if f.hasState {
-		row.state = f.state
-	}
+	f.applyTo(&row.name, &row.description, &row.isDisabled, &row.configuration, &row.state)
 	row.version++
 	row.changeDescription = derefOr(f.change, "Row updated")
 	for i := range cfg.rows {
@@ -644,12 +627,8 @@ func (s *Stack) handleUpdateRow(w http.ResponseWriter, r *http.Request, c *calle
 func (s *Stack) handleDeleteRow(w http.ResponseWriter, r *http.Request, c *caller) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.findConfig(w, r, false)
+	cfg := s.configToEdit(w, r, c, false)
 	if cfg == nil {
-		return
-	}
-	if !canConfigure(c.tok, cfg.componentID) {
-		denyConfigure(w, cfg.componentID)
 		return
 	}
 	i, row := findRow(w, cfg, r.PathValue("row"))
@@ -727,12 +706,8 @@ func (s *Stack) handleConfigMetadata(w http.ResponseWriter, r *http.Request, c *
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.findConfig(w, r, false)
+	cfg := s.configToEdit(w, r, c, false)
 	if cfg == nil {
-		return
-	}
-	if !canConfigure(c.tok, cfg.componentID) {
-		denyConfigure(w, cfg.componentID)
 		return
 	}
 	for _, e := range entries {
