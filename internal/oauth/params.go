@@ -59,26 +59,35 @@ func parseScope(s string) ([]string, *oauthError) {
 	return out, nil
 }
 
+// paramReader reads single-valued parameters one after another and keeps
+// the first error, so a parser can read them all and check once.
+type paramReader struct {
+	v   url.Values
+	err *oauthError
+}
+
+func (pr *paramReader) get(key string) string {
+	s, err := single(pr.v, key)
+	if err != nil && pr.err == nil {
+		pr.err = err
+	}
+	return s
+}
+
 // parseAuthorize checks the client-independent parameters of /authorize.
 // audiences are the resource indicators this server accepts.
 func parseAuthorize(v url.Values, audiences []string) (*authorizeParams, *oauthError) {
 	var p authorizeParams
-	var e *oauthError
-	get := func(key string) string {
-		s, err := single(v, key)
-		if err != nil && e == nil {
-			e = err
-		}
-		return s
-	}
+	pr := paramReader{v: v}
+	get := pr.get
 	p.ResponseType = get("response_type")
 	p.CodeChallenge = get("code_challenge")
 	method := get("code_challenge_method")
 	p.State = get("state")
 	p.Resource = get("resource")
 	scope := get("scope")
-	if e != nil {
-		return nil, e
+	if pr.err != nil {
+		return nil, pr.err
 	}
 	if p.ResponseType != "code" {
 		return nil, errorf(errUnsupportedResponseType, "response_type must be code")
@@ -124,14 +133,8 @@ type tokenParams struct {
 // authentication is handled separately).
 func parseToken(v url.Values) (*tokenParams, *oauthError) {
 	var p tokenParams
-	var e *oauthError
-	get := func(key string) string {
-		s, err := single(v, key)
-		if err != nil && e == nil {
-			e = err
-		}
-		return s
-	}
+	pr := paramReader{v: v}
+	get := pr.get
 	p.GrantType = get("grant_type")
 	p.Code = get("code")
 	p.RedirectURI = get("redirect_uri")
@@ -139,8 +142,8 @@ func parseToken(v url.Values) (*tokenParams, *oauthError) {
 	p.RefreshToken = get("refresh_token")
 	p.Resource = get("resource")
 	scope := get("scope")
-	if e != nil {
-		return nil, e
+	if pr.err != nil {
+		return nil, pr.err
 	}
 	_, p.ScopeGiven = v["scope"]
 	switch p.GrantType {

@@ -16,6 +16,26 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/store"
 )
 
+// clientForm answers a request to /token or /revoke that is not a POST of a
+// form from an authenticated client (and reports false); otherwise it
+// returns the client, with r.PostForm parsed.
+func (s *Server) clientForm(w http.ResponseWriter, r *http.Request) (*client, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeJSON(w, http.StatusMethodNotAllowed, errorf(errInvalidRequest, "use POST"))
+		return nil, false
+	}
+	if !parseForm(w, r, maxFormBody) {
+		return nil, false
+	}
+	c, oerr := s.authenticateClient(r)
+	if oerr != nil {
+		writeError(w, oerr)
+		return nil, false
+	}
+	return c, true
+}
+
 // tokenResponse is the RFC 6749 §5.1 body.
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
@@ -26,17 +46,8 @@ type tokenResponse struct {
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeJSON(w, http.StatusMethodNotAllowed, errorf(errInvalidRequest, "use POST"))
-		return
-	}
-	if !parseForm(w, r, maxFormBody) {
-		return
-	}
-	c, oerr := s.authenticateClient(r)
-	if oerr != nil {
-		writeError(w, oerr)
+	c, ok := s.clientForm(w, r)
+	if !ok {
 		return
 	}
 	p, oerr := parseToken(r.PostForm)
@@ -264,17 +275,8 @@ func (s *Server) refreshUpstream(ctx context.Context, grantID string, dk []byte)
 // handleRevoke is RFC 7009: the answer is 200 whether or not the token was
 // known, so it cannot be used to probe tokens.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeJSON(w, http.StatusMethodNotAllowed, errorf(errInvalidRequest, "use POST"))
-		return
-	}
-	if !parseForm(w, r, maxFormBody) {
-		return
-	}
-	c, oerr := s.authenticateClient(r)
-	if oerr != nil {
-		writeError(w, oerr)
+	c, ok := s.clientForm(w, r)
+	if !ok {
 		return
 	}
 	tok, oerr := single(r.PostForm, "token")
