@@ -118,23 +118,18 @@ func (s *Stack) findApp(w http.ResponseWriter, id string) *dataApp {
 }
 
 func (s *Stack) handleListApps(w http.ResponseWriter, r *http.Request, _ *caller) {
-	limit, err := queryInt(r.URL.Query(), "limit", 100, 1, 1000)
-	if err == nil {
-		var offset int
-		offset, err = queryInt(r.URL.Query(), "offset", 0, 0, 1<<30)
-		if err == nil {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			apps := s.state.dataApps[min(offset, len(s.state.dataApps)):]
-			out := []any{}
-			for _, a := range apps[:min(limit, len(apps))] {
-				out = append(out, s.appJSON(a))
-			}
-			writeJSON(w, http.StatusOK, out)
-			return
-		}
+	limit, offset, err := queryPage(r.URL.Query(), 1000)
+	if err != nil {
+		badRequest(w, err)
+		return
 	}
-	badRequest(w, err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []any{}
+	for _, a := range pageOf(s.state.dataApps, limit, offset) {
+		out = append(out, s.appJSON(a))
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Stack) handleGetApp(w http.ResponseWriter, r *http.Request, _ *caller) {

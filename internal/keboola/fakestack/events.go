@@ -55,12 +55,7 @@ func (st *state) addEvent(e *event) *event {
 // newest first.
 func (s *Stack) handleEvents(w http.ResponseWriter, r *http.Request, _ *caller) {
 	q := r.URL.Query()
-	limit, err := queryInt(q, "limit", 100, 1, 1000)
-	if err != nil {
-		badRequest(w, err)
-		return
-	}
-	offset, err := queryInt(q, "offset", 0, 0, 1<<30)
+	limit, offset, err := queryPage(q, 1000)
 	if err != nil {
 		badRequest(w, err)
 		return
@@ -86,8 +81,8 @@ func (s *Stack) handleEvents(w http.ResponseWriter, r *http.Request, _ *caller) 
 		return match[i].id > match[j].id
 	})
 	out := []any{}
-	for i := offset; i < len(match) && len(out) < limit; i++ {
-		out = append(out, match[i].json())
+	for _, e := range pageOf(match, limit, offset) {
+		out = append(out, e.json())
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -144,12 +139,7 @@ func (s *Stack) handleGlobalSearch(w http.ResponseWriter, r *http.Request, c *ca
 		badRequest(w, fmt.Errorf("query is required"))
 		return
 	}
-	limit, err := queryInt(q, "limit", 100, 1, 100)
-	if err != nil {
-		badRequest(w, err)
-		return
-	}
-	offset, err := queryInt(q, "offset", 0, 0, 1<<30)
+	limit, offset, err := queryPage(q, 100)
 	if err != nil {
 		badRequest(w, err)
 		return
@@ -171,8 +161,7 @@ func (s *Stack) handleGlobalSearch(w http.ResponseWriter, r *http.Request, c *ca
 		byType[it.typ]++
 	}
 	out := []any{}
-	for i := offset; i < len(hits) && len(out) < limit; i++ {
-		it := hits[i]
+	for _, it := range pageOf(hits, limit, offset) {
 		j := map[string]any{
 			"id": it.id, "name": it.name, "type": it.typ, "fullPath": it.fullPath,
 			"organizationId": organizationID, "projectId": s.opts.ProjectID, "projectName": s.opts.ProjectName,

@@ -273,6 +273,24 @@ func queryInt(q url.Values, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
+// queryPage reads limit (1 to maxLimit, 100 when absent) and offset
+// (from 0), the paging parameters of Keboola's listings.
+func queryPage(q url.Values, maxLimit int) (limit, offset int, err error) {
+	if limit, err = queryInt(q, "limit", 100, 1, maxLimit); err != nil {
+		return 0, 0, err
+	}
+	if offset, err = queryInt(q, "offset", 0, 0, 1<<30); err != nil {
+		return 0, 0, err
+	}
+	return limit, offset, nil
+}
+
+// pageOf is the part of items that limit and offset select.
+func pageOf[T any](items []T, limit, offset int) []T {
+	items = items[min(offset, len(items)):]
+	return items[:min(limit, len(items))]
+}
+
 // queryList reads a list parameter given as name[]=a&name[]=b, name=a,b or both.
 func queryList(q url.Values, name string) []string {
 	var out []string

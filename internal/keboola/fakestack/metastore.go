@@ -34,12 +34,7 @@ func (s *Stack) metastoreRoutes(mux *http.ServeMux) {
 
 func (s *Stack) handleMetaList(w http.ResponseWriter, r *http.Request, _ *caller) {
 	q := r.URL.Query()
-	limit, err := queryInt(q, "limit", 100, 1, 1000)
-	if err != nil {
-		badRequest(w, err)
-		return
-	}
-	offset, err := queryInt(q, "offset", 0, 0, 1<<30)
+	limit, offset, err := queryPage(q, 1000)
 	if err != nil {
 		badRequest(w, err)
 		return
@@ -57,9 +52,8 @@ func (s *Stack) handleMetaList(w http.ResponseWriter, r *http.Request, _ *caller
 			all = append(all, o)
 		}
 	}
-	all = all[min(offset, len(all)):]
 	out := []any{}
-	for _, o := range all[:min(limit, len(all))] {
+	for _, o := range pageOf(all, limit, offset) {
 		out = append(out, o.json(s.opts.ProjectID))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})

@@ -309,12 +309,7 @@ var queueSortKeys = map[string]string{
 // (limit ≤ 500, offset) and sortBy/sortOrder.
 func (s *Stack) handleSearchJobs(w http.ResponseWriter, r *http.Request, _ *caller) {
 	q := r.URL.Query()
-	limit, err := queryInt(q, "limit", 100, 1, 500)
-	if err != nil {
-		queueFail(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	offset, err := queryInt(q, "offset", 0, 0, 1<<30)
+	limit, offset, err := queryPage(q, 500)
 	if err != nil {
 		queueFail(w, http.StatusBadRequest, err.Error())
 		return
@@ -373,8 +368,8 @@ func (s *Stack) handleSearchJobs(w http.ResponseWriter, r *http.Request, _ *call
 		return sortLess(rows[a][sortField], rows[b][sortField], numeric)
 	})
 	out := []any{}
-	for i := offset; i < len(rows) && len(out) < limit; i++ {
-		out = append(out, rows[i])
+	for _, row := range pageOf(rows, limit, offset) {
+		out = append(out, row)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
