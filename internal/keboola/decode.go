@@ -184,5 +184,14 @@ func (m Metadata) Get(key string) (string, bool) {
 // buckets, tables, columns and configurations.
 const MetadataKeyDescription = "KBC.description"
 
+// descriptionOr returns the user-written description kept in the metadata,
+// or fallback (the object's own description field) when there is none.
+func (m Metadata) descriptionOr(fallback string) string {
+	if d, ok := m.Get(MetadataKeyDescription); ok {
+		return d
+	}
+	return fallback
+}
+
 // MetadataKeyProjectDescription holds the project description on the default branch.
 const MetadataKeyProjectDescription = "KBC.projectDescription"

@@ -36,10 +36,7 @@ type SharedBucket struct {
 // DescriptionText returns the user description (KBC.description metadata),
 // falling back to the description field.
 func (b SharedBucket) DescriptionText() string {
-	if d, ok := b.Metadata.Get(MetadataKeyDescription); ok {
-		return d
-	}
-	return b.Description
+	return b.Metadata.descriptionOr(b.Description)
 }
 
 // ListSharedBuckets returns the buckets other projects share with this one.

@@ -120,10 +120,7 @@ type SourceBucket struct {
 
 // DescriptionText returns the user description (KBC.description metadata), falling back to the description field.
 func (b Bucket) DescriptionText() string {
-	if d, ok := b.Metadata.Get(MetadataKeyDescription); ok {
-		return d
-	}
-	return b.Description
+	return b.Metadata.descriptionOr(b.Description)
 }
 
 // ListBuckets returns every bucket of the project (Keboola does not page this list).
