@@ -19,29 +19,27 @@ import (
 
 // shared is one fake stack for all tests in this file: seeding the demo
 // project is the slow part (seconds under -race), and the tests touch
-// disjoint objects. Its clock can be frozen so asynchronous jobs hold still.
-var shared struct {
-	once  sync.Once
-	stack *fakestack.Stack
-	err   error
+// disjoint objects.
+var shared = fakestack.Shared{Options: fakestack.Options{JobStepDelay: 5 * time.Millisecond, Clock: fakeClock}}
 
+// clock is the shared stack's time, which can be frozen so asynchronous
+// jobs hold still.
+var clock struct {
 	mu     sync.Mutex
 	frozen time.Time
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.stack != nil {
-		shared.stack.Close()
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
 func fakeClock() time.Time {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	if !shared.frozen.IsZero() {
-		return shared.frozen
+	clock.mu.Lock()
+	defer clock.mu.Unlock()
+	if !clock.frozen.IsZero() {
+		return clock.frozen
 	}
 	return time.Now()
 }
@@ -49,28 +47,19 @@ func fakeClock() time.Time {
 // freezeClock stops the fake's time until the test ends, so jobs created
 // meanwhile stay in their first state.
 func freezeClock(t *testing.T) {
-	shared.mu.Lock()
-	shared.frozen = time.Now()
-	shared.mu.Unlock()
+	clock.mu.Lock()
+	clock.frozen = time.Now()
+	clock.mu.Unlock()
 	t.Cleanup(func() {
-		shared.mu.Lock()
-		shared.frozen = time.Time{}
-		shared.mu.Unlock()
+		clock.mu.Lock()
+		clock.frozen = time.Time{}
+		clock.mu.Unlock()
 	})
 }
 
 func newFake(t *testing.T) (*fakestack.Stack, *keboola.Client) {
 	t.Helper()
-	shared.once.Do(func() {
-		shared.stack, shared.err = fakestack.New(fakestack.Options{JobStepDelay: 5 * time.Millisecond, Clock: fakeClock})
-		if shared.err == nil {
-			shared.stack.Start()
-		}
-	})
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	fs := shared.stack
+	fs := shared.Get(t)
 	c, err := keboola.New(keboola.Credentials{StackURL: fs.URL(), StorageToken: keboola.Secret(fs.MasterToken())},
 		keboola.Options{Retry: keboola.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}})
 	if err != nil {

@@ -71,7 +71,7 @@ const (
 // benchSession returns a client session to a server whose Keboola traffic
 // goes through the meter.
 func benchSession(b *testing.B, kind transportKind) (*mcp.ClientSession, *keboolaMeter) {
-	stack := sharedStack(b)
+	stack := shared.Get(b)
 	meter := &keboolaMeter{next: http.DefaultTransport}
 	opts := Options{Client: keboola.Options{HTTPClient: &http.Client{Transport: meter}}}
 	creds := keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())}
@@ -154,7 +154,7 @@ func BenchmarkToolsCall_VerificationIsNotRepeated(b *testing.B) {
 // stateless Streamable HTTP, called in process as the Worker calls it (no
 // network, no client decoding), for both tool sets and both answer framings.
 func BenchmarkToolsList(b *testing.B) {
-	stack := sharedStack(b)
+	stack := shared.Get(b)
 	creds := keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())}
 	for _, bc := range []struct {
 		name     string

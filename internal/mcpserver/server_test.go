@@ -37,37 +37,17 @@ type env struct {
 
 // shared is one demo stack for every test that does not need special
 // stack options: seeding one takes seconds under the race detector.
-var shared struct {
-	once  sync.Once
-	stack *fakestack.Stack
-	err   error
-}
+var shared = fakestack.Shared{Options: fakestack.Options{JobStepDelay: time.Millisecond}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.stack != nil {
-		shared.stack.Close()
-	}
+	shared.Close()
 	os.Exit(code)
-}
-
-func sharedStack(t testing.TB) *fakestack.Stack {
-	t.Helper()
-	shared.once.Do(func() {
-		shared.stack, shared.err = fakestack.New(fakestack.Options{JobStepDelay: time.Millisecond})
-		if shared.err == nil {
-			shared.stack.Start()
-		}
-	})
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.stack
 }
 
 func newEnv(t testing.TB, opts Options) *env {
 	t.Helper()
-	stack := sharedStack(t)
+	stack := shared.Get(t)
 	if opts.Client.Timeout == 0 {
 		opts.Client = keboola.Options{Timeout: 10 * time.Second, Retry: keboola.RetryPolicy{MaxAttempts: 1}}
 	}
@@ -327,7 +307,7 @@ func TestNew_Filters(t *testing.T) {
 }
 
 func TestServeStdio_InMemoryTransportServesTheProject(t *testing.T) {
-	stack := sharedStack(t)
+	stack := shared.Get(t)
 	serverT, clientT := mcp.NewInMemoryTransports()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

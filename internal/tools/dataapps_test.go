@@ -185,7 +185,7 @@ func TestDeletePythonJSDraft(t *testing.T) {
 }
 
 func TestDataApps_RefusedOnDevelopmentBranch(t *testing.T) {
-	s := sharedStack(t)
+	s := shared.Get(t)
 	f := newFixtureFor(t, s, keboola.Credentials{StackURL: s.URL(), StorageToken: keboola.Secret(s.MasterToken()), BranchID: "987"})
 	text, isErr := f.call(t, "get_data_apps", nil)
 	if !isErr || !strings.Contains(text, "production branch") {

@@ -37,17 +37,11 @@ func (p *progressLog) all() []*mcp.ProgressNotificationParams {
 
 // shared is one demo stack for the tests that only read: seeding a stack
 // (10,000+ rows into SQLite) is the slowest part of these tests.
-var shared struct {
-	once  sync.Once
-	stack *fakestack.Stack
-	err   error
-}
+var shared = fakestack.Shared{Options: fakestack.Options{JobStepDelay: time.Millisecond}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.stack != nil {
-		shared.stack.Close()
-	}
+	shared.Close()
 	os.Exit(code)
 }
 
@@ -56,22 +50,8 @@ func TestMain(m *testing.M) {
 // that count requests reset the log first (tests here run one at a time).
 func readFixture(t *testing.T) *fixture {
 	t.Helper()
-	s := sharedStack(t)
+	s := shared.Get(t)
 	return newFixtureFor(t, s, keboola.Credentials{StackURL: s.URL(), StorageToken: keboola.Secret(s.MasterToken())})
-}
-
-func sharedStack(t *testing.T) *fakestack.Stack {
-	t.Helper()
-	shared.once.Do(func() {
-		shared.stack, shared.err = fakestack.New(fakestack.Options{JobStepDelay: time.Millisecond})
-		if shared.err == nil {
-			shared.stack.Start()
-		}
-	})
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.stack
 }
 
 func newFixture(t *testing.T, opts fakestack.Options) *fixture {

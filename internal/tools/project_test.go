@@ -32,7 +32,7 @@ func TestUpdateProjectDescription_IsShownByGetProjectInfo(t *testing.T) {
 }
 
 func TestTools_ReportAnInvalidTokenPlainly(t *testing.T) {
-	stack := sharedStack(t)
+	stack := shared.Get(t)
 	token := stack.AddToken(fakestack.TokenOptions{Description: "soon revoked", CanManageBuckets: true})
 	stack.RevokeToken(token)
 	f := newFixtureFor(t, stack, keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(token)})

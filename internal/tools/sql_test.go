@@ -63,7 +63,7 @@ func TestQueryData_FindsTheWorkspaceOnce(t *testing.T) {
 }
 
 func TestQueryData_PinnedWorkspaceSchemaMustExist(t *testing.T) {
-	stack := sharedStack(t)
+	stack := shared.Get(t)
 	f := newFixtureFor(t, stack, keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken()), WorkspaceSchema: "NO_SUCH_SCHEMA"})
 	text, isErr := f.call(t, "query_data", map[string]any{"sql_query": "SELECT 1"})
 	if !isErr || !strings.Contains(text, "NO_SUCH_SCHEMA") {
