@@ -208,22 +208,15 @@ func createConfig(ctx context.Context, c call, in createConfigInput) (string, er
 	if err != nil {
 		return "", err
 	}
-	cfg, err := c.client.CreateConfig(ctx, comp.ID, keboola.ConfigInput{Name: in.Name, Description: in.Description,
-		Configuration: enc, ChangeDescription: createdChange})
+	cfg, err := createMarkedConfig(ctx, c, comp.ID, in.Name, in.Description, enc)
 	if err != nil {
 		return "", err
 	}
-	u, err := c.client.Links(ctx)
-	if err != nil {
-		return "", err
-	}
-	id := cfg.ID.String()
-	out := fmt.Sprintf("Created configuration %s %q of %s (version %d).\n%s", id, cfg.Name, comp.ID, cfg.Version, note) +
-		markWrittenByMCP(ctx, c.client, comp.ID, id, 0)
+	out := fmt.Sprintf("Created configuration %s %q of %s (version %d).\n%s", cfg.id, cfg.Name, comp.ID, cfg.Version, note) + cfg.note
 	if nonEmptyObject(comp.ConfigurationRowSchema) {
 		out += "This component is configured in rows: add them with add_config_row.\n"
 	}
-	return out + links("Configuration", u.Config(comp.ID, id)), nil
+	return out + links("Configuration", cfg.links.Config(comp.ID, cfg.id)), nil
 }
 
 func addConfigRow(ctx context.Context, c call, in addConfigRowInput) (string, error) {

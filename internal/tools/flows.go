@@ -523,18 +523,13 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	if err != nil {
 		return "", err
 	}
-	cfg, err := c.client.CreateConfig(ctx, flowType, keboola.ConfigInput{Name: in.Name, Description: in.Description, Configuration: body, ChangeDescription: createdChange})
+	cfg, err := createMarkedConfig(ctx, c, flowType, in.Name, in.Description, body)
 	if err != nil {
 		return "", err
 	}
-	u, err := c.client.Links(ctx)
-	if err != nil {
-		return "", err
-	}
-	id := cfg.ID.String()
 	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %d phases and %d tasks.\n",
-		flowKind(flowType), cfg.Name, id, flowType, cfg.Version, len(in.Phases), len(in.Tasks)) +
-		markWrittenByMCP(ctx, c.client, flowType, id, 0) + links("Flow", u.FlowOf(flowType, id), "Flows", u.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
+		flowKind(flowType), cfg.Name, cfg.id, flowType, cfg.Version, len(in.Phases), len(in.Tasks)) +
+		cfg.note + links("Flow", cfg.links.FlowOf(flowType, cfg.id), "Flows", cfg.links.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
 }
 
 // flowConfigurationJSON encodes a configuration, encrypting secret values

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
@@ -24,4 +25,29 @@ func markWrittenByMCP(ctx context.Context, c *keboola.Client, compID, cfgID stri
 		return fmt.Sprintf("The change is saved, but marking it as made through the MCP server failed: %v\n", err)
 	}
 	return ""
+}
+
+// createdConfig is a configuration the server has just created.
+type createdConfig struct {
+	*keboola.Config
+	id    string
+	links keboola.Links
+	// note is markWrittenByMCP's warning, empty when the mark was saved.
+	note string
+}
+
+// createMarkedConfig creates a configuration, marks it as created through
+// the MCP server and fetches the project's links for the answer.
+func createMarkedConfig(ctx context.Context, c call, compID, name, description string, body json.RawMessage) (*createdConfig, error) {
+	cfg, err := c.client.CreateConfig(ctx, compID, keboola.ConfigInput{Name: name, Description: description,
+		Configuration: body, ChangeDescription: createdChange})
+	if err != nil {
+		return nil, err
+	}
+	u, err := c.client.Links(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := cfg.ID.String()
+	return &createdConfig{Config: cfg, id: id, links: u, note: markWrittenByMCP(ctx, c.client, compID, id, 0)}, nil
 }

@@ -121,19 +121,13 @@ func createSQLTransformation(ctx context.Context, c call, in createSQLTransforma
 	if err != nil {
 		return "", err
 	}
-	cfg, err := c.client.CreateConfig(ctx, compID, keboola.ConfigInput{Name: name, Description: in.Description,
-		Configuration: raw, ChangeDescription: createdChange})
+	cfg, err := createMarkedConfig(ctx, c, compID, name, in.Description, raw)
 	if err != nil {
 		return "", err
 	}
-	u, err := c.client.Links(ctx)
-	if err != nil {
-		return "", err
-	}
-	id := cfg.ID.String()
 	var out strings.Builder
-	fmt.Fprintf(&out, "Created SQL transformation %s %q (%s, version %d). run_job runs it.\n", id, cfg.Name, compID, cfg.Version)
-	out.WriteString(markWrittenByMCP(ctx, c.client, compID, id, 0))
+	fmt.Fprintf(&out, "Created SQL transformation %s %q (%s, version %d). run_job runs it.\n", cfg.id, cfg.Name, compID, cfg.Version)
+	out.WriteString(cfg.note)
 	if len(outputs) > 0 {
 		fmt.Fprintf(&out, "Output tables load into bucket %s: %s.\n", bucket, strings.Join(in.CreatedTableNames, ", "))
 	} else {
@@ -143,7 +137,7 @@ func createSQLTransformation(ctx context.Context, c call, in createSQLTransforma
 		fmt.Fprintf(&out, "Warning: the SQL never names %s; the run fails if it does not create them.\n", strings.Join(missing, ", "))
 	}
 	out.WriteString(describeBlocks(blocks))
-	return out.String() + links("Transformation", u.Transformation(compID, id), "Transformations", u.Transformations()), nil
+	return out.String() + links("Transformation", cfg.links.Transformation(compID, cfg.id), "Transformations", cfg.links.Transformations()), nil
 }
 
 func nonNilList(l []any) []any {
