@@ -194,13 +194,7 @@ func (p *Postgres) CreateClient(ctx context.Context, c *Client) error {
 	ctx, cancel := p.opts.bound(ctx)
 	defer cancel()
 	_, err = p.pool.Exec(ctx, `INSERT INTO clients (id, secret_hash, metadata, created_at) VALUES ($1, $2, $3, $4)`, c.ID, c.SecretHash, meta, c.CreatedAt)
-	if pgUnique(err) {
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("store client: %w", err)
-	}
-	return nil
+	return insertError(err, pgUnique, "store client")
 }
 
 // Client implements Store.
@@ -236,13 +230,7 @@ func (p *Postgres) CreateGrant(ctx context.Context, g *Grant, c *Code) error {
 			c.Hash, c.GrantID, c.ClientID, c.RedirectURI, c.CodeChallenge, c.Resource, c.Scope, c.WrappedKey, c.ExpiresAt)
 		return err
 	})
-	if pgUnique(err) {
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("store grant: %w", err)
-	}
-	return nil
+	return insertError(err, pgUnique, "store grant")
 }
 
 // lockGrant takes the row lock of a grant, the first lock of every
@@ -520,13 +508,7 @@ func (p *Postgres) SavePending(ctx context.Context, pd *Pending) error {
 	ctx, cancel := p.opts.bound(ctx)
 	defer cancel()
 	_, err := p.pool.Exec(ctx, `INSERT INTO pending (hash, binding, payload, expires_at) VALUES ($1, $2, $3, $4)`, pd.Hash, pd.Binding, pd.Payload, pd.ExpiresAt)
-	if pgUnique(err) {
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("store pending login: %w", err)
-	}
-	return nil
+	return insertError(err, pgUnique, "store pending login")
 }
 
 // ConsumePending implements Store.

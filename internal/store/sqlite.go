@@ -180,13 +180,7 @@ func (s *SQLite) CreateClient(ctx context.Context, c *Client) error {
 		return err
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO clients VALUES (?, ?, ?, ?)`, c.ID, c.SecretHash, string(meta), ms(c.CreatedAt))
-	if isUnique(err) {
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("store client: %w", err)
-	}
-	return nil
+	return insertError(err, isUnique, "store client")
 }
 
 // Client implements Store.
@@ -223,13 +217,7 @@ func (s *SQLite) CreateGrant(ctx context.Context, g *Grant, c *Code) error {
 			c.Hash, c.GrantID, c.ClientID, c.RedirectURI, c.CodeChallenge, c.Resource, c.Scope, c.WrappedKey, ms(c.ExpiresAt))
 		return err
 	})
-	if isUnique(err) {
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("store grant: %w", err)
-	}
-	return nil
+	return insertError(err, isUnique, "store grant")
 }
 
 // ConsumeCode implements Store.
@@ -478,13 +466,7 @@ func (s *SQLite) RevokeToken(ctx context.Context, hash []byte) error {
 // SavePending implements Store.
 func (s *SQLite) SavePending(ctx context.Context, p *Pending) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO pending VALUES (?, ?, ?, ?)`, p.Hash, p.Binding, p.Payload, ms(p.ExpiresAt))
-	if isUnique(err) {
-		return ErrConflict
-	}
-	if err != nil {
-		return fmt.Errorf("store pending login: %w", err)
-	}
-	return nil
+	return insertError(err, isUnique, "store pending login")
 }
 
 // ConsumePending implements Store.

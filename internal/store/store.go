@@ -14,6 +14,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -171,4 +172,17 @@ type Store interface {
 	Sweep(ctx context.Context, now time.Time) (int64, error)
 	Stats(ctx context.Context) (Stats, error)
 	Close() error
+}
+
+// insertError is what an insert returns: ErrConflict when the key is taken
+// (unique recognises the driver's error for that), other errors wrapped
+// with what was being stored.
+func insertError(err error, unique func(error) bool, what string) error {
+	if unique(err) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
