@@ -629,31 +629,51 @@ func (e configEdit) update(body json.RawMessage) (keboola.ConfigUpdate, error) {
 	return u, nil
 }
 
-func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, error) {
-	e := in.configEdit
+// current looks up the component an edit names and its configuration cfgID.
+func (e configEdit) current(ctx context.Context, c call, cfgID string) (*keboola.Component, *keboola.Config, error) {
 	comp, err := lookupComponent(ctx, c.client, e.ComponentID)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	cfgID := strings.TrimSpace(e.ConfigurationID)
 	cur, err := c.client.GetConfig(ctx, comp.ID, cfgID)
 	if errors.Is(err, keboola.ErrNotFound) {
-		return "", errorf("configuration %s/%s not found; get_configs lists the existing ones", comp.ID, cfgID)
+		return nil, nil, errorf("configuration %s/%s not found; get_configs lists the existing ones", comp.ID, cfgID)
 	}
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	body, changes, note, err := e.edited(comp.ID, comp.ConfigurationSchema, cur.Configuration)
+	return comp, cur, nil
+}
+
+// prepare turns an edit of a configuration or row whose stored body is
+// current into the update to send, with new secrets encrypted, what changed
+// and checkParameters' note.
+func (e configEdit) prepare(ctx context.Context, c call, compID, cfgID string, schema, current keboola.RawObject) (keboola.ConfigUpdate, []string, string, error) {
+	body, changes, note, err := e.edited(compID, schema, current)
 	if err != nil {
-		return "", err
+		return keboola.ConfigUpdate{}, nil, "", err
 	}
 	var enc json.RawMessage
 	if body != nil {
-		if enc, err = encryptIfSecret(ctx, c.client, comp.ID, cfgID, body); err != nil {
-			return "", err
+		if enc, err = encryptIfSecret(ctx, c.client, compID, cfgID, body); err != nil {
+			return keboola.ConfigUpdate{}, nil, "", err
 		}
 	}
 	upd, err := e.update(enc)
+	if err != nil {
+		return keboola.ConfigUpdate{}, nil, "", err
+	}
+	return upd, changes, note, nil
+}
+
+func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, error) {
+	e := in.configEdit
+	cfgID := strings.TrimSpace(e.ConfigurationID)
+	comp, cur, err := e.current(ctx, c, cfgID)
+	if err != nil {
+		return "", err
+	}
+	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration)
 	if err != nil {
 		return "", err
 	}
@@ -671,15 +691,8 @@ func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, er
 
 func updateConfigRow(ctx context.Context, c call, in updateConfigRowInput) (string, error) {
 	e := in.configEdit
-	comp, err := lookupComponent(ctx, c.client, e.ComponentID)
-	if err != nil {
-		return "", err
-	}
 	cfgID, rowID := strings.TrimSpace(e.ConfigurationID), strings.TrimSpace(in.ConfigurationRowID)
-	cur, err := c.client.GetConfig(ctx, comp.ID, cfgID)
-	if errors.Is(err, keboola.ErrNotFound) {
-		return "", errorf("configuration %s/%s not found; get_configs lists the existing ones", comp.ID, cfgID)
-	}
+	comp, cur, err := e.current(ctx, c, cfgID)
 	if err != nil {
 		return "", err
 	}
@@ -691,17 +704,7 @@ func updateConfigRow(ctx context.Context, c call, in updateConfigRowInput) (stri
 		}
 		return "", errorf("configuration %s/%s has no row %s (its rows: %s)", comp.ID, cfgID, rowID, orNone(ids))
 	}
-	body, changes, note, err := e.edited(comp.ID, comp.ConfigurationRowSchema, cur.Rows[i].Configuration)
-	if err != nil {
-		return "", err
-	}
-	var enc json.RawMessage
-	if body != nil {
-		if enc, err = encryptIfSecret(ctx, c.client, comp.ID, cfgID, body); err != nil {
-			return "", err
-		}
-	}
-	upd, err := e.update(enc)
+	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationRowSchema, cur.Rows[i].Configuration)
 	if err != nil {
 		return "", err
 	}
