@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 )
 
 // Job is a Jobs Queue job (a component run).
@@ -111,14 +110,10 @@ var jobSortFields = map[string]bool{
 
 // SearchJobs lists queue jobs of the client's branch.
 func (c *Client) SearchJobs(ctx context.Context, s JobSearch) ([]Job, error) {
-	limit := s.Limit
-	if limit == 0 {
-		limit = 100
+	q, err := pageParams("job search", s.Limit, s.Offset, 100, 500)
+	if err != nil {
+		return nil, err
 	}
-	if limit < 1 || limit > 500 || s.Offset < 0 {
-		return nil, fmt.Errorf("keboola: job search limit must be 1..500 and offset not negative (got %d, %d)", s.Limit, s.Offset)
-	}
-	q := url.Values{"limit": {strconv.Itoa(limit)}, "offset": {strconv.Itoa(s.Offset)}}
 	if s.ComponentID != "" {
 		q.Set("componentId", s.ComponentID)
 	}
@@ -148,7 +143,7 @@ func (c *Client) SearchJobs(ctx context.Context, s JobSearch) ([]Job, error) {
 		q.Set("branchId", c.branchID)
 	}
 	var out []Job
-	err := c.doJSON(ctx, request{service: ServiceQueue, method: "GET", path: "/search/jobs", query: q}, &out)
+	err = c.doJSON(ctx, request{service: ServiceQueue, method: "GET", path: "/search/jobs", query: q}, &out)
 	return out, err
 }
 

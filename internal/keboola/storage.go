@@ -428,6 +428,19 @@ func checkTableID(id string) error {
 }
 
 // checkID rejects empty ids and ids that would change the path.
+// pageParams checks the paging of a listing (a zero limit means def) and
+// returns it as query parameters.
+func pageParams(what string, limit, offset, def, maxLimit int) (url.Values, error) {
+	n := limit
+	if n == 0 {
+		n = def
+	}
+	if n < 1 || n > maxLimit || offset < 0 {
+		return nil, fmt.Errorf("keboola: %s limit must be 1..%d and offset not negative (got %d, %d)", what, maxLimit, limit, offset)
+	}
+	return url.Values{"limit": {strconv.Itoa(n)}, "offset": {strconv.Itoa(offset)}}, nil
+}
+
 func checkID(what, id string) error {
 	if strings.TrimSpace(id) == "" {
 		return fmt.Errorf("keboola: %s is required", what)

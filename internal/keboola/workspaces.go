@@ -204,19 +204,15 @@ type EventQuery struct {
 
 // ListEvents returns events, newest first.
 func (c *Client) ListEvents(ctx context.Context, q EventQuery) ([]Event, error) {
-	limit := q.Limit
-	if limit == 0 {
-		limit = 100
+	v, err := pageParams("event", q.Limit, q.Offset, 100, 1000)
+	if err != nil {
+		return nil, err
 	}
-	if limit < 1 || limit > 1000 || q.Offset < 0 {
-		return nil, fmt.Errorf("keboola: event limit must be 1..1000 and offset not negative (got %d, %d)", q.Limit, q.Offset)
-	}
-	v := url.Values{"limit": {fmt.Sprint(limit)}, "offset": {fmt.Sprint(q.Offset)}}
 	if q.RunID != "" {
 		v.Set("runId", q.RunID)
 	}
 	var out []Event
-	err := c.doJSON(ctx, request{method: "GET", path: "/v2/storage/events", query: v}, &out)
+	err = c.doJSON(ctx, request{method: "GET", path: "/v2/storage/events", query: v}, &out)
 	return out, err
 }
 
@@ -290,14 +286,11 @@ func (c *Client) GlobalSearch(ctx context.Context, q SearchQuery) (*SearchResult
 	if strings.TrimSpace(q.Query) == "" {
 		return nil, errors.New("keboola: a search query is required")
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = 50
+	v, err := pageParams("search", q.Limit, q.Offset, 50, 100)
+	if err != nil {
+		return nil, err
 	}
-	if limit < 1 || limit > 100 || q.Offset < 0 {
-		return nil, fmt.Errorf("keboola: search limit must be 1..100 and offset not negative (got %d, %d)", q.Limit, q.Offset)
-	}
-	v := url.Values{"query": {q.Query}, "limit": {fmt.Sprint(limit)}, "offset": {fmt.Sprint(q.Offset)}}
+	v.Set("query", q.Query)
 	for _, t := range q.Types {
 		v.Add("types[]", t)
 	}
