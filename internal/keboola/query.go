@@ -217,7 +217,12 @@ func (c *Client) RunQuery(ctx context.Context, workspaceID, sql string, opts Que
 // new workspace's credentials are still being provisioned.
 func (c *Client) submitWithCredentialRetry(ctx context.Context, workspaceID, sql string) (string, error) {
 	for attempt := 1; ; attempt++ {
-		id, err := c.SubmitQuery(ctx, workspaceID, []string{sql})
+		// The request outlives a caller who leaves while it is in flight
+		// (bounded by the per-call timeout instead): a query Keboola accepted
+		// but whose id was never read would run on and could not be cancelled.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.Timeout)
+		id, err := c.SubmitQuery(sctx, workspaceID, []string{sql})
+		cancel()
 		var apiErr *APIError
 		if err == nil || attempt >= credentialRetries || !errors.As(err, &apiErr) ||
 			apiErr.Status != http.StatusForbidden || !strings.Contains(strings.ToLower(apiErr.Message), "workspace credentials") {

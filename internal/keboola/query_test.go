@@ -26,6 +26,10 @@ type queryStub struct {
 	cancelled     atomic.Bool
 	pollStarted   chan struct{}
 	pollStartedOK atomic.Bool
+	// submitHeld, when set, is closed once a submit arrives; the answer then
+	// waits for submitRelease, as a slow Query Service would.
+	submitHeld    chan struct{}
+	submitRelease chan struct{}
 }
 
 func (q *queryStub) handler(w http.ResponseWriter, r *http.Request, body string) {
@@ -36,6 +40,10 @@ func (q *queryStub) handler(w http.ResponseWriter, r *http.Request, body string)
 		if int(q.submits.Add(1)) <= q.submitFails {
 			reply(w, 403, `{"status":"error","error":403,"exception":"Failed to get workspace credentials"}`)
 			return
+		}
+		if q.submitHeld != nil {
+			close(q.submitHeld)
+			<-q.submitRelease
 		}
 		reply(w, 201, `{"queryJobId":"job-1"}`)
 	case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/cancel"):
@@ -174,6 +182,28 @@ func TestRunQuery_PagesAndTruncates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRunQuery_CallerGivingUpDuringSubmitStillCancelsTheQuery(t *testing.T) {
+	// The caller leaves while Keboola is still answering the submit: the query
+	// was accepted, so its id must still be read and the query cancelled,
+	// or it would run on unseen.
+	q := &queryStub{statuses: []string{"processing"}, submitHeld: make(chan struct{}), submitRelease: make(chan struct{})}
+	s := newStub(t, q.handler)
+	c := newTestClient(t, s, "")
+	ctx, cancel := context.WithCancel(testCtx(t))
+	go func() {
+		<-q.submitHeld
+		cancel()
+		close(q.submitRelease)
+	}()
+	_, err := c.RunQuery(ctx, "ws", "SELECT SLEEP", QueryOptions{PollInterval: time.Millisecond})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if !q.cancelled.Load() {
+		t.Fatal("a query accepted while the caller left was not cancelled on the server")
 	}
 }
 
