@@ -12,6 +12,8 @@
 //	upstreamAuthorizeURL({stackURL, clientID, clientSecret, redirectURL}, state) → string
 //	upstreamSignIn({stackURL, clientID, clientSecret, redirectURL}, code)
 //	    → Promise<{ok: true, storageToken, token: {…}} | {ok: false, error}>
+//	renderLogin({clientName, clientID?, verified, redirectHost, loopback, stacks, stack?,
+//	             read, write, csrf, upstream, error?}) → string (or an Error)
 //	version: string
 //
 // The Worker has authenticated the MCP client and decrypted the grant; Go
@@ -34,6 +36,7 @@ func main() {
 	api.Set("verifyToken", js.FuncOf(b.verifyToken))
 	api.Set("upstreamAuthorizeURL", js.FuncOf(b.upstreamAuthorizeURL))
 	api.Set("upstreamSignIn", js.FuncOf(b.upstreamSignIn))
+	api.Set("renderLogin", js.FuncOf(renderLogin))
 	api.Set("version", version)
 	js.Global().Set("keboolaMCP", api)
 	// Stay alive: every call arrives through the functions above.

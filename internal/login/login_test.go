@@ -104,3 +104,36 @@ func TestRender_EscapesAndProtectsFrames(t *testing.T) {
 		t.Error("the page must work without scripts")
 	}
 }
+
+func TestHTML_OmitsActionAndRequestTheCallerKeepsItself(t *testing.T) {
+	base := Page{ClientName: "App", RedirectHost: "127.0.0.1", Stacks: []string{"https://a", "https://b"}, Stack: "https://b", Read: true, CSRF: "handle-1"}
+	tests := []struct {
+		name        string
+		action, req string
+		want, never []string
+	}{
+		{name: "native: posts to the endpoint with the sealed request", action: "/authorize", req: "sealed",
+			want: []string{`action="/authorize"`, `name="request" value="sealed"`}},
+		{name: "worker: posts back to itself, no request field", never: []string{"action=", `name="request"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := base
+			p.Action, p.Request = tt.action, tt.req
+			body, err := HTML(&p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range append(tt.want, `name="csrf_token" value="handle-1"`, `<option value="https://b" selected>`) {
+				if !strings.Contains(body, s) {
+					t.Errorf("missing %q", s)
+				}
+			}
+			for _, s := range tt.never {
+				if strings.Contains(body, s) {
+					t.Errorf("unexpected %q", s)
+				}
+			}
+		})
+	}
+}

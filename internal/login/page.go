@@ -15,7 +15,8 @@ const (
 // Page is what the login + consent page shows. Every string is escaped by
 // html/template; none of it is trusted.
 type Page struct {
-	// Action is where the form posts (the authorization endpoint).
+	// Action is where the form posts (the authorization endpoint); empty
+	// posts back to the page's own URL, which the Worker relies on.
 	Action string
 	// ClientName is the client's self-declared name (or its id).
 	ClientName string
@@ -33,9 +34,12 @@ type Page struct {
 	Stack    string
 	// Read and Write are the pre-checked scopes.
 	Read, Write bool
-	// Request is the sealed authorization request carried by the form.
+	// Request is the sealed authorization request carried by the form;
+	// empty when the server keeps the request itself (the Worker).
 	Request string
-	CSRF    string
+	// CSRF is the csrf_token field: the native guard's token, or the
+	// Worker's consent handle.
+	CSRF string
 	// Upstream offers "Sign in with Keboola".
 	Upstream bool
 	// Error explains, in words, what went wrong with the last attempt.
@@ -74,9 +78,9 @@ code{word-break:break-all}
 {{if .Loopback}}<p class="warn">The answer goes to a program on this computer ({{.RedirectHost}}). Any local program listening there would receive access.</p>{{end}}
 </div>
 {{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
-<form method="post" action="{{.Action}}">
-<input type="hidden" name="request" value="{{.Request}}">
-<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+<form method="post"{{with .Action}} action="{{.}}"{{end}}>
+{{with .Request}}<input type="hidden" name="request" value="{{.}}">
+{{end}}<input type="hidden" name="csrf_token" value="{{.CSRF}}">
 <label for="stack_url">Keboola stack</label>
 <select id="stack_url" name="stack_url">{{$sel := .Stack}}{{range .Stacks}}<option value="{{.}}"{{if eq . $sel}} selected{{end}}>{{.}}</option>{{end}}</select>
 <label for="storage_token">Storage API token</label>
@@ -103,30 +107,46 @@ func SecurityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-store")
 }
 
+// pageData is what the template renders: the form or an error, never both.
+type pageData struct {
+	Form *Page
+	Err  *ErrorPage
+}
+
 // Render writes the consent page with status.
 func Render(w http.ResponseWriter, status int, p *Page) {
-	render(w, status, struct {
-		Form *Page
-		Err  *ErrorPage
-	}{Form: p})
+	render(w, status, pageData{Form: p})
+}
+
+// HTML returns the consent page as a document, for a caller that sends it
+// with its own headers (the Worker, through the wasm build): one template
+// serves both deployments.
+func HTML(p *Page) (string, error) {
+	b, err := execute(pageData{Form: p})
+	return string(b), err
 }
 
 // RenderError writes a page that explains a problem.
 func RenderError(w http.ResponseWriter, status int, title, message string) {
-	render(w, status, struct {
-		Form *Page
-		Err  *ErrorPage
-	}{Err: &ErrorPage{Title: title, Message: message}})
+	render(w, status, pageData{Err: &ErrorPage{Title: title, Message: message}})
 }
 
-func render(w http.ResponseWriter, status int, data any) {
+func execute(data pageData) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := pageTmpl.Execute(&buf, data); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func render(w http.ResponseWriter, status int, data pageData) {
+	body, err := execute(data)
+	if err != nil {
 		http.Error(w, "the login page could not be rendered", http.StatusInternalServerError)
 		return
 	}
 	SecurityHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }

@@ -2,14 +2,15 @@
 // the native server (stack_url, storage_token, scope, action, csrf), built on
 // the library's consent helpers, which bind the form to the browser with a
 // __Host- cookie, forbid framing and keep the authorization request
-// server-side. The Storage token is checked by the Go code (wasm) before the
+// server-side. The page itself is the native server's, rendered by Go
+// (keboolaMCP.renderLogin), so both deployments show one page and
+// html/template escapes it. The Storage token is checked by the Go code (wasm) before the
 // authorization completes; it then lives only in the grant's encrypted props.
 import {
   AuthorizationError,
   authorizationErrorRedirect,
   CimdFetchError,
   type AuthRequest,
-  type ConsentDescription,
 } from '@cloudflare/workers-oauth-provider';
 import { allowedStacks, SCOPE_READ, SCOPE_WRITE, type Env, type Props } from './config';
 import { keboolaMCP, type UpstreamConfig } from './wasm';
@@ -67,16 +68,33 @@ async function renderConsent(
   const oauth = env.OAUTH_PROVIDER;
   // describeConsent first: a failed client lookup then leaves nothing in KV.
   const details = await oauth.describeConsent(authRequest);
+  // Go renders the page; started before beginConsent so a failed start leaves nothing in KV either.
+  const go = await keboolaMCP();
   const consent = await oauth.beginConsent(authRequest);
   const headers = consent.headers;
   extraHeaders.forEach((v, k) => {
     if (k.toLowerCase() === 'set-cookie') headers.append(k, v);
   });
   headers.set('Content-Type', 'text/html; charset=utf-8');
-  return new Response(consentPage(details, consent.handle, allowedStacks(env), error, chosenStack, upstreamEnabled(env)), {
-    status: error ? 400 : 200,
-    headers,
+  const stacks = allowedStacks(env);
+  const requested = details.scope.length ? details.scope : [SCOPE_READ];
+  const html = go.renderLogin({
+    clientName: details.clientName,
+    // A metadata-document client is identified by its https URL; a registered one only names itself.
+    clientID: details.clientDomain ? details.clientId : undefined,
+    verified: Boolean(details.clientDomain),
+    redirectHost: details.redirectHost,
+    loopback: details.redirectIsLoopback,
+    stacks,
+    stack: chosenStack ?? stacks[0],
+    read: requested.includes(SCOPE_READ),
+    write: requested.includes(SCOPE_WRITE),
+    csrf: consent.handle,
+    upstream: upstreamEnabled(env),
+    error,
   });
+  if (html instanceof Error) throw html;
+  return new Response(html, { status: error ? 400 : 200, headers });
 }
 
 async function submitForm(request: Request, env: Env): Promise<Response> {
@@ -203,55 +221,6 @@ export async function opaqueUserId(env: Env, stackURL: string, projectId: string
 
 export function escape(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function consentPage(
-  d: ConsentDescription,
-  handle: string,
-  stacks: string[],
-  error: string | undefined,
-  chosenStack: string | undefined,
-  upstream: boolean,
-): string {
-  const name = escape(d.clientName);
-  const who = d.clientDomain
-    ? `published by <strong>${escape(d.clientDomain)}</strong>`
-    : 'which registered itself (its name is not verified)';
-  const loopback = d.redirectIsLoopback
-    ? '<p class="warn">Access goes to an app on this computer. Continue only if you just started signing in from it.</p>'
-    : '';
-  const requested = new Set(d.scope.length ? d.scope : [SCOPE_READ]);
-  const scopeBox = (scope: string, label: string) =>
-    `<label><input type="checkbox" name="${FIELD.scope}" value="${scope}"${requested.has(scope) ? ' checked' : ''}> ${label}</label>`;
-  const options = stacks
-    .map((s) => `<option value="${escape(s)}"${s === chosenStack ? ' selected' : ''}>${escape(new URL(s).host)}</option>`)
-    .join('');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Connect ${name} to Keboola</title>
-<style>body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;line-height:1.45}
-label{display:block;margin:.5rem 0}input[type=password],select{width:100%;padding:.4rem;box-sizing:border-box}
-.warn{background:#fff4e5;padding:.6rem;border-left:4px solid #f59e0b}.err{background:#fde8e8;padding:.6rem;border-left:4px solid #dc2626}
-button{padding:.5rem 1.2rem;margin-right:.5rem}</style></head>
-<body>
-<h1>Connect ${name} to your Keboola project?</h1>
-<p><strong>${name}</strong>, ${who}, asks to use Keboola on your behalf. Access will be sent to <strong>${escape(d.redirectHost)}</strong>.</p>
-${loopback}
-${error ? `<p class="err" role="alert">${escape(error)}</p>` : ''}
-<form method="post" autocomplete="off">
-<input type="hidden" name="${FIELD.csrf}" value="${escape(handle)}">
-<label>Keboola stack <select name="${FIELD.stack}" required>${options}</select></label>
-<label>Storage API token <input type="password" name="${FIELD.token}" autocomplete="current-password"${upstream ? ' placeholder="or use Sign in with Keboola below"' : ' required'}></label>
-<fieldset><legend>Allow ${name} to</legend>
-${scopeBox(SCOPE_READ, 'read the project (buckets, tables, configurations, jobs, SQL queries)')}
-${scopeBox(SCOPE_WRITE, 'change the project (descriptions, configurations, run jobs)')}
-</fieldset>
-<p><button name="${FIELD.action}" value="approve">Allow</button>${
-    upstream ? `<button name="${FIELD.action}" value="keboola" formnovalidate>Sign in with Keboola</button>` : ''
-  }<button name="${FIELD.action}" value="deny" formnovalidate>Deny</button></p>
-</form>
-<p><small>The token is checked with Keboola and stored encrypted; only a live token issued to ${name} can unlock it.</small></p>
-</body></html>`;
 }
 
 /** A small HTML page for errors, with the same framing and caching rules as the form. */

@@ -49,11 +49,34 @@ export interface UpstreamConfig {
 
 export type SignInResult = { ok: true; storageToken: string; token: TokenFacts } | { ok: false; error: string };
 
+/**
+ * What the login + consent page shows, rendered by Go's template (the native
+ * server's page). csrf is the consent handle; the form posts back to the
+ * page's own URL.
+ */
+export interface LoginModel {
+  clientName: string;
+  /** The client's https client ID, shown only when verified. */
+  clientID?: string;
+  verified: boolean;
+  redirectHost: string;
+  loopback: boolean;
+  stacks: string[];
+  stack?: string;
+  read: boolean;
+  write: boolean;
+  csrf: string;
+  /** Offers "Sign in with Keboola" (action=keboola). */
+  upstream: boolean;
+  error?: string;
+}
+
 export interface KeboolaMCP {
   handle(request: GoRequest, access: GoAccess): Promise<GoResponse>;
   verifyToken(stackURL: string, token: string): Promise<VerifyResult>;
   upstreamAuthorizeURL(config: UpstreamConfig, state: string): string;
   upstreamSignIn(config: UpstreamConfig, code: string): Promise<SignInResult>;
+  renderLogin(model: LoginModel): string | Error;
   version: string;
 }
 

@@ -149,7 +149,7 @@ describe('consent page rules', () => {
     const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
     assert.equal(form.status, 200);
     assert.ok(!form.html.includes('<script>alert(1)</script>'));
-    assert.ok(form.html.includes('&#60;script&#62;alert(1)&#60;/script&#62; Evil'));
+    assert.ok(form.html.includes('&lt;script&gt;alert(1)&lt;/script&gt; Evil'));
     assert.ok(form.html.includes('127.0.0.1'));
     for (const field of ['name="stack_url"', 'name="storage_token"', 'value="keboola:read"', 'value="keboola:write"', 'value="approve"', 'value="deny"']) {
       assert.ok(form.html.includes(field), field);

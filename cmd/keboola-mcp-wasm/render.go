@@ -1,0 +1,70 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"syscall/js"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/login"
+)
+
+// renderLogin implements keboolaMCP.renderLogin(model): the login + consent
+// page as an HTML document, from the same template as the native server, so
+// both deployments show one page and Go's html/template does the escaping.
+// The form posts back to the Worker's own URL and carries no sealed request:
+// the Worker's consent helpers keep the request and hand out the csrf handle.
+func renderLogin(_ js.Value, args []js.Value) any {
+	if len(args) != 1 || args[0].Type() != js.TypeObject {
+		return js.Global().Get("Error").New("renderLogin(model) takes one object")
+	}
+	p, err := decodePage(args[0])
+	if err != nil {
+		return js.Global().Get("Error").New("renderLogin: " + err.Error())
+	}
+	html, err := login.HTML(p)
+	if err != nil {
+		return js.Global().Get("Error").New("renderLogin: " + err.Error())
+	}
+	return html
+}
+
+// decodePage reads the model, refusing one that would render a page the
+// user cannot act on (no client, no stack to choose, no csrf handle).
+func decodePage(m js.Value) (*login.Page, error) {
+	p := &login.Page{
+		ClientName:   stringField(m, "clientName"),
+		ClientID:     stringField(m, "clientID"),
+		RedirectHost: stringField(m, "redirectHost"),
+		Verified:     boolField(m, "verified"),
+		Loopback:     boolField(m, "loopback"),
+		Stack:        stringField(m, "stack"),
+		Read:         boolField(m, "read"),
+		Write:        boolField(m, "write"),
+		CSRF:         stringField(m, "csrf"),
+		Upstream:     boolField(m, "upstream"),
+		Error:        stringField(m, "error"),
+	}
+	if p.ClientName == "" || p.RedirectHost == "" || p.CSRF == "" {
+		return nil, errors.New("clientName, redirectHost and csrf are required strings")
+	}
+	stacks := m.Get("stacks")
+	if !stacks.InstanceOf(js.Global().Get("Array")) || stacks.Length() == 0 {
+		return nil, errors.New("stacks must be a non-empty array of stack URLs")
+	}
+	for i := range stacks.Length() {
+		s := stacks.Index(i)
+		if s.Type() != js.TypeString || s.String() == "" {
+			return nil, errors.New("stacks must be a non-empty array of stack URLs")
+		}
+		p.Stacks = append(p.Stacks, s.String())
+	}
+	return p, nil
+}
+
+// boolField is true only for an explicit true: a missing flag must not
+// mark a client verified or tick a scope.
+func boolField(v js.Value, name string) bool {
+	f := v.Get(name)
+	return f.Type() == js.TypeBoolean && f.Bool()
+}
