@@ -47,6 +47,19 @@ after(async () => {
   await stopAll();
 });
 
+/** Runs a login scenario with a fresh browser context and OAuth callback listener, and always closes both. */
+async function withLogin(...args) {
+  const fn = args.pop();
+  const callback = await startCallbackServer();
+  const context = await browser.newContext(...args);
+  try {
+    return await fn({ callback, context });
+  } finally {
+    await context.close();
+    await callback.close();
+  }
+}
+
 /** The person: opens the URL in a fresh page, takes the given steps, closes the page. */
 function person(context, { token = stack.token, scopes, action = 'approve', shot } = {}) {
   return async (url) => {
@@ -97,9 +110,7 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
   describe(`real browser on the login page · ${name}`, () => {
     test('untick write access and approve: the client ends with a read-only grant', async () => {
       const c = ctx('TypeScript SDK + chromium');
-      const callback = await startCallbackServer();
-      const context = await browser.newContext();
-      try {
+      await withLogin(async ({ callback, context }) => {
         const provider = new RecordingProvider({
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read'], shot: `login-page-${name}` }),
@@ -123,17 +134,12 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           assertInsufficientScope(dep(), provider.tokens().access_token),
         );
         await client.close();
-      } finally {
-        await context.close();
-        await callback.close();
-      }
+      });
     });
 
     test('deny: the client receives access_denied', async () => {
       const c = ctx('TypeScript SDK + chromium');
-      const callback = await startCallbackServer();
-      const context = await browser.newContext();
-      try {
+      await withLogin(async ({ callback, context }) => {
         const provider = new RecordingProvider({
           redirectUrl: callback.url,
           onAuthorize: person(context, { action: 'deny' }),
@@ -146,20 +152,15 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           assert.equal(error?.error, 'access_denied', JSON.stringify(error));
           assert.equal(provider.tokens(), undefined, 'no tokens after a denial');
         });
-      } finally {
-        await context.close();
-        await callback.close();
-      }
+      });
     });
 
     test('a wrong Storage token: the page says so and nothing is issued', async () => {
       const c = ctx('TypeScript SDK + chromium');
-      const callback = await startCallbackServer();
-      const context = await browser.newContext();
       const wrong = 'not-a-valid-token-e2e-0000';
       let pageText = '';
       let stillOnForm = false;
-      try {
+      await withLogin(async ({ callback, context }) => {
         const provider = new RecordingProvider({
           redirectUrl: callback.url,
           onAuthorize: async (url) => {
@@ -183,17 +184,12 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           assert.ok(!pageText.includes(wrong), 'the page must not echo the token back');
           assert.equal(provider.tokens(), undefined);
         });
-      } finally {
-        await context.close();
-        await callback.close();
-      }
+      });
     });
 
     test('the login page works with JavaScript disabled', async () => {
       const c = ctx('TypeScript SDK + chromium (no JavaScript)');
-      const callback = await startCallbackServer();
-      const context = await browser.newContext({ javaScriptEnabled: false });
-      try {
+      await withLogin({ javaScriptEnabled: false }, async ({ callback, context }) => {
         const provider = new RecordingProvider({
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read', 'keboola:write'], shot: `login-page-nojs-${name}` }),
@@ -206,19 +202,14 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           assert.ok(tools.some((t) => t.name === WRITE_TOOL), 'a full grant lists the write tools');
         });
         await client.close();
-      } finally {
-        await context.close();
-        await callback.close();
-      }
+      });
     });
   });
 
   describe(`TypeScript SDK client with OAuth · ${name}`, () => {
     test('discovery, DCR, PKCE, tokens and tool calls with a full grant', async () => {
       const c = ctx('TypeScript SDK');
-      const callback = await startCallbackServer();
-      const context = await browser.newContext();
-      try {
+      await withLogin(async ({ callback, context }) => {
         const provider = new RecordingProvider({
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read', 'keboola:write'] }),
@@ -255,17 +246,12 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           assert.match(resultText(r), /in\.c-/);
         });
         await client.close();
-      } finally {
-        await context.close();
-        await callback.close();
-      }
+      });
     });
 
     test('PKCE: a code redeemed with the wrong verifier gets no token', async () => {
       const c = ctx('TypeScript SDK');
-      const callback = await startCallbackServer();
-      const context = await browser.newContext();
-      try {
+      await withLogin(async ({ callback, context }) => {
         const provider = new RecordingProvider({ redirectUrl: callback.url, onAuthorize: person(context) });
         await step(c, 'log in in the browser', () => startAuthorization({ mcpURL: dep().mcpURL, provider }));
         const { code } = await step(c, 'the redirect brings a code', async () => {
@@ -294,10 +280,7 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           assert.equal(res.status, 400, `wrong PKCE verifier: token endpoint answered ${res.status}, ${issued}`);
           assert.equal(body.error, 'invalid_grant');
         });
-      } finally {
-        await context.close();
-        await callback.close();
-      }
+      });
     });
 
     test('the SDK refreshes the access token and keeps calling tools', async () => {
@@ -307,9 +290,7 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
         ? [deployments.nativeShortTTL, SHORT_ACCESS_TTL_SECONDS]
         : [deployments.workerShortTTL, WORKER_SHORT_ACCESS_TTL_SECONDS];
       const c = { ...ctx('TypeScript SDK'), logs: [target.proc, stack.proc] };
-      const callback = await startCallbackServer();
-      const context = await browser.newContext();
-      try {
+      await withLogin(async ({ callback, context }) => {
         const provider = new RecordingProvider({
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read'] }),
@@ -340,10 +321,7 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
           assert.ok(!r.isError, resultText(r));
         });
         await client.close();
-      } finally {
-        await context.close();
-        await callback.close();
-      }
+      });
     });
   });
 
@@ -383,9 +361,7 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
   describe(`MCP Inspector CLI with a bearer token · ${name}`, () => {
     /** Logs in through the browser (read-only) and returns the access token. */
     async function browserToken(c) {
-      const callback = await startCallbackServer();
-      const context = await browser.newContext();
-      try {
+      return withLogin(async ({ callback, context }) => {
         const provider = new RecordingProvider({
           redirectUrl: callback.url,
           onAuthorize: person(context, { scopes: ['keboola:read'] }),
@@ -395,10 +371,7 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
         });
         await client.close();
         return provider.tokens().access_token;
-      } finally {
-        await context.close();
-        await callback.close();
-      }
+      });
     }
 
     /** Inspector tools/list and tools/call against one endpoint and transport. */
