@@ -22,7 +22,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
 	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
 	"github.com/keboola-mcp/keboola-mcp/internal/oauth"
@@ -42,7 +44,7 @@ type system struct {
 // a loopback listener.
 func startSystem(tb testing.TB) *system {
 	tb.Helper()
-	stack := fakestack.NewServer(tb, fakestack.Options{})
+	stack := fakestacktest.NewServer(tb, fakestack.Options{})
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "serve.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -64,7 +66,7 @@ func startSystem(tb testing.TB) *system {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := New(Config{PublicURL: public, Loopback: true, MCP: m.StreamableHandler(), SSE: m.SSEHandler(), Auth: AuthenticatorFunc(o.RequireBearer), OAuth: o, Logger: log})
+	s, err := New(Config{PublicURL: public, Loopback: true, MCP: m.StreamableHandler(), SSE: m.SSEHandler(), Auth: access.AuthenticatorFunc(o.RequireBearer), OAuth: o, Logger: log})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -153,7 +155,7 @@ func toolNames(tb testing.TB, cs *mcp.ClientSession) []string {
 
 func TestE2E_GoSDKClientAuthorizesAndCallsTools(t *testing.T) {
 	sys := startSystem(t)
-	cs, h := sys.connect(t, login.ScopeRead, login.ScopeWrite)
+	cs, h := sys.connect(t, access.ScopeRead, access.ScopeWrite)
 	names := toolNames(t, cs)
 	if !slices.Contains(names, "get_buckets") || !slices.Contains(names, "update_descriptions") {
 		t.Fatalf("a read-write grant lists %v", names)
@@ -227,7 +229,7 @@ const writeCall = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name
 
 func TestE2E_ReadOnlyGrantListsReadToolsAndGets403ForWrites(t *testing.T) {
 	sys := startSystem(t)
-	cs, h := sys.connect(t, login.ScopeRead)
+	cs, h := sys.connect(t, access.ScopeRead)
 	names := toolNames(t, cs)
 	if slices.Contains(names, "update_descriptions") || !slices.Contains(names, "get_buckets") {
 		t.Fatalf("a read-only grant lists %v", names)
@@ -250,7 +252,7 @@ func TestE2E_ReadOnlyGrantListsReadToolsAndGets403ForWrites(t *testing.T) {
 
 func TestE2E_ForeignOriginRefused(t *testing.T) {
 	sys := startSystem(t)
-	_, h := sys.connect(t, login.ScopeRead)
+	_, h := sys.connect(t, access.ScopeRead)
 	ts, _ := h.TokenSource(context.Background())
 	tok, _ := ts.Token()
 	list := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
@@ -298,7 +300,7 @@ func TestServer_SSEAndBadProtocolVersion(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(resp.Header.Get("WWW-Authenticate"), want) {
 		t.Errorf("GET /sse without a token: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
-	_, h := sys.connect(t, login.ScopeRead)
+	_, h := sys.connect(t, access.ScopeRead)
 	ts, _ := h.TokenSource(context.Background())
 	tok, _ := ts.Token()
 	req, _ := http.NewRequest("POST", sys.url+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))

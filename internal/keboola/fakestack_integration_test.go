@@ -13,6 +13,7 @@ import (
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 )
 
 // These tests drive every client call against the fake stack over real HTTP.
@@ -20,7 +21,7 @@ import (
 // shared is one fake stack for all tests in this file: seeding the demo
 // project is the slow part (seconds under -race), and the tests touch
 // disjoint objects.
-var shared = fakestack.Shared{Options: fakestack.Options{JobStepDelay: 5 * time.Millisecond, Clock: fakeClock}}
+var shared = fakestacktest.Shared{Options: fakestack.Options{JobStepDelay: 5 * time.Millisecond, Clock: fakeClock}}
 
 // clock is the shared stack's time, which can be frozen so asynchronous
 // jobs hold still.

@@ -15,8 +15,10 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 	"github.com/keboola-mcp/keboola-mcp/internal/tools"
 )
 
@@ -37,7 +39,7 @@ type env struct {
 
 // shared is one demo stack for every test that does not need special
 // stack options: seeding one takes seconds under the race detector.
-var shared = fakestack.Shared{Options: fakestack.Options{JobStepDelay: time.Millisecond}}
+var shared = fakestacktest.Shared{Options: fakestack.Options{JobStepDelay: time.Millisecond}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -63,7 +65,7 @@ func newEnv(t testing.TB, opts Options) *env {
 	e := &env{stack: stack, srv: srv}
 	e.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tok := r.Header.Get(hdrToken); tok != "" {
-			r = r.WithContext(WithAccess(r.Context(), Access{
+			r = r.WithContext(access.With(r.Context(), access.Access{
 				Credentials: keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(tok)},
 				ReadOnly:    r.Header.Get(hdrReadOnly) != "",
 			}))
@@ -329,14 +331,14 @@ func TestServeStdio_InMemoryTransportServesTheProject(t *testing.T) {
 }
 
 func TestStreamableHTTP_ClientDisconnectCancelsTheQuery(t *testing.T) {
-	stack := fakestack.NewServer(t, fakestack.Options{JobStepDelay: time.Hour}) // queries never finish
+	stack := fakestacktest.NewServer(t, fakestack.Options{JobStepDelay: time.Hour}) // queries never finish
 	srv, err := New(Options{Client: keboola.Options{Retry: keboola.RetryPolicy{MaxAttempts: 1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := srv.StreamableHandler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(w, r.WithContext(WithAccess(r.Context(), Access{Credentials: keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())}})))
+		h.ServeHTTP(w, r.WithContext(access.With(r.Context(), access.Access{Credentials: keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())}})))
 	}))
 	defer ts.Close()
 	ctx, cancel := context.WithCancel(context.Background())

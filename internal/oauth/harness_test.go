@@ -19,9 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
-	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
 	"github.com/keboola-mcp/keboola-mcp/internal/store"
 )
 
@@ -51,13 +52,13 @@ type env struct {
 	clock *clock
 	// served counts requests that reached the protected handler.
 	mu     sync.Mutex
-	served []mcpserver.Access
+	served []access.Access
 }
 
 func newEnv(t testing.TB, tweak ...func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: &clock{t: time.Now()}}
-	e.stack = fakestack.NewServer(t, fakestack.Options{NoDemo: true, Clock: e.clock.Now, OAuthClients: map[string]string{"kmcp-up": "up-secret"}})
+	e.stack = fakestacktest.NewServer(t, fakestack.Options{NoDemo: true, Clock: e.clock.Now, OAuthClients: map[string]string{"kmcp-up": "up-secret"}})
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "oauth.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +88,7 @@ func newEnv(t testing.TB, tweak ...func(*Config)) *env {
 	mux := http.NewServeMux()
 	e.srv.Mount(mux)
 	mux.Handle("/mcp", e.srv.RequireBearer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, _ := mcpserver.AccessFrom(r.Context())
+		a, _ := access.From(r.Context())
 		e.mu.Lock()
 		e.served = append(e.served, a)
 		e.mu.Unlock()

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
 	"github.com/keboola-mcp/keboola-mcp/internal/proxyauth"
 )
@@ -20,7 +22,7 @@ const secret = "integration-secret-0123456789abcdef-xyz"
 // verifier in front of the real MCP handler against the fake stack, as
 // `serve --auth proxy` does.
 func TestMiddleware_ServesTheMCPHandlerWithForwardedCredentials(t *testing.T) {
-	stack := fakestack.NewServer(t, fakestack.Options{MasterToken: "master-token-123"})
+	stack := fakestacktest.NewServer(t, fakestack.Options{MasterToken: "master-token-123"})
 	srv, err := mcpserver.New(mcpserver.Options{ResourceMetadataURL: "https://worker.example/.well-known/oauth-protected-resource/mcp"})
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +32,7 @@ func TestMiddleware_ServesTheMCPHandlerWithForwardedCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := v.Middleware(srv.StreamableHandler(), func(ctx context.Context, f proxyauth.Forwarded) context.Context {
-		return mcpserver.WithAccess(ctx, mcpserver.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
+		return access.With(ctx, access.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
 	})
 	native := httptest.NewServer(h)
 	defer native.Close()
@@ -65,12 +67,12 @@ func TestMiddleware_ServesTheMCPHandlerWithForwardedCredentials(t *testing.T) {
 		return res, string(b)
 	}
 
-	all := []string{proxyauth.ScopeRead, proxyauth.ScopeWrite}
+	all := []string{access.ScopeRead, access.ScopeWrite}
 	if res, body := post(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_buckets","arguments":{}}}`, all, true); res.StatusCode != 200 || !strings.Contains(body, "in.c-crm") {
 		t.Fatalf("signed tool call: %d %s", res.StatusCode, body)
 	}
 	write := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"update_project_description","arguments":{"description":"x"}}}`
-	res, body := post(write, []string{proxyauth.ScopeRead}, true)
+	res, body := post(write, []string{access.ScopeRead}, true)
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
 		t.Fatalf("read-only write call: %d %q %s", res.StatusCode, res.Header.Get("WWW-Authenticate"), body)
 	}

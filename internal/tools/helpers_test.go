@@ -12,6 +12,7 @@ import (
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 )
 
 // fixture is a fake Keboola stack and an MCP client session talking to a
@@ -37,7 +38,7 @@ func (p *progressLog) all() []*mcp.ProgressNotificationParams {
 
 // shared is one demo stack for the tests that only read: seeding a stack
 // (10,000+ rows into SQLite) is the slowest part of these tests.
-var shared = fakestack.Shared{Options: fakestack.Options{JobStepDelay: time.Millisecond}}
+var shared = fakestacktest.Shared{Options: fakestack.Options{JobStepDelay: time.Millisecond}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -59,7 +60,7 @@ func newFixture(t *testing.T, opts fakestack.Options) *fixture {
 	if opts.JobStepDelay == 0 {
 		opts.JobStepDelay = time.Millisecond
 	}
-	stack := fakestack.NewServer(t, opts)
+	stack := fakestacktest.NewServer(t, opts)
 	return newFixtureFor(t, stack, keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())})
 }
 
@@ -69,12 +70,8 @@ func newFixtureFor(t *testing.T, stack *fakestack.Stack, creds keboola.Credentia
 	if err != nil {
 		t.Fatal(err)
 	}
-	pollBefore := queryPollInterval
-	queryPollInterval = 5 * time.Millisecond
-	t.Cleanup(func() { queryPollInterval = pollBefore })
-
 	srv := mcp.NewServer(&mcp.Implementation{Name: "test", Version: "test"}, nil)
-	Register(srv, All(), func(context.Context) (*keboola.Client, error) { return client, nil })
+	Register(srv, All(), Deps{Clients: func(context.Context) (*keboola.Client, error) { return client, nil }, QueryPollInterval: 5 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	serverT, clientT := mcp.NewInMemoryTransports()

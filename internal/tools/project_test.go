@@ -6,6 +6,7 @@ import (
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 )
 
 func TestGetProjectInfo_DescribesProjectDialectAndLinks(t *testing.T) {
@@ -48,7 +49,7 @@ func TestTools_ReportAnInvalidTokenPlainly(t *testing.T) {
 }
 
 func TestTools_NameTheUnreachableStack(t *testing.T) {
-	stack := fakestack.NewServer(t, fakestack.Options{NoDemo: true})
+	stack := fakestacktest.NewServer(t, fakestack.Options{NoDemo: true})
 	url := stack.URL()
 	stack.Close() // nothing listens on its port any more
 	f := newFixtureFor(t, stack, keboola.Credentials{StackURL: url, StorageToken: "123-abc"})

@@ -7,7 +7,7 @@ import (
 )
 
 func TestAI_DocsQuestionAnswersFromTheCorpus(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	r := api(t, s, "POST", "/ai/docs/question", map[string]any{"query": "How do flows run phases and tasks?"})
 	wantStatus(t, r, http.StatusOK)
 	body := r.object(t)
@@ -23,7 +23,7 @@ func TestAI_DocsQuestionAnswersFromTheCorpus(t *testing.T) {
 }
 
 func TestAI_SuggestComponentRanksByKeywords(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	cases := map[string]string{
 		"extract tables from a mysql database": "keboola.ex-db-mysql",
 		"write data to google sheets":          "keboola.wr-google-sheets",
@@ -39,7 +39,7 @@ func TestAI_SuggestComponentRanksByKeywords(t *testing.T) {
 }
 
 func TestAI_ComponentDocsOrNotFound(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	doc := api(t, s, "GET", "/ai/docs/components/keboola.ex-db-mysql", nil).object(t)
 	if doc["documentation"] == "" || doc["configurationSchema"] == nil || len(doc["rootConfigurationExamples"].([]any)) == 0 {
 		t.Errorf("docs %v", doc)

@@ -8,7 +8,7 @@ import (
 )
 
 func TestComponents_ListFiltersByTypeAndIncludesConfigurations(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	list := api(t, s, "GET", "/v2/storage/branch/default/components?componentType=writer&include=configuration,rows", nil).array(t)
 	if len(list) != 1 || path(t, list, 0, "id") != "keboola.wr-google-sheets" {
 		t.Fatalf("writers %v", list)
@@ -42,7 +42,7 @@ func TestComponents_ListFiltersByTypeAndIncludesConfigurations(t *testing.T) {
 }
 
 func TestConfigurations_CRUDWithVersionsAndConflicts(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	base := "/v2/storage/branch/default/components/keboola.ex-http/configs"
 	created := api(t, s, "POST", base, map[string]any{"name": "API export", "description": "d",
 		"configuration": map[string]any{"parameters": map[string]any{"baseUrl": "https://x.example/"}}})
@@ -100,7 +100,7 @@ func TestConfigurations_CRUDWithVersionsAndConflicts(t *testing.T) {
 }
 
 func TestConfigurations_LimitedTokenCannotChangeOtherComponents(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	tok := s.AddToken(TokenOptions{Description: "http only", ComponentAccess: []string{"keboola.ex-http"}})
 	h := tokenHeader(tok)
 	r := call(t, "POST", s.URL()+"/v2/storage/components/keboola.ex-db-mysql/configs", h, map[string]any{"name": "x"})

@@ -56,7 +56,7 @@ func TestDataApps_CreateDeployStopDelete(t *testing.T) {
 }
 
 func TestDataApps_GitRepositoriesAndCredentials(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	apps := api(t, s, "GET", "/data-science/apps", nil).array(t)
 	if len(apps) != 3 {
 		t.Fatalf("demo apps = %v", apps)
@@ -88,13 +88,13 @@ func TestDataApps_GitRepositoriesAndCredentials(t *testing.T) {
 }
 
 func TestDataApps_RefuseUnknownTokens(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	r := call(t, "GET", s.URL()+"/data-science/apps", tokenHeader("nope"), nil)
 	wantStorageError(t, r, http.StatusUnauthorized, "storage.tokenInvalid")
 }
 
 func TestMetastore_ListsPagesDetailsAndSchemas(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	models := api(t, s, "GET", "/metastore/api/v1/repository/semantic-model", nil).object(t)
 	model := path(t, models, "data", 0).(map[string]any)
 	if path(t, model, "meta", "name") != "Retail sales" || path(t, model, "attributes", "sql_dialect") != "snowflake" {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestDemo_DataIsDeterministicAcrossStacks(t *testing.T) {
-	a, b := NewServer(t, Options{}), NewServer(t, Options{})
+	a, b := newTestServer(t, Options{}), newTestServer(t, Options{})
 	for _, table := range []string{"in.c-crm.orders", "in.c-web.sessions", "out.c-reports.customer_ltv"} {
 		p := "/v2/storage/tables/" + table + "/data-preview?limit=50"
 		ra, rb := api(t, a, "GET", p, nil), api(t, b, "GET", p, nil)
@@ -19,7 +19,7 @@ func TestDemo_DataIsDeterministicAcrossStacks(t *testing.T) {
 }
 
 func TestDemo_ProjectIsBelievable(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	desc := api(t, s, "GET", "/v2/storage/branch/default/metadata", nil).array(t)
 	if len(desc) == 0 || path(t, desc, 0, "key") != "KBC.projectDescription" {
 		t.Errorf("project description %v", desc)
@@ -65,7 +65,7 @@ func findMeta(list []any, key string) string {
 }
 
 func TestNoDemo_StartsEmpty(t *testing.T) {
-	s := NewServer(t, Options{NoDemo: true, ProjectID: 77, ProjectName: "Empty"})
+	s := newTestServer(t, Options{NoDemo: true, ProjectID: 77, ProjectName: "Empty"})
 	if got := api(t, s, "GET", "/v2/storage/buckets", nil).array(t); len(got) != 0 {
 		t.Errorf("buckets %v", got)
 	}
@@ -111,7 +111,7 @@ func BenchmarkVerifyToken(b *testing.B) {
 
 // benchGet measures a GET of path with the master token on a fresh stack.
 func benchGet(b *testing.B, path string) {
-	s := NewServer(b, Options{})
+	s := newTestServer(b, Options{})
 	req, _ := http.NewRequest("GET", s.URL()+path, nil)
 	req.Header.Set("X-StorageApi-Token", s.MasterToken())
 	for b.Loop() {

@@ -7,7 +7,7 @@ import (
 )
 
 func TestEncrypt_SealsOnlySecretKeys(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	body := map[string]any{"parameters": map[string]any{"user": "u", "#password": "p", "nested": []any{map[string]any{"#key": "k", "plain": "v"}},
 		"#done": "KBC::ProjectSecure::already"}}
 	r := call(t, "POST", s.URL()+"/encryption/encrypt?projectId=1234&componentId=keboola.ex-db-mysql&configId=1", nil, body)

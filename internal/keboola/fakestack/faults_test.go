@@ -10,7 +10,7 @@ import (
 )
 
 func TestFaults_CountedFailuresThenRecovery(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	if err := s.InjectFault(Fault{PathPrefix: "/v2/storage/buckets", Fail5xx: 2, Status5xx: http.StatusBadGateway, Fail429: 1, RetryAfter: 7}); err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +27,7 @@ func TestFaults_CountedFailuresThenRecovery(t *testing.T) {
 }
 
 func TestFaults_MaintenanceUntilCleared(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	if err := s.InjectFault(Fault{PathPrefix: "/queue/", Maintenance: true, RetryAfter: 30}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestFaults_MaintenanceUntilCleared(t *testing.T) {
 }
 
 func TestFaults_AdminEndpointNeedsTheMasterToken(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	limited := s.AddToken(TokenOptions{CanManageBuckets: true, CanManageTokens: true})
 	fault := map[string]any{"pathPrefix": "/ai/", "fail5xx": 1}
 	wantStatus(t, call(t, "POST", s.URL()+"/_fake/faults", tokenHeader(limited), fault), http.StatusUnauthorized)
@@ -74,7 +74,7 @@ func TestFaults_LatencyEndsWithTheRequestContext(t *testing.T) {
 }
 
 func TestRequests_LogServiceStatusWithoutSecrets(t *testing.T) {
-	s := NewServer(t, Options{OAuthClients: map[string]string{"c": "secret"}})
+	s := newTestServer(t, Options{OAuthClients: map[string]string{"c": "secret"}})
 	api(t, s, "GET", "/v2/storage/buckets", nil)
 	api(t, s, "GET", "/queue/jobs/1", nil)
 	call(t, "POST", s.URL()+"/oauth/token?code=abc&client_secret=secret", nil, nil)

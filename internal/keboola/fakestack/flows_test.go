@@ -6,7 +6,7 @@ import (
 )
 
 func TestDemo_ConditionalFlowReferencesDemoConfigurations(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	flow := api(t, s, "GET", "/v2/storage/components/keboola.flow/configs/"+demoConditionalFlowConfig, nil).object(t)
 	tasks := path(t, flow, "configuration", "tasks").([]any)
 	for i := range tasks {
@@ -27,7 +27,7 @@ func TestDemo_ConditionalFlowReferencesDemoConfigurations(t *testing.T) {
 }
 
 func TestOptions_ExtraFeaturesAreReportedWithTheProject(t *testing.T) {
-	s := NewServer(t, Options{NoDemo: true, ExtraFeatures: []string{"hide-conditional-flows"}})
+	s := newTestServer(t, Options{NoDemo: true, ExtraFeatures: []string{"hide-conditional-flows"}})
 	features := path(t, api(t, s, "GET", "/v2/storage/tokens/verify", nil).object(t), "owner", "features").([]any)
 	if !slices.Contains(features, any("hide-conditional-flows")) || !slices.Contains(features, any("global-search")) {
 		t.Errorf("features = %v", features)

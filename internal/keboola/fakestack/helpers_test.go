@@ -43,7 +43,7 @@ func newClocked(t testing.TB, opts Options) (*Stack, *testClock) {
 	clk := newTestClock()
 	opts.Clock = clk.Now
 	opts.JobStepDelay = testStep
-	return NewServer(t, opts), clk
+	return newTestServer(t, opts), clk
 }
 
 var httpClient = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -171,4 +171,19 @@ func path(t testing.TB, v any, keys ...any) any {
 		}
 	}
 	return v
+}
+
+// newTestServer starts a stack for a test of this package, which cannot
+// import fakestacktest (that imports this package).
+func newTestServer(t testing.TB, opts Options) *Stack {
+	t.Helper()
+	s, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }

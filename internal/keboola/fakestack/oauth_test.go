@@ -54,7 +54,7 @@ func wantOAuthError(t *testing.T, r resp, status int, code string) {
 }
 
 func TestOAuth_CodeFlowGivesBearerThatWorksOnStorage(t *testing.T) {
-	s := NewServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
+	s := newTestServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
 	form := call(t, "GET", s.URL()+"/oauth/authorize?"+url.Values{"client_id": {oauthClientID}, "response_type": {"code"},
 		"redirect_uri": {redirectURI}, "state": {"st<1>"}}.Encode(), nil, nil)
 	wantStatus(t, form, http.StatusOK)
@@ -151,7 +151,7 @@ func TestOAuth_TokenEndpointRejectsBadRequests(t *testing.T) {
 }
 
 func TestOAuth_AuthorizeNeverRedirectsForAnInvalidRequest(t *testing.T) {
-	s := NewServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
+	s := newTestServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
 	cases := map[string]url.Values{
 		"unknown client":      {"client_id": {"ghost"}, "response_type": {"code"}, "redirect_uri": {redirectURI}},
 		"token response type": {"client_id": {oauthClientID}, "response_type": {"token"}, "redirect_uri": {redirectURI}},
@@ -169,7 +169,7 @@ func TestOAuth_AuthorizeNeverRedirectsForAnInvalidRequest(t *testing.T) {
 }
 
 func TestRevokeToken_EndsAnOAuthSessionAndAStorageToken(t *testing.T) {
-	s := NewServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
+	s := newTestServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
 	code := authorize(t, s, s.MasterToken(), "s")
 	access := exchange(t, s, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}, true).object(t)["access_token"].(string)
 	limited := s.AddToken(TokenOptions{Description: "l"})

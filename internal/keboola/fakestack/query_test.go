@@ -192,7 +192,7 @@ func TestRewriteSQL_DropsOnlyTheProjectDatabaseQualifier(t *testing.T) {
 // BenchmarkQueryAggregate measures submitting a grouped query over the
 // 12,000-row sessions table and reading its result.
 func BenchmarkQueryAggregate(b *testing.B) {
-	s := NewServer(b, Options{JobStepDelay: time.Nanosecond})
+	s := newTestServer(b, Options{JobStepDelay: time.Nanosecond})
 	hdr := tokenHeader(s.MasterToken())
 	body := map[string]any{"statements": []string{`SELECT "device", "channel", COUNT(*), AVG("duration_seconds") FROM "KEBOOLA_1234"."in.c-web"."sessions" GROUP BY 1, 2`}}
 	for b.Loop() {

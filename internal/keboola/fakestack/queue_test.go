@@ -94,7 +94,7 @@ func TestQueue_KillTerminatesARunningJob(t *testing.T) {
 }
 
 func TestQueue_RunValidatesItsInput(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	cases := []struct {
 		name   string
 		body   map[string]any
@@ -120,7 +120,7 @@ func TestQueue_RunValidatesItsInput(t *testing.T) {
 }
 
 func TestQueue_SearchFiltersSortsAndPages(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	all := api(t, s, "GET", "/queue/search/jobs?limit=500", nil).array(t)
 	if len(all) < 30 {
 		t.Fatalf("demo job history has %d jobs", len(all))

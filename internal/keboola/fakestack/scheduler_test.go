@@ -7,7 +7,7 @@ import (
 )
 
 func TestScheduler_ActivateListAndDelete(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	demo := api(t, s, "GET", "/scheduler/schedules?componentId=keboola.orchestrator&configurationId="+demoFlowConfig, nil).array(t)
 	if len(demo) != 1 || path(t, demo, 0, "schedule", "cronTab") != "0 2 * * *" || len(path(t, demo, 0, "executions").([]any)) == 0 {
 		t.Fatalf("demo schedule %v", demo)
@@ -46,7 +46,7 @@ func TestScheduler_ActivateListAndDelete(t *testing.T) {
 }
 
 func TestSyncActions_MySQLActionsAndErrors(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	good := map[string]any{"parameters": map[string]any{"db": map[string]any{"host": "h", "user": "u", "#password": "p", "database": "crm"}}}
 	r := api(t, s, "POST", "/sync-actions/actions", map[string]any{"componentId": "keboola.ex-db-mysql", "action": "testConnection", "configData": good})
 	wantStatus(t, r, http.StatusOK)

@@ -56,7 +56,7 @@ func TestSharing_LinkSharedBucketThenQueryItsTables(t *testing.T) {
 }
 
 func TestBuckets_CreateAndDeleteRules(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	r := api(t, s, "POST", "/v2/storage/branch/default/buckets", map[string]any{"stage": "out", "name": "scratch", "description": "tmp"})
 	wantStatus(t, r, http.StatusCreated)
 	if b := r.object(t); b["id"] != "out.c-scratch" || b["description"] != "tmp" {
@@ -74,7 +74,7 @@ func TestBuckets_CreateAndDeleteRules(t *testing.T) {
 }
 
 func TestMetadata_DeleteEntryByID(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	list := api(t, s, "GET", "/v2/storage/tables/in.c-crm.orders/metadata", nil).array(t)
 	id := path(t, list, 0, "id").(string)
 	wantStatus(t, api(t, s, "DELETE", "/v2/storage/tables/in.c-crm.orders/metadata/"+id, nil), http.StatusNoContent)
@@ -90,7 +90,7 @@ func TestMetadata_DeleteEntryByID(t *testing.T) {
 }
 
 func TestWorkspace_BareWorkspaceForTheBranch(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	r := api(t, s, "POST", "/v2/storage/branch/default/workspaces", map[string]any{"backend": "snowflake", "readOnlyStorageAccess": true, "loginType": "snowflake-person-keypair"})
 	wantStatus(t, r, http.StatusCreated)
 	ws := r.object(t)

@@ -50,11 +50,10 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -88,7 +87,7 @@ type Stack struct {
 	now     func() time.Time
 	step    time.Duration
 	handler http.Handler
-	server  *httptest.Server
+	server  *http.Server
 	url     string
 
 	mu    sync.Mutex
@@ -149,23 +148,16 @@ func New(opts Options) (*Stack, error) {
 	return s, nil
 }
 
-// NewServer starts a stack on a loopback httptest server and closes it when
-// the test ends.
-func NewServer(tb testing.TB, opts Options) *Stack {
-	tb.Helper()
-	s, err := New(opts)
+// Start serves the stack on a random loopback port until Close.
+func (s *Stack) Start() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatal(err)
+		return fmt.Errorf("fakestack: %w", err)
 	}
-	s.Start()
-	tb.Cleanup(s.Close)
-	return s
-}
-
-// Start serves the stack on a random loopback port.
-func (s *Stack) Start() {
-	s.server = httptest.NewServer(s.handler)
-	s.SetURL(s.server.URL)
+	s.server = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.server.Serve(ln) }() // ends with ErrServerClosed at Close
+	s.SetURL("http://" + ln.Addr().String())
+	return nil
 }
 
 // SetURL sets the base URL the stack advertises (service index, OAuth forms,
@@ -178,7 +170,7 @@ func (s *Stack) Handler() http.Handler { return s.handler }
 // Close stops the server started by Start and releases the database.
 func (s *Stack) Close() {
 	if s.server != nil {
-		s.server.Close()
+		_ = s.server.Close()
 	}
 	if s.ownsDB {
 		s.db.Close()

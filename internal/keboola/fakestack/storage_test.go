@@ -12,7 +12,7 @@ import (
 )
 
 func TestIndex_AdvertisesEveryServiceOnTheSameListener(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	r := call(t, "GET", s.URL()+"/v2/storage?exclude=components", nil, nil)
 	wantStatus(t, r, http.StatusOK)
 	idx := r.object(t)
@@ -38,7 +38,7 @@ func TestIndex_AdvertisesEveryServiceOnTheSameListener(t *testing.T) {
 var keboolaTimestamp = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$`)
 
 func TestVerify_MasterTokenHasObservedShape(t *testing.T) {
-	s := NewServer(t, Options{MasterToken: "1234-100-fixed"})
+	s := newTestServer(t, Options{MasterToken: "1234-100-fixed"})
 	v := api(t, s, "GET", "/v2/storage/tokens/verify", nil).object(t)
 	if _, ok := v["id"].(string); !ok {
 		t.Errorf("id %v is not a string", v["id"])
@@ -99,7 +99,7 @@ func TestAuth_InvalidCredentialsGetServiceErrors(t *testing.T) {
 }
 
 func TestTokens_LimitedTokenSeesOnlyPermittedBuckets(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	created := api(t, s, "POST", "/v2/storage/tokens", map[string]any{
 		"description": "crm reader", "bucketPermissions": map[string]any{"in.c-crm": "read"}, "expiresIn": 3600,
 	})
@@ -138,7 +138,7 @@ func TestTokens_LimitedTokenSeesOnlyPermittedBuckets(t *testing.T) {
 }
 
 func TestBuckets_ListIsAPlainArrayWithBackendPath(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	buckets := api(t, s, "GET", "/v2/storage/buckets?include=metadata", nil).array(t)
 	ids := map[string]bool{}
 	for _, b := range buckets {
@@ -168,7 +168,7 @@ func TestBuckets_ListIsAPlainArrayWithBackendPath(t *testing.T) {
 }
 
 func TestTables_ShapesAndBranchPaths(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	all := api(t, s, "GET", "/v2/storage/tables?include=columns,metadata,columnMetadata", nil).array(t)
 	if len(all) < 8 {
 		t.Fatalf("%d demo tables, want at least 8", len(all))
@@ -224,7 +224,7 @@ func previewRows(t *testing.T, s *Stack, table string, q url.Values) [][]string 
 }
 
 func TestDataPreview_FiltersOrdersAndLimits(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	q := func(kv ...string) url.Values {
 		v := url.Values{}
 		for i := 0; i < len(kv); i += 2 {
@@ -345,7 +345,7 @@ func TestMetadata_UpdatesPerProviderAndReturnsFullLists(t *testing.T) {
 }
 
 func TestGlobalSearch_FindsByNameWithTypeFilter(t *testing.T) {
-	s := NewServer(t, Options{})
+	s := newTestServer(t, Options{})
 	r := api(t, s, "GET", "/v2/storage/global-search?query=revenue&types[]=table&limit=10", nil).object(t)
 	if r["all"] != float64(1) || path(t, r, "items", 0, "id") != "out.c-reports.daily_revenue" || path(t, r, "byType", "table") != float64(1) {
 		t.Errorf("search result %v", r)
