@@ -12,6 +12,7 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
 )
@@ -78,7 +79,7 @@ func (b *bridge) handle(_ js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(mcpserver.WithAccess(context.Background(), a), requestTimeout)
+		ctx, cancel := context.WithTimeout(access.With(context.Background(), a), requestTimeout)
 		defer cancel()
 		rec := newRecorder()
 		h.ServeHTTP(rec, req.WithContext(ctx))
@@ -121,8 +122,8 @@ func tokenFacts(info *keboola.TokenInfo) map[string]any {
 }
 
 // decodeCall turns handle's arguments into an HTTP request and an Access.
-func decodeCall(jsReq, jsAccess js.Value) (*http.Request, mcpserver.Access, string, error) {
-	var none mcpserver.Access
+func decodeCall(jsReq, jsAccess js.Value) (*http.Request, access.Access, string, error) {
+	var none access.Access
 	if jsReq.Type() != js.TypeObject || jsAccess.Type() != js.TypeObject {
 		return nil, none, "", errors.New("handle: request and access must be objects")
 	}
@@ -150,7 +151,7 @@ func decodeCall(jsReq, jsAccess js.Value) (*http.Request, mcpserver.Access, stri
 	if stack == "" || token == "" {
 		return nil, none, "", errors.New("handle: access.stackURL and access.token are required")
 	}
-	a := mcpserver.Access{
+	a := access.Access{
 		Credentials: keboola.Credentials{StackURL: stack, StorageToken: keboola.Secret(token)},
 		// Anything but an explicit false is read-only: a missing flag must not grant writes.
 		ReadOnly: !(jsAccess.Get("readOnly").Type() == js.TypeBoolean && !jsAccess.Get("readOnly").Bool()),

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/httpserver"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
@@ -102,10 +103,6 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 	kopts := keboola.Options{Logger: log, UserAgent: "keboola-mcp/" + version}
 	mopts := mcpserver.Options{
 		ReadOnly: c.readOnly, Tools: c.tools, ExcludeTools: c.exclude, Version: version, Logger: log, Client: kopts,
-		// httpserver checks Host itself and also admits the public URL's host,
-		// which a reverse proxy on this machine forwards; the SDK's own check
-		// knows only loopback names and would refuse every proxied request.
-		DisableLocalhostProtection: true,
 	}
 	hcfg := httpserver.Config{PublicURL: c.publicURL, Loopback: loopback, AllowedOrigins: c.origins, Logger: log}
 
@@ -118,7 +115,7 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 		defer st.Close()
 		go sweep(ctx, st, log)
 		hcfg.OAuth = o
-		hcfg.Auth = httpserver.AuthenticatorFunc(o.RequireBearer)
+		hcfg.Auth = access.AuthenticatorFunc(o.RequireBearer)
 		mopts.ResourceMetadataURL = o.ResourceMetadataURL()
 	case "none":
 		if !loopback {
@@ -128,7 +125,7 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 		if err != nil {
 			return err
 		}
-		hcfg.Auth = httpserver.StaticAccess(mcpserver.Access{Credentials: creds, ReadOnly: c.readOnly})
+		hcfg.Auth = access.Static(access.Access{Credentials: creds, ReadOnly: c.readOnly})
 	case "proxy":
 		secret, err := readSecret(getenv, "KEBOOLA_MCP_PROXY_SECRET")
 		if err != nil || secret == nil {
@@ -138,9 +135,9 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 		if err != nil {
 			return fmt.Errorf("KEBOOLA_MCP_PROXY_SECRET: %w", err)
 		}
-		hcfg.Auth = httpserver.AuthenticatorFunc(func(next http.Handler) http.Handler {
+		hcfg.Auth = access.AuthenticatorFunc(func(next http.Handler) http.Handler {
 			return v.Middleware(next, func(ctx context.Context, f proxyauth.Forwarded) context.Context {
-				return mcpserver.WithAccess(ctx, mcpserver.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
+				return access.With(ctx, access.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
 			})
 		})
 	default:
@@ -277,7 +274,7 @@ func loopbackAddr(addr string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("--addr %q: %v", addr, err)
 	}
-	return host != "" && login.IsLoopbackHost(host), nil
+	return host != "" && access.IsLoopbackHost(host), nil
 }
 
 // envCredentials reads the stdio-style KBC_* variables for --auth none.

@@ -1,4 +1,4 @@
-package keboola
+package access
 
 import "log/slog"
 
@@ -9,7 +9,8 @@ import "log/slog"
 // value is sent to Keboola.
 type Secret string
 
-const redacted = "[REDACTED]"
+// Redacted is what every printed form of a Secret shows.
+const Redacted = "[REDACTED]"
 
 // Reveal returns the raw credential.
 func (s Secret) Reveal() string { return string(s) }
@@ -17,13 +18,13 @@ func (s Secret) Reveal() string { return string(s) }
 // IsZero reports whether the secret is empty.
 func (s Secret) IsZero() bool { return s == "" }
 
-func (s Secret) String() string { return redacted }
+func (s Secret) String() string { return Redacted }
 
 // GoString keeps %#v from printing the value.
-func (s Secret) GoString() string { return redacted }
+func (s Secret) GoString() string { return Redacted }
 
 // LogValue implements slog.LogValuer.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
+func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
 
 // MarshalText keeps encoding/json and friends from serialising the value.
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keboola-mcp/keboola-mcp/internal/login"
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // BenchmarkAuthenticatedToolsListVsHealthz measures, on one server in one
@@ -16,7 +16,7 @@ import (
 // ping).
 func BenchmarkAuthenticatedToolsListVsHealthz(b *testing.B) {
 	sys := startSystem(b)
-	_, h := sys.connect(b, login.ScopeRead, login.ScopeWrite)
+	_, h := sys.connect(b, access.ScopeRead, access.ScopeWrite)
 	ts, _ := h.TokenSource(context.Background())
 	tok, err := ts.Token()
 	if err != nil {

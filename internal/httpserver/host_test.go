@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // On a loopback listener a DNS-rebinding page reaches the server under its
@@ -34,7 +34,7 @@ func TestServer_HostCheckOnLoopbackAgainstDNSRebinding(t *testing.T) {
 			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served++ })
 			s, err := New(Config{
 				PublicURL: "https://mcp.example.com", AllowedOrigins: []string{"https://tools.example.org:8443"}, Loopback: tc.loopback,
-				MCP: h, SSE: h, Auth: StaticAccess(mcpserver.Access{}),
+				MCP: h, SSE: h, Auth: access.Static(access.Access{}),
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -17,33 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keboola-mcp/keboola-mcp/internal/login"
-	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/oauth"
 )
-
-// Authenticator guards the MCP endpoints: Wrap returns a handler that either
-// answers the request itself (401, 403, ...) or calls next with an
-// mcpserver.Access attached to the request context.
-type Authenticator interface {
-	Wrap(next http.Handler) http.Handler
-}
-
-// AuthenticatorFunc adapts a middleware function to Authenticator.
-type AuthenticatorFunc func(next http.Handler) http.Handler
-
-// Wrap implements Authenticator.
-func (f AuthenticatorFunc) Wrap(next http.Handler) http.Handler { return f(next) }
-
-// StaticAccess authenticates every request as a; it is the `--auth none`
-// mode, allowed only on a loopback address.
-func StaticAccess(a mcpserver.Access) Authenticator {
-	return AuthenticatorFunc(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(mcpserver.WithAccess(r.Context(), a)))
-		})
-	})
-}
 
 // Config configures a Server.
 type Config struct {
@@ -60,7 +36,7 @@ type Config struct {
 	// SSE is the legacy SSE handler, mounted at /sse and /messages.
 	SSE http.Handler
 	// Auth guards /mcp, /sse and /messages. Required.
-	Auth Authenticator
+	Auth access.Authenticator
 	// OAuth, when set, serves the authorization server endpoints.
 	OAuth *oauth.Server
 	// MaxBodyBytes bounds MCP request bodies; default 4 MiB.
@@ -180,7 +156,7 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 			host = h
 		}
 		host = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-		if !login.IsLoopbackHost(host) && !s.hosts[host] {
+		if !access.IsLoopbackHost(host) && !s.hosts[host] {
 			s.log.Warn("refused a request for a foreign host on a loopback listener", "host", r.Host, "path", r.URL.Path)
 			http.Error(w, "forbidden: this server does not answer to host "+r.Host+" (set --public-url to the name clients use)", http.StatusForbidden)
 			return
@@ -199,7 +175,7 @@ func (s *Server) originAllowed(o string) bool {
 	}
 	if s.cfg.Loopback {
 		u, _ := url.Parse(n)
-		return (u.Scheme == "http" || u.Scheme == "https") && login.IsLoopbackHost(u.Hostname())
+		return (u.Scheme == "http" || u.Scheme == "https") && access.IsLoopbackHost(u.Hostname())
 	}
 	return false
 }

@@ -123,6 +123,10 @@ type Client struct {
 
 	// verifyKey identifies this credential in the process-wide caches.
 	verifyKey [sha256.Size]byte
+
+	// workspace is the query workspace this session resolved (see
+	// QueryWorkspace).
+	workspace queryWorkspace
 }
 
 // New returns a client acting with creds. creds.StackURL must be an absolute

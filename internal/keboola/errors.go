@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // Sentinels that callers branch on with errors.Is. An *APIError matches the
@@ -137,8 +139,8 @@ func newAPIError(service, method, path string, resp *http.Response, body []byte,
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	if secret != "" {
-		e.Message = strings.ReplaceAll(e.Message, secret, redacted)
-		e.Code = strings.ReplaceAll(e.Code, secret, redacted)
+		e.Message = strings.ReplaceAll(e.Message, secret, access.Redacted)
+		e.Code = strings.ReplaceAll(e.Code, secret, access.Redacted)
 	}
 	return e
 }

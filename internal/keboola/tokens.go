@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -47,6 +48,15 @@ type Project struct {
 	DefaultBackend string     `json:"defaultBackend"`
 	HasSnowflake   bool       `json:"hasSnowflake"`
 	HasBigquery    bool       `json:"hasBigquery"`
+}
+
+// Backend is the SQL backend the project's workspaces run on: "bigquery"
+// for BigQuery projects, "snowflake" otherwise.
+func (p Project) Backend() string {
+	if strings.EqualFold(p.DefaultBackend, "bigquery") || (p.HasBigquery && !p.HasSnowflake) {
+		return "bigquery"
+	}
+	return "snowflake"
 }
 
 // HasFeature reports whether the project has a feature flag (e.g. "global-search").

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // DefaultStacks are Keboola's public multi-tenant stacks (Storage API URLs).
@@ -82,7 +84,7 @@ func NormalizeStackURL(raw string) (string, error) {
 		if port == "443" {
 			port = ""
 		}
-	case scheme == "http" && IsLoopbackHost(host):
+	case scheme == "http" && access.IsLoopbackHost(host):
 		if port == "80" {
 			port = ""
 		}
@@ -97,15 +99,4 @@ func NormalizeStackURL(raw string) (string, error) {
 		host = "[" + host + "]"
 	}
 	return scheme + "://" + host, nil
-}
-
-// IsLoopbackHost reports whether host (no port) names this machine:
-// localhost or a loopback IP.
-func IsLoopbackHost(host string) bool {
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

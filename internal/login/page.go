@@ -6,12 +6,6 @@ import (
 	"net/http"
 )
 
-// Scope names, shared by the page, the authorization server and the MCP handler.
-const (
-	ScopeRead  = "keboola:read"
-	ScopeWrite = "keboola:write"
-)
-
 // Page is what the login + consent page shows. Every string is escaped by
 // html/template; none of it is trusted.
 type Page struct {

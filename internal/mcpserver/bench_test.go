@@ -13,6 +13,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
@@ -90,7 +91,7 @@ func benchSession(b *testing.B, kind transportKind) (*mcp.ClientSession, *kebool
 		h := srv.StreamableHandler()
 		mux := http.NewServeMux()
 		mux.Handle("/mcp", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(WithAccess(r.Context(), Access{Credentials: creds})))
+			h.ServeHTTP(w, r.WithContext(access.With(r.Context(), access.Access{Credentials: creds})))
 		}))
 		ts := httptest.NewServer(mux)
 		b.Cleanup(ts.Close)
@@ -171,7 +172,7 @@ func BenchmarkToolsList(b *testing.B) {
 				b.Fatal(err)
 			}
 			h := srv.StreamableHandler()
-			ctx := WithAccess(context.Background(), Access{Credentials: creds, ReadOnly: bc.readOnly})
+			ctx := access.With(context.Background(), access.Access{Credentials: creds, ReadOnly: bc.readOnly})
 			body := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
 			var size int
 			for b.Loop() {

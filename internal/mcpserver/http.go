@@ -8,14 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
+	"slices"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/tools"
 )
 
@@ -33,14 +33,16 @@ func (s *Server) StreamableHandler() http.Handler {
 		Logger:                       s.log,
 		MaxRequestBodyBytes:          maxBodyBytes,
 		PropagateRequestCancellation: true,
-		DisableLocalhostProtection:   s.opts.DisableLocalhostProtection,
+		// The HTTP layer checks Host for every route (and admits a reverse
+		// proxy's public host); the SDK's check knows only loopback names.
+		DisableLocalhostProtection: true,
 	}
 	h := mcp.NewStreamableHTTPHandler(func(r *http.Request) *mcp.Server {
-		a, _ := AccessFrom(r.Context())
+		a, _ := access.From(r.Context())
 		return s.set(a.ReadOnly).srv
 	}, sdkOpts)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, ok := AccessFrom(r.Context())
+		a, ok := access.From(r.Context())
 		if !ok {
 			http.Error(w, "unauthorized: no Keboola credentials", http.StatusUnauthorized)
 			return
@@ -55,7 +57,7 @@ func (s *Server) StreamableHandler() http.Handler {
 // checkScope answers 403 insufficient_scope, and returns false, when a
 // read-only Access posts a tools/call of a write tool. It reads the body and
 // puts it back for the next handler.
-func (s *Server) checkScope(w http.ResponseWriter, r *http.Request, a Access) bool {
+func (s *Server) checkScope(w http.ResponseWriter, r *http.Request, a access.Access) bool {
 	if !a.ReadOnly || len(s.writeTools) == 0 || r.Body == nil {
 		return true
 	}
@@ -139,15 +141,11 @@ type sseHandler struct {
 
 type sseSession struct {
 	transport *mcp.SSEServerTransport
-	access    Access
+	access    access.Access
 }
 
 func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.s.opts.DisableLocalhostProtection && reboundToLoopback(r) {
-		http.Error(w, fmt.Sprintf("forbidden: Host %q is not a loopback name", r.Host), http.StatusForbidden)
-		return
-	}
-	a, ok := AccessFrom(r.Context())
+	a, ok := access.From(r.Context())
 	if !ok {
 		http.Error(w, "unauthorized: no Keboola credentials", http.StatusUnauthorized)
 		return
@@ -163,7 +161,7 @@ func (h *sseHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *sseHandler) open(w http.ResponseWriter, r *http.Request, a Access) {
+func (h *sseHandler) open(w http.ResponseWriter, r *http.Request, a access.Access) {
 	id := rand.Text()
 	endpoint := h.s.opts.MessagesPath + "?sessionid=" + url.QueryEscape(id)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -189,7 +187,7 @@ func (h *sseHandler) open(w http.ResponseWriter, r *http.Request, a Access) {
 	<-r.Context().Done()
 }
 
-func (h *sseHandler) post(w http.ResponseWriter, r *http.Request, a Access) {
+func (h *sseHandler) post(w http.ResponseWriter, r *http.Request, a access.Access) {
 	id := r.URL.Query().Get("sessionid")
 	if id == "" {
 		http.Error(w, "the sessionid query parameter is required", http.StatusBadRequest)
@@ -214,34 +212,17 @@ func (h *sseHandler) post(w http.ResponseWriter, r *http.Request, a Access) {
 
 // sameAccess compares two Accesses field by field; the token in constant
 // time, so the comparison reveals nothing of it.
-func sameAccess(a, b Access) bool {
+func sameAccess(a, b access.Access) bool {
 	return a.ReadOnly == b.ReadOnly &&
 		a.Credentials.StackURL == b.Credentials.StackURL &&
-		subtle.ConstantTimeCompare([]byte(a.Credentials.StorageToken.Reveal()), []byte(b.Credentials.StorageToken.Reveal())) == 1 &&
+		sameSecret(a.Credentials.StorageToken, b.Credentials.StorageToken) &&
+		sameSecret(a.Credentials.OAuthToken, b.Credentials.OAuthToken) &&
 		a.Credentials.BranchID == b.Credentials.BranchID &&
-		a.Credentials.WorkspaceSchema == b.Credentials.WorkspaceSchema
+		a.Credentials.WorkspaceSchema == b.Credentials.WorkspaceSchema &&
+		slices.Equal(a.AllowedTools, b.AllowedTools) &&
+		slices.Equal(a.DisallowedTools, b.DisallowedTools)
 }
 
-// reboundToLoopback reports a request that reached a loopback listener
-// under a non-loopback Host: the mark of a DNS-rebinding page in a browser.
-// The Streamable HTTP handler of the SDK applies the same rule.
-func reboundToLoopback(r *http.Request) bool {
-	local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-	if !ok || local == nil || !isLoopback(local.String()) {
-		return false
-	}
-	return !isLoopback(r.Host)
-}
-
-func isLoopback(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+func sameSecret(a, b access.Secret) bool {
+	return subtle.ConstantTimeCompare([]byte(a.Reveal()), []byte(b.Reveal())) == 1
 }

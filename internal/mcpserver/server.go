@@ -5,7 +5,8 @@
 // never per request: tool schemas are inferred and resolved once, and the
 // tools/list answer is encoded once (see toolListCache). Which Keboola
 // project a tool call works in is decided per call, from the credentials in
-// the request context (see Access), so the same server serves every user.
+// the request context (see package access), so the same server serves every
+// user.
 package mcpserver
 
 import (
@@ -39,11 +40,6 @@ type Options struct {
 	// MessagesPath is where legacy SSE clients POST their messages; default
 	// "/messages".
 	MessagesPath string
-	// DisableLocalhostProtection lets a server listening on loopback accept
-	// requests whose Host is not a loopback name, as a reverse proxy on the
-	// same machine sends them. By default such requests are refused (403)
-	// as a DNS-rebinding defence; the HTTP layer's Origin check remains.
-	DisableLocalhostProtection bool
 	// Version is reported to clients as the server version.
 	Version string
 	// Logger receives server logs; nil discards them.
@@ -95,13 +91,13 @@ func New(opts Options) (*Server, error) {
 			s.writeTools[t.Name()] = true
 		}
 	}
-	clients := newClientCache(opts.Client).clientFunc()
-	s.readOnly = s.build(readOnly, clients)
+	deps := tools.Deps{Clients: sessionClients(keboola.NewSessions(opts.Client, keboola.SessionOptions{})), Logger: log}
+	s.readOnly = s.build(readOnly, deps)
 	if opts.ReadOnly {
 		s.full = s.readOnly
 		clear(s.writeTools)
 	} else {
-		s.full = s.build(enabled, clients)
+		s.full = s.build(enabled, deps)
 	}
 	return s, nil
 }
@@ -124,7 +120,7 @@ func (s *Server) set(readOnly bool) toolSet {
 	return s.full
 }
 
-func (s *Server) build(ts []tools.Tool, clients tools.ClientFunc) toolSet {
+func (s *Server) build(ts []tools.Tool, deps tools.Deps) toolSet {
 	version := s.opts.Version
 	if version == "" {
 		version = "dev"
@@ -135,7 +131,7 @@ func (s *Server) build(ts []tools.Tool, clients tools.ClientFunc) toolSet {
 		// Tools are fixed for the server's lifetime, so list_changed is never sent.
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 	})
-	tools.Register(srv, ts, clients)
+	tools.Register(srv, ts, deps)
 	list := new(toolListCache)
 	// Added last, so outermost: a cached tools/list skips the rest.
 	srv.AddReceivingMiddleware(list.middleware)

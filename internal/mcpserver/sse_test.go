@@ -101,30 +101,3 @@ func TestSSE_ReadOnlySessionRefusesWriteTools(t *testing.T) {
 		t.Errorf("err = %v, want the 403 of the refused POST", err)
 	}
 }
-
-func TestHTTP_RefusesRebindingToLoopbackUnlessDisabled(t *testing.T) {
-	for _, disabled := range []bool{false, true} {
-		e := newEnv(t, Options{DisableLocalhostProtection: disabled})
-		for _, path := range []string{"/mcp", "/sse"} {
-			method := http.MethodPost
-			if path == "/sse" {
-				method = http.MethodGet
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			req, _ := http.NewRequestWithContext(ctx, method, e.http.URL+path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
-			req.Host = "evil.example.com"
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
-			resp, err := e.httpClient(e.stack.MasterToken(), false).Do(req)
-			if err != nil {
-				cancel()
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			cancel()
-			if refused := resp.StatusCode == http.StatusForbidden; refused == disabled {
-				t.Errorf("%s with protection disabled=%v: status %d", path, disabled, resp.StatusCode)
-			}
-		}
-	}
-}

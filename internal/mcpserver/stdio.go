@@ -6,6 +6,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
@@ -23,7 +24,7 @@ func serveTransport(ctx context.Context, opts Options, creds keboola.Credentials
 	if err != nil {
 		return err
 	}
-	ctx = WithAccess(ctx, Access{Credentials: creds, ReadOnly: opts.ReadOnly})
+	ctx = access.With(ctx, access.Access{Credentials: creds, ReadOnly: opts.ReadOnly})
 	err = s.full.srv.Run(ctx, t)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil // asked to stop

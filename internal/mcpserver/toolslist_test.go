@@ -14,6 +14,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/tools"
 )
@@ -72,7 +73,7 @@ func TestToolsList_CachedAnswerIsTheSDKsByteForByte(t *testing.T) {
 					t.Fatal(err)
 				}
 				h := srv.StreamableHandler()
-				ctx := WithAccess(context.Background(), Access{Credentials: creds, ReadOnly: set.readOnly})
+				ctx := access.With(context.Background(), access.Access{Credentials: creds, ReadOnly: set.readOnly})
 				ts := srv.set(set.readOnly)
 				if ts.list.page.Load() != nil {
 					t.Fatal("the answer is cached before any tools/list")
@@ -122,7 +123,7 @@ func pagedServers(pageSize int) (cached, plain http.Handler) {
 	noClient := func(context.Context) (*keboola.Client, error) { return nil, errors.New("listing needs no client") }
 	handler := func(withCache bool) http.Handler {
 		srv := mcp.NewServer(&mcp.Implementation{Name: "paged", Version: "test"}, &mcp.ServerOptions{PageSize: pageSize})
-		tools.Register(srv, tools.All(), noClient)
+		tools.Register(srv, tools.All(), tools.Deps{Clients: noClient})
 		if withCache {
 			srv.AddReceivingMiddleware(new(toolListCache).middleware)
 		}
@@ -192,7 +193,7 @@ func TestToolsList_ConcurrentRequestsGetTheSameAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := srv.StreamableHandler()
-	ctx := WithAccess(context.Background(), Access{Credentials: keboola.Credentials{StackURL: "https://connection.keboola.com", StorageToken: "unused"}})
+	ctx := access.With(context.Background(), access.Access{Credentials: keboola.Credentials{StackURL: "https://connection.keboola.com", StorageToken: "unused"}})
 	pc := protocolCases[1] // the SDK writes _meta into the result
 	const n = 8
 	answers := make([]*httptest.ResponseRecorder, n)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
 	"github.com/keboola-mcp/keboola-mcp/internal/store"
@@ -132,7 +133,7 @@ func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	browser := s.guard.EnsureBrowser(w, r)
 	stacks := s.cfg.Stacks.Stacks()
-	read, write := true, len(p.Scope) == 0 || slices.Contains(p.Scope, login.ScopeWrite)
+	read, write := true, len(p.Scope) == 0 || slices.Contains(p.Scope, access.ScopeWrite)
 	login.Render(w, http.StatusOK, s.page(c, redirectURI, sealed, s.guard.CSRFToken(browser, sealed), stacks[0], read, write, ""))
 }
 
@@ -148,7 +149,7 @@ func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, 
 	}
 	p := &login.Page{
 		Action: "/authorize", ClientName: name, RedirectHost: host, Verified: c.Verified,
-		Loopback: ru.Scheme == "http" && login.IsLoopbackHost(ru.Hostname()),
+		Loopback: ru.Scheme == "http" && access.IsLoopbackHost(ru.Hostname()),
 		Stacks:   s.cfg.Stacks.Stacks(), Stack: stack, Read: read, Write: write,
 		Request: sealed, CSRF: csrf, Upstream: s.cfg.Upstream != nil, Error: msg,
 	}
@@ -194,7 +195,7 @@ func (s *Server) authorizeForm(w http.ResponseWriter, r *http.Request) {
 			shown = s.cfg.Stacks.Stacks()[0]
 		}
 		login.Render(w, status, s.page(c, req.RedirectURI, sealed, f.Get("csrf_token"), shown,
-			slices.Contains(scopes, login.ScopeRead) || len(scopes) == 0, slices.Contains(scopes, login.ScopeWrite), msg))
+			slices.Contains(scopes, access.ScopeRead) || len(scopes) == 0, slices.Contains(scopes, access.ScopeWrite), msg))
 	}
 	if action != "approve" && action != "keboola" {
 		again(http.StatusBadRequest, "Choose Approve or Deny.")
@@ -236,8 +237,8 @@ func grantedScopes(ticked, requested []string) []string {
 		}
 		out = append(out, sc)
 	}
-	if slices.Contains(out, login.ScopeWrite) && !slices.Contains(out, login.ScopeRead) {
-		out = append([]string{login.ScopeRead}, out...)
+	if slices.Contains(out, access.ScopeWrite) && !slices.Contains(out, access.ScopeRead) {
+		out = append([]string{access.ScopeRead}, out...)
 	}
 	return out
 }

@@ -8,14 +8,13 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
-	"github.com/keboola-mcp/keboola-mcp/internal/login"
-	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
 	"github.com/keboola-mcp/keboola-mcp/internal/store"
 )
 
 // RequireBearer authenticates MCP requests with our access token and
-// attaches the grant's Keboola credentials as mcpserver.Access. The token is
+// attaches the grant's Keboola credentials as access.Access. The token is
 // accepted only in the Authorization header, only for this resource
 // (RFC 8707 audience), and never leaves this server: tools talk to Keboola
 // with the user's own credentials from the grant.
@@ -56,7 +55,7 @@ func (s *Server) RequireBearer(next http.Handler) http.Handler {
 			s.challenge(w, r, http.StatusUnauthorized, "invalid_token", err.Error())
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(mcpserver.WithAccess(r.Context(), a)))
+		next.ServeHTTP(w, r.WithContext(access.With(r.Context(), a)))
 	})
 }
 
@@ -68,36 +67,36 @@ var (
 	errTokenUnchecked = errors.New("the access token could not be checked right now; retry shortly")
 )
 
-func (s *Server) access(r *http.Request, tok string) (mcpserver.Access, error) {
+func (s *Server) access(r *http.Request, tok string) (access.Access, error) {
 	if !hasPrefix(tok, prefixAccess) {
-		return mcpserver.Access{}, errTokenInvalid
+		return access.Access{}, errTokenInvalid
 	}
 	t, g, err := s.cfg.Store.AccessToken(r.Context(), hashToken(tok), s.now())
 	if errors.Is(err, store.ErrNotFound) {
-		return mcpserver.Access{}, errTokenInvalid
+		return access.Access{}, errTokenInvalid
 	}
 	if err != nil {
 		s.log.Error("bearer: store failed", "err", err)
-		return mcpserver.Access{}, errTokenUnchecked
+		return access.Access{}, errTokenUnchecked
 	}
 	if !slices.Contains(s.audiences, t.Resource) {
-		return mcpserver.Access{}, errTokenAudience
+		return access.Access{}, errTokenAudience
 	}
 	dk, err := s.keys.unwrapKey(tok, t.WrappedKey)
 	if err != nil {
-		return mcpserver.Access{}, errTokenInvalid
+		return access.Access{}, errTokenInvalid
 	}
 	plain, err := open(dk, g.Sealed, []byte(g.ID))
 	if err != nil {
-		return mcpserver.Access{}, errTokenInvalid
+		return access.Access{}, errTokenInvalid
 	}
 	var props grantProps
 	if err := json.Unmarshal(plain, &props); err != nil {
-		return mcpserver.Access{}, errTokenInvalid
+		return access.Access{}, errTokenInvalid
 	}
-	return mcpserver.Access{
+	return access.Access{
 		Credentials: keboola.Credentials{StackURL: props.StackURL, StorageToken: keboola.Secret(props.StorageToken)},
-		ReadOnly:    !slices.Contains(strings.Fields(t.Scope), login.ScopeWrite),
+		ReadOnly:    !slices.Contains(strings.Fields(t.Scope), access.ScopeWrite),
 	}, nil
 }
 

@@ -6,11 +6,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/keboola-mcp/keboola-mcp/internal/login"
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // supportedScopes in the order they are advertised.
-var supportedScopes = []string{login.ScopeRead, login.ScopeWrite}
+var supportedScopes = []string{access.ScopeRead, access.ScopeWrite}
 
 // pkceRE is RFC 7636's grammar for an S256 challenge (base64url of 32 bytes)
 // and for a verifier.

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/keboola-mcp/keboola-mcp/internal/login"
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 var schemeRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*$`)
@@ -57,7 +57,7 @@ func validateRedirectURI(raw string) error {
 			return errors.New("redirect URI " + quote(raw) + " has no host")
 		}
 	case scheme == "http":
-		if !login.IsLoopbackHost(u.Hostname()) {
+		if !access.IsLoopbackHost(u.Hostname()) {
 			return errors.New("redirect URI " + quote(raw) + " must use https (plain http only for 127.0.0.1, [::1] or localhost)")
 		}
 	default:
@@ -79,12 +79,12 @@ func redirectMatches(registered []string, given string) bool {
 		}
 	}
 	g, err := url.Parse(given)
-	if err != nil || g.Scheme != "http" || !login.IsLoopbackHost(g.Hostname()) || g.Fragment != "" || g.User != nil {
+	if err != nil || g.Scheme != "http" || !access.IsLoopbackHost(g.Hostname()) || g.Fragment != "" || g.User != nil {
 		return false
 	}
 	for _, r := range registered {
 		ru, err := url.Parse(r)
-		if err != nil || ru.Scheme != "http" || !login.IsLoopbackHost(ru.Hostname()) {
+		if err != nil || ru.Scheme != "http" || !access.IsLoopbackHost(ru.Hostname()) {
 			continue
 		}
 		if ru.Hostname() == g.Hostname() && ru.EscapedPath() == g.EscapedPath() && ru.RawQuery == g.RawQuery {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
 	"github.com/keboola-mcp/keboola-mcp/internal/store"
@@ -79,7 +80,7 @@ func New(cfg Config) (*Server, error) {
 	if strings.Trim(u.Path, "/") != "" {
 		return nil, fmt.Errorf("public URL %q must not have a path: serve keboola-mcp at the root of its host", cfg.Issuer)
 	}
-	if u.Scheme == "http" && !login.IsLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !access.IsLoopbackHost(u.Hostname()) {
 		return nil, fmt.Errorf("public URL %q must use https (plain http is only for loopback)", cfg.Issuer)
 	}
 	cfg.Issuer = u.Scheme + "://" + u.Host

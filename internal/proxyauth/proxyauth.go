@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
@@ -46,12 +47,6 @@ const (
 	HeaderTimestamp = "X-Keboola-MCP-Timestamp"
 	HeaderNonce     = "X-Keboola-MCP-Nonce"
 	HeaderSignature = "X-Keboola-MCP-Signature"
-)
-
-// Scopes the Worker grants.
-const (
-	ScopeRead  = "keboola:read"
-	ScopeWrite = "keboola:write"
 )
 
 // MinSecretLen is the shortest shared secret accepted: 32 bytes, the size of
@@ -78,14 +73,7 @@ type Forwarded struct {
 }
 
 // ReadOnly reports whether the grant lacks keboola:write.
-func (f Forwarded) ReadOnly() bool {
-	for _, s := range f.Scopes {
-		if s == ScopeWrite {
-			return false
-		}
-	}
-	return true
-}
+func (f Forwarded) ReadOnly() bool { return access.ReadOnlyScopes(f.Scopes) }
 
 // Credentials returns the forwarded credentials as the keboola package
 // takes them.
@@ -177,7 +165,7 @@ func (f Forwarded) validate() error {
 		return errors.New("proxyauth: no scope granted")
 	}
 	for _, s := range f.Scopes {
-		if s != ScopeRead && s != ScopeWrite {
+		if s != access.ScopeRead && s != access.ScopeWrite {
 			return fmt.Errorf("proxyauth: unknown scope %q", s)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
@@ -140,7 +141,7 @@ func signed(t *testing.T, method, target, body string, f Forwarded, at time.Time
 	return r
 }
 
-var user = Forwarded{StackURL: "https://connection.keboola.com", Token: "123-secrettoken", Scopes: []string{ScopeRead, ScopeWrite}}
+var user = Forwarded{StackURL: "https://connection.keboola.com", Token: "123-secrettoken", Scopes: []string{access.ScopeRead, access.ScopeWrite}}
 
 func TestVerify_RefusesWhatTheWorkerDidNotSign(t *testing.T) {
 	tests := []struct {
@@ -155,7 +156,7 @@ func TestVerify_RefusesWhatTheWorkerDidNotSign(t *testing.T) {
 			return r
 		}, ErrTampered},
 		{"scope widened", func(r *http.Request) *http.Request {
-			r.Header.Set(HeaderScope, ScopeRead+" "+ScopeWrite+" "+ScopeWrite)
+			r.Header.Set(HeaderScope, access.ScopeRead+" "+access.ScopeWrite+" "+access.ScopeWrite)
 			return r
 		}, ErrTampered},
 		{"another body", func(r *http.Request) *http.Request {
@@ -178,7 +179,7 @@ func TestVerify_RefusesWhatTheWorkerDidNotSign(t *testing.T) {
 		// A repeated header is read as its first value here but may be read
 		// as another by whatever sits in between: refuse the ambiguity.
 		{"token header repeated", func(r *http.Request) *http.Request { r.Header.Add(HeaderToken, "999-other"); return r }, ErrMalformed},
-		{"scope header repeated", func(r *http.Request) *http.Request { r.Header.Add(HeaderScope, ScopeWrite); return r }, ErrMalformed},
+		{"scope header repeated", func(r *http.Request) *http.Request { r.Header.Add(HeaderScope, access.ScopeWrite); return r }, ErrMalformed},
 		{"stack header repeated", func(r *http.Request) *http.Request {
 			r.Header.Add(HeaderStack, "https://connection.eu-central-1.keboola.com")
 			return r
@@ -337,7 +338,7 @@ func TestMiddleware_AttachesCredentialsOrAnswers401(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}), func(ctx context.Context, f Forwarded) context.Context { return context.WithValue(ctx, key{}, f) })
 
-	readOnly := Forwarded{StackURL: user.StackURL, Token: user.Token, Scopes: []string{ScopeRead}}
+	readOnly := Forwarded{StackURL: user.StackURL, Token: user.Token, Scopes: []string{access.ScopeRead}}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, signed(t, http.MethodPost, "http://native/mcp", "{}", readOnly, now))
 	if rec.Code != http.StatusNoContent || !got.ReadOnly() || got.Credentials().StorageToken != user.Token {

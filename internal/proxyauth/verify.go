@@ -168,7 +168,7 @@ func validNonce(s string) bool {
 
 // Middleware verifies every request and hands it to next with the context
 // that attach derives from the forwarded credentials (the HTTP server uses it
-// to attach an mcpserver.Access; this package knows nothing of MCP). A
+// to attach an access.Access; this package knows nothing of MCP). A
 // request that fails is answered 401 with the reason, which names no secret.
 func (v *Verifier) Middleware(next http.Handler, attach func(context.Context, Forwarded) context.Context) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

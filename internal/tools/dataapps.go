@@ -643,7 +643,7 @@ func workspaceSetup(ctx context.Context, c *keboola.Client) (runtime map[string]
 	if info.Owner.HasFeature(storageWorkspaceFeature) {
 		return map[string]any{"workspace": map[string]any{"enabled": true}}, nil, nil
 	}
-	ws, err := workspaces.get(ctx, c)
+	ws, err := c.QueryWorkspace(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -174,7 +174,7 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	if err != nil {
 		return "", err
 	}
-	ws, err := workspaces.get(ctx, c.client)
+	ws, err := c.client.QueryWorkspace(ctx)
 	if err != nil {
 		return "", err
 	}

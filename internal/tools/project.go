@@ -105,7 +105,7 @@ var (
 )
 
 func dialect(p keboola.Project) sqlDialect {
-	if strings.EqualFold(p.DefaultBackend, "bigquery") || (p.HasBigquery && !p.HasSnowflake) {
+	if p.Backend() == bigquery.backend {
 		return bigquery
 	}
 	return snowflake

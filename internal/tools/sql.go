@@ -2,12 +2,10 @@ package tools
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -33,15 +31,6 @@ const (
 	maxQueryChars = 50000
 )
 
-// queryTimeout bounds a query_data call; past it the query is cancelled in
-// Keboola. It stays below the 300 s after which common clients give up.
-var queryTimeout = 240 * time.Second
-
-// queryPollInterval is the first wait between status checks of a query;
-// the client lengthens it by half after each check. Short, so the many
-// queries that finish in under a second answer promptly.
-var queryPollInterval = 250 * time.Millisecond
-
 type queryDataInput struct {
 	SQLQuery  string `json:"sql_query" jsonschema:"One SQL SELECT statement in the project's dialect, using fully qualified table names."`
 	QueryName string `json:"query_name,omitempty" jsonschema:"A short human-readable name for what the query answers, e.g. Revenue by month."`
@@ -55,18 +44,18 @@ func queryData(ctx context.Context, c call, in queryDataInput) (string, error) {
 	if kw := leadingKeyword(sql); !readKeywords[kw] {
 		return "", errorf("query_data runs read-only queries (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN); this statement starts with %q", kw)
 	}
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.deps.QueryTimeout)
 	defer cancel()
-	ws, err := workspaces.get(ctx, c.client)
+	ws, err := c.client.QueryWorkspace(ctx)
 	if err != nil {
 		return "", err
 	}
-	opts := keboola.QueryOptions{MaxRows: maxQueryRows, PollInterval: queryPollInterval, Progress: progressReporter(ctx, c.req)}
+	opts := keboola.QueryOptions{MaxRows: maxQueryRows, PollInterval: c.deps.QueryPollInterval, Progress: progressReporter(ctx, c.req)}
 	res, err := c.client.RunQuery(ctx, ws, sql, opts)
 	if errors.Is(err, keboola.ErrNotFound) {
 		// The remembered workspace was deleted: find or create another, once.
-		workspaces.forget(c.client, ws)
-		if ws, err = workspaces.get(ctx, c.client); err == nil {
+		c.client.ForgetQueryWorkspace(ws)
+		if ws, err = c.client.QueryWorkspace(ctx); err == nil {
 			res, err = c.client.RunQuery(ctx, ws, sql, opts)
 		}
 	}
@@ -78,7 +67,7 @@ func queryData(ctx context.Context, c call, in queryDataInput) (string, error) {
 		}
 		return "", errorf("the SQL query ended with status %s", failed.Status)
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-		return "", errorf("the query ran longer than %s and was cancelled; narrow it (filters, LIMIT, aggregation)", queryTimeout)
+		return "", errorf("the query ran longer than %s and was cancelled; narrow it (filters, LIMIT, aggregation)", c.deps.QueryTimeout)
 	case err != nil:
 		return "", err
 	}
@@ -209,123 +198,4 @@ func progressReporter(ctx context.Context, req *mcp.CallToolRequest) func(string
 			Message:       fmt.Sprintf("query %s after %s", status, elapsed.Round(100*time.Millisecond)),
 		})
 	}
-}
-
-// workspaceCache remembers which workspace runs SQL for a project, token
-// and branch, so query_data does not list workspaces on every call. Keys are
-// hashes: no token is kept in memory longer than the client holds it.
-type workspaceCache struct {
-	mu      sync.Mutex
-	entries map[[sha256.Size]byte]*workspaceEntry
-}
-
-type workspaceEntry struct {
-	// mu serialises finding or creating, so parallel first queries of one
-	// user create one workspace, not several.
-	mu      sync.Mutex
-	id      string
-	expires time.Time
-}
-
-const (
-	workspaceTTL     = 30 * time.Minute
-	workspaceMaxKeys = 4096
-)
-
-var workspaces = &workspaceCache{entries: map[[sha256.Size]byte]*workspaceEntry{}}
-
-func workspaceKey(c *keboola.Client) [sha256.Size]byte {
-	cr := c.Credentials()
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00", cr.StackURL, cr.BranchID, cr.WorkspaceSchema)
-	h.Write([]byte(cr.StorageToken.Reveal()))
-	var k [sha256.Size]byte
-	h.Sum(k[:0])
-	return k
-}
-
-func (wc *workspaceCache) entry(c *keboola.Client) *workspaceEntry {
-	key := workspaceKey(c)
-	wc.mu.Lock()
-	defer wc.mu.Unlock()
-	e, ok := wc.entries[key]
-	if !ok {
-		if len(wc.entries) >= workspaceMaxKeys {
-			// Rare (thousands of users in one process): start over rather
-			// than track ages; a dropped entry costs one workspace listing.
-			clear(wc.entries)
-		}
-		e = &workspaceEntry{}
-		wc.entries[key] = e
-	}
-	return e
-}
-
-// get returns the id of the workspace to query in: the one pinned by the
-// credentials' WorkspaceSchema, else a read-only workspace of this server,
-// else any read-only workspace, else a new one.
-func (wc *workspaceCache) get(ctx context.Context, c *keboola.Client) (string, error) {
-	e := wc.entry(c)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.id != "" && time.Now().Before(e.expires) {
-		return e.id, nil
-	}
-	id, err := findWorkspace(ctx, c)
-	if err != nil {
-		return "", err
-	}
-	e.id, e.expires = id, time.Now().Add(workspaceTTL)
-	return id, nil
-}
-
-func (wc *workspaceCache) forget(c *keboola.Client, id string) {
-	e := wc.entry(c)
-	e.mu.Lock()
-	if e.id == id {
-		e.id = ""
-	}
-	e.mu.Unlock()
-}
-
-func findWorkspace(ctx context.Context, c *keboola.Client) (string, error) {
-	list, err := c.ListWorkspaces(ctx)
-	if err != nil {
-		return "", err
-	}
-	if pinned := c.Credentials().WorkspaceSchema; pinned != "" {
-		for _, w := range list {
-			if strings.EqualFold(w.Connection.Schema, pinned) {
-				if !w.ReadOnlyStorageAccess {
-					return "", errorf("the workspace %s (KBC_WORKSPACE_SCHEMA) does not have read-only storage access; only such workspaces can be used for queries", pinned)
-				}
-				return w.ID.String(), nil
-			}
-		}
-		return "", errorf("no workspace with schema %s (KBC_WORKSPACE_SCHEMA) is visible to this token", pinned)
-	}
-	var fallback string
-	for _, w := range list {
-		if !w.ReadOnlyStorageAccess {
-			continue
-		}
-		if w.Component == keboola.WorkspaceComponentID {
-			return w.ID.String(), nil
-		}
-		if fallback == "" {
-			fallback = w.ID.String()
-		}
-	}
-	if fallback != "" {
-		return fallback, nil
-	}
-	info, err := c.VerifyToken(ctx)
-	if err != nil {
-		return "", err
-	}
-	ws, err := c.CreateWorkspace(ctx, keboola.WorkspaceRequest{Backend: dialect(info.Owner).backend})
-	if err != nil {
-		return "", fmt.Errorf("creating a read-only workspace for SQL: %w", err)
-	}
-	return ws.ID.String(), nil
 }

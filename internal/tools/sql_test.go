@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"crypto/sha256"
 	"strings"
 	"testing"
 	"time"
@@ -48,9 +47,6 @@ func TestQueryData(t *testing.T) {
 
 func TestQueryData_FindsTheWorkspaceOnce(t *testing.T) {
 	f := readFixture(t)
-	before := workspaces
-	workspaces = &workspaceCache{entries: map[[sha256.Size]byte]*workspaceEntry{}}
-	t.Cleanup(func() { workspaces = before })
 	f.stack.ResetRequests()
 	for range 3 {
 		if text, isErr := f.call(t, "query_data", map[string]any{"sql_query": "SELECT 1 AS one"}); isErr {

@@ -13,7 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -21,15 +23,46 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
-// ClientFunc returns the Keboola client that acts for the request in ctx.
-// An error means the request carries no usable credentials; it is an
-// internal fault, since the transport should have refused such a request.
+// ClientFunc returns the Keboola client (the user's session, see
+// keboola.Sessions) that acts for the request in ctx. An error means the
+// request carries no usable credentials; it is an internal fault, since the
+// transport should have refused such a request.
 type ClientFunc func(ctx context.Context) (*keboola.Client, error)
+
+// Deps is what the tools need from the process that serves them. Handing
+// them in, rather than keeping package state, lets every server (and every
+// test) choose its own clock, timings and sessions.
+type Deps struct {
+	// Clients resolves a call's Keboola client. Required.
+	Clients ClientFunc
+	// QueryTimeout bounds a query_data call; past it the query is cancelled
+	// in Keboola [240 s: below the 300 s after which common clients give up].
+	QueryTimeout time.Duration
+	// QueryPollInterval is the first wait between status checks of a query;
+	// the client lengthens it by half after each check [250 ms: short, so the
+	// many queries that finish in under a second answer promptly].
+	QueryPollInterval time.Duration
+	// Logger receives tool-level logs [discard].
+	Logger *slog.Logger
+}
+
+func (d Deps) withDefaults() Deps {
+	if d.QueryTimeout <= 0 {
+		d.QueryTimeout = 240 * time.Second
+	}
+	if d.QueryPollInterval <= 0 {
+		d.QueryPollInterval = 250 * time.Millisecond
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return d
+}
 
 // Tool is one MCP tool: its protocol definition plus the code that serves it.
 type Tool struct {
 	def *mcp.Tool
-	add func(s *mcp.Server, def *mcp.Tool, clients ClientFunc)
+	add func(s *mcp.Server, def *mcp.Tool, deps Deps)
 }
 
 // Name returns the tool's MCP name.
@@ -72,11 +105,12 @@ func Lookup(name string) (Tool, bool) {
 }
 
 // Register adds the given tools to s. Each call of a tool resolves its
-// Keboola client with clients.
-func Register(s *mcp.Server, ts []Tool, clients ClientFunc) {
+// Keboola client with deps.Clients.
+func Register(s *mcp.Server, ts []Tool, deps Deps) {
+	deps = deps.withDefaults()
 	s.AddReceivingMiddleware(nullArgumentsAsEmpty)
 	for _, t := range ts {
-		t.add(s, t.def, clients)
+		t.add(s, t.def, deps)
 	}
 }
 
@@ -125,6 +159,7 @@ type hints struct {
 type call struct {
 	client *keboola.Client
 	req    *mcp.CallToolRequest
+	deps   Deps
 }
 
 // define declares a tool whose input is In. tweak, if non-nil, adjusts the
@@ -161,7 +196,7 @@ func define[In any](name, title, description string, h hints, tweak func(*jsonsc
 		Annotations: ann,
 		InputSchema: schema,
 	}
-	add := func(s *mcp.Server, def *mcp.Tool, clients ClientFunc) {
+	add := func(s *mcp.Server, def *mcp.Tool, deps Deps) {
 		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (res *mcp.CallToolResult, _ any, err error) {
 			// The SDK does not recover handler panics; one would end the
 			// whole process, every user's session with it.
@@ -172,11 +207,11 @@ func define[In any](name, title, description string, h hints, tweak func(*jsonsc
 			}()
 			ctx, stop := linkCancel(ctx)
 			defer stop()
-			client, err := clients(ctx)
+			client, err := deps.Clients(ctx)
 			if err != nil {
 				return nil, nil, fmt.Errorf("no Keboola client for this request: %w", err)
 			}
-			text, err := handler(ctx, call{client: client, req: req}, in)
+			text, err := handler(ctx, call{client: client, req: req, deps: deps}, in)
 			if err != nil {
 				return failure(err), nil, nil
 			}
