@@ -5,6 +5,7 @@ import (
 )
 
 func TestGetComponents(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_components", []expect{
 		{name: "lists components in use", contains: []string{"components in use", "id,type,name,configurations",
@@ -20,6 +21,7 @@ func TestGetComponents(t *testing.T) {
 }
 
 func TestGetConfigs(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_configs", []expect{
 		{name: "lists all", contains: []string{"component_id,configuration_id,name,description,disabled,link",
@@ -40,6 +42,7 @@ func TestGetConfigs(t *testing.T) {
 }
 
 func TestFindComponentID(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "find_component_id", []expect{
 		{name: "finds by purpose", args: map[string]any{"query": "extract data from a MySQL database"},

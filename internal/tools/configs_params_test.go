@@ -7,6 +7,7 @@ import (
 )
 
 func TestParsePath_ReadsKeysIndexesAndQuotedKeys(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		in, want string
 		bad      bool
@@ -49,6 +50,7 @@ func params(t *testing.T, s string) map[string]any {
 }
 
 func TestApplyParamUpdates_EditsInOrderOrFailsNamingTheEdit(t *testing.T) {
+	t.Parallel()
 	base := `{"db":{"host":"a.example.com","port":3306,"#password":"KBC::x"},"tables":[{"name":"orders"},{"name":"customers"}],"query":"SELECT * FROM old_t JOIN old_t2"}`
 	cases := []struct {
 		name    string
@@ -104,6 +106,7 @@ func TestApplyParamUpdates_EditsInOrderOrFailsNamingTheEdit(t *testing.T) {
 }
 
 func TestStrReplace_LeavesSecretValuesAlone(t *testing.T) {
+	t.Parallel()
 	got, _, err := applyParamUpdates(params(t, `{"a":"KBC::x","#b":"KBC::x"}`), []paramUpdate{{Op: "str_replace", Path: "$", SearchFor: "KBC", ReplaceWith: "Y"}})
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +117,7 @@ func TestStrReplace_LeavesSecretValuesAlone(t *testing.T) {
 }
 
 func TestRestoreRedacted_KeepsStoredSecrets(t *testing.T) {
+	t.Parallel()
 	old := params(t, `{"db":{"#password":"KBC::stored"},"list":[{"#k":"KBC::k0"}]}`)
 	edited := params(t, `{"db":{"#password":"[REDACTED]","host":"h"},"list":[{"#k":"[REDACTED]"}]}`)
 	if err := restoreRedacted(edited, old, "parameters"); err != nil {
@@ -130,6 +134,7 @@ func TestRestoreRedacted_KeepsStoredSecrets(t *testing.T) {
 }
 
 func TestCheckParameters_UsesDraft04SchemasAndSkipsUnusableOnes(t *testing.T) {
+	t.Parallel()
 	draft04 := `{"$schema":"http://json-schema.org/draft-04/schema#","type":"object","properties":{"db":{"type":"object","required":true,
 		"properties":{"port":{"type":"integer","minimum":1,"exclusiveMinimum":false},"host":{"type":"string","propertyOrder":1}}}}}`
 	cases := []struct {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestGetConfigExamples(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_config_examples", []expect{
 		{name: "root and row examples", args: map[string]any{"component_id": "keboola.ex-db-mysql"},
@@ -63,6 +64,7 @@ func mysqlParams(password string) map[string]any {
 }
 
 func TestCreateConfig_StoresEncryptedSecretsAndChecksTheSchema(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	text, isErr := f.call(t, "create_config", map[string]any{"component_id": "keboola.ex-db-mysql", "name": "Shop DB",
 		"description": "Orders from the shop", "parameters": mysqlParams("plain-pw"),
@@ -92,6 +94,7 @@ func TestCreateConfig_StoresEncryptedSecretsAndChecksTheSchema(t *testing.T) {
 }
 
 func TestCreateConfig_RefusesBadInput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	base := func(over map[string]any) map[string]any {
 		args := map[string]any{"component_id": "keboola.ex-db-mysql", "name": "X", "description": "d", "parameters": mysqlParams("pw")}
@@ -120,6 +123,7 @@ func TestCreateConfig_RefusesBadInput(t *testing.T) {
 }
 
 func TestAddConfigRow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	f.check(t, "add_config_row", []expect{
 		{name: "adds a row", args: map[string]any{"component_id": "keboola.ex-db-mysql", "configuration_id": "7410001", "name": "products",
@@ -139,6 +143,7 @@ func TestAddConfigRow(t *testing.T) {
 }
 
 func TestUpdateConfig_EditsParametersAndKeepsRedactedSecrets(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	before := storedConfig(t, f, "keboola.ex-db-mysql", "7410001")
 	var old map[string]map[string]map[string]any
@@ -171,6 +176,7 @@ func TestUpdateConfig_EditsParametersAndKeepsRedactedSecrets(t *testing.T) {
 }
 
 func TestUpdateConfig_RefusesBadInput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	args := func(over map[string]any) map[string]any {
 		a := map[string]any{"component_id": "keboola.ex-db-mysql", "configuration_id": "7410001", "change_description": "c"}
@@ -195,6 +201,7 @@ func TestUpdateConfig_RefusesBadInput(t *testing.T) {
 }
 
 func TestUpdateConfigRow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	f.check(t, "update_config_row", []expect{
 		{name: "edits one row", args: map[string]any{"component_id": "keboola.ex-db-mysql", "configuration_id": "7410001", "configuration_row_id": "7410001002",
@@ -211,6 +218,7 @@ func TestUpdateConfigRow(t *testing.T) {
 }
 
 func TestRunSyncAction(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "run_sync_action", []expect{
 		{name: "with a stored configuration", args: map[string]any{"component_id": "keboola.ex-db-mysql", "action": "testConnection", "configuration_id": "7410001"},
@@ -230,6 +238,7 @@ func TestRunSyncAction(t *testing.T) {
 }
 
 func TestCreateOAuthURL(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	text, isErr := f.call(t, "create_oauth_url", map[string]any{"component_id": "keboola.wr-google-sheets", "config_id": "7410020"})
 	if isErr {
@@ -269,6 +278,7 @@ func TestCreateOAuthURL(t *testing.T) {
 }
 
 func TestUpdateConfig_AFailedMarkDoesNotFailTheSavedChange(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	if err := f.stack.InjectFault(fakestack.Fault{PathPrefix: "/v2/storage/branch/default/components/keboola.ex-http/configs/7410002/metadata", Fail5xx: 1}); err != nil {
 		t.Fatal(err)

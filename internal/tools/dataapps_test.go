@@ -24,6 +24,7 @@ func demoApps(t *testing.T, f *fixture) map[string]string {
 }
 
 func TestGetDataApps(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	ids := demoApps(t, f)
 	dash, prod, draft := ids["Revenue dashboard"], ids["Customer explorer"], ids["Customer explorer (draft)"]
@@ -48,6 +49,7 @@ func TestGetDataApps(t *testing.T) {
 }
 
 func TestDeployDataApp(t *testing.T) {
+	t.Parallel()
 	// Apps stay in their transitional states for the whole test.
 	f := newFixture(t, fakestack.Options{JobStepDelay: time.Hour})
 	ids := demoApps(t, f)
@@ -67,6 +69,7 @@ func TestDeployDataApp(t *testing.T) {
 }
 
 func TestModifyPythonJSDataApp_CreatesProductionAppAndDraft(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	ctx := context.Background()
 	text, isErr := f.call(t, "modify_python_js_data_app", map[string]any{"name": "Stock Monitor!", "description": "Inventory levels"})
@@ -152,6 +155,7 @@ func demoAppsByName(t *testing.T, f *fixture) map[string]string {
 }
 
 func TestCreateDataAppGitCredential(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	ids := demoApps(t, f)
 	f.check(t, "create_python_js_data_app_git_credential", []expect{
@@ -166,6 +170,7 @@ func TestCreateDataAppGitCredential(t *testing.T) {
 }
 
 func TestDeletePythonJSDraft(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	ids := demoApps(t, f)
 	f.check(t, "delete_python_js_data_app_draft", []expect{
@@ -185,6 +190,7 @@ func TestDeletePythonJSDraft(t *testing.T) {
 }
 
 func TestDataApps_RefusedOnDevelopmentBranch(t *testing.T) {
+	t.Parallel()
 	s := shared.Get(t)
 	f := newFixtureFor(t, s, keboola.Credentials{StackURL: s.URL(), StorageToken: keboola.Secret(s.MasterToken()), BranchID: "987"})
 	text, isErr := f.call(t, "get_data_apps", nil)
@@ -194,6 +200,7 @@ func TestDataApps_RefusedOnDevelopmentBranch(t *testing.T) {
 }
 
 func TestModifyStreamlitDataApp(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	ctx := context.Background()
 	source := "import streamlit as st\n{QUERY_DATA_FUNCTION}\nst.dataframe(query_data('SELECT 1'))\n"
@@ -246,6 +253,7 @@ func TestModifyStreamlitDataApp(t *testing.T) {
 }
 
 func TestInjectQueryData(t *testing.T) {
+	t.Parallel()
 	code := queryBlockStart + "\ndef query_data(sql): ...\n" + queryBlockEnd + "\n"
 	pythonBlock := "# ### INJECTED_CODE ####\ndef query_data(q): old\n# ### END_OF_INJECTED_CODE ####\n"
 	for name, tc := range map[string]struct{ in, want string }{
@@ -262,6 +270,7 @@ func TestInjectQueryData(t *testing.T) {
 }
 
 func TestModifyPythonJSDataApp_UsesThePlatformWorkspaceWhenTheProjectHasIt(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{ExtraFeatures: []string{storageWorkspaceFeature}})
 	if text, isErr := f.call(t, "modify_python_js_data_app", map[string]any{"name": "Per-app workspace"}); isErr {
 		t.Fatal(text)
@@ -279,6 +288,7 @@ func TestModifyPythonJSDataApp_UsesThePlatformWorkspaceWhenTheProjectHasIt(t *te
 }
 
 func TestModifyDataApps_UpdateOfARunningAppAsksForARedeploy(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{JobStepDelay: time.Hour})
 	ids := demoApps(t, f)
 	for _, tc := range []struct{ tool, app string }{

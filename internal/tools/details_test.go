@@ -7,6 +7,7 @@ import (
 )
 
 func TestDescribeEach(t *testing.T) {
+	t.Parallel()
 	known := map[string]string{"a": "A\n", "b": "B\n"}
 	describe := func(id string) (string, bool, error) {
 		if id == "boom" {

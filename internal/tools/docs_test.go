@@ -5,6 +5,7 @@ import (
 )
 
 func TestDocsQuery(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "docs_query", []expect{
 		{name: "answers with sources", args: map[string]any{"query": "How do I schedule a flow?"},

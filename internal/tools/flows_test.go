@@ -21,6 +21,7 @@ const (
 )
 
 func TestGetFlows(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_flows", []expect{
 		{name: "lists flows of both kinds with counts", contains: []string{"2 flows.",
@@ -45,8 +46,9 @@ func TestGetFlows(t *testing.T) {
 }
 
 func TestGetFlows_ReadsEachServiceOnce(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
-	f.stack.ResetRequests()
+	f.resetRequests()
 	if _, isErr := f.call(t, "get_flows", map[string]any{"flow_ids": []string{demoLegacyFlow, demoConditionalFlow}}); isErr {
 		t.Fatal("get_flows failed")
 	}
@@ -59,6 +61,7 @@ func TestGetFlows_ReadsEachServiceOnce(t *testing.T) {
 }
 
 func TestGetFlowSchemaAndExamples(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_flow_schema", []expect{
 		{name: "conditional", args: map[string]any{"flow_type": "keboola.flow"}, contains: []string{"```json", `"goto"`, "ALL_TASKS_IN_PHASE"}},
@@ -83,6 +86,7 @@ func TestGetFlowSchemaAndExamples(t *testing.T) {
 // TestFlowExamples_PassSchemaAndValidator keeps the published schema, the
 // examples and the validator in agreement.
 func TestFlowExamples_PassSchemaAndValidator(t *testing.T) {
+	t.Parallel()
 	for _, typ := range flowTypes {
 		var schema jsonschema.Schema
 		if err := json.Unmarshal(flowSchemaJSON(typ), &schema); err != nil {
@@ -143,6 +147,7 @@ const (
 )
 
 func TestBuildLegacyFlow_ReportsEveryProblem(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		phases []string
@@ -180,6 +185,7 @@ func TestBuildLegacyFlow_ReportsEveryProblem(t *testing.T) {
 }
 
 func TestBuildLegacyFlow_FillsIdsAndDefaults(t *testing.T) {
+	t.Parallel()
 	spec, err := buildFlow(keboola.LegacyFlowComponentID,
 		objs(t, `{"name":"Extract"}`, `{"id":1,"name":"Load","depends_on":[2]}`),
 		objs(t, `{"phase":2,"task":{"componentId":"keboola.ex-db-mysql","configId":7410001}}`, `{"phase":1,`+jobMySQL+`}`))
@@ -199,6 +205,7 @@ func TestBuildLegacyFlow_FillsIdsAndDefaults(t *testing.T) {
 }
 
 func TestBuildConditionalFlow_ReportsEveryProblem(t *testing.T) {
+	t.Parallel()
 	const a, b = `{"id":"a","name":"A","next":[{"id":"n","goto":"b"}]}`, `{"id":"b","name":"B"}`
 	cond := func(c string) string { return `{"id":"x","goto":"b","condition":` + c + `}` }
 	eq := func(l string) string {
@@ -262,6 +269,7 @@ func TestBuildConditionalFlow_ReportsEveryProblem(t *testing.T) {
 }
 
 func TestBuildConditionalFlow_NormalisesIds(t *testing.T) {
+	t.Parallel()
 	spec, err := buildFlow(keboola.ConditionalFlowComponentID,
 		objs(t, `{"id":1,"name":"A","next":[{"goto":2}]}`, `{"id":"2","name":"B","next":[{"goto":null}]}`),
 		objs(t, `{"name":"x","phase":1,"task":{"componentId":"keboola.ex-db-mysql","configId":7410001}}`,
@@ -281,6 +289,7 @@ func TestBuildConditionalFlow_NormalisesIds(t *testing.T) {
 }
 
 func TestCheckCron(t *testing.T) {
+	t.Parallel()
 	good := []string{"0 2 * * *", "*/15 * * * *", "0 8 * * 1-5", "30 6 1,15 * *", "0 10 L * *", "0 0-23/2 * 1-12/3 0,7"}
 	for _, c := range good {
 		if err := checkCron(c); err != nil {
@@ -329,6 +338,7 @@ func flowCreatedID(t *testing.T, text string) string {
 }
 
 func TestCreateFlow_LegacyIsCheckedThenStored(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	args := map[string]any{"name": "Nightly load", "description": "Loads the CRM.",
 		"phases": []any{obj(t, `{"name":"Extract"}`), obj(t, `{"name":"Publish","dependsOn":[1]}`)},
@@ -347,7 +357,7 @@ func TestCreateFlow_LegacyIsCheckedThenStored(t *testing.T) {
 		t.Errorf("stored %s / %+v", cfg.Description, body)
 	}
 
-	f.stack.ResetRequests()
+	f.resetRequests()
 	args["tasks"] = []any{obj(t, `{"name":"Gone","phase":1,"task":{"componentId":"keboola.ex-db-mysql","configId":"404404"}}`)}
 	text, isErr = f.call(t, "create_flow", args)
 	if !isErr || !strings.Contains(text, "runs configuration 404404 of keboola.ex-db-mysql, which does not exist") {
@@ -359,6 +369,7 @@ func TestCreateFlow_LegacyIsCheckedThenStored(t *testing.T) {
 }
 
 func TestCreateConditionalFlow(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	phases := []any{obj(t, `{"id":"load","name":"Load","next":[{"goto":"done"}]}`), obj(t, `{"id":"done","name":"Done"}`)}
 	text, isErr := f.call(t, "create_conditional_flow", map[string]any{"name": "With secrets", "phases": phases,
@@ -398,6 +409,7 @@ func TestCreateConditionalFlow(t *testing.T) {
 }
 
 func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	f.check(t, "update_flow", []expect{
 		{name: "rename keeps phases", args: map[string]any{"configuration_id": demoConditionalFlow, "name": "Inventory refresh", "change_description": "Shorter name"},
@@ -430,7 +442,7 @@ func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
 	}
 
 	// Schedules: invalid requests write nothing.
-	f.stack.ResetRequests()
+	f.resetRequests()
 	f.check(t, "modify_flow", []expect{
 		{name: "bad cron and unknown action", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x", "name": "Renamed",
 			"schedules": []any{map[string]any{"action": "add", "cron_tab": "0 25 * * *"}, map[string]any{"action": "update", "schedule_id": demoSchedule}}},
@@ -476,6 +488,7 @@ func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
 }
 
 func TestGetFlows_SchedulerDownStillListsFlows(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	if err := f.stack.InjectFault(fakestack.Fault{PathPrefix: "/scheduler/", Fail5xx: 100, Status5xx: 502}); err != nil {
 		t.Fatal(err)
@@ -488,6 +501,7 @@ func TestGetFlows_SchedulerDownStillListsFlows(t *testing.T) {
 }
 
 func TestModifyFlow_FailedActivationIsRolledBackAndReported(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	before, err := f.client.ListConfigs(context.Background(), keboola.SchedulerComponentID)
 	if err != nil {

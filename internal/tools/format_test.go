@@ -3,6 +3,7 @@ package tools
 import "testing"
 
 func TestCounted_SingularAndPlural(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		n    int
 		noun string

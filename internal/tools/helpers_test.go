@@ -2,9 +2,11 @@ package tools
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +25,14 @@ type fixture struct {
 	client   *keboola.Client
 	session  *mcp.ClientSession
 	progress *progressLog
+	// userAgent marks this fixture's requests in the stack's log, so tests
+	// running in parallel on the shared stack count only their own.
+	userAgent string
+	// since is the log position before which requests are not counted.
+	since uint64
 }
+
+var fixtures atomic.Uint64
 
 type progressLog struct {
 	mu    sync.Mutex
@@ -47,8 +56,9 @@ func TestMain(m *testing.M) {
 }
 
 // readFixture connects to the shared stack with its master token. Tests
-// that change the stack change only what no other test asserts on; tests
-// that count requests reset the log first (tests here run one at a time).
+// run in parallel: those that change the stack change only what no other
+// test asserts on, those that count requests count their fixture's own
+// (see requests), and those that inject faults start a stack of their own.
 func readFixture(t *testing.T) *fixture {
 	t.Helper()
 	s := shared.Get(t)
@@ -66,7 +76,8 @@ func newFixture(t *testing.T, opts fakestack.Options) *fixture {
 
 func newFixtureFor(t *testing.T, stack *fakestack.Stack, creds keboola.Credentials) *fixture {
 	t.Helper()
-	client, err := keboola.New(creds, keboola.Options{Retry: keboola.RetryPolicy{MaxAttempts: 1}, Timeout: 10 * time.Second})
+	ua := fmt.Sprintf("keboola-mcp-test/%d", fixtures.Add(1))
+	client, err := keboola.New(creds, keboola.Options{Retry: keboola.RetryPolicy{MaxAttempts: 1}, Timeout: 10 * time.Second, UserAgent: ua})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +104,7 @@ func newFixtureFor(t *testing.T, stack *fakestack.Stack, creds keboola.Credentia
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cs.Close() })
-	return &fixture{stack: stack, client: client, session: cs, progress: prog}
+	return &fixture{stack: stack, client: client, session: cs, progress: prog, userAgent: ua}
 }
 
 // call calls a tool and returns its text and whether it is a tool error.
@@ -123,15 +134,23 @@ func (f *fixture) callCtx(ctx context.Context, t *testing.T, name string, args m
 	return b.String(), res.IsError
 }
 
-// requests counts the fake stack's requests whose path contains part.
+// requests counts this fixture's requests to the fake stack since the last
+// resetRequests whose path contains part.
 func (f *fixture) requests(method, part string) int {
 	n := 0
 	for _, r := range f.stack.Requests() {
-		if (method == "" || r.Method == method) && strings.Contains(r.Path, part) {
+		if r.Seq > f.since && r.UserAgent == f.userAgent && (method == "" || r.Method == method) && strings.Contains(r.Path, part) {
 			n++
 		}
 	}
 	return n
+}
+
+// resetRequests makes requests count from now on.
+func (f *fixture) resetRequests() {
+	for _, r := range f.stack.Requests() {
+		f.since = max(f.since, r.Seq)
+	}
 }
 
 // expect is a table-driven check of one tool call.

@@ -12,6 +12,7 @@ import (
 // they live in mcpserver, but they are about these tools, so they are
 // checked against them here.
 func TestInstructions_NameEveryToolAndOnlyRealOnes(t *testing.T) {
+	t.Parallel()
 	const maxLen = 2500 // read once per session, so kept short
 	if n := len(mcpserver.Instructions); n >= maxLen {
 		t.Errorf("instructions are %d bytes, want fewer than %d", n, maxLen)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestGetJobs(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	list, isErr := f.call(t, "get_jobs", map[string]any{"status": "error"})
 	if isErr || !strings.Contains(list, "keboola.wr-google-sheets,7410021,error") {
@@ -27,8 +28,9 @@ func TestGetJobs(t *testing.T) {
 }
 
 func TestRunJob(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
-	f.stack.ResetRequests()
+	f.resetRequests()
 	f.check(t, "run_job", []expect{
 		{name: "starts a run", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "7410002"},
 			contains: []string{"Job started", "Component: keboola.ex-http", "Configuration: 7410002", "/queue/"}},

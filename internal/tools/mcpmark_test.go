@@ -14,6 +14,7 @@ import (
 // TestWriteTools_MarkConfigurationsWrittenByMCP covers the write tools the
 // configs and transformations tests do not: rows, flows and schedules.
 func TestWriteTools_MarkConfigurationsWrittenByMCP(t *testing.T) {
+	t.Parallel()
 	rowArgs := map[string]any{"component_id": "keboola.ex-db-mysql", "configuration_id": "7410001", "name": "products", "description": "d",
 		"parameters": map[string]any{"table": map[string]any{"schema": "crm", "tableName": "products"}, "outputTable": "in.c-crm.products"}}
 	flowArgs := map[string]any{"name": "Nightly", "phases": []any{map[string]any{"name": "Extract"}},
@@ -82,6 +83,7 @@ func TestWriteTools_MarkConfigurationsWrittenByMCP(t *testing.T) {
 }
 
 func TestCreateFlow_AFailedMarkIsReportedWithTheFlowSaved(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	// The flow's id is not known before the call, so fail the first request
 	// under the component's configurations: the configuration itself is
@@ -105,6 +107,7 @@ func TestCreateFlow_AFailedMarkIsReportedWithTheFlowSaved(t *testing.T) {
 // TestMarkWrittenByMCP_IsTheOnlyWriterOfTheMarker keeps the marker in one
 // place: a tool that sets the keys itself would drift from the others.
 func TestMarkWrittenByMCP_IsTheOnlyWriterOfTheMarker(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)

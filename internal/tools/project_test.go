@@ -10,6 +10,7 @@ import (
 )
 
 func TestGetProjectInfo_DescribesProjectDialectAndLinks(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_project_info", []expect{{
 		name: "demo project",
@@ -20,6 +21,7 @@ func TestGetProjectInfo_DescribesProjectDialectAndLinks(t *testing.T) {
 }
 
 func TestUpdateProjectDescription_IsShownByGetProjectInfo(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "update_project_description", []expect{
 		{name: "empty description is a schema error", args: map[string]any{"description": ""}, isError: true},
@@ -33,6 +35,7 @@ func TestUpdateProjectDescription_IsShownByGetProjectInfo(t *testing.T) {
 }
 
 func TestTools_ReportAnInvalidTokenPlainly(t *testing.T) {
+	t.Parallel()
 	stack := shared.Get(t)
 	token := stack.AddToken(fakestack.TokenOptions{Description: "soon revoked", CanManageBuckets: true})
 	stack.RevokeToken(token)
@@ -49,6 +52,7 @@ func TestTools_ReportAnInvalidTokenPlainly(t *testing.T) {
 }
 
 func TestTools_NameTheUnreachableStack(t *testing.T) {
+	t.Parallel()
 	stack := fakestacktest.NewServer(t, fakestack.Options{NoDemo: true})
 	url := stack.URL()
 	stack.Close() // nothing listens on its port any more

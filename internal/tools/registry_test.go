@@ -19,6 +19,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/schemas/*.json and docs/tools.md")
 
 func TestRegistry_EveryToolIsDescribedAndAnnotated(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, tool := range All() {
 		d := tool.Definition()
@@ -64,6 +65,7 @@ func TestRegistry_EveryToolIsDescribedAndAnnotated(t *testing.T) {
 }
 
 func TestRegistry_HoldsTheCoreTools(t *testing.T) {
+	t.Parallel()
 	core := map[string]bool{ // name → read-only
 		"get_project_info": true, "get_buckets": true, "get_tables": true, "update_descriptions": false,
 		"query_data": true, "get_components": true, "get_configs": true, "get_jobs": true, "run_job": false,
@@ -87,6 +89,7 @@ func TestRegistry_HoldsTheCoreTools(t *testing.T) {
 // TestToolSchemas compares each tool's marshalled definition with its
 // snapshot, so every change of a tool's surface shows up in review.
 func TestToolSchemas(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join("testdata", "schemas")
 	if *update {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -127,6 +130,7 @@ func TestToolSchemas(t *testing.T) {
 
 // TestToolReference keeps docs/tools.md in step with the code.
 func TestToolReference(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join("..", "..", "docs", "tools.md")
 	got := Reference()
 	if *update {
@@ -152,6 +156,7 @@ func TestToolReference(t *testing.T) {
 // TestRegistry_ToolsFollowOneConvention checks what should read the same
 // on every tool: hints, paging and parameter names for shared concepts.
 func TestRegistry_ToolsFollowOneConvention(t *testing.T) {
+	t.Parallel()
 	// Names that differ from ours only in spelling would make a model guess;
 	// the Python server's config_id survives where it uses it, so prompts
 	// written for it keep working.

@@ -10,8 +10,9 @@ import (
 )
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
-	f.stack.ResetRequests()
+	f.resetRequests()
 	f.check(t, "search", []expect{
 		{name: "finds buckets, tables and configurations", args: map[string]any{"patterns": []string{"CUSTOMER"}},
 			contains: []string{"type,id,name,matched,link", "bucket,in.c-crm,", "table,in.c-crm.customers,", "configuration,keboola.ex-db-mysql/7410001,"}},
@@ -72,8 +73,9 @@ func TestSearch(t *testing.T) {
 }
 
 func TestSearch_ConfigurationKindsNeedOneComponentsListing(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
-	f.stack.ResetRequests()
+	f.resetRequests()
 	text, isErr := f.call(t, "search", map[string]any{"patterns": []string{"revenue"},
 		"item_types": []string{"configuration", "configuration-row", "transformation", "flow", "data-app"}})
 	if isErr {
@@ -88,6 +90,7 @@ func TestSearch_ConfigurationKindsNeedOneComponentsListing(t *testing.T) {
 }
 
 func TestSearch_FindsDataAppsAndConditionalFlows(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	ctx := context.Background()
 	app, err := f.client.CreateConfig(ctx, keboola.DataAppComponentID, keboola.ConfigInput{Name: "Churn explorer", Configuration: []byte(`{}`)})

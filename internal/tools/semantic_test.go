@@ -29,6 +29,7 @@ func demoSemantic(t *testing.T, f *fixture) map[string]string {
 const demoOrders = `"KEBOOLA_1234"."in.c-crm"."orders"`
 
 func TestGetSemanticContext(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	ids := demoSemantic(t, f)
 	f.check(t, "get_semantic_context", []expect{
@@ -49,6 +50,7 @@ func TestGetSemanticContext(t *testing.T) {
 }
 
 func TestGetSemanticSchema(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_semantic_schema", []expect{
 		{name: "returns schemas", args: map[string]any{"semantic_types": []string{"semantic-metric", "semantic-constraint"}},
@@ -58,6 +60,7 @@ func TestGetSemanticSchema(t *testing.T) {
 }
 
 func TestSearchSemanticContext(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	ids := demoSemantic(t, f)
 	f.check(t, "search_semantic_context", []expect{
@@ -76,6 +79,7 @@ func TestSearchSemanticContext(t *testing.T) {
 }
 
 func TestValidateSemanticQuery(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	ids := demoSemantic(t, f)
 	model := []string{ids["Retail sales"]}
@@ -105,6 +109,7 @@ func TestValidateSemanticQuery(t *testing.T) {
 }
 
 func TestJoinColumns(t *testing.T) {
+	t.Parallel()
 	for on, want := range map[string]string{
 		`orders."customer_id" = customers."customer_id"`:            "customer_id",
 		`f.FK_COL = d.PK_COL AND d.kind = 'AVG'`:                    "FK_COL PK_COL kind",
@@ -127,6 +132,7 @@ func semFixture(typ, id, name string, attrs map[string]any) *semObj {
 }
 
 func TestValidation_RulesStayWithinTheirModel(t *testing.T) {
+	t.Parallel()
 	a := &modelContext{model: semFixture(semModel, "A", "Sales", map[string]any{"sql_dialect": "snowflake"})}
 	a.datasets = []*semObj{semFixture(semDataset, "d1", "Orders", map[string]any{"tableId": "t.orders", "fqn": `"db"."t"."orders"`, "modelUUID": "A"})}
 	a.metrics = []*semObj{

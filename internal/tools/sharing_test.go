@@ -7,6 +7,7 @@ import (
 )
 
 func TestGetSharedBuckets(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_shared_buckets", []expect{
 		{name: "lists what other projects share", contains: []string{"1 bucket shared with this project",
@@ -19,6 +20,7 @@ func TestGetSharedBuckets(t *testing.T) {
 }
 
 func TestLinkSharedBucket_LinksOnceAndShowsItAsLinked(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	link := map[string]any{"source_project_id": "5678", "source_bucket_id": "out.c-industry-benchmarks", "target_bucket_name": "c-benchmarks"}
 	f.check(t, "link_shared_bucket", []expect{
@@ -32,6 +34,7 @@ func TestLinkSharedBucket_LinksOnceAndShowsItAsLinked(t *testing.T) {
 }
 
 func TestLinkSharedBucket_RefusesBadInput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	f.check(t, "link_shared_bucket", []expect{
 		{name: "bucket that is not shared", args: map[string]any{"source_project_id": "5678", "source_bucket_id": "out.c-secret", "target_bucket_name": "x"},

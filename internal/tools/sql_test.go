@@ -20,6 +20,7 @@ const (
 )
 
 func TestQueryData(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "query_data", []expect{
 		{name: "aggregate", args: map[string]any{"sql_query": `SELECT "status", COUNT(*) AS n FROM ` + orders + ` GROUP BY "status" ORDER BY "status"`, "query_name": "Orders by status"},
@@ -46,8 +47,9 @@ func TestQueryData(t *testing.T) {
 }
 
 func TestQueryData_FindsTheWorkspaceOnce(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
-	f.stack.ResetRequests()
+	f.resetRequests()
 	for range 3 {
 		if text, isErr := f.call(t, "query_data", map[string]any{"sql_query": "SELECT 1 AS one"}); isErr {
 			t.Fatal(text)
@@ -59,6 +61,7 @@ func TestQueryData_FindsTheWorkspaceOnce(t *testing.T) {
 }
 
 func TestQueryData_PinnedWorkspaceSchemaMustExist(t *testing.T) {
+	t.Parallel()
 	stack := shared.Get(t)
 	f := newFixtureFor(t, stack, keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken()), WorkspaceSchema: "NO_SUCH_SCHEMA"})
 	text, isErr := f.call(t, "query_data", map[string]any{"sql_query": "SELECT 1"})
@@ -68,6 +71,7 @@ func TestQueryData_PinnedWorkspaceSchemaMustExist(t *testing.T) {
 }
 
 func TestQueryData_SendsProgressWhenAsked(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	if text, isErr := f.callCtx(context.Background(), t, "query_data", map[string]any{"sql_query": "SELECT 1 AS one"}, "tok-1"); isErr {
 		t.Fatal(text)
@@ -87,6 +91,7 @@ func TestQueryData_SendsProgressWhenAsked(t *testing.T) {
 }
 
 func TestQueryData_CancelledCallCancelsTheQuery(t *testing.T) {
+	t.Parallel()
 	// Jobs never advance: the query waits until it is cancelled.
 	f := newFixture(t, fakestack.Options{JobStepDelay: time.Hour})
 	ctx, cancel := context.WithCancel(context.Background())

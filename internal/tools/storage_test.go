@@ -6,6 +6,7 @@ import (
 )
 
 func TestGetBuckets(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_buckets", []expect{
 		{name: "lists all with counts", contains: []string{"4 buckets (3 input, 1 output)", "id,name,stage,description",
@@ -24,6 +25,7 @@ func TestGetBuckets(t *testing.T) {
 }
 
 func TestGetTables(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_tables", []expect{
 		{name: "needs a filter", isError: true, contains: []string{"bucket_ids", "table_ids"}},
@@ -41,6 +43,7 @@ func TestGetTables(t *testing.T) {
 }
 
 func TestUpdateDescriptions(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "update_descriptions", []expect{
 		{name: "bucket, table and columns", args: map[string]any{"updates": []map[string]string{

@@ -7,6 +7,7 @@ import (
 )
 
 func TestSplitSQL_SplitsAtStatementEndsOnly(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		in   string
@@ -60,6 +61,7 @@ func FuzzSplitSQL_KeepsEveryNonSpaceCharacter(f *testing.F) {
 }
 
 func TestSplitSQL_DropsASemicolonAfterABlockComment(t *testing.T) {
+	t.Parallel()
 	got := splitSQL("/* setup */;\nSELECT 1;")
 	if want := []string{"/* setup */\nSELECT 1;"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)

@@ -13,6 +13,7 @@ import (
 var createdTransformation = regexp.MustCompile(`Created SQL transformation (\d+) `)
 
 func TestCreateSQLTransformation_StoresOneStatementPerItemAndOutputs(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	text, isErr := f.call(t, "create_sql_transformation", map[string]any{"name": "Revenue by country!", "description": "Sums revenue per country.",
 		"sql_code_blocks":     []any{map[string]any{"name": "Aggregate", "script": `CREATE TABLE "revenue_by_country" AS SELECT 'a;b' AS x; SELECT 2;`}},
@@ -59,6 +60,7 @@ func TestCreateSQLTransformation_StoresOneStatementPerItemAndOutputs(t *testing.
 }
 
 func TestCreateSQLTransformation_WarnsAndRefuses(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	code := []any{map[string]any{"name": "A", "script": "SELECT 1;"}}
 	f.check(t, "create_sql_transformation", []expect{
@@ -75,6 +77,7 @@ func TestCreateSQLTransformation_WarnsAndRefuses(t *testing.T) {
 }
 
 func TestUpdateSQLTransformation_AppliesEditsInOrder(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	text, isErr := f.call(t, "update_sql_transformation", map[string]any{"configuration_id": "7410010", "change_description": "Shipped orders, top list",
 		"is_disabled": true,
@@ -106,6 +109,7 @@ func TestUpdateSQLTransformation_AppliesEditsInOrder(t *testing.T) {
 }
 
 func TestUpdateSQLTransformation_RefusesBadEdits(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	edit := func(ups ...map[string]any) map[string]any {
 		list := make([]any, len(ups))

@@ -112,16 +112,20 @@ func (fs *faultSet) apply(w http.ResponseWriter, r *http.Request) bool {
 // Request is one request the stack received. It carries no credentials:
 // secrets in the query string are masked and headers are not kept.
 type Request struct {
-	Method  string    `json:"method"`
-	Path    string    `json:"path"`
-	Query   string    `json:"query,omitempty"`
-	Service string    `json:"service"`
-	Status  int       `json:"status"`
-	Time    time.Time `json:"time"`
+	// Seq numbers the requests of a stack from 1, in the order logged.
+	Seq       uint64    `json:"seq"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Query     string    `json:"query,omitempty"`
+	Service   string    `json:"service"`
+	Status    int       `json:"status"`
+	UserAgent string    `json:"userAgent,omitempty"`
+	Time      time.Time `json:"time"`
 }
 
 type requestLog struct {
 	mu   sync.Mutex
+	seq  uint64
 	reqs []Request
 }
 
@@ -131,9 +135,12 @@ const requestLogCap = 10000
 var secretParams = []string{"token", "code", "client_secret", "access_token", "refresh_token"}
 
 func (l *requestLog) add(r *http.Request, service string, status int, now time.Time) {
-	rq := Request{Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL), Service: service, Status: status, Time: now}
+	rq := Request{Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL), Service: service, Status: status,
+		UserAgent: r.UserAgent(), Time: now}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.seq++
+	rq.Seq = l.seq
 	if len(l.reqs) == requestLogCap {
 		l.reqs = append(l.reqs[:0:0], l.reqs[requestLogCap/2:]...)
 	}
