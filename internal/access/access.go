@@ -21,6 +21,11 @@ const (
 	ScopeWrite = "keboola:write"
 )
 
+// MaxRequestBytes bounds an MCP request body wherever one is read: the
+// native server's front, the signed-proxy verifier, the MCP handler and the
+// Worker. Tool arguments are small; this leaves room for code and SQL.
+const MaxRequestBytes = 4 << 20
+
 // Scopes lists every scope, in the order metadata and challenges name them.
 func Scopes() []string { return []string{ScopeRead, ScopeWrite} }
 

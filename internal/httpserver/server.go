@@ -38,10 +38,8 @@ type Config struct {
 	// Auth guards /mcp, /sse and /messages. Required.
 	Auth access.Authenticator
 	// OAuth, when set, serves the authorization server endpoints.
-	OAuth *oauth.Server
-	// MaxBodyBytes bounds MCP request bodies; default 4 MiB.
-	MaxBodyBytes int64
-	Logger       *slog.Logger
+	OAuth  *oauth.Server
+	Logger *slog.Logger
 }
 
 // Server routes requests. Create it with New.
@@ -60,9 +58,6 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.MCP == nil || cfg.Auth == nil {
 		return nil, errors.New("httpserver: MCP handler and Auth are required")
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 4 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -182,12 +177,12 @@ func (s *Server) originAllowed(o string) bool {
 
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.MaxBodyBytes {
-			http.Error(w, fmt.Sprintf("request body exceeds %d bytes", s.cfg.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+		if r.ContentLength > access.MaxRequestBytes {
+			http.Error(w, fmt.Sprintf("request body exceeds %d bytes", access.MaxRequestBytes), http.StatusRequestEntityTooLarge)
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+			r.Body = http.MaxBytesReader(w, r.Body, access.MaxRequestBytes)
 		}
 		next.ServeHTTP(w, r)
 	})

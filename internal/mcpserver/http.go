@@ -19,9 +19,6 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/tools"
 )
 
-// maxBodyBytes bounds an MCP request body; tool arguments are small.
-const maxBodyBytes = 4 << 20
-
 // StreamableHandler returns the Streamable HTTP handler (mount it at /mcp).
 // It is stateless: every POST is served by a fresh session on the shared
 // server, so any instance can answer any request. The request must carry an
@@ -31,7 +28,7 @@ func (s *Server) StreamableHandler() http.Handler {
 		Stateless:                    true,
 		JSONResponse:                 s.opts.JSONResponse,
 		Logger:                       s.log,
-		MaxRequestBodyBytes:          maxBodyBytes,
+		MaxRequestBodyBytes:          access.MaxRequestBytes,
 		PropagateRequestCancellation: true,
 		// The HTTP layer checks Host for every route (and admits a reverse
 		// proxy's public host); the SDK's check knows only loopback names.
@@ -61,7 +58,7 @@ func (s *Server) checkScope(w http.ResponseWriter, r *http.Request, a access.Acc
 	if !a.ReadOnly || len(s.writeTools) == 0 || r.Body == nil {
 		return true
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, access.MaxRequestBytes))
 	r.Body.Close()
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -166,7 +163,7 @@ func (h *sseHandler) open(w http.ResponseWriter, r *http.Request, a access.Acces
 	endpoint := h.s.opts.MessagesPath + "?sessionid=" + url.QueryEscape(id)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
-	t := &mcp.SSEServerTransport{Endpoint: endpoint, Response: w, MaxRequestBodyBytes: maxBodyBytes}
+	t := &mcp.SSEServerTransport{Endpoint: endpoint, Response: w, MaxRequestBodyBytes: access.MaxRequestBytes}
 	h.mu.Lock()
 	h.sessions[id] = &sseSession{transport: t, access: a}
 	h.mu.Unlock()

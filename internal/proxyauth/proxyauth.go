@@ -57,9 +57,6 @@ const MinSecretLen = 32
 // clock, either way. Short, since the Worker signs just before sending.
 const DefaultWindow = 60 * time.Second
 
-// MaxBodyBytes bounds the body hashed by the verifier; MCP requests are small.
-const MaxBodyBytes = 4 << 20
-
 const version = "v1"
 
 // Forwarded is what a signed request says about its user.
@@ -181,18 +178,18 @@ func printableASCII(s string) bool {
 	return true
 }
 
-// readBody reads and restores r.Body, refusing more than MaxBodyBytes.
+// readBody reads and restores r.Body, refusing more than access.MaxRequestBytes.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, access.MaxRequestBytes+1))
 	r.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading the request body: %w", err)
 	}
-	if len(body) > MaxBodyBytes {
-		return nil, fmt.Errorf("the request body exceeds %d bytes", MaxBodyBytes)
+	if len(body) > access.MaxRequestBytes {
+		return nil, fmt.Errorf("the request body exceeds %d bytes", access.MaxRequestBytes)
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil

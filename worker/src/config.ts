@@ -58,6 +58,9 @@ export const SCOPE_READ = 'keboola:read';
 export const SCOPE_WRITE = 'keboola:write';
 export const SCOPES = [SCOPE_READ, SCOPE_WRITE];
 
+/** The largest MCP request body read anywhere (Go: access.MaxRequestBytes). */
+export const MAX_REQUEST_BYTES = 4 << 20;
+
 /** The public multi-tenant Keboola stacks, the default allowlist. */
 export const PUBLIC_STACKS = [
   'https://connection.keboola.com',
@@ -67,11 +70,12 @@ export const PUBLIC_STACKS = [
   'https://connection.europe-west3.gcp.keboola.com',
 ];
 
-const LOOPBACK = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
-
-/** Whether a hostname is a loopback one (plain http is allowed only there). */
+/** Whether a hostname (IPv6 with or without brackets) is a loopback one: plain http is allowed only there. */
 export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.test(hostname);
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1') return true;
+  const ipv4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return ipv4 !== null && ipv4.slice(1).every((octet) => Number(octet) <= 255);
 }
 
 /**

@@ -3,12 +3,11 @@
 // MCP_ORIGIN is set, by forwarding to a native `keboola-mcp serve --auth
 // proxy` with the credentials in signed headers.
 import { insufficientScope, type OAuthResourceContext } from '@cloudflare/workers-oauth-provider';
-import { allowedOrigins, SCOPE_READ, SCOPE_WRITE, type Env, type Props } from './config';
+import { allowedOrigins, MAX_REQUEST_BYTES, SCOPE_READ, SCOPE_WRITE, type Env, type Props } from './config';
 import { signedHeaders } from './proxyauth';
 import { keboolaMCP, startMillis } from './wasm';
 
 /** Bodies beyond this are refused before they reach Go; MCP requests are small. */
-const MAX_BODY_BYTES = 4 << 20;
 
 /** Request headers an MCP server needs; the client's Authorization is never passed on. */
 const FORWARDED_REQUEST_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'];
@@ -28,8 +27,8 @@ export const mcpHandler = {
       return text(403, `forbidden: requests from origin ${origin} are not allowed`);
     }
     const body = new Uint8Array(await request.arrayBuffer());
-    if (body.byteLength > MAX_BODY_BYTES) {
-      return text(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (body.byteLength > MAX_REQUEST_BYTES) {
+      return text(413, `request body exceeds ${MAX_REQUEST_BYTES} bytes`);
     }
     // The token's scopes decide, not the props: a refresh may narrow them.
     const readOnly = !ctx.auth.scope.includes(SCOPE_WRITE);
