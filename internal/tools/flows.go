@@ -12,6 +12,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/flow"
 )
 
 // Flows are configurations of two components: keboola.orchestrator (legacy
@@ -296,7 +297,7 @@ func taskSummary(t map[string]any) string {
 		what = "sets variable " + v
 	default:
 		comp, _ := body["componentId"].(string)
-		cfg, _ := flowID(body["configId"])
+		cfg, _ := flow.ID(body["configId"])
 		what = strings.TrimSpace(comp + " " + cfg)
 	}
 	s := fmt.Sprintf("%s (%s)", oneLine(name), what)
@@ -312,7 +313,7 @@ func taskSummary(t map[string]any) string {
 func tasksOf(b flowBody, phase string) string {
 	var list []string
 	for _, t := range b.Tasks {
-		if p, _ := flowID(t["phase"]); p == phase {
+		if p, _ := flow.ID(t["phase"]); p == phase {
 			list = append(list, taskSummary(t))
 		}
 	}
@@ -329,13 +330,13 @@ func writeLegacyOutline(out *strings.Builder, b flowBody) {
 	}
 	out.WriteString("Phases (each starts when the phases it depends on end; its tasks run in parallel):\n")
 	for _, p := range b.Phases {
-		id, _ := flowID(p["id"])
+		id, _ := flow.ID(p["id"])
 		name, _ := p["name"].(string)
 		fmt.Fprintf(out, "- %s %q", id, oneLine(name))
 		if deps, _ := p["dependsOn"].([]any); len(deps) > 0 {
 			ids := make([]string, 0, len(deps))
 			for _, d := range deps {
-				s, _ := flowID(d)
+				s, _ := flow.ID(d)
 				ids = append(ids, s)
 			}
 			fmt.Fprintf(out, " after %s", strings.Join(ids, ", "))
@@ -351,7 +352,7 @@ func writeConditionalOutline(out *strings.Builder, b flowBody) {
 	}
 	out.WriteString("Phases (transitions are tried in order when a phase ends):\n")
 	for _, p := range b.Phases {
-		id, _ := flowID(p["id"])
+		id, _ := flow.ID(p["id"])
 		name, _ := p["name"].(string)
 		fmt.Fprintf(out, "- %s %q", id, oneLine(name))
 		if _, ok := p["retry"]; ok {
@@ -365,64 +366,16 @@ func writeConditionalOutline(out *strings.Builder, b flowBody) {
 		for _, raw := range next {
 			tr, _ := raw.(map[string]any)
 			target := "end"
-			if g, ok := flowID(tr["goto"]); ok {
+			if g, ok := flow.ID(tr["goto"]); ok {
 				target = g
 			}
 			if cond, ok := tr["condition"]; ok && cond != nil {
-				fmt.Fprintf(out, "  → %s if %s\n", target, conditionText(cond, 0))
+				fmt.Fprintf(out, "  → %s if %s\n", target, flow.ConditionText(cond))
 			} else {
 				fmt.Fprintf(out, "  → %s\n", target)
 			}
 		}
 	}
-}
-
-// conditionText renders a condition as a short expression for the outline;
-// the exact form is in the configuration JSON.
-func conditionText(v any, depth int) string {
-	m, _ := v.(map[string]any)
-	if m == nil || depth > condMaxDepth {
-		return "?"
-	}
-	operands, _ := m["operands"].([]any)
-	parts := make([]string, len(operands))
-	for i, o := range operands {
-		parts[i] = conditionText(o, depth+1)
-	}
-	switch m["type"] {
-	case "const", "constant":
-		b, _ := json.Marshal(m["value"])
-		return string(b)
-	case "phase":
-		p, _ := flowID(m["phase"])
-		return fmt.Sprintf("phase %s.%v", p, m["value"])
-	case "task":
-		t, _ := flowID(m["task"])
-		return fmt.Sprintf("task %s.%v", t, m["value"])
-	case "variable":
-		return fmt.Sprintf("$%v", m["value"])
-	case "function", "array":
-		name := "ARRAY"
-		if f, ok := m["function"].(string); ok {
-			name = f
-		}
-		return name + "(" + strings.Join(parts, ", ") + ")"
-	case "operator":
-		op, _ := m["operator"].(string)
-		if slices.Contains(condPhase, op) {
-			p, _ := flowID(m["phase"])
-			return fmt.Sprintf("%s(%s: %s)", op, p, strings.Join(parts, ", "))
-		}
-		if len(parts) == 2 || slices.Contains(condLogic, op) {
-			s := strings.Join(parts, " "+op+" ")
-			if depth > 0 {
-				s = "(" + s + ")"
-			}
-			return s
-		}
-		return op + "(" + strings.Join(parts, ", ") + ")"
-	}
-	return "?"
 }
 
 // ---- schema and examples ----
@@ -512,14 +465,14 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	if err := requireConditionalFlows(ctx, c.client, flowType); err != nil {
 		return "", err
 	}
-	spec, err := buildFlow(flowType, in.Phases, in.Tasks)
+	spec, err := flow.Build(flowType, in.Phases, in.Tasks)
 	if err != nil {
+		return "", flowProblems(err)
+	}
+	if err := checkFlowJobs(ctx, c.client, flowType, "", spec.Jobs); err != nil {
 		return "", err
 	}
-	if err := checkFlowJobs(ctx, c.client, flowType, "", spec.jobs); err != nil {
-		return "", err
-	}
-	body, err := flowConfigurationJSON(ctx, c.client, flowType, "", spec.configuration)
+	body, err := flowConfigurationJSON(ctx, c.client, flowType, "", spec.Configuration)
 	if err != nil {
 		return "", err
 	}
@@ -563,30 +516,40 @@ func flowHasSecrets(v any) bool {
 	return false
 }
 
+// flowProblems turns a flow's problems into an answer that also says where
+// the expected shape is described.
+func flowProblems(err error) error {
+	var invalid *flow.InvalidError
+	if errors.As(err, &invalid) {
+		return errorf("%v\nget_flow_schema and get_flow_examples (flow_type=%s) show the expected shape.", invalid, invalid.FlowType)
+	}
+	return err
+}
+
 // flowLookups bounds the configuration lookups in flight for one check.
 const flowLookups = 4
 
 // checkFlowJobs makes sure every enabled job task runs a configuration that
 // exists, and that a flow does not run itself. Each distinct configuration
 // is looked up once.
-func checkFlowJobs(ctx context.Context, c *keboola.Client, flowType, selfID string, jobs []flowJobRef) error {
-	var iss flowIssues
+func checkFlowJobs(ctx context.Context, c *keboola.Client, flowType, selfID string, jobs []flow.JobRef) error {
+	var iss flow.Issues
 	type key struct{ comp, cfg string }
 	tasksOf := map[key][]string{}
 	var keys []key
 	for _, j := range jobs {
-		if !j.enabled {
+		if !j.Enabled {
 			continue
 		}
-		if j.componentID == flowType && j.configID == selfID && selfID != "" {
-			iss.addf("task %s runs this flow itself", j.task)
+		if j.ComponentID == flowType && j.ConfigID == selfID && selfID != "" {
+			iss.Addf("task %s runs this flow itself", j.Task)
 			continue
 		}
-		k := key{j.componentID, j.configID}
+		k := key{j.ComponentID, j.ConfigID}
 		if _, ok := tasksOf[k]; !ok {
 			keys = append(keys, k)
 		}
-		tasksOf[k] = append(tasksOf[k], j.task)
+		tasksOf[k] = append(tasksOf[k], j.Task)
 	}
 	errs := make([]error, len(keys))
 	sem := make(chan struct{}, flowLookups)
@@ -604,13 +567,13 @@ func checkFlowJobs(ctx context.Context, c *keboola.Client, flowType, selfID stri
 	for i, k := range keys {
 		switch err := errs[i]; {
 		case errors.Is(err, keboola.ErrNotFound):
-			iss.addf("task %s runs configuration %s of %s, which does not exist (get_configs lists the configurations)",
+			iss.Addf("task %s runs configuration %s of %s, which does not exist (get_configs lists the configurations)",
 				strings.Join(tasksOf[k], ", "), k.cfg, k.comp)
 		case err != nil:
 			return err
 		}
 	}
-	return iss.err(flowType)
+	return flowProblems(iss.Err(flowType))
 }
 
 type updateFlowInput struct {
@@ -714,15 +677,15 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 			tasks = in.Tasks
 			summary = append(summary, fmt.Sprintf("%d tasks", len(tasks)))
 		}
-		spec, err := buildFlow(typ, phases, tasks)
+		spec, err := flow.Build(typ, phases, tasks)
 		if err != nil {
-			return "", err
+			return "", flowProblems(err)
 		}
-		if err := checkFlowJobs(ctx, c.client, typ, id, spec.jobs); err != nil {
+		if err := checkFlowJobs(ctx, c.client, typ, id, spec.Jobs); err != nil {
 			return "", err
 		}
 		// Keys other than phases and tasks are the UI's; keep them.
-		conf["phases"], conf["tasks"] = spec.configuration["phases"], spec.configuration["tasks"]
+		conf["phases"], conf["tasks"] = spec.Configuration["phases"], spec.Configuration["tasks"]
 		if upd.Configuration, err = flowConfigurationJSON(ctx, c.client, typ, id, conf); err != nil {
 			return "", err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/flow"
 )
 
 // Schedules of a flow. A schedule is a keboola.scheduler configuration
@@ -33,7 +34,7 @@ type scheduleOp struct {
 }
 
 func parseScheduleRequests(reqs []flowScheduleRequest) ([]scheduleOp, error) {
-	var iss flowIssues
+	var iss flow.Issues
 	ops := make([]scheduleOp, 0, len(reqs))
 	seen := map[string]bool{}
 	for i, r := range reqs {
@@ -44,42 +45,42 @@ func parseScheduleRequests(reqs []flowScheduleRequest) ([]scheduleOp, error) {
 		switch r.Action {
 		case "add":
 			if op.id != "" {
-				iss.addf("%s: schedule_id is given by Keboola for a new schedule; leave it out", where)
+				iss.Addf("%s: schedule_id is given by Keboola for a new schedule; leave it out", where)
 			}
 			if !op.hasCron {
-				iss.addf("%s: cron_tab is required", where)
+				iss.Addf("%s: cron_tab is required", where)
 			}
 		case "update", "remove":
 			if op.id == "" {
-				iss.addf("%s: schedule_id is required (get_flows shows the flow's schedules)", where)
+				iss.Addf("%s: schedule_id is required (get_flows shows the flow's schedules)", where)
 			} else if seen[op.id] {
-				iss.addf("%s: schedule %s is changed twice in one call", where, op.id)
+				iss.Addf("%s: schedule %s is changed twice in one call", where, op.id)
 			}
 			seen[op.id] = true
 			if r.Action == "update" && !op.hasCron && !op.hasTZ && !op.hasStat {
-				iss.addf("%s: give cron_tab, timezone or state to change", where)
+				iss.Addf("%s: give cron_tab, timezone or state to change", where)
 			}
 			if r.Action == "remove" && (op.hasCron || op.hasTZ || op.hasStat) {
-				iss.addf("%s: remove takes only schedule_id", where)
+				iss.Addf("%s: remove takes only schedule_id", where)
 			}
 		default:
-			iss.addf("schedules[%d]: action must be add, update or remove, not %q", i, r.Action)
+			iss.Addf("schedules[%d]: action must be add, update or remove, not %q", i, r.Action)
 		}
 		if op.hasCron {
 			if err := checkCron(op.cron); err != nil {
-				iss.addf("%s: %v", where, err)
+				iss.Addf("%s: %v", where, err)
 			}
 		}
 		if op.hasTZ && !validTimezone(op.timezone) {
-			iss.addf("%s: %q is not a time zone; use an IANA name such as UTC, Europe/Prague or America/New_York", where, op.timezone)
+			iss.Addf("%s: %q is not a time zone; use an IANA name such as UTC, Europe/Prague or America/New_York", where, op.timezone)
 		}
 		if op.hasStat && op.state != "enabled" && op.state != "disabled" {
-			iss.addf("%s: state must be enabled or disabled", where)
+			iss.Addf("%s: state must be enabled or disabled", where)
 		}
 		ops = append(ops, op)
 	}
-	if len(iss.list) > 0 {
-		return nil, errorf("the schedule changes are not valid, nothing was written:\n- %s", strings.Join(iss.list, "\n- "))
+	if problems := iss.List(); len(problems) > 0 {
+		return nil, errorf("the schedule changes are not valid, nothing was written:\n- %s", strings.Join(problems, "\n- "))
 	}
 	return ops, nil
 }

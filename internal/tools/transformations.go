@@ -13,6 +13,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/sqlscript"
 )
 
 // SQL transformations: configurations of the Snowflake or BigQuery
@@ -206,8 +207,8 @@ func newCode(c tfCode, at string) (map[string]any, error) {
 }
 
 func statements(script, at string) ([]any, error) {
-	parts := splitSQL(script)
-	if !slices.ContainsFunc(parts, func(p string) bool { return !onlyComments(p) }) {
+	parts := sqlscript.Split(script)
+	if !slices.ContainsFunc(parts, func(p string) bool { return !sqlscript.OnlyComments(p) }) {
 		return nil, errorf("%s has no SQL", at)
 	}
 	out := make([]any, len(parts))

@@ -1,14 +1,16 @@
-package tools
+// Package sqlscript reads SQL scripts the way Keboola's SQL transformations
+// need them: one statement per script item.
+package sqlscript
 
 import "strings"
 
-// splitSQL splits a script into statements at semicolons that end a
+// Split splits a script into statements at semicolons that end a
 // statement, not at ones inside string literals, quoted identifiers,
 // comments or Snowflake's $$-quoted bodies. Each statement keeps its
 // semicolon; comments before a statement stay with it, and trailing
 // comments stay with the last one. Keboola runs the items of a code's
 // script one by one, so one item must hold one statement.
-func splitSQL(script string) []string {
+func Split(script string) []string {
 	var out []string
 	var cur strings.Builder
 	pendingComments := "" // a comment-only piece waiting for its statement
@@ -18,7 +20,7 @@ func splitSQL(script string) []string {
 		if strings.Trim(s, "; \t\r\n") == "" {
 			return // a stray semicolon
 		}
-		if onlyComments(s) {
+		if OnlyComments(s) {
 			pendingComments += dropStraySemicolon(s) + "\n"
 			return
 		}
@@ -113,9 +115,9 @@ func indexRunes(rs []rune, from int, sub string) int {
 	return from + len([]rune(string(rs[from:])[:i]))
 }
 
-// onlyComments reports whether a piece of SQL holds nothing but comments
+// OnlyComments reports whether a piece of SQL holds nothing but comments
 // (and a stray semicolon).
-func onlyComments(s string) bool {
+func OnlyComments(s string) bool {
 	for s != "" {
 		s = strings.TrimLeft(s, " \t\r\n;")
 		switch {

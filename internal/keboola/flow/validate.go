@@ -1,4 +1,10 @@
-package tools
+// Package flow checks Keboola flow configurations, legacy (keboola.orchestrator)
+// and conditional (keboola.flow), before anything is written, and reports
+// every problem at once, each naming the phase, task or transition at fault,
+// so a caller (a model) can fix them in one round. A configuration is
+// handled as generic JSON: fields this package does not know are kept as
+// they are, since the Keboola UI adds its own.
+package flow
 
 import (
 	"fmt"
@@ -12,48 +18,59 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
-// Flow validation. A flow configuration is checked in full before anything
-// is written, and every problem found is reported at once, each naming the
-// phase, task or transition at fault, so a model can fix them in one round.
-// The configuration is handled as generic JSON: fields this code does not
-// know are kept as they are, since the Keboola UI adds its own.
+// maxIssues bounds the problems listed in one answer.
+const maxIssues = 25
 
-// flowMaxIssues bounds the problems listed in one answer.
-const flowMaxIssues = 25
+// Issues collects the problems found in a flow or its schedules.
+type Issues struct{ list []string }
 
-type flowIssues struct{ list []string }
-
-func (f *flowIssues) addf(format string, args ...any) {
-	if len(f.list) < flowMaxIssues {
+// Addf records a problem.
+func (f *Issues) Addf(format string, args ...any) {
+	if len(f.list) < maxIssues {
 		f.list = append(f.list, fmt.Sprintf(format, args...))
-	} else if len(f.list) == flowMaxIssues {
+	} else if len(f.list) == maxIssues {
 		f.list = append(f.list, "(more problems not listed)")
 	}
 }
 
-func (f *flowIssues) err(flowType string) error {
+// List returns the problems recorded.
+func (f *Issues) List() []string { return f.list }
+
+// Err returns the problems as an *InvalidError about a flow of flowType, or
+// nil when there are none.
+func (f *Issues) Err(flowType string) error {
 	if len(f.list) == 0 {
 		return nil
 	}
-	return errorf("the %s flow is not valid, nothing was written:\n- %s\nget_flow_schema and get_flow_examples (flow_type=%s) show the expected shape.",
-		flowType, strings.Join(f.list, "\n- "), flowType)
+	return &InvalidError{FlowType: flowType, Problems: f.list}
 }
 
-// flowJobRef is a configuration a job task runs.
-type flowJobRef struct {
-	task, componentID, configID string
-	enabled                     bool
+// InvalidError is a flow configuration that cannot be stored, with every
+// problem found.
+type InvalidError struct {
+	FlowType string
+	Problems []string
 }
 
-// flowSpec is a checked flow configuration, ready to store.
-type flowSpec struct {
-	configuration map[string]any
-	jobs          []flowJobRef
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("the %s flow is not valid, nothing was written:\n- %s", e.FlowType, strings.Join(e.Problems, "\n- "))
 }
 
-// flowID reads an id given as a string or an integer; ok is false for
+// JobRef is a configuration a job task runs.
+type JobRef struct {
+	Task, ComponentID, ConfigID string
+	Enabled                     bool
+}
+
+// Spec is a checked flow configuration, ready to store.
+type Spec struct {
+	Configuration map[string]any
+	Jobs          []JobRef
+}
+
+// ID reads an id given as a string or an integer; ok is false for
 // anything else (a missing id included).
-func flowID(v any) (string, bool) {
+func ID(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
 		s := strings.TrimSpace(x)
@@ -81,7 +98,7 @@ func flowObject(v any) (map[string]any, bool) {
 }
 
 // flowBool checks an optional boolean field and sets its default.
-func flowBool(m map[string]any, key string, def bool, where string, iss *flowIssues) bool {
+func flowBool(m map[string]any, key string, def bool, where string, iss *Issues) bool {
 	v, present := m[key]
 	if !present || v == nil {
 		m[key] = def
@@ -89,14 +106,14 @@ func flowBool(m map[string]any, key string, def bool, where string, iss *flowIss
 	}
 	b, ok := v.(bool)
 	if !ok {
-		iss.addf("%s: %s must be true or false", where, key)
+		iss.Addf("%s: %s must be true or false", where, key)
 		return def
 	}
 	return b
 }
 
 // flowName sets a default name when none is given and checks its type.
-func flowName(m map[string]any, def, where string, iss *flowIssues) string {
+func flowName(m map[string]any, def, where string, iss *Issues) string {
 	switch v := m["name"].(type) {
 	case nil:
 		m["name"] = def
@@ -108,20 +125,20 @@ func flowName(m map[string]any, def, where string, iss *flowIssues) string {
 		}
 		return v
 	}
-	iss.addf("%s: name must be a string", where)
+	iss.Addf("%s: name must be a string", where)
 	return def
 }
 
-// buildFlow checks and normalises phases and tasks for a flow component.
-func buildFlow(flowType string, phases, tasks []map[string]any) (*flowSpec, error) {
-	var iss flowIssues
-	var spec *flowSpec
+// Build checks and normalises phases and tasks for a flow component.
+func Build(flowType string, phases, tasks []map[string]any) (*Spec, error) {
+	var iss Issues
+	var spec *Spec
 	if flowType == keboola.ConditionalFlowComponentID {
 		spec = buildConditionalFlow(phases, tasks, &iss)
 	} else {
 		spec = buildLegacyFlow(phases, tasks, &iss)
 	}
-	if err := iss.err(flowType); err != nil {
+	if err := iss.Err(flowType); err != nil {
 		return nil, err
 	}
 	return spec, nil
@@ -129,14 +146,14 @@ func buildFlow(flowType string, phases, tasks []map[string]any) (*flowSpec, erro
 
 // ---- legacy flows (keboola.orchestrator) ----
 
-func buildLegacyFlow(phases, tasks []map[string]any, iss *flowIssues) *flowSpec {
-	spec := &flowSpec{}
+func buildLegacyFlow(phases, tasks []map[string]any, iss *Issues) *Spec {
+	spec := &Spec{}
 	outPhases := make([]any, 0, len(phases))
 	ids := map[string]bool{}
 	for i, raw := range phases {
-		if id, ok := flowID(raw["id"]); ok {
+		if id, ok := ID(raw["id"]); ok {
 			if ids[id] {
-				iss.addf("phases[%d]: phase id %s is used twice", i, id)
+				iss.Addf("phases[%d]: phase id %s is used twice", i, id)
 			}
 			ids[id] = true
 		}
@@ -146,10 +163,10 @@ func buildLegacyFlow(phases, tasks []map[string]any, iss *flowIssues) *flowSpec 
 	var order []string
 	for i, raw := range phases {
 		p, _ := flowObject(raw)
-		id, ok := flowID(p["id"])
+		id, ok := ID(p["id"])
 		if !ok {
 			if p["id"] != nil && p["id"] != "" {
-				iss.addf("phases[%d]: id must be a string or an integer", i)
+				iss.Addf("phases[%d]: id must be a string or an integer", i)
 			}
 			for ids[strconv.Itoa(next)] {
 				next++
@@ -170,33 +187,33 @@ func buildLegacyFlow(phases, tasks []map[string]any, iss *flowIssues) *flowSpec 
 			p["dependsOn"] = []any{}
 		case []any:
 			for _, v := range d {
-				dep, ok := flowID(v)
+				dep, ok := ID(v)
 				switch {
 				case !ok:
-					iss.addf("%s: dependsOn holds %v, which is not a phase id", where, v)
+					iss.Addf("%s: dependsOn holds %v, which is not a phase id", where, v)
 				case dep == id:
-					iss.addf("%s depends on itself", where)
+					iss.Addf("%s depends on itself", where)
 				case !ids[dep]:
-					iss.addf("%s depends on phase %s, which does not exist", where, dep)
+					iss.Addf("%s depends on phase %s, which does not exist", where, dep)
 				default:
 					list = append(list, dep)
 				}
 			}
 		default:
-			iss.addf("%s: dependsOn must be a list of phase ids", where)
+			iss.Addf("%s: dependsOn must be a list of phase ids", where)
 		}
 		deps[id] = list
 		order = append(order, id)
 		outPhases = append(outPhases, p)
 	}
 	if cycle := flowCycle(order, deps); cycle != nil {
-		iss.addf("phases depend on each other in a circle: %s", strings.Join(cycle, " → "))
+		iss.Addf("phases depend on each other in a circle: %s", strings.Join(cycle, " → "))
 	}
 
 	outTasks := make([]any, 0, len(tasks))
 	taskIDs := map[string]bool{}
 	for _, raw := range tasks {
-		if id, ok := flowID(raw["id"]); ok {
+		if id, ok := ID(raw["id"]); ok {
 			taskIDs[id] = true
 		}
 	}
@@ -204,7 +221,7 @@ func buildLegacyFlow(phases, tasks []map[string]any, iss *flowIssues) *flowSpec 
 	nextTask := 20001
 	for i, raw := range tasks {
 		t, _ := flowObject(raw)
-		id, ok := flowID(t["id"])
+		id, ok := ID(t["id"])
 		if !ok {
 			for taskIDs[strconv.Itoa(nextTask)] {
 				nextTask++
@@ -215,57 +232,57 @@ func buildLegacyFlow(phases, tasks []map[string]any, iss *flowIssues) *flowSpec 
 		}
 		where := "task " + id
 		if seen[id] {
-			iss.addf("tasks[%d]: task id %s is used twice", i, id)
+			iss.Addf("tasks[%d]: task id %s is used twice", i, id)
 		}
 		seen[id] = true
 		flowName(t, "Task "+id, where, iss)
-		if ph, ok := flowID(t["phase"]); !ok {
-			iss.addf("%s: phase must name the id of the phase the task belongs to", where)
+		if ph, ok := ID(t["phase"]); !ok {
+			iss.Addf("%s: phase must name the id of the phase the task belongs to", where)
 		} else if !ids[ph] {
-			iss.addf("%s belongs to phase %s, which does not exist", where, ph)
+			iss.Addf("%s belongs to phase %s, which does not exist", where, ph)
 		}
 		enabled := flowBool(t, "enabled", true, where, iss)
 		flowBool(t, "continueOnFailure", false, where, iss)
 		job, ok := flowObject(t["task"])
 		if !ok {
-			iss.addf("%s: task must be an object with componentId, configId and mode", where)
+			iss.Addf("%s: task must be an object with componentId, configId and mode", where)
 		} else {
 			if ref, ok := checkJob(job, where, false, iss); ok {
-				ref.task, ref.enabled = id, enabled
-				spec.jobs = append(spec.jobs, ref)
+				ref.Task, ref.Enabled = id, enabled
+				spec.Jobs = append(spec.Jobs, ref)
 			}
 			t["task"] = job
 		}
 		outTasks = append(outTasks, t)
 	}
-	spec.configuration = map[string]any{"phases": outPhases, "tasks": outTasks}
+	spec.Configuration = map[string]any{"phases": outPhases, "tasks": outTasks}
 	return spec
 }
 
 // checkJob checks the part of a task that runs a configuration. strictMode
 // requires mode "run" (the only mode keboola.flow accepts).
-func checkJob(job map[string]any, where string, strictMode bool, iss *flowIssues) (flowJobRef, bool) {
+func checkJob(job map[string]any, where string, strictMode bool, iss *Issues) (JobRef, bool) {
 	comp, _ := job["componentId"].(string)
 	if strings.TrimSpace(comp) == "" {
-		iss.addf("%s: task.componentId must name the component to run, e.g. keboola.ex-db-mysql", where)
+		iss.Addf("%s: task.componentId must name the component to run, e.g. keboola.ex-db-mysql", where)
 	}
-	cfg, hasCfg := flowID(job["configId"])
+	cfg, hasCfg := ID(job["configId"])
 	if hasCfg {
 		job["configId"] = cfg // Keboola stores configuration ids as strings
 	} else if _, inline := job["configData"].(map[string]any); !inline {
-		iss.addf("%s: task.configId must name the configuration to run (get_configs lists them)", where)
+		iss.Addf("%s: task.configId must name the configuration to run (get_configs lists them)", where)
 	}
 	switch m := job["mode"].(type) {
 	case nil:
 		job["mode"] = "run"
 	case string:
 		if strictMode && m != "run" {
-			iss.addf("%s: task.mode must be \"run\", not %q", where, m)
+			iss.Addf("%s: task.mode must be \"run\", not %q", where, m)
 		}
 	default:
-		iss.addf("%s: task.mode must be \"run\"", where)
+		iss.Addf("%s: task.mode must be \"run\"", where)
 	}
-	return flowJobRef{componentID: comp, configID: cfg}, comp != "" && hasCfg
+	return JobRef{ComponentID: comp, ConfigID: cfg}, comp != "" && hasCfg
 }
 
 // flowCycle returns a cycle in a graph given as node → successors (as a
@@ -313,20 +330,20 @@ func flowCycle(order []string, edges map[string][]string) []string {
 // flowRefs are the phases and tasks a condition reads.
 type flowRefs struct{ phases, tasks []string }
 
-func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flowSpec {
-	spec := &flowSpec{}
+func buildConditionalFlow(phases, tasks []map[string]any, iss *Issues) *Spec {
+	spec := &Spec{}
 	if len(phases) == 0 {
-		iss.addf("a conditional flow needs at least one phase")
+		iss.Addf("a conditional flow needs at least one phase")
 	}
 	phaseIDs := map[string]bool{}
 	var order []string
 	for i, raw := range phases {
-		id, ok := flowID(raw["id"])
+		id, ok := ID(raw["id"])
 		switch {
 		case !ok:
-			iss.addf("phases[%d]: id is required (a string such as \"extract\"); transitions refer to phases by it", i)
+			iss.Addf("phases[%d]: id is required (a string such as \"extract\"); transitions refer to phases by it", i)
 		case phaseIDs[id]:
-			iss.addf("phases[%d]: phase id %s is used twice", i, id)
+			iss.Addf("phases[%d]: phase id %s is used twice", i, id)
 		default:
 			phaseIDs[id] = true
 			order = append(order, id)
@@ -337,7 +354,7 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 	taskPhase := map[string]string{}
 	taskIDs := map[string]bool{}
 	for _, raw := range tasks {
-		if id, ok := flowID(raw["id"]); ok {
+		if id, ok := ID(raw["id"]); ok {
 			taskIDs[id] = true
 		}
 	}
@@ -345,7 +362,7 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 	n := 1
 	for i, raw := range tasks {
 		t, _ := flowObject(raw)
-		id, ok := flowID(t["id"])
+		id, ok := ID(t["id"])
 		if !ok {
 			for taskIDs["task-"+strconv.Itoa(n)] {
 				n++
@@ -356,15 +373,15 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 		t["id"] = id
 		where := "task " + id
 		if _, dup := taskPhase[id]; dup {
-			iss.addf("tasks[%d]: task id %s is used twice", i, id)
+			iss.Addf("tasks[%d]: task id %s is used twice", i, id)
 		}
 		flowName(t, "Task "+id, where, iss)
-		ph, ok := flowID(t["phase"])
+		ph, ok := ID(t["phase"])
 		switch {
 		case !ok:
-			iss.addf("%s: phase must name the id of the phase the task belongs to", where)
+			iss.Addf("%s: phase must name the id of the phase the task belongs to", where)
 		case !phaseIDs[ph]:
-			iss.addf("%s belongs to phase %s, which does not exist", where, ph)
+			iss.Addf("%s belongs to phase %s, which does not exist", where, ph)
 		default:
 			t["phase"] = ph
 		}
@@ -375,13 +392,13 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 		}
 		body, ok := flowObject(t["task"])
 		if !ok {
-			iss.addf("%s: task must be an object whose type is job, notification or variable", where)
+			iss.Addf("%s: task must be an object whose type is job, notification or variable", where)
 			outTasks = append(outTasks, t)
 			continue
 		}
 		if ref, ok := checkConditionalTask(body, where, phaseIDs, taskIDs, iss); ok {
-			ref.task, ref.enabled = id, enabled
-			spec.jobs = append(spec.jobs, ref)
+			ref.Task, ref.Enabled = id, enabled
+			spec.Jobs = append(spec.Jobs, ref)
 		}
 		t["task"] = body
 		outTasks = append(outTasks, t)
@@ -395,7 +412,7 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 	outPhases := make([]any, 0, len(phases))
 	for i, raw := range phases {
 		p, _ := flowObject(raw)
-		id, _ := flowID(p["id"])
+		id, _ := ID(p["id"])
 		if id == "" {
 			id = fmt.Sprintf("#%d", i)
 		} else {
@@ -411,7 +428,7 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 		if present && next != nil {
 			var ok bool
 			if list, ok = next.([]any); !ok {
-				iss.addf("%s: next must be a list of transitions", where)
+				iss.Addf("%s: next must be a list of transitions", where)
 			}
 		}
 		var refs flowRefs
@@ -419,10 +436,10 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 		for j, rawTr := range list {
 			tr, ok := flowObject(rawTr)
 			if !ok {
-				iss.addf("%s: next[%d] must be an object with goto and an optional condition", where, j)
+				iss.Addf("%s: next[%d] must be an object with goto and an optional condition", where, j)
 				continue
 			}
-			trID, ok := flowID(tr["id"])
+			trID, ok := ID(tr["id"])
 			if !ok {
 				k := j + 1
 				for transitionIDs[id+"-next-"+strconv.Itoa(k)] {
@@ -431,7 +448,7 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 				trID = id + "-next-" + strconv.Itoa(k)
 			}
 			if transitionIDs[trID] {
-				iss.addf("%s: transition id %s is used twice", where, trID)
+				iss.Addf("%s: transition id %s is used twice", where, trID)
 			}
 			transitionIDs[trID] = true
 			tr["id"] = trID
@@ -439,15 +456,15 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 			goto_, hasGoto := tr["goto"]
 			switch {
 			case !hasGoto:
-				iss.addf("%s: goto is required: a phase id, or null to end the flow", twhere)
+				iss.Addf("%s: goto is required: a phase id, or null to end the flow", twhere)
 			case goto_ == nil:
 			default:
-				target, ok := flowID(goto_)
+				target, ok := ID(goto_)
 				switch {
 				case !ok:
-					iss.addf("%s: goto must be a phase id or null", twhere)
+					iss.Addf("%s: goto must be a phase id or null", twhere)
 				case !phaseIDs[target]:
-					iss.addf("%s goes to phase %s, which does not exist", twhere, target)
+					iss.Addf("%s goes to phase %s, which does not exist", twhere, target)
 				default:
 					tr["goto"] = target
 					if !slices.Contains(succ[id], target) {
@@ -458,16 +475,16 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 			}
 			if cond, has := tr["condition"]; has && cond != nil {
 				if op, _ := cond.(map[string]any); op == nil || op["type"] != "operator" {
-					iss.addf("%s: condition must be an operator condition ({\"type\":\"operator\",\"operator\":…,\"operands\":[…]})", twhere)
+					iss.Addf("%s: condition must be an operator condition ({\"type\":\"operator\",\"operator\":…,\"operands\":[…]})", twhere)
 				} else {
 					c := condChecker{where: twhere + ": condition", phases: phaseIDs, tasks: taskIDs, iss: iss, refs: &refs}
 					c.check(cond, 0, condAny)
 				}
 				if j == len(list)-1 {
-					iss.addf("%s: the last transition must have no condition, so the flow knows where to go when no condition holds (goto null ends the flow)", twhere)
+					iss.Addf("%s: the last transition must have no condition, so the flow knows where to go when no condition holds (goto null ends the flow)", twhere)
 				}
 			} else if j < len(list)-1 {
-				iss.addf("%s has no condition, so the transitions after it can never be taken: put it last", twhere)
+				iss.Addf("%s has no condition, so the transitions after it can never be taken: put it last", twhere)
 			}
 			outNext = append(outNext, tr)
 		}
@@ -492,24 +509,24 @@ func buildConditionalFlow(phases, tasks []map[string]any, iss *flowIssues) *flow
 		cycle := flowCycle(order, succ)
 		switch {
 		case cycle != nil:
-			iss.addf("transitions go round in a circle: %s; a conditional flow must not loop", strings.Join(cycle, " → "))
+			iss.Addf("transitions go round in a circle: %s; a conditional flow must not loop", strings.Join(cycle, " → "))
 		case len(entries) != 1:
 			// Without loops, a single entry phase also means that every
 			// phase can be reached from it.
-			iss.addf("a conditional flow has exactly one entry phase (one no transition leads to) from which every phase can be reached; these have none leading to them: %s", strings.Join(entries, ", "))
+			iss.Addf("a conditional flow has exactly one entry phase (one no transition leads to) from which every phase can be reached; these have none leading to them: %s", strings.Join(entries, ", "))
 		}
 		if cycle == nil {
 			checkConditionOrder(order, pred, condRefs, taskPhase, iss)
 		}
 	}
-	spec.configuration = map[string]any{"phases": outPhases, "tasks": outTasks}
+	spec.Configuration = map[string]any{"phases": outPhases, "tasks": outTasks}
 	return spec
 }
 
 // checkConditionOrder reports conditions that read a phase or task which
 // cannot have run when the transition is evaluated: only the phase itself
 // and the phases before it on some path have results.
-func checkConditionOrder(order []string, pred map[string][]string, condRefs map[string]flowRefs, taskPhase map[string]string, iss *flowIssues) {
+func checkConditionOrder(order []string, pred map[string][]string, condRefs map[string]flowRefs, taskPhase map[string]string, iss *Issues) {
 	for _, id := range order {
 		refs := condRefs[id]
 		if len(refs.phases)+len(refs.tasks) == 0 {
@@ -518,12 +535,12 @@ func checkConditionOrder(order []string, pred map[string][]string, condRefs map[
 		before := flowReach(id, pred)
 		for _, ph := range refs.phases {
 			if !before[ph] {
-				iss.addf("phase %s: a condition reads phase %s, which has not run when phase %s ends", id, ph, id)
+				iss.Addf("phase %s: a condition reads phase %s, which has not run when phase %s ends", id, ph, id)
 			}
 		}
 		for _, t := range refs.tasks {
 			if ph := taskPhase[t]; ph != "" && !before[ph] {
-				iss.addf("phase %s: a condition reads task %s (phase %s), which has not run when phase %s ends", id, t, ph, id)
+				iss.Addf("phase %s: a condition reads task %s (phase %s), which has not run when phase %s ends", id, t, ph, id)
 			}
 		}
 	}
@@ -546,7 +563,7 @@ func flowReach(start string, edges map[string][]string) map[string]bool {
 	return seen
 }
 
-func checkConditionalTask(body map[string]any, where string, phases, tasks map[string]bool, iss *flowIssues) (flowJobRef, bool) {
+func checkConditionalTask(body map[string]any, where string, phases, tasks map[string]bool, iss *Issues) (JobRef, bool) {
 	typ, _ := body["type"].(string)
 	if typ == "" && body["componentId"] != nil {
 		typ = "job"
@@ -557,7 +574,7 @@ func checkConditionalTask(body map[string]any, where string, phases, tasks map[s
 		ref, ok := checkJob(body, where, true, iss)
 		if d, present := body["delay"]; present {
 			if !flowDelay(d) {
-				iss.addf("%s: task.delay must be a number of seconds (0 or more)", where)
+				iss.Addf("%s: task.delay must be a number of seconds (0 or more)", where)
 			}
 		}
 		if r, present := body["retry"]; present {
@@ -566,50 +583,50 @@ func checkConditionalTask(body map[string]any, where string, phases, tasks map[s
 		return ref, ok
 	case "notification":
 		if t, _ := body["title"].(string); strings.TrimSpace(t) == "" {
-			iss.addf("%s: a notification needs a title", where)
+			iss.Addf("%s: a notification needs a title", where)
 		}
 		if m, present := body["message"]; present {
 			if _, ok := m.(string); !ok {
-				iss.addf("%s: task.message must be text", where)
+				iss.Addf("%s: task.message must be text", where)
 			}
 		}
 		checkNotificationTargets(body, where, iss)
 	case "variable":
 		if n, _ := body["name"].(string); strings.TrimSpace(n) == "" {
-			iss.addf("%s: a variable task needs a name", where)
+			iss.Addf("%s: a variable task needs a name", where)
 		}
 		_, hasValue := body["value"]
 		src, hasSource := body["source"]
 		switch {
 		case hasValue == hasSource:
-			iss.addf("%s: a variable task needs either value (text) or source (a condition object), not both or neither", where)
+			iss.Addf("%s: a variable task needs either value (text) or source (a condition object), not both or neither", where)
 		case hasValue:
 			if _, ok := body["value"].(string); !ok {
-				iss.addf("%s: task.value must be text", where)
+				iss.Addf("%s: task.value must be text", where)
 			}
 		default:
 			c := condChecker{where: where + ": task.source", phases: phases, tasks: tasks, iss: iss, refs: &flowRefs{}}
 			c.check(src, 0, condSource)
 		}
 	default:
-		iss.addf("%s: task.type must be job, notification or variable, not %q", where, typ)
+		iss.Addf("%s: task.type must be job, notification or variable, not %q", where, typ)
 	}
-	return flowJobRef{}, false
+	return JobRef{}, false
 }
 
 // checkNotificationTargets accepts the channel form
 // {"channel":{"type":"email","recipients":[…]}} and the older list form
 // {"recipients":[{"channel":"email","address":…}]} that existing flows hold.
-func checkNotificationTargets(body map[string]any, where string, iss *flowIssues) {
+func checkNotificationTargets(body map[string]any, where string, iss *Issues) {
 	if ch, ok := body["channel"].(map[string]any); ok {
 		typ, _ := ch["type"].(string)
 		list, _ := ch["recipients"].([]any)
 		if typ != "email" && typ != "webhook" {
-			iss.addf("%s: channel.type must be email or webhook", where)
+			iss.Addf("%s: channel.type must be email or webhook", where)
 			return
 		}
 		if len(list) == 0 {
-			iss.addf("%s: channel.recipients must list at least one %s", where, recipientKind(typ))
+			iss.Addf("%s: channel.recipients must list at least one %s", where, recipientKind(typ))
 		}
 		for _, r := range list {
 			s, _ := r.(string)
@@ -619,7 +636,7 @@ func checkNotificationTargets(body map[string]any, where string, iss *flowIssues
 	}
 	list, ok := body["recipients"].([]any)
 	if !ok || len(list) == 0 {
-		iss.addf("%s: a notification needs channel {type: email|webhook, recipients: [...]}", where)
+		iss.Addf("%s: a notification needs channel {type: email|webhook, recipients: [...]}", where)
 		return
 	}
 	for _, r := range list {
@@ -627,7 +644,7 @@ func checkNotificationTargets(body map[string]any, where string, iss *flowIssues
 		typ, _ := m["channel"].(string)
 		addr, _ := m["address"].(string)
 		if typ != "email" && typ != "webhook" {
-			iss.addf("%s: each recipient needs channel email or webhook", where)
+			iss.Addf("%s: each recipient needs channel email or webhook", where)
 			continue
 		}
 		checkRecipient(typ, addr, where, iss)
@@ -641,16 +658,16 @@ func recipientKind(typ string) string {
 	return "e-mail address"
 }
 
-func checkRecipient(typ, s, where string, iss *flowIssues) {
+func checkRecipient(typ, s, where string, iss *Issues) {
 	if typ == "webhook" {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			iss.addf("%s: webhook recipient %q is not an http(s) URL", where, s)
+			iss.Addf("%s: webhook recipient %q is not an http(s) URL", where, s)
 		}
 		return
 	}
 	if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
-		iss.addf("%s: %q is not an e-mail address", where, s)
+		iss.Addf("%s: %q is not an e-mail address", where, s)
 	}
 }
 
@@ -665,24 +682,24 @@ func flowDelay(v any) bool {
 	return false
 }
 
-func checkRetry(v any, where string, iss *flowIssues) {
+func checkRetry(v any, where string, iss *Issues) {
 	r, ok := v.(map[string]any)
 	if !ok {
-		iss.addf("%s must be an object", where)
+		iss.Addf("%s must be an object", where)
 		return
 	}
 	if s, present := r["strategy"]; present && s != "linear" {
-		iss.addf("%s: strategy must be \"linear\"", where)
+		iss.Addf("%s: strategy must be \"linear\"", where)
 	}
 	if p, present := r["strategyParams"]; present {
 		params, ok := p.(map[string]any)
 		if !ok {
-			iss.addf("%s: strategyParams must be an object", where)
+			iss.Addf("%s: strategyParams must be an object", where)
 		}
 		for _, k := range []string{"maxRetries", "delay"} {
 			if x, present := params[k]; present {
 				if n, ok := x.(float64); !ok || n < 0 || n != math.Trunc(n) {
-					iss.addf("%s: strategyParams.%s must be a whole number, 0 or more", where, k)
+					iss.Addf("%s: strategyParams.%s must be a whole number, 0 or more", where, k)
 				}
 			}
 		}
@@ -690,14 +707,14 @@ func checkRetry(v any, where string, iss *flowIssues) {
 	if on, present := r["retryOn"]; present {
 		list, ok := on.([]any)
 		if !ok {
-			iss.addf("%s: retryOn must be a list", where)
+			iss.Addf("%s: retryOn must be a list", where)
 		}
 		for _, item := range list {
 			m, _ := item.(map[string]any)
 			typ, _ := m["type"].(string)
 			val, _ := m["value"].(string)
 			if (typ != "errorMessageContains" && typ != "errorMessageExact") || val == "" {
-				iss.addf("%s: each retryOn item needs type errorMessageContains or errorMessageExact and a value", where)
+				iss.Addf("%s: each retryOn item needs type errorMessageContains or errorMessageExact and a value", where)
 			}
 		}
 	}
@@ -725,7 +742,7 @@ const condMaxDepth = 16
 type condChecker struct {
 	where         string
 	phases, tasks map[string]bool
-	iss           *flowIssues
+	iss           *Issues
 	refs          *flowRefs
 	// inPhaseOp allows task "*" (every task of the phase).
 	inPhaseOp bool
@@ -733,12 +750,12 @@ type condChecker struct {
 
 func (c *condChecker) check(v any, depth, kind int) {
 	if depth > condMaxDepth {
-		c.iss.addf("%s is nested too deeply", c.where)
+		c.iss.Addf("%s is nested too deeply", c.where)
 		return
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		c.iss.addf("%s: every condition is an object with a type", c.where)
+		c.iss.Addf("%s: every condition is an object with a type", c.where)
 		return
 	}
 	typ, _ := m["type"].(string)
@@ -747,44 +764,44 @@ func (c *condChecker) check(v any, depth, kind int) {
 		switch m["value"].(type) {
 		case string, float64, bool, []any:
 		default:
-			c.iss.addf("%s: a constant needs a value (text, number, true/false or a list)", c.where)
+			c.iss.Addf("%s: a constant needs a value (text, number, true/false or a list)", c.where)
 		}
 	case "phase":
-		ph, ok := flowID(m["phase"])
+		ph, ok := ID(m["phase"])
 		switch {
 		case !ok:
-			c.iss.addf("%s: a phase condition needs phase (a phase id)", c.where)
+			c.iss.Addf("%s: a phase condition needs phase (a phase id)", c.where)
 		case !c.phases[ph]:
-			c.iss.addf("%s reads phase %s, which does not exist", c.where, ph)
+			c.iss.Addf("%s reads phase %s, which does not exist", c.where, ph)
 		default:
 			c.refs.phases = append(c.refs.phases, ph)
 		}
 		c.value(m, condPhaseValues, "phase")
 	case "task":
-		t, ok := flowID(m["task"])
+		t, ok := ID(m["task"])
 		switch {
 		case !ok:
-			c.iss.addf("%s: a task condition needs task (a task id)", c.where)
+			c.iss.Addf("%s: a task condition needs task (a task id)", c.where)
 		case t == "*":
 			if !c.inPhaseOp {
-				c.iss.addf("%s: task \"*\" is allowed only inside ALL_TASKS_IN_PHASE or ANY_TASKS_IN_PHASE", c.where)
+				c.iss.Addf("%s: task \"*\" is allowed only inside ALL_TASKS_IN_PHASE or ANY_TASKS_IN_PHASE", c.where)
 			}
 		case !c.tasks[t]:
-			c.iss.addf("%s reads task %s, which does not exist", c.where, t)
+			c.iss.Addf("%s reads task %s, which does not exist", c.where, t)
 		default:
 			c.refs.tasks = append(c.refs.tasks, t)
 		}
 		c.value(m, condTaskValues, "task")
 	case "variable":
 		if kind == condSource {
-			c.iss.addf("%s: a variable source cannot be another variable", c.where)
+			c.iss.Addf("%s: a variable source cannot be another variable", c.where)
 		}
 		if s, _ := m["value"].(string); strings.TrimSpace(s) == "" {
-			c.iss.addf("%s: a variable condition needs value (the variable's name)", c.where)
+			c.iss.Addf("%s: a variable condition needs value (the variable's name)", c.where)
 		}
 	case "operator":
 		if kind == condSource {
-			c.iss.addf("%s: a variable source cannot be an operator", c.where)
+			c.iss.Addf("%s: a variable source cannot be an operator", c.where)
 			return
 		}
 		op, _ := m["operator"].(string)
@@ -792,24 +809,24 @@ func (c *condChecker) check(v any, depth, kind int) {
 		switch {
 		case slices.Contains(condBinary, op):
 			if len(operands) != 2 {
-				c.iss.addf("%s: %s compares exactly two operands, got %d", c.where, op, len(operands))
+				c.iss.Addf("%s: %s compares exactly two operands, got %d", c.where, op, len(operands))
 			}
 		case slices.Contains(condLogic, op):
 			if len(operands) == 0 {
-				c.iss.addf("%s: %s needs at least one operand", c.where, op)
+				c.iss.Addf("%s: %s needs at least one operand", c.where, op)
 			}
 		case slices.Contains(condPhase, op):
-			ph, ok := flowID(m["phase"])
+			ph, ok := ID(m["phase"])
 			switch {
 			case !ok:
-				c.iss.addf("%s: %s needs phase (a phase id)", c.where, op)
+				c.iss.Addf("%s: %s needs phase (a phase id)", c.where, op)
 			case !c.phases[ph]:
-				c.iss.addf("%s: %s reads phase %s, which does not exist", c.where, op, ph)
+				c.iss.Addf("%s: %s reads phase %s, which does not exist", c.where, op, ph)
 			default:
 				c.refs.phases = append(c.refs.phases, ph)
 			}
 			if len(operands) == 0 {
-				c.iss.addf("%s: %s needs at least one operand", c.where, op)
+				c.iss.Addf("%s: %s needs at least one operand", c.where, op)
 			}
 			inner := *c
 			inner.inPhaseOp = true
@@ -818,7 +835,7 @@ func (c *condChecker) check(v any, depth, kind int) {
 			}
 			return
 		default:
-			c.iss.addf("%s: operator must be one of %s, not %q", c.where,
+			c.iss.Addf("%s: operator must be one of %s, not %q", c.where,
 				strings.Join(slices.Concat(condLogic, condBinary, condPhase), ", "), op)
 		}
 		for _, o := range operands {
@@ -826,33 +843,33 @@ func (c *condChecker) check(v any, depth, kind int) {
 		}
 	case "function":
 		if f, _ := m["function"].(string); f != "COUNT" && f != "DATE" {
-			c.iss.addf("%s: function must be COUNT or DATE", c.where)
+			c.iss.Addf("%s: function must be COUNT or DATE", c.where)
 		}
 		for _, o := range c.operands(m) {
 			c.check(o, depth+1, condAny)
 		}
 	case "array":
 		if kind != condSource {
-			c.iss.addf("%s: an array condition is allowed only as a variable source", c.where)
+			c.iss.Addf("%s: an array condition is allowed only as a variable source", c.where)
 		}
 		for _, o := range c.operands(m) {
 			c.check(o, depth+1, condAny)
 		}
 	default:
-		c.iss.addf("%s: condition type must be one of const, phase, task, variable, operator, function, array; not %q", c.where, typ)
+		c.iss.Addf("%s: condition type must be one of const, phase, task, variable, operator, function, array; not %q", c.where, typ)
 	}
 }
 
 func (c *condChecker) operands(m map[string]any) []any {
 	list, ok := m["operands"].([]any)
 	if !ok {
-		c.iss.addf("%s: operands must be a list of conditions", c.where)
+		c.iss.Addf("%s: operands must be a list of conditions", c.where)
 	}
 	return list
 }
 
 func (c *condChecker) value(m map[string]any, allowed []string, what string) {
 	if v, _ := m["value"].(string); !slices.Contains(allowed, v) {
-		c.iss.addf("%s: a %s condition reads value, one of %s; got %v", c.where, what, strings.Join(allowed, ", "), m["value"])
+		c.iss.Addf("%s: a %s condition reads value, one of %s; got %v", c.where, what, strings.Join(allowed, ", "), m["value"])
 	}
 }

@@ -1,4 +1,4 @@
-package tools
+package sqlscript
 
 import (
 	"reflect"
@@ -6,7 +6,7 @@ import (
 	"unicode"
 )
 
-func TestSplitSQL_SplitsAtStatementEndsOnly(t *testing.T) {
+func TestSplit_SplitsAtStatementEndsOnly(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
@@ -29,14 +29,14 @@ func TestSplitSQL_SplitsAtStatementEndsOnly(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := splitSQL(tc.in); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("splitSQL(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := Split(tc.in); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Split(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
 }
 
-func FuzzSplitSQL_KeepsEveryNonSpaceCharacter(f *testing.F) {
+func FuzzSplit_KeepsEveryNonSpaceCharacter(f *testing.F) {
 	for _, s := range []string{"SELECT 1; SELECT 'a;b';", "-- x\n/* y */;$$;$$", "'\\", `"""`} {
 		f.Add(s)
 	}
@@ -51,18 +51,18 @@ func FuzzSplitSQL_KeepsEveryNonSpaceCharacter(f *testing.F) {
 			return out
 		}
 		var joined string
-		for _, p := range splitSQL(s) {
+		for _, p := range Split(s) {
 			joined += p
 		}
 		if string(strip(joined)) != string(strip(s)) {
-			t.Errorf("splitSQL(%q) lost or added text: %q", s, joined)
+			t.Errorf("Split(%q) lost or added text: %q", s, joined)
 		}
 	})
 }
 
-func TestSplitSQL_DropsASemicolonAfterABlockComment(t *testing.T) {
+func TestSplit_DropsASemicolonAfterABlockComment(t *testing.T) {
 	t.Parallel()
-	got := splitSQL("/* setup */;\nSELECT 1;")
+	got := Split("/* setup */;\nSELECT 1;")
 	if want := []string{"/* setup */\nSELECT 1;"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
