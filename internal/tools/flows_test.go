@@ -134,14 +134,6 @@ func obj(t *testing.T, s string) map[string]any {
 	return m
 }
 
-func objs(t *testing.T, items ...string) []map[string]any {
-	out := make([]map[string]any, len(items))
-	for i, s := range items {
-		out[i] = obj(t, s)
-	}
-	return out
-}
-
 const (
 	jobMySQL = `"task":{"componentId":"keboola.ex-db-mysql","configId":"7410001"}`
 	cjob     = `"task":{"type":"job","componentId":"keboola.ex-db-mysql","configId":"7410001","mode":"run"}`
