@@ -13,6 +13,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/configparams"
 )
 
 // Writing component configurations and rows, and the component actions
@@ -89,7 +90,7 @@ func updateSchema(s *jsonschema.Schema) {
 	minLen(s, "component_id", 1)
 	minLen(s, "configuration_id", 1)
 	minLen(s, "change_description", 1)
-	itemEnum(s, "parameter_updates", "op", paramOps...)
+	itemEnum(s, "parameter_updates", "op", configparams.Ops...)
 }
 
 // itemEnum restricts a string field of the objects in an array property.
@@ -535,6 +536,16 @@ func encryptIfSecret(ctx context.Context, c *keboola.Client, componentID, config
 // --- update_config / update_config_row -------------------------------------
 
 // configEdit is what update_config and update_config_row may change.
+// paramUpdate is one edit of parameter_updates; its fields are those of
+// configparams.Edit, which does the editing.
+type paramUpdate struct {
+	Op          string `json:"op" jsonschema:"set: put value at path (creating missing objects); str_replace: replace search_for with replace_with in every string at or under path; remove: delete the key or list item at path; list_append: append value to the list at path (creating it if missing)."`
+	Path        string `json:"path" jsonschema:"Where, relative to parameters: dot-separated keys with [n] list indexes, e.g. db.host, tables[0].columns, ['key.with.dots']. $ alone means the whole parameters object (set only)."`
+	Value       any    `json:"value,omitempty" jsonschema:"The new value, any JSON (set, list_append)."`
+	SearchFor   string `json:"search_for,omitempty" jsonschema:"Text to find (str_replace)."`
+	ReplaceWith string `json:"replace_with,omitempty" jsonschema:"Replacement text, may be empty (str_replace)."`
+}
+
 type configEdit struct {
 	ComponentID       string           `json:"component_id" jsonschema:"The component of the configuration."`
 	ConfigurationID   string           `json:"configuration_id" jsonschema:"The configuration to change."`
@@ -579,7 +590,15 @@ func (e configEdit) edited(compID string, schema, current keboola.RawObject) (ma
 		if params == nil {
 			params = map[string]any{}
 		}
-		params, done, err := applyParamUpdates(params, e.ParameterUpdates)
+		edits := make([]configparams.Edit, len(e.ParameterUpdates))
+		for i, u := range e.ParameterUpdates {
+			edits[i] = configparams.Edit(u)
+		}
+		params, done, err := configparams.Apply(params, edits)
+		var bad *configparams.EditError
+		if errors.As(err, &bad) {
+			return nil, nil, "", errorf("parameter_updates[%d] (%s %s): %v", bad.Index, bad.Edit.Op, bad.Edit.Path, bad.Err)
+		}
 		if err != nil {
 			return nil, nil, "", err
 		}

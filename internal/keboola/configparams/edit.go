@@ -1,4 +1,8 @@
-package tools
+// Package configparams edits a configuration's "parameters" by path: a
+// caller (a model) changes one value instead of resending, and perhaps
+// mangling, the whole object, which may hold secrets it can see only
+// redacted.
+package configparams
 
 import (
 	"fmt"
@@ -6,20 +10,38 @@ import (
 	"strings"
 )
 
-// Granular edits of a configuration's "parameters": a model changes one
-// value by its path instead of resending (and possibly mangling) the whole
-// object, which may hold secrets it can only see redacted.
-
-// paramUpdate is one edit of update_config / update_config_row.
-type paramUpdate struct {
-	Op          string `json:"op" jsonschema:"set: put value at path (creating missing objects); str_replace: replace search_for with replace_with in every string at or under path; remove: delete the key or list item at path; list_append: append value to the list at path (creating it if missing)."`
-	Path        string `json:"path" jsonschema:"Where, relative to parameters: dot-separated keys with [n] list indexes, e.g. db.host, tables[0].columns, ['key.with.dots']. $ alone means the whole parameters object (set only)."`
-	Value       any    `json:"value,omitempty" jsonschema:"The new value, any JSON (set, list_append)."`
-	SearchFor   string `json:"search_for,omitempty" jsonschema:"Text to find (str_replace)."`
-	ReplaceWith string `json:"replace_with,omitempty" jsonschema:"Replacement text, may be empty (str_replace)."`
+// Edit is one change of the parameters.
+type Edit struct {
+	// Op is one of Ops.
+	Op string
+	// Path is relative to the parameters: dot-separated keys with [n]
+	// list indexes; "$" alone is the whole object.
+	Path string
+	// Value is the new value (set, list_append).
+	Value any
+	// SearchFor and ReplaceWith are the texts of str_replace.
+	SearchFor   string
+	ReplaceWith string
 }
 
-var paramOps = []string{"set", "str_replace", "remove", "list_append"}
+// Ops are the edit operations: set puts a value (creating missing objects),
+// str_replace replaces text in every string at or under the path, remove
+// deletes a key or list item, list_append appends to a list (creating it).
+var Ops = []string{"set", "str_replace", "remove", "list_append"}
+
+// EditError is an edit that could not apply; nothing was changed.
+type EditError struct {
+	// Index is the edit's position in the list applied.
+	Index int
+	Edit  Edit
+	Err   error
+}
+
+func (e *EditError) Error() string {
+	return fmt.Sprintf("edit %d (%s %s): %v", e.Index, e.Edit.Op, e.Edit.Path, e.Err)
+}
+
+func (e *EditError) Unwrap() error { return e.Err }
 
 // pathStep is one key or list index of a parameter path.
 type pathStep struct {
@@ -184,26 +206,26 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// applyParamUpdates applies the edits in order to params (changed in place;
-// the result may be a new root after "set $"). It returns one line per edit
-// for the answer. An edit that cannot apply stops everything: nothing is
-// stored half-done.
-func applyParamUpdates(params map[string]any, ups []paramUpdate) (map[string]any, []string, error) {
+// Apply applies the edits in order to params (changed in place; the result
+// may be a new root after "set $"). It returns one line per edit saying what
+// it did. An edit that cannot apply stops everything with an *EditError, so
+// a caller stores nothing half-done.
+func Apply(params map[string]any, edits []Edit) (map[string]any, []string, error) {
 	var done []string
-	for i, u := range ups {
+	for i, u := range edits {
 		steps, err := parsePath(u.Path)
 		if err == nil {
-			params, err = applyParamUpdate(params, steps, u)
+			params, err = applyEdit(params, steps, u)
 		}
 		if err != nil {
-			return nil, nil, errorf("parameter_updates[%d] (%s %s): %v", i, u.Op, u.Path, err)
+			return nil, nil, &EditError{Index: i, Edit: u, Err: err}
 		}
-		done = append(done, describeParamUpdate(u, steps))
+		done = append(done, describeEdit(u, steps))
 	}
 	return params, done, nil
 }
 
-func describeParamUpdate(u paramUpdate, steps []pathStep) string {
+func describeEdit(u Edit, steps []pathStep) string {
 	p := pathString(steps)
 	switch u.Op {
 	case "set":
@@ -213,7 +235,8 @@ func describeParamUpdate(u paramUpdate, steps []pathStep) string {
 	case "list_append":
 		return "appended to " + p
 	}
-	return fmt.Sprintf("replaced %q in %s", shorten(u.SearchFor, 40), p)
+	// %.40q quotes at most the first 40 characters: enough to recognise.
+	return fmt.Sprintf("replaced %.40q in %s", u.SearchFor, p)
 }
 
 func isSecretPath(steps []pathStep) bool {
@@ -225,7 +248,7 @@ func isSecretPath(steps []pathStep) bool {
 	return false
 }
 
-func applyParamUpdate(params map[string]any, steps []pathStep, u paramUpdate) (map[string]any, error) {
+func applyEdit(params map[string]any, steps []pathStep, u Edit) (map[string]any, error) {
 	switch u.Op {
 	case "set":
 		if u.Value == nil {
@@ -297,7 +320,7 @@ func applyParamUpdate(params map[string]any, steps []pathStep, u paramUpdate) (m
 		}
 		return params, put(params, steps, replaced, false)
 	}
-	return nil, fmt.Errorf("unknown op %q (use %s)", u.Op, strings.Join(paramOps, ", "))
+	return nil, fmt.Errorf("unknown op %q (use %s)", u.Op, strings.Join(Ops, ", "))
 }
 
 // put stores v at steps (non-empty).
