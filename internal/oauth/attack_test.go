@@ -138,6 +138,24 @@ func TestAttacks(t *testing.T) {
 			wantJSONError(t, e.refresh(id, next.json["refresh_token"].(string)), 400, "invalid_grant")
 			e.nothingIssued()
 		}},
+		{"refresh token replayed within grace after its successor was used ends the grant", func(t *testing.T, e *env) {
+			// rt0 → rt1 → rt2, then rt0 again inside the window: a client that
+			// lost rt1 cannot have used it, so rt0 is a copy in other hands.
+			id := e.publicClient()
+			_, rt0 := e.tokens(id)
+			first := e.refresh(id, rt0)
+			rt1 := first.json["refresh_token"].(string)
+			second := e.refresh(id, rt1)
+			if second.status != 200 {
+				t.Fatalf("rotating rt1: %d %s", second.status, second.body)
+			}
+			wantJSONError(t, e.refresh(id, rt0), 400, "invalid_grant")
+			wantJSONError(t, e.refresh(id, rt1), 400, "invalid_grant")
+			if r := e.callMCP(second.json["access_token"].(string)); r.status != 401 {
+				t.Errorf("the newest access token survived a replayed refresh token: %d", r.status)
+			}
+			e.nothingIssued()
+		}},
 		{"revoking the refresh token ends the grant", func(t *testing.T, e *env) {
 			id := e.publicClient()
 			at, rt := e.tokens(id)

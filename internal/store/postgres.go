@@ -94,6 +94,9 @@ var pgMigrations = []string{
 		expires_at timestamptz NOT NULL
 	);
 	CREATE INDEX pending_expires ON pending (expires_at);`,
+	// The successor's hash lets a retry within the grace window see whether
+	// the successor was used (then the retry is a stolen copy).
+	`ALTER TABLE refresh_tokens ADD COLUMN successor_hash bytea`,
 }
 
 // pgMigrationLock is the advisory lock key under which replicas starting
@@ -442,8 +445,9 @@ func (p *Postgres) RotateRefresh(ctx context.Context, r Rotation) ([]byte, error
 			exp       time.Time
 			rotatedAt *time.Time
 			stored    []byte
+			nextHash  []byte
 		)
-		err = tx.QueryRow(ctx, `SELECT expires_at, rotated_at, successor FROM refresh_tokens WHERE hash = $1 FOR UPDATE`, r.OldHash).Scan(&exp, &rotatedAt, &stored)
+		err = tx.QueryRow(ctx, `SELECT expires_at, rotated_at, successor, successor_hash FROM refresh_tokens WHERE hash = $1 FOR UPDATE`, r.OldHash).Scan(&exp, &rotatedAt, &stored, &nextHash)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -455,17 +459,24 @@ func (p *Postgres) RotateRefresh(ctx context.Context, r Rotation) ([]byte, error
 		}
 		if rotatedAt != nil {
 			if r.Now.Sub(*rotatedAt) <= r.Grace && stored != nil {
-				successor = stored
-				return nil
+				unused, err := pgUnrotated(ctx, tx, nextHash)
+				if err != nil {
+					return err
+				}
+				if unused {
+					successor = stored
+					return nil
+				}
 			}
-			// Reuse of a superseded token: someone else holds a copy.
+			// Reuse of a superseded token after the window or after its
+			// successor was used: someone else holds a copy.
 			if err := pgRevokeGrant(ctx, tx, grantID); err != nil {
 				return err
 			}
 			return errReplayCommit
 		}
 		b := &pgx.Batch{}
-		b.Queue(`UPDATE refresh_tokens SET rotated_at = $1, successor = $2 WHERE hash = $3`, r.Now, r.Successor, r.OldHash)
+		b.Queue(`UPDATE refresh_tokens SET rotated_at = $1, successor = $2, successor_hash = $3 WHERE hash = $4`, r.Now, r.Successor, r.Refresh.Hash, r.OldHash)
 		b.Queue(`UPDATE grants SET expires_at = GREATEST(expires_at, $1) WHERE id = $2`, r.GrantExpires, grantID)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
@@ -481,6 +492,22 @@ func (p *Postgres) RotateRefresh(ctx context.Context, r Rotation) ([]byte, error
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
 	return successor, nil
+}
+
+// pgUnrotated reports whether the refresh token hash exists and was never
+// rotated. The grant row lock held by the caller keeps the answer stable. A
+// nil hash (a rotation recorded before successors were tracked) counts as
+// used: the grace answer needs proof that it is safe.
+func pgUnrotated(ctx context.Context, tx pgx.Tx, hash []byte) (bool, error) {
+	if hash == nil {
+		return false, nil
+	}
+	var rotatedAt *time.Time
+	err := tx.QueryRow(ctx, `SELECT rotated_at FROM refresh_tokens WHERE hash = $1`, hash).Scan(&rotatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil && rotatedAt == nil, err
 }
 
 // RevokeToken implements Store.

@@ -249,20 +249,26 @@ return {a[1], a[2], a[3], a[4], a[5], a[6], g[1], g[2], g[3], g[4], g[5], g[6]}`
 	luaRotate = script(`
 local now = tonumber(ARGV[4])
 local old = P .. 'r:' .. ARGV[3]
-local f = redis.call('HMGET', old, 'grant', 'expires', 'rotated', 'successor')
+local f = redis.call('HMGET', old, 'grant', 'expires', 'rotated', 'successor', 'next')
 if not f[1] then return {'notfound'} end
 if now >= tonumber(f[2]) then return {'notfound'} end
 local gid = f[1]
 local g = P .. 'g:' .. gid
 if redis.call('EXISTS', g) == 0 then return {'notfound'} end
 if f[3] then
-	if now - tonumber(f[3]) <= tonumber(ARGV[5]) and f[4] then return {'grace', f[4]} end
-	-- Reuse of a superseded token: someone else holds a copy.
+	-- The grace answer holds only while the successor exists unrotated; a
+	-- rotation recorded before successors were tracked has no 'next'.
+	if now - tonumber(f[3]) <= tonumber(ARGV[5]) and f[4] and f[5] then
+		local n = redis.call('HMGET', P .. 'r:' .. f[5], 'grant', 'rotated')
+		if n[1] and not n[2] then return {'grace', f[4]} end
+	end
+	-- Reuse of a superseded token after the window or after its successor
+	-- was used: someone else holds a copy.
 	revoke(gid)
 	return {'reused'}
 end
 if not tokensFree(9, 16) then return {'conflict'} end
-redis.call('HSET', old, 'rotated', ARGV[4])
+redis.call('HSET', old, 'rotated', ARGV[4], 'next', ARGV[16])
 if ARGV[6] == '1' then redis.call('HSET', old, 'successor', ARGV[7]) end
 local gexp = tonumber(redis.call('HGET', g, 'expires'))
 if tonumber(ARGV[8]) > gexp then

@@ -82,6 +82,9 @@ var migrations = []string{
 		payload BLOB NOT NULL,
 		expires_at INTEGER NOT NULL
 	);`,
+	// The successor's hash lets a retry within the grace window see whether
+	// the successor was used (then the retry is a stolen copy).
+	`ALTER TABLE refresh_tokens ADD COLUMN successor_hash BLOB`,
 }
 
 // OpenSQLite opens (creating if needed) the database at path and applies
@@ -398,9 +401,10 @@ func (s *SQLite) RotateRefresh(ctx context.Context, r Rotation) ([]byte, error) 
 			exp       int64
 			rotatedAt sql.NullInt64
 			stored    []byte
+			nextHash  []byte
 		)
-		err := tx.QueryRowContext(ctx, `SELECT grant_id, expires_at, rotated_at, successor FROM refresh_tokens WHERE hash = ?`, r.OldHash).
-			Scan(&grantID, &exp, &rotatedAt, &stored)
+		err := tx.QueryRowContext(ctx, `SELECT grant_id, expires_at, rotated_at, successor, successor_hash FROM refresh_tokens WHERE hash = ?`, r.OldHash).
+			Scan(&grantID, &exp, &rotatedAt, &stored, &nextHash)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -412,16 +416,23 @@ func (s *SQLite) RotateRefresh(ctx context.Context, r Rotation) ([]byte, error) 
 		}
 		if rotatedAt.Valid {
 			if r.Now.Sub(fromMS(rotatedAt.Int64)) <= r.Grace && stored != nil {
-				successor = stored
-				return nil
+				unused, err := sqliteUnrotated(ctx, tx, nextHash)
+				if err != nil {
+					return err
+				}
+				if unused {
+					successor = stored
+					return nil
+				}
 			}
-			// Reuse of a superseded token: someone else holds a copy.
+			// Reuse of a superseded token after the window or after its
+			// successor was used: someone else holds a copy.
 			if err := revokeGrant(ctx, tx, grantID); err != nil {
 				return err
 			}
 			return errReplayCommit
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET rotated_at = ?, successor = ? WHERE hash = ?`, ms(r.Now), r.Successor, r.OldHash); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET rotated_at = ?, successor = ?, successor_hash = ? WHERE hash = ?`, ms(r.Now), r.Successor, r.Refresh.Hash, r.OldHash); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE grants SET expires_at = MAX(expires_at, ?) WHERE id = ?`, ms(r.GrantExpires), grantID); err != nil {
@@ -441,6 +452,21 @@ func (s *SQLite) RotateRefresh(ctx context.Context, r Rotation) ([]byte, error) 
 		return nil, fmt.Errorf("rotate refresh token: %w", err)
 	}
 	return successor, nil
+}
+
+// sqliteUnrotated reports whether the refresh token hash exists and was
+// never rotated. A nil hash (a rotation recorded before successors were
+// tracked) counts as used: the grace answer needs proof that it is safe.
+func sqliteUnrotated(ctx context.Context, tx *sql.Tx, hash []byte) (bool, error) {
+	if hash == nil {
+		return false, nil
+	}
+	var rotatedAt sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT rotated_at FROM refresh_tokens WHERE hash = ?`, hash).Scan(&rotatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil && !rotatedAt.Valid, err
 }
 
 // RevokeToken implements Store.

@@ -266,6 +266,7 @@ var cases = []struct {
 	{"rotation issues a pair and keeps the old token as superseded", testRotateFresh},
 	{"rotation retried within grace gets the same successor", testRotateGrace},
 	{"rotation reused after grace revokes the whole family", testRotateReuse},
+	{"rotation retried after its successor was used revokes the whole family, even within grace", testRotateGraceEndsWhenSuccessorUsed},
 	{"rotation never moves the grant expiry backward", testRotateGrantExpiry},
 	{"rotation of an unknown, expired or revoked token issues nothing", testRotateNotFound},
 	{"rotations racing on one token issue one pair", testRotateConcurrent},
@@ -627,6 +628,39 @@ func testRotateReuse(f *fixture) {
 	}
 	if st := f.stats(); st.Grants != 1 || st.AccessTokens != 1 || st.RefreshTokens != 1 {
 		f.Errorf("stats after reuse %+v; want only the unrelated grant's records", st)
+	}
+}
+
+// testRotateGraceEndsWhenSuccessorUsed pins the rule shared with the Worker
+// (docs/security.md, "Rules on both deployments"): the grace answer exists
+// for a client that lost the response, and such a client cannot have used
+// the successor. Once the successor was rotated, the old token in anyone's
+// hands is a copy: answering it would hand the live chain to a thief.
+func testRotateGraceEndsWhenSuccessorUsed(f *fixture) {
+	f.issue("g")
+	f.issue("other")
+	at := f.t0.Add(time.Minute)
+	if _, err := f.s.RotateRefresh(f.ctx, f.rotation("g", "r0-g", "r1", at)); err != nil {
+		f.Fatal(err)
+	}
+	// r1's own retry while r2 is unused still gets r2: the grace holds
+	// while the successor has not been used.
+	if _, err := f.s.RotateRefresh(f.ctx, f.rotation("g", "r1", "r2", at.Add(time.Second))); err != nil {
+		f.Fatal(err)
+	}
+	if succ, err := f.s.RotateRefresh(f.ctx, f.rotation("g", "r1", "r2-retry", at.Add(2*time.Second))); err != nil || string(succ) != "successor r2" {
+		f.Fatalf("retry of r1 while r2 is unused = %q, %v; want r2's successor", succ, err)
+	}
+	// r0 comes back inside its window, but r1 was already used.
+	if succ, err := f.s.RotateRefresh(f.ctx, f.rotation("g", "r0-g", "r0-retry", at.Add(3*time.Second))); !errors.Is(err, store.ErrRefreshReused) {
+		f.Fatalf("r0 after r1 was used = %q, %v; want ErrRefreshReused", succ, err)
+	}
+	f.wantGone("after r0 came back", []string{"a0-g", "a-r1", "a-r2", "a-r0-retry"}, []string{"r0-g", "r1", "r2", "r0-retry"})
+	if _, err := f.s.Grant(f.ctx, "g"); !errors.Is(err, store.ErrNotFound) {
+		f.Errorf("grant after reuse = %v, want revoked", err)
+	}
+	if _, _, err := f.s.AccessToken(f.ctx, hash("a0-other"), f.t0); err != nil {
+		f.Errorf("reuse revoked an unrelated grant: %v", err)
 	}
 }
 
