@@ -16,13 +16,15 @@ type Page struct {
 	ClientName string
 	// ClientID is shown for metadata-document clients, whose id is a URL.
 	ClientID string
-	// RedirectHost is where the browser goes after approval.
+	// RedirectHost is where the browser goes after approval: the host of a
+	// web redirect, or the whole URI of a private-use scheme (whose "host"
+	// proves nothing).
 	RedirectHost string
 	// Verified is true when the client's identity is its https metadata
 	// URL; dynamically registered clients name themselves and are not.
 	Verified bool
 	// Loopback is true when the code is delivered to a program on this
-	// computer.
+	// computer: a loopback http redirect or a private-use scheme.
 	Loopback bool
 	Stacks   []string
 	Stack    string

@@ -106,6 +106,39 @@ func TestAttacks(t *testing.T) {
 				t.Errorf("the consent page does not show the punycode host: %d", page.status)
 			}
 		}},
+		{"web+ scheme redirect at registration", func(t *testing.T, e *env) {
+			// web+ schemes are handlers a web page registers in the browser
+			// (registerProtocolHandler): the code would go to a website that
+			// names no host here, not to an app on this computer.
+			for _, u := range []string{"web+evil://claude.ai/api/mcp/auth_callback", "web+x:/cb"} {
+				r := e.register(map[string]any{"redirect_uris": []string{u}, "token_endpoint_auth_method": "none"})
+				wantJSONError(t, r, 400, "invalid_redirect_uri")
+			}
+			if s := e.stats(); s.Clients != 0 {
+				t.Errorf("a client with a web+ redirect was stored: %+v", s)
+			}
+		}},
+		{"private-use scheme redirect posing as a web host is shown in full with the local-program warning", func(t *testing.T, e *env) {
+			const spoof = "evil.app://claude.ai/api/mcp/auth_callback"
+			r := e.register(map[string]any{"redirect_uris": []string{spoof}, "token_endpoint_auth_method": "none", "client_name": "Claude"})
+			if r.status != http.StatusCreated {
+				t.Fatalf("register: %d %s", r.status, r.body)
+			}
+			q := authQuery(r.json["client_id"].(string))
+			q.Set("redirect_uri", spoof)
+			page := e.get(browser(), "/authorize", q)
+			if page.status != 200 {
+				t.Fatalf("consent page: %d %s", page.status, page.body)
+			}
+			if !strings.Contains(page.body, spoof) {
+				t.Errorf("the consent page does not show the private-use redirect in full:\n%s", page.body)
+			}
+			// The page's wording belongs to the template; what the server
+			// decides is what it hands the template.
+			if p := e.srv.page(&client{Name: "Claude"}, spoof, "", "", "", true, false, ""); p.RedirectHost != spoof || !p.Loopback {
+				t.Errorf("page for a private-use redirect shows %q, local-program warning %v; want the whole URI and the warning", p.RedirectHost, p.Loopback)
+			}
+		}},
 		{"javascript: redirect at authorize", func(t *testing.T, e *env) {
 			q := authQuery(e.publicClient())
 			q.Set("redirect_uri", "javascript:alert(1)")

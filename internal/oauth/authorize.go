@@ -139,9 +139,13 @@ func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, write bool, msg string) *login.Page {
 	ru, _ := url.Parse(redirectURI)
-	host := ru.Host
-	if host == "" {
-		host = ru.Scheme + ":"
+	// A web redirect is named by its host. A private-use scheme can carry
+	// any "host" (evil.app://claude.ai/…) and is delivered to whichever
+	// local program claimed the scheme, so it is shown whole, with the
+	// local-program warning.
+	host, local := ru.Host, ru.Scheme == "http" && access.IsLoopbackHost(ru.Hostname())
+	if ru.Scheme != "https" && ru.Scheme != "http" {
+		host, local = redirectURI, true
 	}
 	name := c.Name
 	if name == "" {
@@ -149,7 +153,7 @@ func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, 
 	}
 	p := &login.Page{
 		Action: "/authorize", ClientName: name, RedirectHost: host, Verified: c.Verified,
-		Loopback: ru.Scheme == "http" && access.IsLoopbackHost(ru.Hostname()),
+		Loopback: local,
 		Stacks:   s.cfg.Stacks.Stacks(), Stack: stack, Read: read, Write: write,
 		Request: sealed, CSRF: csrf, Upstream: s.cfg.Upstream != nil, Error: msg,
 	}

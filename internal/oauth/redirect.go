@@ -60,6 +60,11 @@ func validateRedirectURI(raw string) error {
 		if !access.IsLoopbackHost(u.Hostname()) {
 			return errors.New("redirect URI " + quote(raw) + " must use https (plain http only for 127.0.0.1, [::1] or localhost)")
 		}
+	case strings.HasPrefix(scheme, "web+"):
+		// web+ schemes are handed by the browser to whatever website
+		// registered itself for them (registerProtocolHandler): a website
+		// this server cannot name, not an app on this computer.
+		return errors.New("redirect URI scheme " + scheme + ": is a browser protocol handler; use https or an app's private-use scheme")
 	default:
 		// A private-use scheme: the app registered it with the OS.
 		if u.Opaque != "" && !strings.HasPrefix(u.Opaque, "/") {
