@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -305,6 +306,50 @@ func TestAttacks(t *testing.T) {
 				if r := e.submit(b, f); r.status != http.StatusSeeOther {
 					t.Errorf("%s: status %d, want 303 See Other", action, r.status)
 				}
+			}
+		}},
+		{"approval POST replayed", func(t *testing.T, e *env) {
+			// The same consent form posted again (a resent request, a
+			// recorded one) must not mint another code and grant.
+			id := e.publicClient()
+			b := browser()
+			form := e.consent(b, authQuery(id))
+			if q := redirected(t, e.submit(b, form), testRedirect); q.Get("code") == "" {
+				t.Fatalf("first approval gave no code: %v", q)
+			}
+			for _, action := range []string{"approve", "deny", "keboola"} {
+				form.Set("action", action)
+				r := e.submit(b, form)
+				wantPage(t, r, http.StatusBadRequest)
+				if strings.Contains(r.header.Get("Location"), "code=") {
+					t.Errorf("replayed %s yielded a code", action)
+				}
+			}
+			if s := e.stats(); s.Grants != 1 || s.Codes != 1 {
+				t.Errorf("a replayed approval issued more: %+v", s)
+			}
+		}},
+		{"approval POSTs racing each other issue one code", func(t *testing.T, e *env) {
+			id := e.publicClient()
+			b := browser()
+			form := e.consent(b, authQuery(id))
+			var wg sync.WaitGroup
+			var codes atomic.Int32
+			for range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if r := e.submit(b, form); r.status == http.StatusSeeOther && strings.Contains(r.header.Get("Location"), "code=") {
+						codes.Add(1)
+					}
+				}()
+			}
+			wg.Wait()
+			if n := codes.Load(); n != 1 {
+				t.Errorf("%d racing approvals got a code; want exactly one", n)
+			}
+			if s := e.stats(); s.Grants != 1 {
+				t.Errorf("racing approvals issued %d grants", s.Grants)
 			}
 		}},
 		{"code redeemed by another client", func(t *testing.T, e *env) {

@@ -188,6 +188,9 @@ func (s *Server) authorizeForm(w http.ResponseWriter, r *http.Request) {
 	}
 	action := f.Get("action")
 	if action == "deny" {
+		if !s.spendConsent(w, r, sealed, req.Expires) {
+			return
+		}
 		s.redirect(w, r, req.RedirectURI, req.State, url.Values{"error": {errAccessDenied}, "error_description": {"the user denied access"}})
 		return
 	}
@@ -214,7 +217,7 @@ func (s *Server) authorizeForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if action == "keboola" {
-		s.startUpstream(w, r, req, stack, scopes, again)
+		s.startUpstream(w, r, sealed, req, stack, scopes, again)
 		return
 	}
 	token := keboola.Secret(f.Get("storage_token"))
@@ -223,9 +226,37 @@ func (s *Server) authorizeForm(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusBadRequest, err.Error())
 		return
 	}
+	if !s.spendConsent(w, r, sealed, req.Expires) {
+		return
+	}
 	s.log.Info("login: token verified", "stack", stack, "project", info.Owner.ID.String(), "client", c.ID)
 	props := grantProps{StackURL: stack, StorageToken: token.Reveal()}
 	s.finish(w, r, req, scopes, props)
+}
+
+// spendConsent makes a consent form single use: the first answer it carries
+// (approve, deny, or going on to Keboola) records the form as spent, in one
+// atomic insert, so a replayed or racing POST of the same form gets no
+// second code. Mistakes that re-show the form (a wrong Storage token) do not
+// spend it. The record is a pending entry keyed by the form's sealed
+// request, which differs on every page load, and expires with the form.
+// It reports false after answering the request itself.
+func (s *Server) spendConsent(w http.ResponseWriter, r *http.Request, sealed string, expires int64) bool {
+	err := s.cfg.Store.SavePending(r.Context(), &store.Pending{
+		Hash: hashToken("consent\x00" + sealed), Binding: []byte("consent"), Payload: []byte("spent"),
+		ExpiresAt: time.Unix(expires, 0),
+	})
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, store.ErrConflict):
+		login.RenderError(w, http.StatusBadRequest, "This approval was already sent",
+			"This consent form was already answered, so it cannot be used again. If you are still connecting, start again from your application.")
+	default:
+		s.log.Error("authorize: could not record the consent", "err", err)
+		login.RenderError(w, http.StatusInternalServerError, "Server error", "Your answer could not be saved. Start again from your application.")
+	}
+	return false
 }
 
 // grantedScopes is what the user ticked, limited to what the client asked

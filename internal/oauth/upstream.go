@@ -17,9 +17,12 @@ import (
 // startUpstream sends the browser to the chosen stack's Keboola OAuth
 // server. The state is random, stored only now (after consent), single use,
 // valid for 10 minutes and bound to this browser's cookie.
-func (s *Server) startUpstream(w http.ResponseWriter, r *http.Request, req authRequest, stack string, scopes []string, again func(int, string)) {
+func (s *Server) startUpstream(w http.ResponseWriter, r *http.Request, sealedRequest string, req authRequest, stack string, scopes []string, again func(int, string)) {
 	if s.cfg.Upstream == nil {
 		again(http.StatusBadRequest, "Sign in with Keboola is not configured on this server; paste a Storage API token instead.")
+		return
+	}
+	if !s.spendConsent(w, r, sealedRequest, req.Expires) {
 		return
 	}
 	browser := s.guard.Browser(r)

@@ -275,6 +275,7 @@ var cases = []struct {
 	{"a revocation racing rotations leaves nothing behind", func(f *fixture) { revokeRacingRotations(f, f.s) }},
 	{"pending state is single use and expires", testPending},
 	{"pending state consumed concurrently has exactly one winner", testPendingConcurrent},
+	{"pending state saved concurrently under one key has exactly one winner", testPendingSaveConcurrent},
 	{"sweep removes exactly the expired records and counts them", testSweepExpired},
 	{"sweep keeps superseded refresh tokens for reuse detection", testSweepKeepsSuperseded},
 	{"sweep of an ended grant removes its tokens", testSweepEndedGrant},
@@ -832,6 +833,30 @@ func testPendingConcurrent(f *fixture) {
 	}
 	if won != 1 || missed != n-1 {
 		f.Errorf("%d consumers got the state and %d did not; want 1 and %d", won, missed, n-1)
+	}
+}
+
+// testPendingSaveConcurrent: the authorization server spends a consent form
+// by saving a pending record under the form's key; racing approvals of one
+// form must find exactly one save succeeding.
+func testPendingSaveConcurrent(f *fixture) {
+	const n = 8
+	results := race(n, func(i int) ([]byte, error) {
+		return nil, f.s.SavePending(f.ctx, &store.Pending{Hash: hash("form"), Binding: []byte("b"), Payload: []byte(fmt.Sprint(i)), ExpiresAt: f.t0.Add(codeTTL)})
+	})
+	var won, conflicts int
+	for _, r := range results {
+		switch {
+		case r.err == nil:
+			won++
+		case errors.Is(r.err, store.ErrConflict):
+			conflicts++
+		default:
+			f.Errorf("a racing SavePending failed: %v", r.err)
+		}
+	}
+	if won != 1 || conflicts != n-1 {
+		f.Errorf("%d saves succeeded and %d conflicted; want 1 and %d", won, conflicts, n-1)
 	}
 }
 
