@@ -25,15 +25,14 @@ func TestAttacks(t *testing.T) {
 			q := authQuery(e.publicClient())
 			q.Del("code_challenge")
 			q.Del("code_challenge_method")
-			got := redirected(t, e.get(browser(), "/authorize", q), testRedirect)
-			wantError(t, got, "invalid_request")
+			wantErrorPage(t, e.get(browser(), "/authorize", q), "invalid_request")
 			e.nothingIssued()
 		}},
 		{"PKCE plain method", func(t *testing.T, e *env) {
 			q := authQuery(e.publicClient())
 			q.Set("code_challenge", verifier)
 			q.Set("code_challenge_method", "plain")
-			wantError(t, redirected(t, e.get(browser(), "/authorize", q), testRedirect), "invalid_request")
+			wantErrorPage(t, e.get(browser(), "/authorize", q), "invalid_request")
 			e.nothingIssued()
 		}},
 		{"PKCE wrong verifier", func(t *testing.T, e *env) {
@@ -150,7 +149,51 @@ func TestAttacks(t *testing.T) {
 		{"resource mismatch at authorize", func(t *testing.T, e *env) {
 			q := authQuery(e.publicClient())
 			q.Set("resource", "https://other.example/mcp")
-			wantError(t, redirected(t, e.get(browser(), "/authorize", q), testRedirect), "invalid_target")
+			wantErrorPage(t, e.get(browser(), "/authorize", q), "invalid_target")
+			e.nothingIssued()
+		}},
+		{"open redirector: errors before consent for a self-registered https redirect stay on our page", func(t *testing.T, e *env) {
+			// RFC 9700 §4.11.2: anyone can register https://attacker.example
+			// and send a victim a broken /authorize link; a redirect would
+			// carry the victim to the attacker's page on our reputation,
+			// with the attacker's state.
+			reg := e.register(map[string]any{"redirect_uris": []string{"https://attacker.example/cb"}, "token_endpoint_auth_method": "none"})
+			id := reg.json["client_id"].(string)
+			for name, change := range map[string]func(url.Values){
+				"bad scope":            func(q url.Values) { q.Set("scope", "keboola:admin") },
+				"response_type=token":  func(q url.Values) { q.Set("response_type", "token") },
+				"PKCE missing":         func(q url.Values) { q.Del("code_challenge") },
+				"PKCE plain":           func(q url.Values) { q.Set("code_challenge_method", "plain") },
+				"resource elsewhere":   func(q url.Values) { q.Set("resource", "https://other.example/mcp") },
+				"state repeated":       func(q url.Values) { q.Add("state", "again") },
+				"state too long":       func(q url.Values) { q.Set("state", strings.Repeat("s", 3000)) },
+				"response_type absent": func(q url.Values) { q.Del("response_type") },
+			} {
+				q := authQuery(id)
+				q.Set("redirect_uri", "https://attacker.example/cb")
+				q.Set("state", "attacker-chosen")
+				change(q)
+				r := e.get(browser(), "/authorize", q)
+				if r.header.Get("Location") != "" || r.status != http.StatusBadRequest {
+					t.Errorf("%s: %d Location=%q, want our error page", name, r.status, r.header.Get("Location"))
+				}
+				if strings.Contains(r.body, "attacker-chosen") {
+					t.Errorf("%s: the error page echoes the state", name)
+				}
+			}
+			e.nothingIssued()
+		}},
+		{"errors before consent are redirected to a loopback or metadata-document client", func(t *testing.T, e *env) {
+			// A loopback redirect reaches only a program on the user's own
+			// computer, and a metadata document's redirect URIs are vouched
+			// for by the domain that publishes it: neither is an open
+			// redirector, and the client learns why its request failed.
+			const local = "http://127.0.0.1:7777/cb"
+			reg := e.register(map[string]any{"redirect_uris": []string{local}, "token_endpoint_auth_method": "none"})
+			q := authQuery(reg.json["client_id"].(string))
+			q.Set("redirect_uri", "http://127.0.0.1:8888/cb")
+			q.Set("scope", "keboola:admin")
+			wantError(t, redirected(t, e.get(browser(), "/authorize", q), "http://127.0.0.1:8888/cb"), "invalid_scope")
 			e.nothingIssued()
 		}},
 		{"resource mismatch at token", func(t *testing.T, e *env) {
@@ -434,6 +477,17 @@ func wantError(t *testing.T, q url.Values, code string) {
 	}
 }
 
+// wantErrorPage checks that an authorization error found before consent is
+// shown on our own page, naming the OAuth error, and is not redirected: a
+// self-registered redirect URI may be an attacker's page (RFC 9700 §4.11.2).
+func wantErrorPage(t *testing.T, r reply, code string) {
+	t.Helper()
+	wantPage(t, r, http.StatusBadRequest)
+	if !strings.Contains(r.body, code) {
+		t.Errorf("the error page does not name %s:\n%s", code, r.body)
+	}
+}
+
 func wantJSONError(t *testing.T, r reply, status int, code string) {
 	t.Helper()
 	if r.status != status || r.json["error"] != code {
@@ -469,6 +523,11 @@ func TestCIMD_DocumentClientCompletesFlow(t *testing.T) {
 	if page.status != 200 || !strings.Contains(page.body, "Doc Client") || strings.Contains(page.body, "not verified") || !strings.Contains(page.body, docURL) {
 		t.Fatalf("consent page for a document client: %d\n%s", page.status, page.body)
 	}
+	// Its redirect URI is vouched for by the document's domain, so an error
+	// found before consent goes back to it (not an open redirector).
+	bad := authQuery(docURL)
+	bad.Set("scope", "keboola:admin")
+	wantError(t, redirected(t, e.get(browser(), "/authorize", bad), testRedirect), "invalid_scope")
 	at, _ := e.tokens(docURL)
 	if e.callMCP(at).status != 200 {
 		t.Fatal("document client's token does not work")

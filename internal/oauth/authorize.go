@@ -92,7 +92,8 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 // authorizeRequest validates an authorization request and shows the login +
 // consent page. Until the client and its redirect URI are known to belong
 // together, problems are shown on a page; afterwards they are reported to the
-// client by redirect (RFC 6749 §4.1.2.1).
+// client by redirect (RFC 6749 §4.1.2.1) only when the redirect URI is
+// vouched for (errorRedirectAllowed).
 func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	clientID, e1 := single(q, "client_id")
@@ -118,6 +119,11 @@ func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	p, oerr := parseAuthorize(q, s.audiences)
 	if oerr != nil {
+		if !errorRedirectAllowed(c, redirectURI) {
+			login.RenderError(w, http.StatusBadRequest, "The application's request is invalid",
+				"The application that sent you here made a request this server cannot accept ("+oerr.Code+": "+oerr.Description+"). Nothing was shared. Tell the application's developer, or connect again.")
+			return
+		}
 		state, _ := single(q, "state")
 		s.redirect(w, r, redirectURI, state, url.Values{"error": {oerr.Code}, "error_description": {oerr.Description}})
 		return
@@ -135,6 +141,28 @@ func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) {
 	stacks := s.cfg.Stacks.Stacks()
 	read, write := true, len(p.Scope) == 0 || slices.Contains(p.Scope, access.ScopeWrite)
 	login.Render(w, http.StatusOK, s.page(c, redirectURI, sealed, s.guard.CSRFToken(browser, sealed), stacks[0], read, write, ""))
+}
+
+// errorRedirectAllowed decides where an error found before consent goes
+// (RFC 9700 §4.11.2). Anyone can register a client whose redirect URI is
+// their own website and mail a victim a broken /authorize link: redirecting
+// the error would make this server an open redirector, carrying the victim
+// to that site with the attacker's state. Such errors are shown on our own
+// page unless the redirect URI is vouched for:
+//   - a client metadata document client (the https domain that publishes the
+//     document names its redirect URIs, which are validated against it);
+//   - a loopback http redirect (it reaches only a program on the user's own
+//     computer, never a website).
+//
+// Self-registered https and private-use scheme redirects are not vouched
+// for. After consent, errors (deny, a failed sign-in) are always redirected:
+// the user chose this client.
+func errorRedirectAllowed(c *client, redirectURI string) bool {
+	if c.Verified {
+		return true
+	}
+	u, err := url.Parse(redirectURI)
+	return err == nil && u.Scheme == "http" && login.IsLoopbackHost(u.Hostname())
 }
 
 func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, write bool, msg string) *login.Page {

@@ -40,7 +40,7 @@ func TestProbes_Hold(t *testing.T) {
 				for k, v := range m {
 					q.Set(k, v)
 				}
-				wantError(t, redirected(t, e.get(browser(), "/authorize", q), testRedirect), "invalid_request")
+				wantErrorPage(t, e.get(browser(), "/authorize", q), "invalid_request")
 			}
 			e.nothingIssued()
 		}},
@@ -85,7 +85,7 @@ func TestProbes_Hold(t *testing.T) {
 			id := e.publicClient()
 			q := authQuery(id)
 			q.Add("code_challenge", pkce("another-verifier-0123456789-0123456789-0123"))
-			wantError(t, redirected(t, e.get(browser(), "/authorize", q), testRedirect), "invalid_request")
+			wantErrorPage(t, e.get(browser(), "/authorize", q), "invalid_request")
 			q = authQuery(id)
 			q.Add("redirect_uri", "https://attacker.example/cb")
 			wantPage(t, e.get(browser(), "/authorize", q), 400)
@@ -121,7 +121,7 @@ func TestProbes_Hold(t *testing.T) {
 		{"unknown scope", func(t *testing.T, e *env) {
 			q := authQuery(e.publicClient())
 			q.Set("scope", "keboola:read keboola:admin")
-			wantError(t, redirected(t, e.get(browser(), "/authorize", q), testRedirect), "invalid_scope")
+			wantErrorPage(t, e.get(browser(), "/authorize", q), "invalid_scope")
 		}},
 		{"script in client_name is escaped on a frame-proof page", func(t *testing.T, e *env) {
 			r := e.register(map[string]any{"redirect_uris": []string{testRedirect}, "token_endpoint_auth_method": "none", "client_name": `<script>alert(1)</script>"'`})
