@@ -35,6 +35,7 @@ func runServe(ctx context.Context, args []string, _ io.Writer, stderr io.Writer)
 // serveConfig is the parsed command line and environment.
 type serveConfig struct {
 	addr, publicURL, storeURL, auth, logLevel string
+	metricsAddr                               string
 	stacks, origins, tools, exclude           stringList
 	accessTTL, refreshTTL                     time.Duration
 	readOnly                                  bool
@@ -57,6 +58,7 @@ func serveMain(ctx context.Context, args []string, stderr io.Writer, getenv func
 	fs.Var(&c.exclude, "exclude-tools", "do not serve this tool (repeatable)")
 	fs.Var(&c.origins, "allowed-origin", "another browser origin allowed to call /mcp (repeatable)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus /metrics on this separate address (e.g. 127.0.0.1:9090); never on the public listener")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: keboola-mcp serve [flags]
 
@@ -157,11 +159,36 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", c.addr, err)
 	}
+	if c.metricsAddr != "" {
+		mln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", c.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listening on --metrics-addr %s: %w", c.metricsAddr, err)
+		}
+		log.Info("serving metrics", "listen", mln.Addr().String()+"/metrics")
+		go serveMetrics(ctx, mln, srv.MetricsHandler(), log)
+	}
 	log.Info("serving MCP", "url", c.publicURL+"/mcp", "listen", ln.Addr().String(), "auth", c.auth)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
 	return srv.Serve(ctx, ln, 10*time.Second)
+}
+
+// serveMetrics serves only /metrics on its own listener until ctx ends.
+// Keeping it off the public listener is the only way to keep it private
+// behind a reverse proxy, where every request arrives from loopback.
+func serveMetrics(ctx context.Context, ln net.Listener, metrics http.Handler, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("metrics listener stopped", "err", err)
+	}
 }
 
 // openOAuth opens the store and builds the authorization server.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -129,5 +130,36 @@ func TestServe_BehindReverseProxyOnLoopback_HostChecked(t *testing.T) {
 		if resp.StatusCode != tc.want {
 			t.Errorf("Host %s: status %d, want %d", tc.host, resp.StatusCode, tc.want)
 		}
+	}
+}
+
+// /metrics is served only on --metrics-addr: on the public listener a
+// reverse proxy would hand it to anyone (every proxied request is local).
+func TestServe_MetricsOnlyOnMetricsAddr(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	base := startServe(t, []string{"--addr", "127.0.0.1:0", "--auth", "none", "--metrics-addr", metricsAddr},
+		map[string]string{"KBC_STORAGE_TOKEN": "tok", "KBC_STORAGE_API_URL": "http://127.0.0.1:9"})
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener: %d, want 404", resp.StatusCode)
+	}
+	resp, err = c.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "keboola_mcp_uptime_seconds") {
+		t.Errorf("/metrics on --metrics-addr: %d %s", resp.StatusCode, b)
 	}
 }

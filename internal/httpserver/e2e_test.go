@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
@@ -37,6 +38,7 @@ type system struct {
 	url   string
 	stack *fakestack.Stack
 	oauth *oauth.Server
+	srv   *Server
 }
 
 // startSystem runs `serve` in-process: the fake stack, the SQLite store,
@@ -79,7 +81,7 @@ func startSystem(tb testing.TB) *system {
 			tb.Errorf("serve: %v", err)
 		}
 	})
-	return &system{logs: logs, url: public, stack: stack, oauth: o}
+	return &system{logs: logs, url: public, stack: stack, oauth: o, srv: s}
 }
 
 var hiddenRE = regexp.MustCompile(`name="(request|csrf_token)" value="([^"]*)"`)
@@ -278,13 +280,20 @@ func TestServer_HealthAndMetrics(t *testing.T) {
 		t.Fatalf("healthz: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	// The public listener never serves the metrics (a reverse proxy on
+	// loopback would make every request look local); they have their own
+	// handler for --metrics-addr.
 	resp, err = http.Get(sys.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(b), `keboola_mcp_http_requests_total{route="/healthz",status="200"} 1`) {
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics on the public listener: %d, want 404", resp.StatusCode)
+	}
+	rec := httptest.NewRecorder()
+	sys.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if b := rec.Body.String(); !strings.Contains(b, `keboola_mcp_http_requests_total{route="/healthz",status="200"} 1`) {
 		t.Errorf("metrics:\n%s", b)
 	}
 }

@@ -1,9 +1,12 @@
 package httpserver
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
@@ -52,5 +55,36 @@ func TestServer_HostCheckOnLoopbackAgainstDNSRebinding(t *testing.T) {
 				t.Errorf("served %d requests, want %d", served, want)
 			}
 		})
+	}
+}
+
+// The DNS-rebinding guard covers every route, not only the MCP endpoints: a
+// rebinding page could otherwise drive the consent page, register clients
+// or read the metadata of a local server under its own host name.
+func TestServer_HostCheckCoversEveryRoute(t *testing.T) {
+	sys := startSystem(t)
+	routes := []struct{ method, path string }{
+		{"GET", "/"}, {"GET", "/healthz"}, {"GET", "/metrics"},
+		{"GET", "/.well-known/oauth-authorization-server"}, {"GET", "/.well-known/oauth-protected-resource"},
+		{"GET", "/.well-known/oauth-protected-resource/mcp"}, {"GET", "/.well-known/openid-configuration"},
+		{"GET", "/authorize"}, {"POST", "/authorize"}, {"POST", "/token"}, {"POST", "/register"}, {"POST", "/revoke"},
+		{"GET", "/oauth/callback"}, {"POST", "/mcp"}, {"GET", "/sse"}, {"POST", "/messages"}, {"GET", "/no-such-route"},
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	for _, rt := range routes {
+		for host, refused := range map[string]bool{"rebind.attacker.example": true, "localhost": false} {
+			req, _ := http.NewRequest(rt.method, sys.url+rt.path, strings.NewReader("{}"))
+			req.Host = host
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got := resp.StatusCode == http.StatusForbidden && strings.Contains(string(b), "does not answer to host")
+			if got != refused {
+				t.Errorf("%s %s with Host %s: %d %q; want refused=%v", rt.method, rt.path, host, resp.StatusCode, b, refused)
+			}
+		}
 	}
 }

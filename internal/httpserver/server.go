@@ -1,6 +1,6 @@
 // Package httpserver is the HTTP front of `keboola-mcp serve`: routing of
-// the MCP endpoints (/mcp, /sse, /messages), the OAuth endpoints, health and
-// metrics; Origin checks against DNS rebinding and cross-site use; body
+// the MCP endpoints (/mcp, /sse, /messages), the OAuth endpoints and health,
+// and a metrics handler for a separate listener; Host and Origin checks against DNS rebinding and cross-site use; body
 // limits; request logging without secrets; graceful shutdown. How a request
 // is authenticated is pluggable (Authenticator): OAuth bearer tokens, the
 // Worker's signed proxy headers, or fixed local credentials.
@@ -77,7 +77,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	guard := func(h http.Handler) http.Handler {
-		return s.checkHost(s.checkOrigin(s.limitBody(cfg.Auth.Wrap(h))))
+		return s.checkOrigin(s.limitBody(cfg.Auth.Wrap(h)))
 	}
 	mux.Handle("/mcp", guard(cfg.MCP))
 	if cfg.SSE != nil {
@@ -95,7 +95,6 @@ func New(cfg Config) (*Server, error) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write([]byte("ok\n"))
 	})
-	mux.Handle("/metrics", s.metrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
@@ -104,12 +103,20 @@ func New(cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "Keboola MCP server. Add %s/mcp to your MCP client.\n", strings.TrimRight(cfg.PublicURL, "/"))
 	})
-	s.handler = s.observe(mux)
+	// The Host check guards every route: a DNS-rebinding page could drive
+	// the consent page, register clients or read metadata just as well as
+	// call /mcp.
+	s.handler = s.observe(s.checkHost(mux))
 	return s, nil
 }
 
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// MetricsHandler serves the Prometheus metrics. It is not routed on the
+// public listener: behind a reverse proxy on loopback every request looks
+// local, so only a separate listener (--metrics-addr) keeps them private.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics }
 
 // origin normalises a URL to scheme://host[:port].
 func origin(raw string) (string, error) {

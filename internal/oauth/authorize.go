@@ -162,7 +162,7 @@ func errorRedirectAllowed(c *client, redirectURI string) bool {
 		return true
 	}
 	u, err := url.Parse(redirectURI)
-	return err == nil && u.Scheme == "http" && login.IsLoopbackHost(u.Hostname())
+	return err == nil && u.Scheme == "http" && access.IsLoopbackHost(u.Hostname())
 }
 
 func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, write bool, msg string) *login.Page {
