@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -303,6 +304,27 @@ func TestAttacks(t *testing.T) {
 			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "client_secret": {"wrong"}, "code": {e.code(id)},
 				"redirect_uri": {testRedirect}, "code_verifier": {verifier}})
 			wantJSONError(t, r, 401, "invalid_client")
+			e.noTokens()
+		}},
+		{"confidential client authenticates with a method it did not register", func(t *testing.T, e *env) {
+			// RFC 7591 §2: token_endpoint_auth_method is the one method the
+			// client uses; a secret accepted any other way widens where it
+			// may travel (a form body is logged more often than a header).
+			for _, tc := range []struct{ registered, used string }{{"client_secret_basic", "post"}, {"client_secret_post", "basic"}} {
+				reg := e.register(map[string]any{"redirect_uris": []string{testRedirect}, "token_endpoint_auth_method": tc.registered})
+				id, secret := reg.json["client_id"].(string), reg.json["client_secret"].(string)
+				form := url.Values{"grant_type": {"authorization_code"}, "code": {e.code(id)}, "redirect_uri": {testRedirect}, "code_verifier": {verifier}}
+				req, _ := http.NewRequest("POST", e.ts.URL+"/token", nil)
+				if tc.used == "basic" {
+					req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+				} else {
+					form.Set("client_id", id)
+					form.Set("client_secret", secret)
+				}
+				req.Body = io.NopCloser(strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				wantJSONError(t, do(t, http.DefaultClient, req), 401, "invalid_client")
+			}
 			e.noTokens()
 		}},
 		{"refresh by a client that did not register the refresh grant", func(t *testing.T, e *env) {

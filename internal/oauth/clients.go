@@ -247,6 +247,12 @@ func (s *Server) authenticateClient(r *http.Request) (*client, *oauthError) {
 		}
 		return c, nil
 	}
+	// The registered method is the only one (RFC 7591 §2): a secret
+	// registered for the Authorization header is refused in a form body,
+	// and the other way round.
+	if used := map[bool]string{true: "client_secret_basic", false: "client_secret_post"}[basic]; c.AuthMethod != used {
+		return nil, errorf(errInvalidClient, "this client registered token_endpoint_auth_method %s; authenticate that way, not with %s", c.AuthMethod, used)
+	}
 	got := sha256.Sum256([]byte(secret))
 	if secret == "" || subtle.ConstantTimeCompare(got[:], c.SecretHash) != 1 {
 		return nil, errorf(errInvalidClient, "client authentication failed")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -98,6 +99,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	memory := path == ":memory:"
 	if !memory {
 		q.Add("_pragma", "journal_mode(WAL)")
+		if err := ownerOnly(path); err != nil {
+			return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+		}
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -115,6 +119,33 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// ownerOnly creates the database file readable by its owner only, and
+// tightens a file (and WAL companions) an earlier version left readable by
+// others. SQLite gives the -wal and -shm files it creates the database
+// file's mode, so the main file's mode is what counts.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return fmt.Errorf("restricting %s to its owner: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 func (s *SQLite) migrate(ctx context.Context) error {
