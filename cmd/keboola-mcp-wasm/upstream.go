@@ -45,27 +45,42 @@ func (b *bridge) upstream(c upstreamConfig) *login.Upstream {
 	}
 }
 
+// optionalVerifier reads the PKCE verifier a caller may pass as args[i].
+func optionalVerifier(args []js.Value, i int) (string, bool) {
+	if len(args) <= i || args[i].IsUndefined() {
+		return "", true
+	}
+	if args[i].Type() != js.TypeString {
+		return "", false
+	}
+	return args[i].String(), true
+}
+
 // upstreamAuthorizeURL implements keboolaMCP.upstreamAuthorizeURL(config,
-// state): where the browser signs in to the stack.
+// state[, verifier]): where the browser signs in to the stack; with a PKCE
+// verifier the URL carries its S256 challenge.
 func (b *bridge) upstreamAuthorizeURL(_ js.Value, args []js.Value) any {
-	if len(args) != 2 || args[1].Type() != js.TypeString {
-		return js.Global().Get("Error").New("upstreamAuthorizeURL(config, state) takes an object and a string")
+	verifier, ok := optionalVerifier(args, 2)
+	if len(args) < 2 || len(args) > 3 || args[1].Type() != js.TypeString || !ok {
+		return js.Global().Get("Error").New("upstreamAuthorizeURL(config, state[, verifier]) takes an object and strings")
 	}
 	c, err := decodeUpstream(args[0])
 	if err != nil {
 		return js.Global().Get("Error").New("upstreamAuthorizeURL: " + err.Error())
 	}
-	return b.upstream(c).AuthCodeURL(c.stackURL, args[1].String())
+	return b.upstream(c).AuthCodeURL(c.stackURL, args[1].String(), verifier)
 }
 
-// upstreamSignIn implements keboolaMCP.upstreamSignIn(config, code): it
-// redeems Keboola's code, mints a Storage token with the access token (the
+// upstreamSignIn implements keboolaMCP.upstreamSignIn(config, code[,
+// verifier]): it redeems Keboola's code (with the PKCE verifier whose
+// challenge upstreamAuthorizeURL sent), mints a Storage token with the access token (the
 // Jobs Queue and AI Service take no Bearer) and describes it. The Storage
 // token is returned because the Worker must seal it into the grant.
 func (b *bridge) upstreamSignIn(_ js.Value, args []js.Value) any {
 	return promise(func() (any, error) {
-		if len(args) != 2 || args[1].Type() != js.TypeString {
-			return nil, errors.New("upstreamSignIn(config, code) takes an object and a string")
+		verifier, ok := optionalVerifier(args, 2)
+		if len(args) < 2 || len(args) > 3 || args[1].Type() != js.TypeString || !ok {
+			return nil, errors.New("upstreamSignIn(config, code[, verifier]) takes an object and strings")
 		}
 		c, err := decodeUpstream(args[0])
 		if err != nil {
@@ -77,7 +92,7 @@ func (b *bridge) upstreamSignIn(_ js.Value, args []js.Value) any {
 		fail := func(err error) (any, error) {
 			return map[string]any{"ok": false, "error": err.Error()}, nil
 		}
-		tok, err := up.Exchange(ctx, c.stackURL, args[1].String())
+		tok, err := up.Exchange(ctx, c.stackURL, args[1].String(), verifier)
 		if err != nil {
 			return fail(err)
 		}

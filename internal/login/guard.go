@@ -95,8 +95,13 @@ func (g *Guard) CheckCSRF(r *http.Request, bound, token string) bool {
 // same browser can complete the login.
 func (g *Guard) Binding(browser string) []byte { return g.mac("state", browser, "") }
 
-// CheckBinding reports whether r comes from the browser binding was made for.
-func (g *Guard) CheckBinding(r *http.Request, binding []byte) bool {
+// RequestBinding is the binding of the browser that sent r, to be compared
+// with the one stored with a state; nil when r carries no browser cookie,
+// which matches no stored binding.
+func (g *Guard) RequestBinding(r *http.Request) []byte {
 	browser := g.Browser(r)
-	return browser != "" && hmac.Equal(g.Binding(browser), binding)
+	if browser == "" {
+		return nil
+	}
+	return g.Binding(browser)
 }

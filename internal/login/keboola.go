@@ -89,14 +89,30 @@ func (u *Upstream) ctx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, c)
 }
 
-// AuthCodeURL is where the browser goes to sign in to stackURL.
-func (u *Upstream) AuthCodeURL(stackURL, state string) string {
-	return u.config(stackURL).AuthCodeURL(state)
+// NewVerifier returns a fresh PKCE code verifier for one sign-in. It stays
+// on this server (sealed in the pending state) until the code comes back.
+func NewVerifier() string { return oauth2.GenerateVerifier() }
+
+// AuthCodeURL is where the browser goes to sign in to stackURL. It carries
+// the S256 challenge of verifier (PKCE, required of every OAuth 2.1 client,
+// confidential ones too): a code intercepted on its way back is useless
+// without the verifier. An empty verifier sends no challenge; only the
+// Worker bridge still does that, until the Worker keeps a verifier.
+func (u *Upstream) AuthCodeURL(stackURL, state, verifier string) string {
+	if verifier == "" {
+		return u.config(stackURL).AuthCodeURL(state)
+	}
+	return u.config(stackURL).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 }
 
-// Exchange redeems the code Keboola sent to the callback.
-func (u *Upstream) Exchange(ctx context.Context, stackURL, code string) (*UpstreamToken, error) {
-	t, err := u.config(stackURL).Exchange(u.ctx(ctx), code)
+// Exchange redeems the code Keboola sent to the callback, proving the
+// verifier whose challenge AuthCodeURL sent (none when it is empty).
+func (u *Upstream) Exchange(ctx context.Context, stackURL, code, verifier string) (*UpstreamToken, error) {
+	var opts []oauth2.AuthCodeOption
+	if verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(verifier))
+	}
+	t, err := u.config(stackURL).Exchange(u.ctx(ctx), code, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("keboola sign-in at %s failed: %w", stackURL, scrub(err))
 	}

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -82,7 +83,7 @@ func TestGuard_CSRFBoundToBrowserAndForm(t *testing.T) {
 			t.Errorf("%s: CSRF check passed", name)
 		}
 	}
-	if !g.CheckBinding(req(cookie), g.Binding(id)) || g.CheckBinding(req(other), g.Binding(id)) {
+	if !bytes.Equal(g.RequestBinding(req(cookie)), g.Binding(id)) || bytes.Equal(g.RequestBinding(req(other)), g.Binding(id)) || g.RequestBinding(req(nil)) != nil {
 		t.Error("the upstream state binding does not tell browsers apart")
 	}
 }

@@ -422,6 +422,40 @@ func TestAttacks(t *testing.T) {
 			wantJSONError(t, e.exchange(e.publicClient(), code), 400, "invalid_grant")
 			e.nothingIssued()
 		}},
+		{"Keboola callback opened in another browser is refused and does not spoil the sign-in", func(t *testing.T, _ *env) {
+			// Whoever else holds the callback URL (a leaked Referer, a proxy
+			// log) is refused; the browser check comes before the state is
+			// spent, so the browser that started the sign-in still finishes.
+			e := newEnv(t, withUpstream)
+			id := e.publicClient()
+			b := browser()
+			cb := e.startKeboolaSignIn(b, id)
+			for _, other := range []*http.Client{browser(), {CheckRedirect: browser().CheckRedirect}} { // another cookie, no cookie
+				req, _ := http.NewRequest("GET", cb, nil)
+				wantPage(t, do(t, other, req), http.StatusForbidden)
+			}
+			e.nothingIssued()
+			req, _ := http.NewRequest("GET", cb, nil)
+			redirected(t, do(t, b, req), testRedirect)
+			req, _ = http.NewRequest("GET", cb, nil)
+			wantPage(t, do(t, b, req), http.StatusBadRequest) // single use
+		}},
+		{"Keboola sign-in without PKCE toward Keboola", func(t *testing.T, _ *env) {
+			// OAuth 2.1 wants PKCE of every client, confidential ones too: a
+			// code intercepted on its way back to /oauth/callback is useless
+			// without the verifier, which never leaves this server.
+			// startKeboolaSignIn fails unless the authorize URL carries an
+			// S256 challenge; the fake stack refuses a code redeemed without
+			// the matching verifier.
+			e := newEnv(t, withUpstream)
+			b := browser()
+			cb := e.startKeboolaSignIn(b, e.publicClient())
+			req, _ := http.NewRequest("GET", cb, nil)
+			redirected(t, do(t, b, req), testRedirect)
+			if n := e.countStack("POST", "/oauth/token"); n != 1 {
+				t.Errorf("upstream token calls = %d, want 1", n)
+			}
+		}},
 		{"stack off the allowlist", func(t *testing.T, e *env) {
 			b := browser()
 			f := e.consent(b, authQuery(e.publicClient()))

@@ -51,6 +51,8 @@ type pendingLogin struct {
 	Request authRequest `json:"q"`
 	Stack   string      `json:"k"`
 	Scope   []string    `json:"o"`
+	// Verifier is the PKCE code verifier sent to Keboola as a challenge.
+	Verifier string `json:"v"`
 }
 
 func (s *Server) sealJSON(v any, aad string) (string, error) {

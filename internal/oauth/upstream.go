@@ -16,7 +16,8 @@ import (
 
 // startUpstream sends the browser to the chosen stack's Keboola OAuth
 // server. The state is random, stored only now (after consent), single use,
-// valid for 10 minutes and bound to this browser's cookie.
+// valid for 10 minutes and bound to this browser's cookie; the PKCE
+// verifier travels sealed inside it and never leaves this server.
 func (s *Server) startUpstream(w http.ResponseWriter, r *http.Request, sealedRequest string, req authRequest, stack string, scopes []string, again func(int, string)) {
 	if s.cfg.Upstream == nil {
 		again(http.StatusBadRequest, "Sign in with Keboola is not configured on this server; paste a Storage API token instead.")
@@ -26,7 +27,8 @@ func (s *Server) startUpstream(w http.ResponseWriter, r *http.Request, sealedReq
 		return
 	}
 	browser := s.guard.Browser(r)
-	payload, err := s.sealJSON(pendingLogin{Request: req, Stack: stack, Scope: scopes}, "pending")
+	verifier := login.NewVerifier()
+	payload, err := s.sealJSON(pendingLogin{Request: req, Stack: stack, Scope: scopes, Verifier: verifier}, "pending")
 	if err != nil {
 		again(http.StatusInternalServerError, "Something went wrong; try again.")
 		return
@@ -39,7 +41,7 @@ func (s *Server) startUpstream(w http.ResponseWriter, r *http.Request, sealedReq
 		return
 	}
 	login.SecurityHeaders(w.Header())
-	http.Redirect(w, r, s.cfg.Upstream.AuthCodeURL(stack, state), http.StatusSeeOther)
+	http.Redirect(w, r, s.cfg.Upstream.AuthCodeURL(stack, state, verifier), http.StatusSeeOther)
 }
 
 // handleCallback is where Keboola sends the browser back.
@@ -57,16 +59,19 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		login.RenderError(w, http.StatusBadRequest, "Sign-in incomplete", "Keboola returned without the sign-in state. Connect again from your application.")
 		return
 	}
-	p, err := s.cfg.Store.ConsumePending(r.Context(), hashToken(state), s.now())
-	if err != nil {
+	// The browser check comes before the state is spent: whoever else holds
+	// the callback URL (a leaked Referer, a proxy log) is refused without
+	// spoiling the sign-in of the browser that started it.
+	p, err := s.cfg.Store.ConsumePending(r.Context(), hashToken(state), s.guard.RequestBinding(r), s.now())
+	switch {
+	case errors.Is(err, store.ErrWrongBrowser):
+		login.RenderError(w, http.StatusForbidden, "Sign-in started elsewhere", "This sign-in was started in another browser. Connect again from your application in this browser.")
+		return
+	case err != nil:
 		if !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("callback: store failed", "err", err)
 		}
 		login.RenderError(w, http.StatusBadRequest, "Sign-in expired", "This sign-in was already used or is older than 10 minutes. Connect again from your application.")
-		return
-	}
-	if !s.guard.CheckBinding(r, p.Binding) {
-		login.RenderError(w, http.StatusForbidden, "Sign-in started elsewhere", "This sign-in was started in another browser. Connect again from your application in this browser.")
 		return
 	}
 	var pl pendingLogin
@@ -87,7 +92,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		fail("Keboola returned no authorization code")
 		return
 	}
-	up, err := s.cfg.Upstream.Exchange(r.Context(), pl.Stack, code)
+	up, err := s.cfg.Upstream.Exchange(r.Context(), pl.Stack, code, pl.Verifier)
 	if err != nil {
 		s.log.Warn("callback: upstream exchange failed", "stack", pl.Stack, "err", err)
 		fail("the Keboola sign-in could not be completed")

@@ -539,13 +539,20 @@ func (p *Postgres) SavePending(ctx context.Context, pd *Pending) error {
 }
 
 // ConsumePending implements Store.
-func (p *Postgres) ConsumePending(ctx context.Context, hash []byte, now time.Time) (*Pending, error) {
+func (p *Postgres) ConsumePending(ctx context.Context, hash, binding []byte, now time.Time) (*Pending, error) {
 	ctx, cancel := p.opts.bound(ctx)
 	defer cancel()
 	pd := Pending{Hash: hash}
-	err := p.pool.QueryRow(ctx, `DELETE FROM pending WHERE hash = $1 RETURNING binding, payload, expires_at`, hash).
+	err := p.pool.QueryRow(ctx, `DELETE FROM pending WHERE hash = $1 AND binding = $2 RETURNING binding, payload, expires_at`, hash, binding).
 		Scan(&pd.Binding, &pd.Payload, &pd.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
+		var other bool
+		if err := p.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pending WHERE hash = $1 AND expires_at > $2)`, hash, now).Scan(&other); err != nil {
+			return nil, fmt.Errorf("consume pending login: %w", err)
+		}
+		if other {
+			return nil, ErrWrongBrowser
+		}
 		return nil, ErrNotFound
 	}
 	if err != nil {

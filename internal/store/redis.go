@@ -307,11 +307,13 @@ redis.call('PEXPIRE', key, ms)
 index('p', ARGV[3], ARGV[6], ms)
 return 1`)
 
-	// ARGV: state hex.
+	// ARGV: state hex, browser binding.
 	luaConsumePending = script(`
 local key = P .. 'p:' .. ARGV[3]
 local f = redis.call('HMGET', key, 'binding', 'payload', 'expires')
 if not f[1] then return {} end
+-- Only the browser the state is bound to spends it.
+if f[1] ~= ARGV[4] then return {'wrong browser'} end
 redis.call('DEL', key)
 redis.call('ZREM', P .. 'ix:p', ARGV[3])
 return f`)
@@ -649,14 +651,17 @@ func (r *Redis) SavePending(ctx context.Context, p *Pending) error {
 }
 
 // ConsumePending implements Store.
-func (r *Redis) ConsumePending(ctx context.Context, hash []byte, now time.Time) (*Pending, error) {
-	v, err := r.run(ctx, luaConsumePending, hexOf(hash))
+func (r *Redis) ConsumePending(ctx context.Context, hash, binding []byte, now time.Time) (*Pending, error) {
+	v, err := r.run(ctx, luaConsumePending, hexOf(hash), binding)
 	if err != nil {
 		return nil, fmt.Errorf("consume pending login: %w", err)
 	}
 	f := strs(v)
 	if len(f) == 0 {
 		return nil, ErrNotFound
+	}
+	if len(f) == 1 && f[0] == "wrong browser" {
+		return nil, ErrWrongBrowser
 	}
 	if len(f) != 3 {
 		return nil, fmt.Errorf("consume pending login: unexpected script answer of %d fields", len(f))

@@ -137,7 +137,7 @@ func TestRedis_ScriptsReloadAfterTheServerForgetsThem(t *testing.T) {
 	if err := rawRedis(t).ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ConsumePending(ctx, p.Hash, time.Now()); err != nil {
+	if _, err := s.ConsumePending(ctx, p.Hash, p.Binding, time.Now()); err != nil {
 		t.Errorf("ConsumePending after SCRIPT FLUSH = %v, want the state", err)
 	}
 }

@@ -527,12 +527,19 @@ func (s *SQLite) SavePending(ctx context.Context, p *Pending) error {
 }
 
 // ConsumePending implements Store.
-func (s *SQLite) ConsumePending(ctx context.Context, hash []byte, now time.Time) (*Pending, error) {
+func (s *SQLite) ConsumePending(ctx context.Context, hash, binding []byte, now time.Time) (*Pending, error) {
 	p := Pending{Hash: hash}
 	var exp int64
-	err := s.db.QueryRowContext(ctx, `DELETE FROM pending WHERE hash = ? RETURNING binding, payload, expires_at`, hash).
+	err := s.db.QueryRowContext(ctx, `DELETE FROM pending WHERE hash = ? AND binding = ? RETURNING binding, payload, expires_at`, hash, binding).
 		Scan(&p.Binding, &p.Payload, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pending WHERE hash = ? AND expires_at > ?`, hash, ms(now)).Scan(&n); err != nil {
+			return nil, fmt.Errorf("consume pending login: %w", err)
+		}
+		if n > 0 {
+			return nil, ErrWrongBrowser
+		}
 		return nil, ErrNotFound
 	}
 	if err != nil {

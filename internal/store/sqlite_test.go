@@ -206,18 +206,18 @@ func TestPending_SingleUseAndExpiring(t *testing.T) {
 	if err := s.SavePending(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.ConsumePending(ctx, h("state"), t0)
+	got, err := s.ConsumePending(ctx, h("state"), []byte("b"), t0)
 	if err != nil || string(got.Payload) != "p" || string(got.Binding) != "b" {
 		t.Fatalf("ConsumePending = %+v, %v", got, err)
 	}
-	if _, err := s.ConsumePending(ctx, h("state"), t0); !errors.Is(err, ErrNotFound) {
+	if _, err := s.ConsumePending(ctx, h("state"), []byte("b"), t0); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second ConsumePending = %v, want ErrNotFound", err)
 	}
 	p.Hash = h("late")
 	if err := s.SavePending(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ConsumePending(ctx, h("late"), t0.Add(10*time.Minute)); !errors.Is(err, ErrNotFound) {
+	if _, err := s.ConsumePending(ctx, h("late"), []byte("b"), t0.Add(10*time.Minute)); !errors.Is(err, ErrNotFound) {
 		t.Errorf("expired ConsumePending = %v, want ErrNotFound", err)
 	}
 }

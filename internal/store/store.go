@@ -28,6 +28,9 @@ var (
 	// ErrRefreshReused: a superseded refresh token was presented after the
 	// grace window. The store has already revoked the whole grant.
 	ErrRefreshReused = errors.New("store: refresh token reused")
+	// ErrWrongBrowser: a pending state was presented by a browser it is not
+	// bound to; it was left in place.
+	ErrWrongBrowser = errors.New("store: pending state bound to another browser")
 	// ErrConflict: a record with the same key already exists.
 	ErrConflict = errors.New("store: already exists")
 )
@@ -165,8 +168,12 @@ type Store interface {
 	RevokeToken(ctx context.Context, hash []byte) error
 
 	SavePending(ctx context.Context, p *Pending) error
-	// ConsumePending deletes and returns a live pending state.
-	ConsumePending(ctx context.Context, hash []byte, now time.Time) (*Pending, error)
+	// ConsumePending deletes and returns a live pending state, but only for
+	// the browser it is bound to: with another binding it returns
+	// ErrWrongBrowser and leaves the state in place, so whoever else holds
+	// the callback URL cannot spoil the sign-in of the browser that started
+	// it.
+	ConsumePending(ctx context.Context, hash, binding []byte, now time.Time) (*Pending, error)
 
 	// Sweep deletes expired records and reports how many.
 	Sweep(ctx context.Context, now time.Time) (int64, error)

@@ -1,10 +1,13 @@
 package fakestack
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"time"
 )
 
@@ -22,8 +25,10 @@ const (
 type oauthCode struct {
 	clientID    string
 	redirectURI string
-	tok         *token
-	expires     time.Time
+	// challenge is the S256 PKCE challenge sent at authorize, if any.
+	challenge string
+	tok       *token
+	expires   time.Time
 }
 
 type oauthAccess struct {
@@ -54,15 +59,20 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <input type="hidden" name="redirect_uri" value="{{.RedirectURI}}">
 <input type="hidden" name="state" value="{{.State}}">
 <input type="hidden" name="response_type" value="code">
-<label>Storage API token <input type="password" name="token" autocomplete="off" required></label>
+{{with .Challenge}}<input type="hidden" name="code_challenge" value="{{.}}">
+<input type="hidden" name="code_challenge_method" value="S256">
+{{end}}<label>Storage API token <input type="password" name="token" autocomplete="off" required></label>
 <button type="submit" name="action" value="authorize">Authorize</button>
 </form>
 </body></html>
 `))
 
 type loginData struct {
-	Project, ClientID, RedirectURI, State, Error string
+	Project, ClientID, RedirectURI, State, Challenge, Error string
 }
+
+// challengeRE is RFC 7636's S256 challenge: base64url of 32 bytes.
+var challengeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
 // checkAuthorizeRequest validates client and redirect URI; on failure it
 // answers 400 itself and never redirects, since the redirect URI is not trusted.
@@ -78,6 +88,8 @@ func (s *Stack) checkAuthorizeRequest(w http.ResponseWriter, v url.Values) bool 
 		msg = "response_type must be code"
 	case err != nil || (ru.Scheme != "http" && ru.Scheme != "https") || ru.Host == "" || ru.Fragment != "":
 		msg = "redirect_uri must be an absolute http(s) URL without a fragment"
+	case v.Get("code_challenge") != "" && (v.Get("code_challenge_method") != "S256" || !challengeRE.MatchString(v.Get("code_challenge"))):
+		msg = "code_challenge must be an S256 challenge with code_challenge_method=S256"
 	}
 	if msg == "" {
 		return true
@@ -94,7 +106,7 @@ func (s *Stack) renderLogin(w http.ResponseWriter, status int, v url.Values, err
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.WriteHeader(status)
 	_ = loginPage.Execute(w, loginData{Project: s.opts.ProjectName, ClientID: v.Get("client_id"),
-		RedirectURI: v.Get("redirect_uri"), State: v.Get("state"), Error: errMsg})
+		RedirectURI: v.Get("redirect_uri"), State: v.Get("state"), Challenge: v.Get("code_challenge"), Error: errMsg})
 }
 
 func (s *Stack) handleAuthorizeForm(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +135,7 @@ func (s *Stack) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := "kbc_code_" + randomHex(16)
-	s.state.oauthCodes[code] = &oauthCode{clientID: v.Get("client_id"), redirectURI: v.Get("redirect_uri"), tok: t, expires: now.Add(oauthCodeTTL)}
+	s.state.oauthCodes[code] = &oauthCode{clientID: v.Get("client_id"), redirectURI: v.Get("redirect_uri"), challenge: v.Get("code_challenge"), tok: t, expires: now.Add(oauthCodeTTL)}
 	s.mu.Unlock()
 	ru, _ := url.Parse(v.Get("redirect_uri")) // validated above
 	q := ru.Query()
@@ -135,6 +147,17 @@ func (s *Stack) handleAuthorizeSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, ru.String(), http.StatusFound)
 }
 
+// pkceMatches is RFC 7636 §4.6 for S256, strictly: with a challenge the
+// verifier must hash to it; without one a verifier is refused as well (a
+// client sending one expected PKCE, so the code may have been swapped).
+func pkceMatches(challenge, verifier string) bool {
+	if challenge == "" {
+		return verifier == ""
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier != "" && subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) == 1
+}
+
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Cache-Control", "no-store")
 	if status == http.StatusUnauthorized {
@@ -144,7 +167,7 @@ func oauthError(w http.ResponseWriter, status int, code, desc string) {
 }
 
 // handleOAuthToken implements the token endpoint: authorization_code (codes
-// are single use and bound to client and redirect URI) and refresh_token
+// are single use and bound to client, redirect URI and PKCE challenge) and refresh_token
 // (refresh tokens rotate). Client credentials come by HTTP Basic or form.
 func (s *Stack) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
@@ -180,6 +203,9 @@ func (s *Stack) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 			return
 		case f.Get("redirect_uri") != c.redirectURI:
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "redirect_uri does not match the authorization request")
+			return
+		case !pkceMatches(c.challenge, f.Get("code_verifier")):
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "code_verifier does not match the code_challenge of the authorization request")
 			return
 		}
 		tok = c.tok

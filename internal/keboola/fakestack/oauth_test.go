@@ -1,6 +1,8 @@
 package fakestack
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -178,4 +180,42 @@ func TestRevokeToken_EndsAnOAuthSessionAndAStorageToken(t *testing.T) {
 	}
 	wantStatus(t, call(t, "GET", s.URL()+"/v2/storage/tokens/verify", bearer(access), nil), http.StatusUnauthorized)
 	wantStatus(t, call(t, "GET", s.URL()+"/v2/storage/tokens/verify", tokenHeader(limited), nil), http.StatusUnauthorized)
+}
+
+// The fake is strict about PKCE (RFC 7636, OAuth 2.1 §4.1.3): Keboola's
+// OAuth server is not publicly documented, so the fake models what a
+// compliant server must do. A challenge sent at authorize binds the code to
+// its verifier; a verifier for a code issued without a challenge is a
+// downgrade and refused too; only S256 is accepted.
+func TestOAuth_PKCEIsVerifiedWhenAChallengeWasSent(t *testing.T) {
+	s := NewServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
+	const verifier = "pkce-verifier-0123456789-0123456789-0123456789"
+	sum := sha256.Sum256([]byte(verifier))
+	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
+	codeWith := func(challenge, method string) resp {
+		return call(t, "POST", s.URL()+"/oauth/authorize", nil, url.Values{"client_id": {oauthClientID}, "redirect_uri": {redirectURI},
+			"response_type": {"code"}, "state": {"st"}, "token": {s.MasterToken()}, "code_challenge": {challenge}, "code_challenge_method": {method}})
+	}
+	code := func(challenge string) string {
+		r := codeWith(challenge, "S256")
+		wantStatus(t, r, http.StatusFound)
+		loc, _ := url.Parse(r.header.Get("Location"))
+		return loc.Query().Get("code")
+	}
+	redeem := func(code, verifier string) resp {
+		f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}}
+		if verifier != "" {
+			f.Set("code_verifier", verifier)
+		}
+		return exchange(t, s, f, true)
+	}
+	wantOAuthError(t, redeem(code(challenge), ""), http.StatusBadRequest, "invalid_grant")
+	wantOAuthError(t, redeem(code(challenge), strings.Repeat("x", 43)), http.StatusBadRequest, "invalid_grant")
+	c := code(challenge)
+	wantStatus(t, redeem(c, verifier), http.StatusOK)
+	wantOAuthError(t, redeem(c, verifier), http.StatusBadRequest, "invalid_grant")
+	wantOAuthError(t, redeem(code(""), verifier), http.StatusBadRequest, "invalid_grant")
+	wantStatus(t, redeem(code(""), ""), http.StatusOK) // no PKCE at all: the documented flow
+	wantStatus(t, codeWith(challenge, "plain"), http.StatusBadRequest)
+	wantStatus(t, codeWith("short", "S256"), http.StatusBadRequest)
 }

@@ -789,21 +789,25 @@ func testPending(f *fixture) {
 	if err := f.s.SavePending(f.ctx, &dup); !errors.Is(err, store.ErrConflict) {
 		f.Errorf("duplicate SavePending = %v, want ErrConflict", err)
 	}
-	got, err := f.s.ConsumePending(f.ctx, p.Hash, f.t0)
+	// Another browser holding the state is refused and spends nothing.
+	if got, err := f.s.ConsumePending(f.ctx, p.Hash, []byte("other browser"), f.t0); !errors.Is(err, store.ErrWrongBrowser) {
+		f.Errorf("ConsumePending from another browser = %+v, %v; want ErrWrongBrowser", got, err)
+	}
+	got, err := f.s.ConsumePending(f.ctx, p.Hash, []byte("browser"), f.t0)
 	if err != nil || !bytes.Equal(got.Hash, p.Hash) || string(got.Binding) != "browser" || string(got.Payload) != "sealed request" || !got.ExpiresAt.Equal(p.ExpiresAt) {
 		f.Fatalf("ConsumePending = %+v, %v; want the first state", got, err)
 	}
-	if _, err := f.s.ConsumePending(f.ctx, p.Hash, f.t0); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.s.ConsumePending(f.ctx, p.Hash, []byte("browser"), f.t0); !errors.Is(err, store.ErrNotFound) {
 		f.Errorf("second ConsumePending = %v, want ErrNotFound", err)
 	}
 	late := &store.Pending{Hash: hash("late"), Binding: []byte("b"), Payload: []byte("p"), ExpiresAt: f.t0.Add(codeTTL)}
 	if err := f.s.SavePending(f.ctx, late); err != nil {
 		f.Fatal(err)
 	}
-	if _, err := f.s.ConsumePending(f.ctx, late.Hash, late.ExpiresAt); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.s.ConsumePending(f.ctx, late.Hash, []byte("b"), late.ExpiresAt); !errors.Is(err, store.ErrNotFound) {
 		f.Errorf("ConsumePending at expiry = %v, want ErrNotFound", err)
 	}
-	if _, err := f.s.ConsumePending(f.ctx, hash("unknown"), f.t0); !errors.Is(err, store.ErrNotFound) {
+	if _, err := f.s.ConsumePending(f.ctx, hash("unknown"), []byte("b"), f.t0); !errors.Is(err, store.ErrNotFound) {
 		f.Errorf("unknown ConsumePending = %v, want ErrNotFound", err)
 	}
 }
@@ -814,7 +818,7 @@ func testPendingConcurrent(f *fixture) {
 	}
 	const n = 8
 	results := race(n, func(int) ([]byte, error) {
-		p, err := f.s.ConsumePending(f.ctx, hash("state"), f.t0)
+		p, err := f.s.ConsumePending(f.ctx, hash("state"), []byte("b"), f.t0)
 		if err != nil {
 			return nil, err
 		}
@@ -890,7 +894,7 @@ func testSweepExpired(f *fixture) {
 	if n, err := f.s.Sweep(f.ctx, f.t0.Add(2*time.Hour)); err != nil || n != 0 {
 		f.Errorf("second Sweep = %d, %v; want 0", n, err)
 	}
-	if _, err := f.s.ConsumePending(f.ctx, hash("new state"), f.t0.Add(2*time.Hour)); err != nil {
+	if _, err := f.s.ConsumePending(f.ctx, hash("new state"), []byte("b"), f.t0.Add(2*time.Hour)); err != nil {
 		f.Errorf("live pending state after sweep = %v", err)
 	}
 }
