@@ -138,3 +138,42 @@ func TestHTML_OmitsActionAndRequestTheCallerKeepsItself(t *testing.T) {
 		})
 	}
 }
+
+// One source of truth for the page headers of both deployments (the Worker
+// reads the same values through the wasm build). The form may only be
+// answered to this server and the places its answer redirects to: browsers
+// apply form-action to the redirects that follow a form submission.
+func TestPageHeaders_LockThePageDown(t *testing.T) {
+	cases := []struct {
+		name    string
+		targets []string
+		action  string
+	}{
+		{"error page: no form at all", nil, "form-action 'none'"},
+		{"consent page: itself, the client, the stacks", []string{"https://claude.ai", "http://127.0.0.1:8123", "cursor:", "https://connection.keboola.com"},
+			"form-action 'self' https://claude.ai http://127.0.0.1:8123 cursor: https://connection.keboola.com"},
+		{"consent page answering only to itself", []string{}, "form-action 'self'"},
+		{"a target that is not a plain origin or a narrow scheme is dropped (fails closed)", []string{"https://a.example; script-src *", "https://ok.example", "javascript:", "'unsafe-inline'", "https://x.example/path", "https:", "*", "http://[::1]:9"},
+			"form-action 'self' https://ok.example http://[::1]:9"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := PageHeaders(tc.targets != nil, tc.targets...)
+			want := map[string]string{
+				"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; " + tc.action + "; frame-ancestors 'none'; base-uri 'none'",
+				"X-Frame-Options":         "DENY",
+				"X-Content-Type-Options":  "nosniff",
+				"Referrer-Policy":         "no-referrer",
+				"Cache-Control":           "no-store",
+			}
+			if len(h) != len(want) {
+				t.Errorf("headers %v, want exactly %v", h, want)
+			}
+			for k, v := range want {
+				if h[k] != v {
+					t.Errorf("%s = %q, want %q", k, h[k], v)
+				}
+			}
+		})
+	}
+}

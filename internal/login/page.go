@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"regexp"
 )
 
 // Page is what the login + consent page shows. Every string is escaped by
@@ -40,6 +41,10 @@ type Page struct {
 	Upstream bool
 	// Error explains, in words, what went wrong with the last attempt.
 	Error string
+	// FormTargets are where an answer to the form may be redirected (the
+	// client's redirect origin or scheme, the Keboola stacks): they go
+	// into the CSP form-action, never into the markup.
+	FormTargets []string
 }
 
 // ErrorPage is a page that only explains a problem (no form), used when the
@@ -93,14 +98,54 @@ code{word-break:break-all}
 </body></html>
 `))
 
-// SecurityHeaders sets the headers every login page carries: no framing
-// (clickjacking), no scripts, no caching, no referrer leaking the query.
-func SecurityHeaders(h http.Header) {
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
+// Form-action sources PageHeaders accepts: an http(s) origin, or the bare
+// scheme of a private-use redirect (cursor:). Anything else could smuggle
+// directives into the policy or widen it.
+var (
+	originSourceRE = regexp.MustCompile(`^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$`)
+	schemeSourceRE = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:$`)
+	// schemes that as a bare source would allow far too much or run code
+	wideSchemes = map[string]bool{"http:": true, "https:": true, "javascript:": true, "data:": true, "blob:": true, "filesystem:": true, "ws:": true, "wss:": true}
+)
+
+// PageHeaders are the headers of every login, consent and error page, on
+// both deployments (the Worker reads them through the wasm build): one
+// source of truth. The page needs nothing but its inline style: no
+// scripts, images or fonts (default-src 'none'), no framing
+// (clickjacking), no <base>, no caching, and no referrer leaking the
+// query (codes, states).
+//
+// form is whether the page carries a form; without one it may submit
+// nowhere. formTargets are where the form's answer may be redirected:
+// browsers check form-action on each redirect that follows a submission,
+// so besides this server ('self') it lists the client's redirect origin
+// (or private-use scheme) and, with Sign in with Keboola, the stack
+// origins. A target that is not a plain origin or a narrow scheme is
+// dropped, so the redirect it would allow is blocked (fails closed).
+func PageHeaders(form bool, formTargets ...string) map[string]string {
+	action := "form-action 'none'"
+	if form {
+		action = "form-action 'self'"
+		for _, t := range formTargets {
+			if originSourceRE.MatchString(t) || (schemeSourceRE.MatchString(t) && !wideSchemes[t]) {
+				action += " " + t
+			}
+		}
+	}
+	return map[string]string{
+		"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; " + action + "; frame-ancestors 'none'; base-uri 'none'",
+		"X-Frame-Options":         "DENY",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+	}
+}
+
+// SecurityHeaders sets PageHeaders on h.
+func SecurityHeaders(h http.Header, form bool, formTargets ...string) {
+	for k, v := range PageHeaders(form, formTargets...) {
+		h.Set(k, v)
+	}
 }
 
 // pageData is what the template renders: the form or an error, never both.
@@ -111,7 +156,7 @@ type pageData struct {
 
 // Render writes the consent page with status.
 func Render(w http.ResponseWriter, status int, p *Page) {
-	render(w, status, pageData{Form: p})
+	render(w, status, pageData{Form: p}, true, p.FormTargets...)
 }
 
 // HTML returns the consent page as a document, for a caller that sends it
@@ -124,7 +169,7 @@ func HTML(p *Page) (string, error) {
 
 // RenderError writes a page that explains a problem.
 func RenderError(w http.ResponseWriter, status int, title, message string) {
-	render(w, status, pageData{Err: &ErrorPage{Title: title, Message: message}})
+	render(w, status, pageData{Err: &ErrorPage{Title: title, Message: message}}, false)
 }
 
 func execute(data pageData) ([]byte, error) {
@@ -135,13 +180,13 @@ func execute(data pageData) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func render(w http.ResponseWriter, status int, data pageData) {
+func render(w http.ResponseWriter, status int, data pageData, form bool, formTargets ...string) {
 	body, err := execute(data)
 	if err != nil {
 		http.Error(w, "the login page could not be rendered", http.StatusInternalServerError)
 		return
 	}
-	SecurityHeaders(w.Header())
+	SecurityHeaders(w.Header(), form, formTargets...)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(body)

@@ -456,6 +456,20 @@ func TestAttacks(t *testing.T) {
 				t.Errorf("upstream token calls = %d, want 1", n)
 			}
 		}},
+		{"login page headers: no scripts, no framing, no referrer, the form answers only here and where it redirects", func(t *testing.T, _ *env) {
+			e := newEnv(t, withUpstream)
+			page := e.get(browser(), "/authorize", authQuery(e.publicClient()))
+			wantCSP := "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https://client.example " + e.stack.URL() + "; frame-ancestors 'none'; base-uri 'none'"
+			h := page.header
+			if page.status != 200 || h.Get("Content-Security-Policy") != wantCSP || h.Get("X-Frame-Options") != "DENY" ||
+				h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" || h.Get("Cache-Control") != "no-store" {
+				t.Errorf("consent page %d headers %v; want CSP %q and the rest", page.status, h, wantCSP)
+			}
+			q := authQuery("kmcp_c_unknown")
+			if r := e.get(browser(), "/authorize", q); !strings.Contains(r.header.Get("Content-Security-Policy"), "form-action 'none'") || r.header.Get("Referrer-Policy") != "no-referrer" {
+				t.Errorf("error page headers %v", r.header)
+			}
+		}},
 		{"stack off the allowlist", func(t *testing.T, e *env) {
 			b := browser()
 			f := e.consent(b, authQuery(e.publicClient()))

@@ -190,6 +190,16 @@ func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, 
 	if c.Verified {
 		p.ClientID = c.ID
 	}
+	// An answer to the form is redirected to the client, or first to a
+	// Keboola stack: the page's form-action must allow exactly those.
+	if local && ru.Scheme != "http" {
+		p.FormTargets = []string{ru.Scheme + ":"}
+	} else {
+		p.FormTargets = []string{ru.Scheme + "://" + ru.Host}
+	}
+	if s.cfg.Upstream != nil {
+		p.FormTargets = append(p.FormTargets, p.Stacks...)
+	}
 	return p
 }
 
@@ -363,7 +373,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, redirectURI, s
 	}
 	q.Set("iss", s.cfg.Issuer)
 	u.RawQuery = q.Encode()
-	login.SecurityHeaders(w.Header())
+	login.SecurityHeaders(w.Header(), false)
 	status := http.StatusFound
 	if r.Method == http.MethodPost {
 		// The login form carries the user's Storage token: 303 makes the

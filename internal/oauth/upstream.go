@@ -40,7 +40,7 @@ func (s *Server) startUpstream(w http.ResponseWriter, r *http.Request, sealedReq
 		again(http.StatusInternalServerError, "The sign-in could not be started; try again.")
 		return
 	}
-	login.SecurityHeaders(w.Header())
+	login.SecurityHeaders(w.Header(), false)
 	http.Redirect(w, r, s.cfg.Upstream.AuthCodeURL(stack, state, verifier), http.StatusSeeOther)
 }
 
