@@ -36,12 +36,42 @@ func TestAttacks(t *testing.T) {
 			wantErrorPage(t, e.get(browser(), "/authorize", q), "invalid_request")
 			e.nothingIssued()
 		}},
-		{"PKCE wrong verifier", func(t *testing.T, e *env) {
+		{"PKCE wrong verifier spends the code", func(t *testing.T, e *env) {
+			// A wrong guess must cost the code: otherwise whoever intercepted
+			// it could keep guessing until the right client redeems it.
 			id := e.publicClient()
-			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {e.code(id)},
+			code := e.code(id)
+			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {code},
 				"redirect_uri": {testRedirect}, "code_verifier": {strings.Repeat("x", 43)}})
 			wantJSONError(t, r, 400, "invalid_grant")
+			wantJSONError(t, e.exchange(id, code), 400, "invalid_grant")
 			e.nothingIssued()
+		}},
+		{"redirect_uri omitted at token", func(t *testing.T, e *env) {
+			// It was sent at authorize, so it must be repeated (RFC 6749
+			// §4.1.3): the code stays bound to where it was delivered.
+			id := e.publicClient()
+			r := e.post("/token", url.Values{"grant_type": {"authorization_code"}, "client_id": {id}, "code": {e.code(id)}, "code_verifier": {verifier}})
+			wantJSONError(t, r, 400, "invalid_request")
+			e.noTokens()
+		}},
+		{"consent form widening the scope beyond the client's request", func(t *testing.T, e *env) {
+			// The client asked for read only; a tampered or confused form
+			// that also ticks write must not grant more than was asked.
+			id := e.publicClient()
+			q := authQuery(id)
+			q.Set("scope", "keboola:read")
+			b := browser()
+			f := e.consent(b, q) // ticks keboola:read and keboola:write
+			code := redirected(t, e.submit(b, f), testRedirect).Get("code")
+			tok := e.exchange(id, code)
+			if tok.status != 200 || tok.json["scope"] != "keboola:read" {
+				t.Fatalf("grant scope %v (%d), want keboola:read only", tok.json["scope"], tok.status)
+			}
+			e.callMCP(tok.json["access_token"].(string))
+			if a := e.served[len(e.served)-1]; !a.ReadOnly {
+				t.Error("a read-only request yielded write access")
+			}
 		}},
 		{"PKCE verifier omitted", func(t *testing.T, e *env) {
 			id := e.publicClient()
@@ -417,9 +447,11 @@ func TestAttacks(t *testing.T) {
 				t.Errorf("racing approvals issued %d grants", s.Grants)
 			}
 		}},
-		{"code redeemed by another client", func(t *testing.T, e *env) {
-			code := e.code(e.publicClient())
+		{"code redeemed by another client spends it", func(t *testing.T, e *env) {
+			owner := e.publicClient()
+			code := e.code(owner)
 			wantJSONError(t, e.exchange(e.publicClient(), code), 400, "invalid_grant")
+			wantJSONError(t, e.exchange(owner, code), 400, "invalid_grant")
 			e.nothingIssued()
 		}},
 		{"Keboola callback opened in another browser is refused and does not spoil the sign-in", func(t *testing.T, _ *env) {
