@@ -188,7 +188,7 @@ func TestRevokeToken_EndsAnOAuthSessionAndAStorageToken(t *testing.T) {
 // its verifier; a verifier for a code issued without a challenge is a
 // downgrade and refused too; only S256 is accepted.
 func TestOAuth_PKCEIsVerifiedWhenAChallengeWasSent(t *testing.T) {
-	s := NewServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
+	s := newTestServer(t, Options{OAuthClients: map[string]string{oauthClientID: oauthSecret}})
 	const verifier = "pkce-verifier-0123456789-0123456789-0123456789"
 	sum := sha256.Sum256([]byte(verifier))
 	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
