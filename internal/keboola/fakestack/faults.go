@@ -12,7 +12,8 @@ import (
 )
 
 // Fault makes requests under a path prefix misbehave. Counted failures are
-// used up in order: first the 5xx answers, then the 429s.
+// used up in order: first the 5xx answers, then the 429s; a steady 5xx rate
+// (Fail5xxEvery) applies after both.
 type Fault struct {
 	// PathPrefix selects the requests, e.g. "/v2/storage/tables" or "/queue/"; "" matches all.
 	PathPrefix string `json:"pathPrefix"`
@@ -21,12 +22,19 @@ type Fault struct {
 	// Fail5xx answers this many matching requests with Status5xx (default 500).
 	Fail5xx   int `json:"fail5xx"`
 	Status5xx int `json:"status5xx"`
+	// Fail5xxEvery answers every Nth matching request with Status5xx for as
+	// long as the fault stays (20 is a steady 5% error rate). It counts
+	// deterministically, so a test can tell which request fails.
+	Fail5xxEvery int `json:"fail5xxEvery"`
 	// Fail429 answers this many matching requests with 429 and Retry-After.
 	Fail429 int `json:"fail429"`
 	// RetryAfter is the Retry-After value in seconds for 429 and maintenance answers (default 1).
 	RetryAfter int `json:"retryAfter"`
 	// Maintenance answers every matching request with 503 until the fault is cleared.
 	Maintenance bool `json:"maintenance"`
+
+	// seen counts the matching requests Fail5xxEvery has judged.
+	seen int
 }
 
 type faultSet struct {
@@ -36,7 +44,7 @@ type faultSet struct {
 
 // InjectFault adds a fault; faults stay until ClearFaults.
 func (s *Stack) InjectFault(f Fault) error {
-	if f.Fail5xx < 0 || f.Fail429 < 0 || f.Latency < 0 || f.RetryAfter < 0 {
+	if f.Fail5xx < 0 || f.Fail429 < 0 || f.Fail5xxEvery < 0 || f.Latency < 0 || f.RetryAfter < 0 {
 		return fmt.Errorf("fakestack: fault counts, latency and retryAfter must not be negative")
 	}
 	if f.Status5xx == 0 {
@@ -83,6 +91,10 @@ func (fs *faultSet) apply(w http.ResponseWriter, r *http.Request) bool {
 		case f.Fail429 > 0:
 			f.Fail429--
 			status, retryAfter = http.StatusTooManyRequests, f.RetryAfter
+		case f.Fail5xxEvery > 0:
+			if f.seen++; f.seen%f.Fail5xxEvery == 0 {
+				status = f.Status5xx
+			}
 		}
 	}
 	fs.mu.Unlock()

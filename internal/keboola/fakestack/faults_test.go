@@ -105,3 +105,19 @@ func TestRequests_LogServiceStatusWithoutSecrets(t *testing.T) {
 		t.Errorf("%d requests after reset", n)
 	}
 }
+
+func TestFaults_EveryNthRequestFailsAfterTheCountedOnes(t *testing.T) {
+	s := newTestServer(t, Options{})
+	if err := s.InjectFault(Fault{PathPrefix: "/v2/storage/buckets", Fail429: 1, Fail5xxEvery: 3, Status5xx: http.StatusBadGateway}); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{http.StatusTooManyRequests, 200, 200, http.StatusBadGateway, 200, 200, http.StatusBadGateway}
+	for i, w := range want {
+		if r := api(t, s, "GET", "/v2/storage/buckets", nil); r.status != w {
+			t.Fatalf("request %d: status %d, want %d", i, r.status, w)
+		}
+	}
+	// Other paths do not count toward the rate.
+	wantStatus(t, api(t, s, "GET", "/v2/storage/tables", nil), http.StatusOK)
+	wantStatus(t, api(t, s, "POST", "/_fake/faults", map[string]any{"fail5xxEvery": -1}), http.StatusBadRequest)
+}
