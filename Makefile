@@ -30,6 +30,17 @@ check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
+# Soak benchmark, not part of `make test`: two serve replicas on PostgreSQL and
+# two on Redis (throwaway servers from the installed Debian packages) under
+# injected Keboola faults, one replica killed mid-run (docs/self-hosting.md).
+SOAK_DURATION ?= 60s
+SOAK_WORKERS  ?= 16
+
+.PHONY: soak
+soak: build
+	KEBOOLA_MCP_BIN=$(CURDIR)/$(BIN) KEBOOLA_MCP_SOAK_DURATION=$(SOAK_DURATION) KEBOOLA_MCP_SOAK_WORKERS=$(SOAK_WORKERS) \
+		KEBOOLA_MCP_REQUIRE_STORES=1 $(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 30m ./internal/soak/
+
 # --- Cloudflare Worker (worker/) ---------------------------------------------
 WORKER_BUILD := worker/build
 WASM_LDFLAGS := -s -w -X main.version=$(VERSION)

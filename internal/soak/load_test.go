@@ -115,7 +115,8 @@ func (c *client) rotate(ctx context.Context, tl *tally) bool {
 		c.tokens = next
 		return true
 	case status >= 500 || status == 0:
-		// Not a refusal: keep the grant and try again at the next rotation.
+		// Not a refusal (a goal miss all the same): keep the grant and try
+		// again at the next rotation.
 		tl.refreshFailed.Add(1)
 		tl.sample("refresh failed", r.name+": "+err.Error())
 		return true

@@ -290,7 +290,7 @@ func report(t *testing.T, tl *tally, clients []*client, groups []*group, events 
 	}
 	p("latency of answered calls                      p50 %v  p99 %v  max %v (n=%d)",
 		tl.percentile(50).Round(time.Millisecond), tl.percentile(99).Round(time.Millisecond), tl.percentile(100).Round(time.Millisecond), len(tl.latencies))
-	p("refresh rotations                              %6d  (retried on the sibling after a kill: %d, failed without refusal: %d, refused: %d)",
+	p("refresh rotations                              %6d  (retried on the sibling after a kill: %d, failed: %d, refused: %d; goal 0 and 0)",
 		tl.refreshes.Load(), tl.refreshRetried.Load(), tl.refreshFailed.Load(), tl.refreshRefused.Load())
 	p("grants                                         %6d  lost %d (goal 0)", len(clients), len(lost))
 	for _, l := range lost {
@@ -317,6 +317,9 @@ func report(t *testing.T, tl *tally, clients []*client, groups []*group, events 
 		if n := tl.total(o); n > 0 {
 			t.Errorf("goal missed: %d %s", n, outcomeNames[o])
 		}
+	}
+	if n := tl.refreshFailed.Load(); n > 0 {
+		t.Errorf("goal missed: %d refreshes failed at a live replica without an OAuth answer", n)
 	}
 	if len(lost) > 0 {
 		t.Errorf("goal missed: %d grants lost", len(lost))
