@@ -5,6 +5,7 @@ package soak
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -80,9 +81,11 @@ func TestSoak(t *testing.T) {
 		wg.Go(func() { c.run(ctx, &tl, stopAt, time.Duration(i)*refreshEvery/time.Duration(workers)) })
 	}
 	victim := groups[0].replicas[1]
-	events := runSchedule(ctx, t, stack, victim, start, duration)
+	var up upstream
+	events := runSchedule(ctx, t, stack, &up, victim, start, duration)
 	wg.Wait()
 	stack.ClearFaults()
+	up.poll(stack)
 
 	lost := checkGrants(ctx, clients)
 	for _, g := range groups {
@@ -90,7 +93,7 @@ func TestSoak(t *testing.T) {
 			r.stop()
 		}
 	}
-	report(t, &tl, clients, groups, events, lost, duration, workers)
+	report(t, &tl, &up, clients, groups, events, lost, duration, workers)
 }
 
 func settings(t *testing.T) (time.Duration, int, string) {
@@ -150,8 +153,9 @@ func startGroup(t *testing.T, bin, name, storeURL, stackURL string) *group {
 }
 
 // runSchedule injects the faults and kills the victim on schedule, until
-// the duration is over. It returns what it did, with times, for the report.
-func runSchedule(ctx context.Context, t *testing.T, stack *fakestack.Stack, victim *replica, start time.Time, duration time.Duration) []string {
+// the duration is over, and counts what the fake answered meanwhile. It
+// returns what it did, with times, for the report.
+func runSchedule(ctx context.Context, t *testing.T, stack *fakestack.Stack, up *upstream, victim *replica, start time.Time, duration time.Duration) []string {
 	t.Helper()
 	var events []string
 	at := func(format string, args ...any) {
@@ -167,17 +171,22 @@ func runSchedule(ctx context.Context, t *testing.T, stack *fakestack.Stack, vict
 		inject(fakestack.Fault{Fail5xxEvery: fail5xxEvery, Status5xx: 500})
 	}
 	steady()
-	at("faults on: +%v on every Keboola request, every %dth answers 500", addedLatency, fail5xxEvery)
+	at("faults on: +%v on every Keboola request, every %dth answers 500, every %v the next %d answer 429 + Retry-After: 1",
+		addedLatency, fail5xxEvery, burstEvery, burst429)
 
 	killAt := time.Duration(float64(duration) * killFraction)
 	maintFrom := time.Duration(float64(duration) * maintFraction)
 	maintTo := maintFrom + time.Duration(float64(duration)*maintLength)
 	killed, restarted, maintOn, maintOff := false, false, false, false
-	nextBurst := burstEvery
+	nextBurst, nextPoll := burstEvery, time.Second
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		now := time.Since(start)
+		if now >= nextPoll {
+			nextPoll += time.Second
+			up.poll(stack)
+		}
 		if now >= duration {
 			return events
 		}
@@ -253,13 +262,18 @@ func checkGrants(ctx context.Context, clients []*client) []string {
 }
 
 // report prints the figures and fails the test on a missed goal.
-func report(t *testing.T, tl *tally, clients []*client, groups []*group, events []string, lost []string, duration time.Duration, workers int) {
+func report(t *testing.T, tl *tally, up *upstream, clients []*client, groups []*group, events []string, lost []string, duration time.Duration, workers int) {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	p("soak: %v, %d workers (one grant each), replicas: %s", duration, workers, replicaNames(groups))
 	for _, e := range events {
 		p("  %s", e)
 	}
+	var served []string
+	for _, st := range slices.Sorted(maps.Keys(up.byStatus)) {
+		served = append(served, fmt.Sprintf("%d: %d", st, up.byStatus[st]))
+	}
+	p("Keboola requests (fake stack)                  %6d  (answered %s)", up.total, strings.Join(served, ", "))
 	calls := tl.total(-1) - tl.total(outRefusedDown)
 	p("calls                                          %6d  (%.1f/s)", calls, float64(calls)/duration.Seconds())
 	for o := outOK; o < outcomes; o++ {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
 )
 
 // outcome classifies one tool call.
@@ -107,4 +109,29 @@ func (t *tally) percentile(p float64) time.Duration {
 	slices.Sort(s)
 	i := int(p / 100 * float64(len(s)-1))
 	return s[i]
+}
+
+// upstream counts the requests the fake Keboola stack answered, by status,
+// reading its request log often enough that the log's cap never drops an
+// entry unseen.
+type upstream struct {
+	lastSeq  uint64
+	total    int
+	byStatus map[int]int
+}
+
+func (u *upstream) poll(stack *fakestack.Stack) {
+	if u.byStatus == nil {
+		u.byStatus = map[int]int{}
+	}
+	for _, r := range stack.Requests() {
+		if r.Seq <= u.lastSeq || r.Service == fakestack.ServiceFake {
+			continue
+		}
+		u.lastSeq = r.Seq
+		u.total++
+		if r.Status >= 429 {
+			u.byStatus[r.Status]++
+		}
+	}
 }
