@@ -91,6 +91,7 @@ func (c *client) call(ctx context.Context, tl *tally, r *replica, name string, a
 	default:
 		if f := faultNamed(a.text); f != "" {
 			tl.add(name, outNamedFault, elapsed, f)
+			tl.sample(name+": tool error naming "+f, a.text)
 		} else {
 			tl.add(name, outUnnamedError, elapsed, a.text)
 		}

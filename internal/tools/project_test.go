@@ -63,3 +63,33 @@ func TestTools_NameTheUnreachableStack(t *testing.T) {
 		t.Errorf("isError=%v text=%q, want an error naming %s", isErr, text, host)
 	}
 }
+
+// A maintenance window (503 + Retry-After + {"status":"maintenance"}, see
+// /work/shared/keboola-api.md) or a rate limit that outlasts the client's
+// retries must reach the model as what it is, with when to try again, even
+// when Keboola's answer carries no reason text of its own. The Retry-After
+// here is beyond the client's 30 s retry budget, so the call fails at once.
+func TestTools_NameMaintenanceAndRateLimitWithWhenToRetry(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		fault fakestack.Fault
+		want  []string
+	}{
+		{"maintenance", fakestack.Fault{Maintenance: true, RetryAfter: 120}, []string{"under maintenance", "try again in 2m0s", "HTTP 503"}},
+		{"rate limit", fakestack.Fault{Fail429: 1, RetryAfter: 90}, []string{"limiting the request rate", "try again in 1m30s", "HTTP 429"}},
+	}
+	for _, c := range cases {
+		stack := fakestacktest.NewServer(t, fakestack.Options{NoDemo: true})
+		if err := stack.InjectFault(c.fault); err != nil {
+			t.Fatal(err)
+		}
+		f := newFixtureFor(t, stack, keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())})
+		text, isErr := f.call(t, "get_buckets", nil)
+		for _, w := range c.want {
+			if !isErr || !strings.Contains(text, w) {
+				t.Errorf("%s: isError=%v text=%q, want it to contain %q", c.name, isErr, text, w)
+			}
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"time"
 
@@ -247,6 +248,10 @@ func failure(err error) *mcp.CallToolResult {
 		msg = "the Keboola token is invalid or expired: ask the user for a new Storage API token (" + err.Error() + ")"
 	case errors.Is(err, keboola.ErrForbidden):
 		msg = "the Keboola token lacks the permission for this: " + err.Error()
+	case errors.Is(err, keboola.ErrMaintenance):
+		msg = "the Keboola stack is under maintenance; " + whenToRetry(err) + " (" + err.Error() + ")"
+	case isRateLimited(err):
+		msg = "Keboola is limiting the request rate; " + whenToRetry(err) + " (" + err.Error() + ")"
 	case errors.Is(err, context.DeadlineExceeded):
 		msg = "the call took too long and was stopped: " + err.Error()
 	case errors.Is(err, context.Canceled):
@@ -255,6 +260,23 @@ func failure(err error) *mcp.CallToolResult {
 	res := &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
 	res.SetError(err)
 	return res
+}
+
+// isRateLimited reports a 429 that outlasted the client's retries.
+func isRateLimited(err error) bool {
+	var apiErr *keboola.APIError
+	return errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests
+}
+
+// whenToRetry turns Keboola's Retry-After hint into advice: a model told
+// only "HTTP 503" tends to retry at once, which a maintenance window or a
+// rate limit answers the same way.
+func whenToRetry(err error) string {
+	var apiErr *keboola.APIError
+	if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+		return "try again in " + apiErr.RetryAfter.Round(time.Second).String()
+	}
+	return "try again in a few minutes"
 }
 
 type cancelKey struct{}
