@@ -5,6 +5,9 @@
 import { Container, getContainer } from '@cloudflare/containers';
 import worker from '../src/index';
 import type { Env } from '../src/config';
+import { SseSession as WasmSseSession } from '../src/sse';
+
+export { GrantGate, RegisterLimit } from '../src/index';
 
 interface ContainerEnv extends Env {
   MCP_CONTAINER: DurableObjectNamespace<KeboolaMCPContainer>;
@@ -23,6 +26,13 @@ export class KeboolaMCPContainer extends Container<ContainerEnv> {
       KEBOOLA_MCP_PROXY_SECRET: env.MCP_PROXY_SECRET ?? '',
       KEBOOLA_MCP_STACK: env.KEBOOLA_STACKS ?? '',
     };
+  }
+}
+
+/** An SSE session whose messages go to the container, like /mcp's. */
+export class SseSession extends WasmSseSession {
+  constructor(ctx: DurableObjectState, env: ContainerEnv) {
+    super(ctx, { ...env, MCP_UPSTREAM: getContainer(env.MCP_CONTAINER) });
   }
 }
 

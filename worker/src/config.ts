@@ -26,6 +26,21 @@ export interface Env {
   ALLOWED_ORIGINS?: string;
   /** Access token lifetime in seconds (default 3600). */
   ACCESS_TOKEN_TTL?: string;
+  /** One Durable Object per grant: serialises its /token requests, counts its SSE sessions (gate.ts). */
+  GRANT_GATE: DurableObjectNamespace<import('./gate').GrantGate>;
+  /** One Durable Object per legacy SSE session (sse.ts). */
+  SSE_SESSION: DurableObjectNamespace<import('./sse').SseSession>;
+  /** One Durable Object per client address: the registration rate limit (register.ts). */
+  REGISTER_LIMIT: DurableObjectNamespace<import('./register').RegisterLimit>;
+  /** Registrations allowed per client address and minute (default 10), and how many may be saved up (default 20). */
+  REGISTER_PER_MINUTE?: string;
+  REGISTER_BURST?: string;
+  /** Legacy SSE: seconds without a message before a session ends (default 1800). */
+  SSE_IDLE_SECONDS?: string;
+  /** Legacy SSE: seconds between keep-alive comments (default 15). */
+  SSE_KEEPALIVE_SECONDS?: string;
+  /** Legacy SSE: open sessions allowed per grant (default 5). */
+  SSE_MAX_PER_GRANT?: string;
 }
 
 /** What a grant's encrypted props hold: the user's Keboola credentials. */

@@ -24,12 +24,25 @@ export const FIELD = {
   csrf: 'csrf_token',
 } as const;
 
-const FRAME_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+/**
+ * Headers of every page we render, the native server's (internal/login
+ * SecurityHeaders): nothing loads but the inline style, no framing, no
+ * sniffing, no Referer leaking the authorization request, no caching.
+ */
+export const PAGE_HEADERS = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
   'X-Frame-Options': 'DENY',
-  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
 };
+
+/**
+ * Redirects that answer the login form (it carries the Storage token) are
+ * 303, so the browser follows with a GET and never posts the form again
+ * (RFC 9700 §4.11).
+ */
+const AFTER_POST = 303;
 
 export async function authorize(request: Request, env: Env): Promise<Response> {
   try {
@@ -37,8 +50,12 @@ export async function authorize(request: Request, env: Env): Promise<Response> {
     if (request.method === 'POST') return await submitForm(request, env);
     return page(405, 'Method not allowed', '<p>Use the sign-in link your MCP client opened.</p>', { Allow: 'GET, POST' });
   } catch (err) {
-    if (err instanceof AuthorizationError && err.redirectTo) {
-      // Only parseAuthRequest sets redirectTo, after validating the client and its exact redirect URI.
+    if (err instanceof AuthorizationError && err.redirectTo && verifiedClient(request)) {
+      // Only parseAuthRequest sets redirectTo, after validating the client and
+      // its exact redirect URI. A self-registered client's redirect URI is
+      // whatever its registrant chose, so an error before consent is shown
+      // here instead: otherwise anyone could bounce a browser, with a state of
+      // their choosing, off this server to any URI they registered.
       return Response.redirect(err.redirectTo, 302);
     }
     if (err instanceof AuthorizationError) {
@@ -49,6 +66,21 @@ export async function authorize(request: Request, env: Env): Promise<Response> {
     }
     throw err;
   }
+}
+
+/** A metadata-document client: its https client id vouches for its redirect URIs. */
+function verifiedClient(request: Request): boolean {
+  return /^https:\/\//i.test(new URL(request.url).searchParams.get('client_id') ?? '');
+}
+
+/**
+ * The scopes a form grants: those ticked, among those the client asked for
+ * (all when it named none); write brings read along. A user cannot hand a
+ * client more than it requested.
+ */
+export function grantedScopes(ticked: string[], requested: string[]): string[] {
+  const out = [SCOPE_READ, SCOPE_WRITE].filter((sc) => ticked.includes(sc) && (requested.length === 0 || requested.includes(sc)));
+  return out.includes(SCOPE_WRITE) && !out.includes(SCOPE_READ) ? [SCOPE_READ, ...out] : out;
 }
 
 async function showForm(request: Request, env: Env): Promise<Response> {
@@ -75,6 +107,7 @@ async function renderConsent(
   extraHeaders.forEach((v, k) => {
     if (k.toLowerCase() === 'set-cookie') headers.append(k, v);
   });
+  for (const [k, v] of Object.entries(PAGE_HEADERS)) headers.set(k, v);
   headers.set('Content-Type', 'text/html; charset=utf-8');
   const stacks = allowedStacks(env);
   const requested = details.scope.length ? details.scope : [SCOPE_READ];
@@ -105,14 +138,15 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   const signInWithKeboola = action === 'keboola' && upstreamEnabled(env);
   if (action !== 'approve' && !signInWithKeboola) {
     const denied = await oauth.denyConsent(request, handle);
-    return new Response(null, { status: 302, headers: denied.headers });
+    return new Response(null, { status: AFTER_POST, headers: denied.headers });
   }
   // approveConsent checks the browser binding and uses the handle up; a
   // mistake below re-renders the form with a fresh handle for the same request.
-  let scopes = form.getAll(FIELD.scope).map(String);
-  if (scopes.includes(SCOPE_WRITE) && !scopes.includes(SCOPE_READ)) scopes = [SCOPE_READ, ...scopes];
-  const approved = await oauth.approveConsent(request, handle, { scope: scopes.length ? scopes : [SCOPE_READ] });
+  // Approved as requested first, to learn what the client asked for.
+  const approved = await oauth.approveConsent(request, handle);
+  const scopes = grantedScopes(form.getAll(FIELD.scope).map(String), approved.request.scope);
   const again = (message: string, stack?: string) => renderConsent(env, approved.request, approved.headers, message, stack);
+  const granted: AuthRequest = { ...approved.request, scope: scopes };
 
   if (scopes.length === 0) return again('Choose at least read access.');
   const stacks = allowedStacks(env);
@@ -120,10 +154,10 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   if (!stacks.includes(stackURL)) return again('Choose a Keboola stack from the list.');
   if (signInWithKeboola) {
     // The consent is given; only now does a state exist, bound to this browser.
-    const { state, headers } = await oauth.beginUpstream(approved.request, { data: { stackURL }, headers: approved.headers });
+    const { state, headers } = await oauth.beginUpstream(granted, { data: { stackURL }, headers: approved.headers });
     const go = await keboolaMCP();
     headers.set('Location', go.upstreamAuthorizeURL(upstreamConfig(env, stackURL, request), state));
-    return new Response(null, { status: 302, headers });
+    return new Response(null, { status: AFTER_POST, headers });
   }
   const token = String(form.get(FIELD.token) ?? '').trim();
   if (token === '') return again('Enter a Storage API token.', stackURL);
@@ -139,17 +173,17 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
     );
   }
   const userId = await opaqueUserId(env, stackURL, verified.token.projectId, verified.token.id);
-  const props: Props = { stackURL, storageToken: token, scopes: approved.request.scope };
+  const props: Props = { stackURL, storageToken: token, scopes };
   const { redirectTo } = await oauth.completeAuthorization({
-    request: approved.request,
+    request: granted,
     userId,
     // Stored unencrypted by the library: nothing that identifies the user.
     metadata: {},
-    scope: approved.request.scope,
+    scope: scopes,
     props,
   });
   approved.headers.set('Location', redirectTo);
-  return new Response(null, { status: 302, headers: approved.headers });
+  return new Response(null, { status: AFTER_POST, headers: approved.headers });
 }
 
 function upstreamEnabled(env: Env): boolean {
@@ -226,5 +260,5 @@ export function escape(value: string): string {
 /** A small HTML page for errors, with the same framing and caching rules as the form. */
 export function page(status: number, title: string, bodyHtml: string, extra: Record<string, string> = {}): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${bodyHtml}</body></html>`;
-  return new Response(html, { status, headers: { ...FRAME_HEADERS, 'Content-Type': 'text/html; charset=utf-8', ...extra } });
+  return new Response(html, { status, headers: { ...PAGE_HEADERS, 'Content-Type': 'text/html; charset=utf-8', ...extra } });
 }

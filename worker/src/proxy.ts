@@ -19,26 +19,35 @@ export const mcpHandler = {
   // OAuthProvider passes an OAuthResourceContext: the grant's props and the verified token.
   async fetch(request: Request, env: Env, execCtx: ExecutionContext): Promise<Response> {
     const ctx = execCtx as OAuthResourceContext<Props>;
-    const url = new URL(request.url);
-    // DNS-rebinding and cross-site protection: a browser page on another
-    // origin must not drive the user's session. Non-browser clients send no Origin.
-    const origin = request.headers.get('Origin');
-    if (origin !== null && !allowedOrigins(env, url.origin).has(origin)) {
-      return text(403, `forbidden: requests from origin ${origin} are not allowed`);
-    }
+    const refused = foreignOrigin(request, env);
+    if (refused) return refused;
     const body = new Uint8Array(await request.arrayBuffer());
     if (body.byteLength > MAX_REQUEST_BYTES) {
       return text(413, `request body exceeds ${MAX_REQUEST_BYTES} bytes`);
     }
     // The token's scopes decide, not the props: a refresh may narrow them.
     const readOnly = !ctx.auth.scope.includes(SCOPE_WRITE);
-    const props = ctx.props;
-    const res = env.MCP_ORIGIN
-      ? await viaNative(request, env, url, body, props, readOnly)
-      : await viaWasm(request, url, body, props, readOnly);
-    return withStepUp(res, ctx);
+    return withStepUp(await serveMCP(request, env, body, ctx.props, readOnly), ctx);
   },
 };
+
+/**
+ * DNS-rebinding and cross-site protection: a browser page on another origin
+ * must not drive the user's session. Non-browser clients send no Origin.
+ */
+export function foreignOrigin(request: Request, env: Env): Response | null {
+  const origin = request.headers.get('Origin');
+  if (origin !== null && !allowedOrigins(env, new URL(request.url).origin).has(origin)) {
+    return text(403, `forbidden: requests from origin ${origin} are not allowed`);
+  }
+  return null;
+}
+
+/** Serves one MCP request (its body already read) with a grant's credentials, in wasm or on the native server. */
+export async function serveMCP(request: Request, env: Env, body: Uint8Array, props: Props, readOnly: boolean): Promise<Response> {
+  const url = new URL(request.url);
+  return env.MCP_ORIGIN ? viaNative(request, env, url, body, props, readOnly) : viaWasm(request, url, body, props, readOnly);
+}
 
 async function viaWasm(request: Request, url: URL, body: Uint8Array, props: Props, readOnly: boolean): Promise<Response> {
   const cold = startMillis === 0;
@@ -113,7 +122,7 @@ async function viaNative(
  * challenge: the native server does not know the Worker's metadata URL, and
  * the library's helper builds the header exactly as clients expect.
  */
-function withStepUp(res: Response, ctx: OAuthResourceContext<Props>): Response {
+export function withStepUp(res: Response, ctx: OAuthResourceContext<Props>): Response {
   if (res.status !== 403 || !res.headers.get('WWW-Authenticate')?.includes('insufficient_scope')) {
     return res;
   }

@@ -107,7 +107,10 @@ export async function startWorker(vars: Record<string, string>, stateDir?: strin
   const state = stateDir ?? mkdtempSync(join(tmpdir(), 'kmcp-wrangler-'));
   const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', 'warn'];
   args.push('--inspector-port', String(await freePort()));
-  for (const [k, v] of Object.entries({ COOKIE_SECRET, ...vars })) args.push('--var', `${k}:${v}`);
+  // Every test registers its own client from 127.0.0.1: the registration rate
+  // limit is raised here and tested with its defaults in security.test.ts.
+  const defaults = { COOKIE_SECRET, REGISTER_PER_MINUTE: '6000', REGISTER_BURST: '6000' };
+  for (const [k, v] of Object.entries({ ...defaults, ...vars })) args.push('--var', `${k}:${v}`);
   const p = run('npx', args, { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`, p, 90);

@@ -112,7 +112,7 @@ export async function login(
     ['action', 'approve'],
   ]);
   const location = res.headers.get('Location');
-  if (res.status !== 302 || !location) throw new Error(`approve: ${res.status} ${await res.text()}`);
+  if (res.status !== 303 || !location) throw new Error(`approve: ${res.status} ${await res.text()}`);
   const code = new URL(location).searchParams.get('code');
   if (!code) throw new Error(`no code in ${location}`);
   const t = await tokenRequest(base, {

@@ -75,7 +75,7 @@ class FormFillingProvider implements OAuthClientProvider {
       ['scope', 'keboola:write'],
       ['action', 'approve'],
     ]);
-    assert.equal(res.status, 302, await res.clone().text());
+    assert.equal(res.status, 303, await res.clone().text());
     this.code = new URL(res.headers.get('Location')!).searchParams.get('code') ?? undefined;
   }
 }

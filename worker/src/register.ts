@@ -1,0 +1,146 @@
+// Dynamic client registration (/register) is open to anyone, so before the
+// library stores anything the Worker applies the native server's limits
+// (internal/oauth/clients.go): a rate limit per client address, a 16 KiB body,
+// at most 10 redirect URIs of plain ASCII, and a client name the consent page
+// can show as it is (≤ 200 characters, no control or bidirectional-override
+// characters, which could make the page read differently from the truth).
+import { DurableObject } from 'cloudflare:workers';
+import type { Env } from './config';
+
+export const MAX_REGISTER_BODY = 16 << 10;
+export const MAX_REDIRECT_URIS = 10;
+export const MAX_CLIENT_NAME = 200;
+const MAX_REDIRECT_URI_LENGTH = 2000;
+
+const DEFAULT_PER_MINUTE = 10;
+const DEFAULT_BURST = 20;
+
+function oauthError(status: number, error: string, description: string, extra: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ error, error_description: description }) + '\n', {
+    status,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...extra },
+  });
+}
+
+/** Control characters (C0, DEL, C1) and the bidirectional marks and overrides. */
+const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** The rate-limit key of a client address: an IPv4 address, or the /64 of an IPv6 one (a host usually holds a whole /64). */
+export function addressKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const [head, tail] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return groups
+    .slice(0, 4)
+    .map((g) => parseInt(g || '0', 16).toString(16))
+    .join(':') + '::/64';
+}
+
+function whole(raw: string | undefined, fallback: number): number {
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/**
+ * Checks a registration request. Returns the answer that refuses it, or null
+ * with the body (the stream is consumed) to hand on to the library.
+ */
+export async function checkRegistration(request: Request, env: Env): Promise<{ refused: Response } | { body: string }> {
+  if (request.method === 'POST') {
+    const ip = request.headers.get('CF-Connecting-IP') ?? 'unknown';
+    const limiter = env.REGISTER_LIMIT.get(env.REGISTER_LIMIT.idFromName(addressKey(ip)));
+    const perMinute = whole(env.REGISTER_PER_MINUTE, DEFAULT_PER_MINUTE);
+    const burst = whole(env.REGISTER_BURST, DEFAULT_BURST);
+    if (!(await limiter.take(perMinute, burst))) {
+      return { refused: oauthError(429, 'temporarily_unavailable', 'too many registrations from this address; retry in a minute', { 'Retry-After': '60' }) };
+    }
+  }
+  const declared = Number(request.headers.get('Content-Length') ?? '0');
+  if (declared > MAX_REGISTER_BODY) return { refused: oauthError(413, 'invalid_request', `the body exceeds ${MAX_REGISTER_BODY} bytes`) };
+  const body = await readLimited(request, MAX_REGISTER_BODY);
+  if (body === null) return { refused: oauthError(413, 'invalid_request', `the body exceeds ${MAX_REGISTER_BODY} bytes`) };
+  if (request.method !== 'POST') return { body };
+  let meta: unknown;
+  try {
+    meta = JSON.parse(body);
+  } catch {
+    return { refused: oauthError(400, 'invalid_client_metadata', 'the body must be a JSON object of client metadata (RFC 7591)') };
+  }
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
+    return { refused: oauthError(400, 'invalid_client_metadata', 'the body must be a JSON object of client metadata (RFC 7591)') };
+  }
+  const m = meta as Record<string, unknown>;
+  const uris = m.redirect_uris;
+  if (!Array.isArray(uris) || uris.length === 0) return { refused: oauthError(400, 'invalid_redirect_uri', 'redirect_uris is required') };
+  if (uris.length > MAX_REDIRECT_URIS) {
+    return { refused: oauthError(400, 'invalid_redirect_uri', `at most ${MAX_REDIRECT_URIS} redirect_uris are accepted`) };
+  }
+  for (const u of uris) {
+    if (typeof u !== 'string' || u.length === 0 || u.length > MAX_REDIRECT_URI_LENGTH || !/^[\x21-\x7e]+$/.test(u) || /[\\<>"]/.test(u)) {
+      return {
+        refused: oauthError(400, 'invalid_redirect_uri', 'redirect URIs must be 1 to 2000 printable ASCII characters; percent-encode the rest and write internationalised hosts in punycode (xn--…)'),
+      };
+    }
+  }
+  if (m.client_name !== undefined) {
+    const name = m.client_name;
+    if (typeof name !== 'string' || [...name].length > MAX_CLIENT_NAME) {
+      return { refused: oauthError(400, 'invalid_client_metadata', `client_name must be a string of at most ${MAX_CLIENT_NAME} characters`) };
+    }
+    if (FORBIDDEN_IN_NAME.test(name)) {
+      return { refused: oauthError(400, 'invalid_client_metadata', 'client_name must not contain control characters') };
+    }
+  }
+  return { body };
+}
+
+async function readLimited(request: Request, limit: number): Promise<string | null> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/**
+ * A token bucket for one client address (a Durable Object per address, so
+ * every isolate and location sees the same count): perMinute tokens a
+ * minute, at most burst saved up.
+ */
+export class RegisterLimit extends DurableObject<Env> {
+  async take(perMinute: number, burst: number): Promise<boolean> {
+    const now = Date.now();
+    const saved = (await this.ctx.storage.get<{ tokens: number; at: number }>('bucket')) ?? { tokens: burst, at: now };
+    const tokens = Math.min(burst, saved.tokens + ((now - saved.at) / 60_000) * perMinute);
+    if (tokens < 1) {
+      await this.ctx.storage.put('bucket', { tokens, at: now });
+      return false;
+    }
+    await this.ctx.storage.put('bucket', { tokens: tokens - 1, at: now });
+    // Forget a quiet address: a full bucket needs no record.
+    await this.ctx.storage.setAlarm(now + ((burst - tokens + 1) / perMinute) * 60_000);
+    return true;
+  }
+
+  async alarm(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+  }
+}

@@ -1,0 +1,52 @@
+// The OAuth provider for one public origin. The library fixes the protected
+// resource at construction while its issuer follows the request's origin, so
+// the provider is built per request from the origin the Host check admitted
+// (host.ts): construction only copies options, and nothing grows per Host.
+import { OAuthProvider, type OAuthErrorInternal, type OAuthProviderOptions } from '@cloudflare/workers-oauth-provider';
+import { appHandler } from './app';
+import { accessTTL, SCOPE_READ, SCOPES, type Env } from './config';
+import { mcpHandler } from './proxy';
+
+export const REFRESH_TTL = 30 * 24 * 60 * 60;
+
+/**
+ * Carries a token endpoint error's internal reason from onError to the
+ * grant gate (gate.ts), which strips it before the client sees the answer.
+ */
+export const REASON_HEADER = 'X-Keboola-MCP-Internal-Reason';
+
+function onError(e: { code: string; description: string; status: number; headers: Record<string, string>; internal: OAuthErrorInternal }) {
+  // Never log request bodies or tokens: the code and the internal reason suffice.
+  console.warn(`oauth error ${e.status} ${e.code} (${e.internal.category}/${e.internal.reason})`);
+  return new Response(JSON.stringify({ error: e.code, error_description: e.description }), {
+    status: e.status,
+    headers: { ...e.headers, 'Content-Type': 'application/json', 'Cache-Control': 'no-store', [REASON_HEADER]: `${e.internal.category}/${e.internal.reason}` },
+  });
+}
+
+export function providerOptions(origin: string, env: Env): OAuthProviderOptions<Env> {
+  return {
+    apiRoute: '/mcp',
+    apiHandler: mcpHandler,
+    defaultHandler: appHandler,
+    authorizeEndpoint: '/authorize',
+    tokenEndpoint: '/token',
+    clientRegistrationEndpoint: '/register',
+    scopesSupported: SCOPES,
+    requiredScopes: [SCOPE_READ],
+    resourceMetadata: {
+      resource: `${origin}/mcp`,
+      authorization_servers: [origin],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Keboola MCP server',
+    },
+    accessTokenTTL: accessTTL(env),
+    refreshTokenTTL: REFRESH_TTL,
+    clientIdMetadataDocumentEnabled: true,
+    onError,
+  };
+}
+
+export function provider(origin: string, env: Env): OAuthProvider<Env> {
+  return new OAuthProvider<Env>(providerOptions(origin, env));
+}
