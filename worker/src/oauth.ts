@@ -12,7 +12,7 @@ import {
   CimdFetchError,
   type AuthRequest,
 } from '@cloudflare/workers-oauth-provider';
-import { allowedStacks, SCOPE_READ, SCOPE_WRITE, type Env, type Props } from './config';
+import { allowedStacks, SCOPE_READ, SCOPE_WRITE, SCOPES, type Env, type Props } from './config';
 import { keboolaMCP, type UpstreamConfig } from './wasm';
 
 /** Form field names: a stable contract shared with the native login page. */
@@ -85,6 +85,11 @@ export function grantedScopes(ticked: string[], requested: string[]): string[] {
 
 async function showForm(request: Request, env: Env): Promise<Response> {
   const oauth = env.OAUTH_PROVIDER;
+  // The library passes unknown scopes over in silence; the native server refuses them, and so do we.
+  const unknown = (new URL(request.url).searchParams.get('scope') ?? '').split(' ').filter((s) => s !== '' && !SCOPES.includes(s));
+  if (unknown.length > 0) {
+    return page(400, 'Sign-in could not continue', `<p>Unknown scope ${escape(unknown[0])}; this server offers ${escape(SCOPES.join(' '))}.</p><p>Start again from your MCP client.</p>`);
+  }
   const authRequest = await oauth.parseAuthRequest(request);
   return renderConsent(env, authRequest, new Headers(), undefined, undefined);
 }
