@@ -105,7 +105,7 @@ export async function startNative(stackURL: string, extra: Record<string, string
 export async function startWorker(vars: Record<string, string>, stateDir?: string, fixedPort?: number): Promise<Proc> {
   const port = fixedPort ?? (await freePort());
   const state = stateDir ?? mkdtempSync(join(tmpdir(), 'kmcp-wrangler-'));
-  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', 'warn'];
+  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', process.env.WRANGLER_LOG ?? 'warn'];
   args.push('--inspector-port', String(await freePort()));
   // Every test registers its own client from 127.0.0.1: the registration rate
   // limit is raised here and tested with its defaults in security.test.ts.
