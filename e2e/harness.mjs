@@ -187,7 +187,7 @@ export async function startNative({ stack, auth = 'oauth', accessTTL, name = `na
 }
 
 /** `wrangler dev` of worker/ (Go MCP server in wasm), local KV in a fresh temp dir. */
-export async function startWorker({ stack, accessTTL, name = 'worker' }) {
+export async function startWorker({ stack, accessTTL, name = 'worker', vars = {} }) {
   const [port, inspector] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
   const persist = tempDir('wrangler');
@@ -196,6 +196,7 @@ export async function startWorker({ stack, accessTTL, name = 'worker' }) {
   args.push('--persist-to', persist, '--log-level', 'info');
   args.push('--var', `KEBOOLA_STACKS:${stack.url}`, '--var', `COOKIE_SECRET:${COOKIE_SECRET}`);
   if (accessTTL) args.push('--var', `ACCESS_TOKEN_TTL:${accessTTL}`);
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const proc = new Proc(name, process.execPath, args, {
     cwd: WORKER_DIR,
     env: { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_LOG_PATH: join(persist, 'logs') },

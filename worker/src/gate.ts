@@ -18,6 +18,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { getOAuthApi } from '@cloudflare/workers-oauth-provider';
 import type { Env } from './config';
+import { NO_REFRESH_PREFIX } from './register';
 import { provider, providerOptions, REASON_HEADER } from './site';
 
 /** How long a superseded refresh token may still fetch the answer its first use got. */
@@ -202,6 +203,12 @@ export class GrantGate extends DurableObject<Env> {
     const presented = form.get('refresh_token') ?? '';
     const named = grantOf(presented);
     if (!named) return clean(await call());
+    // The library lets any authorization_code client refresh; as on the native
+    // server, a client uses only the grant types it registered.
+    const { id } = clientCredentials(request, form);
+    if (id && (await this.env.OAUTH_KV.get(NO_REFRESH_PREFIX + id)) !== null) {
+      return tokenError(400, 'unauthorized_client', 'this client did not register the refresh_token grant');
+    }
     const hash = await sha256Hex(presented);
     const record = await this.ctx.storage.get<RefreshRecord>(`rt:${hash}`);
     if (record?.rotatedAt !== undefined) {

@@ -17,7 +17,7 @@ import { refuseClientIdURL, namedClientIds } from './cimd';
 import { grantOf } from './gate';
 import { misdirected, servesOrigin } from './host';
 import { page } from './oauth';
-import { checkRegistration } from './register';
+import { checkRegistration, rememberRegistration } from './register';
 import { provider } from './site';
 import { aliasSSEResource, serveSSE, ssePRM } from './sse';
 
@@ -61,8 +61,10 @@ export default {
       case '/register': {
         const checked = await checkRegistration(request, env);
         if ('refused' in checked) return checked.refused;
-        request = new Request(request.url, { method: request.method, headers: request.headers, body: request.method === 'GET' || request.method === 'HEAD' ? undefined : checked.body });
-        break;
+        const forwarded = new Request(request.url, { method: request.method, headers: request.headers, body: request.method === 'GET' || request.method === 'HEAD' ? undefined : checked.body });
+        const res = await provider(url.origin, env).fetch(forwarded, env, ctx);
+        await rememberRegistration(res, checked.noRefresh, env);
+        return res;
       }
       case '/.well-known/oauth-protected-resource/sse':
         return ssePRM(request);

@@ -12,6 +12,14 @@ export const MAX_REDIRECT_URIS = 10;
 export const MAX_CLIENT_NAME = 200;
 const MAX_REDIRECT_URI_LENGTH = 2000;
 
+/**
+ * KV prefix marking a client that registered grant_types without
+ * refresh_token. The library lets every authorization_code client refresh
+ * (and stores RFC 7591's default, authorization_code alone, for clients that
+ * name none); the native server holds a client to the grants it named.
+ */
+export const NO_REFRESH_PREFIX = 'kmcp:no-refresh:';
+
 const DEFAULT_PER_MINUTE = 10;
 const DEFAULT_BURST = 20;
 
@@ -47,7 +55,7 @@ function whole(raw: string | undefined, fallback: number): number {
  * Checks a registration request. Returns the answer that refuses it, or null
  * with the body (the stream is consumed) to hand on to the library.
  */
-export async function checkRegistration(request: Request, env: Env): Promise<{ refused: Response } | { body: string }> {
+export async function checkRegistration(request: Request, env: Env): Promise<{ refused: Response } | { body: string; noRefresh: boolean }> {
   if (request.method === 'POST') {
     const ip = request.headers.get('CF-Connecting-IP') ?? 'unknown';
     const limiter = env.REGISTER_LIMIT.get(env.REGISTER_LIMIT.idFromName(addressKey(ip)));
@@ -61,7 +69,7 @@ export async function checkRegistration(request: Request, env: Env): Promise<{ r
   if (declared > MAX_REGISTER_BODY) return { refused: oauthError(413, 'invalid_request', `the body exceeds ${MAX_REGISTER_BODY} bytes`) };
   const body = await readLimited(request, MAX_REGISTER_BODY);
   if (body === null) return { refused: oauthError(413, 'invalid_request', `the body exceeds ${MAX_REGISTER_BODY} bytes`) };
-  if (request.method !== 'POST') return { body };
+  if (request.method !== 'POST') return { body, noRefresh: false };
   let meta: unknown;
   try {
     meta = JSON.parse(body);
@@ -93,7 +101,15 @@ export async function checkRegistration(request: Request, env: Env): Promise<{ r
       return { refused: oauthError(400, 'invalid_client_metadata', 'client_name must not contain control characters') };
     }
   }
-  return { body };
+  const noRefresh = Array.isArray(m.grant_types) && !m.grant_types.includes('refresh_token');
+  return { body, noRefresh };
+}
+
+/** After a registration the library accepted: remembers a client that may not refresh. */
+export async function rememberRegistration(res: Response, noRefresh: boolean, env: Env): Promise<void> {
+  if (!noRefresh || res.status !== 201) return;
+  const { client_id } = await res.clone().json<{ client_id?: string }>();
+  if (client_id) await env.OAUTH_KV.put(NO_REFRESH_PREFIX + client_id, '1');
 }
 
 async function readLimited(request: Request, limit: number): Promise<string | null> {
