@@ -326,6 +326,32 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
   });
 
   describe(`mcp-remote (stdio bridge) · ${name}`, () => {
+    test('over legacy SSE (--transport sse-only): OAuth from the /sse metadata, then tools/list and tools/call', async () => {
+      const context = await browser.newContext();
+      const remote = await startMcpRemote({ mcpURL: `${dep().url}/sse`, name: `mcp-remote-sse-${name}`, transport: 'sse-only' });
+      const c = { client: 'mcp-remote (SSE)', deployment: name, logs: [remote.proc, dep().proc] };
+      try {
+        const url = await step(c, 'mcp-remote opens the login page', () => remote.openedURL(90), 100);
+        await step(c, 'the authorization request names the /sse resource', async () => {
+          assert.equal(url.searchParams.get('resource'), `${dep().url}/sse`);
+        });
+        await step(c, 'log in read-only in the browser', () => person(context, { scopes: ['keboola:read'] })(url));
+        await step(c, 'mcp-remote finishes OAuth and answers initialize over SSE', () => remote.connected, 60);
+        await step(c, 'tools/list over SSE', async () => {
+          const { tools } = await remote.client.listTools();
+          assertOnlyReadOnlyTools(tools);
+        });
+        await step(c, 'tools/call over SSE', async () => {
+          const r = await remote.client.callTool({ name: READ_TOOL, arguments: {} });
+          assert.ok(!r.isError, resultText(r));
+          assert.match(resultText(r), /Demo/);
+        });
+      } finally {
+        await remote.close();
+        await context.close();
+      }
+    });
+
     test('completes the browser flow and serves tools/list over stdio', async () => {
       const context = await browser.newContext();
       const remote = await startMcpRemote({ mcpURL: dep().mcpURL, name: `mcp-remote-${name}` });
@@ -393,10 +419,7 @@ for (const name of ['native', 'worker'].filter((d) => selected.includes(d))) {
     test('tools/list and tools/call over Streamable HTTP', () =>
       listAndCall(ctx('MCP Inspector CLI'), dep().mcpURL, 'http'));
 
-    test(
-      'tools/list and tools/call over legacy SSE',
-      { skip: name === 'worker' && 'the Worker serves only Streamable HTTP (its /sse answers 404 by design)' },
-      () => listAndCall(ctx('MCP Inspector CLI (SSE)'), `${dep().url}/sse`, 'sse'),
-    );
+    test('tools/list and tools/call over legacy SSE', () =>
+      listAndCall(ctx('MCP Inspector CLI (SSE)'), `${dep().url}/sse`, 'sse'));
   });
 }

@@ -11,11 +11,12 @@ import { ARTIFACTS, E2E_DIR, freePort, sleep, tempDir } from './harness.mjs';
 const PROXY = join(E2E_DIR, 'node_modules', 'mcp-remote', 'dist', 'proxy.js');
 
 /**
- * Starts mcp-remote for mcpURL under an SDK stdio client. Returns the client
+ * Starts mcp-remote for mcpURL under an SDK stdio client (transport: its
+ * --transport, e.g. sse-only; default: its own choice). Returns the client
  * promise (resolves once mcp-remote has its token and answered initialize),
  * the next URL it opens, and its log.
  */
-export async function startMcpRemote({ mcpURL, name }) {
+export async function startMcpRemote({ mcpURL, name, transport: transportName }) {
   const configDir = tempDir('mcp-remote');
   const inbox = join(configDir, 'browser-inbox.txt');
   writeFileSync(inbox, '');
@@ -25,7 +26,7 @@ export async function startMcpRemote({ mcpURL, name }) {
   const callbackPort = await freePort();
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [PROXY, mcpURL, String(callbackPort), '--allow-http', '--host', '127.0.0.1', '--debug'],
+    args: [PROXY, mcpURL, String(callbackPort), '--allow-http', '--host', '127.0.0.1', '--debug', ...(transportName ? ['--transport', transportName] : [])],
     env: {
       ...process.env,
       MCP_REMOTE_CONFIG_DIR: configDir,
