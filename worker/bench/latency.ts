@@ -6,7 +6,10 @@
 //   warm tools/list: median and p90 over N calls, for
 //     - the Worker serving MCP in wasm,
 //     - the Worker forwarding to the native server (signed proxy),
-//     - the native server called directly with signed headers.
+//     - the native server called directly with signed headers;
+//   legacy SSE round trip: POST tools/list to /messages until its answer
+//     arrives on the open /sse stream (a Durable Object per session), for the
+//     wasm and the proxying Worker.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +41,61 @@ async function warm(fn: () => Promise<Response>): Promise<number[]> {
   return out;
 }
 
+/**
+ * Opens an SSE session and returns a function that sends tools/list to it
+ * and resolves when the answer arrives on the stream, and a close.
+ */
+async function sseSession(base: string, token: string): Promise<{ roundTrip: () => Promise<number>; close: () => void }> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${base}/sse`, { headers: { Authorization: `Bearer ${token}` }, signal: ctrl.signal });
+  if (res.status !== 200) throw new Error(`GET /sse: ${res.status}`);
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  const nextEvent = async (): Promise<string> => {
+    for (;;) {
+      const i = buf.indexOf('\n\n');
+      if (i >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        if (!block.startsWith(':')) return block;
+        continue;
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the SSE stream ended');
+      buf += dec.decode(value, { stream: true });
+    }
+  };
+  const endpoint = new URL(/data: (\S+)/.exec(await nextEvent())![1], base).toString();
+  let id = 0;
+  const roundTrip = async () => {
+    const t0 = performance.now();
+    const r = await fetch(endpoint, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...toolsList, id: ++id }),
+    });
+    await r.arrayBuffer();
+    if (r.status !== 202) throw new Error(`POST /messages: ${r.status}`);
+    const event = await nextEvent();
+    if (!event.includes(`"id":${id}`)) throw new Error(`unexpected event: ${event.slice(0, 200)}`);
+    return performance.now() - t0;
+  };
+  return { roundTrip, close: () => ctrl.abort() };
+}
+
+async function warmSSE(base: string, token: string): Promise<number[]> {
+  const s = await sseSession(base, token);
+  try {
+    for (let i = 0; i < 5; i++) await s.roundTrip();
+    const out: number[] = [];
+    for (let i = 0; i < N; i++) out.push(await s.roundTrip());
+    return out;
+  } finally {
+    s.close();
+  }
+}
+
 const procs: Proc[] = [];
 const state = mkdtempSync(join(tmpdir(), 'kmcp-bench-'));
 try {
@@ -63,12 +121,14 @@ try {
   console.log(`worker (wasm) second request: ${second.toFixed(1)} ms`);
 
   console.log(`worker (wasm) warm tools/list: ${stats(await warm(() => mcp(worker.url, tokens.access_token, toolsList)))}`);
+  console.log(`worker (wasm) legacy SSE tools/list round trip: ${stats(await warmSSE(worker.url, tokens.access_token))}`);
 
   // Tokens are bound to the Worker's origin: the proxying Worker needs its own login.
   const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET });
   procs.push(proxied);
   const proxiedTokens = await login(proxied.url, await register(proxied.url), stack.url, DEV_TOKEN);
   console.log(`worker (proxy→native) warm tools/list: ${stats(await warm(() => mcp(proxied.url, proxiedTokens.access_token, toolsList)))}`);
+  console.log(`worker (proxy→native) legacy SSE tools/list round trip: ${stats(await warmSSE(proxied.url, proxiedTokens.access_token))}`);
 
   const body = new TextEncoder().encode(JSON.stringify(toolsList));
   const direct = async () => {
