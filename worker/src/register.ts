@@ -5,7 +5,7 @@
 // can show as it is (≤ 200 characters, no control or bidirectional-override
 // characters, which could make the page read differently from the truth).
 import { DurableObject } from 'cloudflare:workers';
-import type { Env } from './config';
+import { isLoopbackHost, SCOPES, type Env } from './config';
 
 export const MAX_REGISTER_BODY = 16 << 10;
 export const MAX_REDIRECT_URIS = 10;
@@ -74,33 +74,11 @@ export async function checkRegistration(request: Request, env: Env): Promise<{ r
   try {
     meta = JSON.parse(body);
   } catch {
-    return { refused: oauthError(400, 'invalid_client_metadata', 'the body must be a JSON object of client metadata (RFC 7591)') };
+    return { refused: oauthError(400, 'invalid_client_metadata', 'the body must be exactly one JSON object of client metadata (RFC 7591)') };
   }
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-    return { refused: oauthError(400, 'invalid_client_metadata', 'the body must be a JSON object of client metadata (RFC 7591)') };
-  }
+  const problem = metadataProblem(meta);
+  if (problem) return { refused: oauthError(400, problem[0], problem[1]) };
   const m = meta as Record<string, unknown>;
-  const uris = m.redirect_uris;
-  if (!Array.isArray(uris) || uris.length === 0) return { refused: oauthError(400, 'invalid_redirect_uri', 'redirect_uris is required') };
-  if (uris.length > MAX_REDIRECT_URIS) {
-    return { refused: oauthError(400, 'invalid_redirect_uri', `at most ${MAX_REDIRECT_URIS} redirect_uris are accepted`) };
-  }
-  for (const u of uris) {
-    if (typeof u !== 'string' || u.length === 0 || u.length > MAX_REDIRECT_URI_LENGTH || !/^[\x21-\x7e]+$/.test(u) || /[\\<>"]/.test(u)) {
-      return {
-        refused: oauthError(400, 'invalid_redirect_uri', 'redirect URIs must be 1 to 2000 printable ASCII characters; percent-encode the rest and write internationalised hosts in punycode (xn--…)'),
-      };
-    }
-  }
-  if (m.client_name !== undefined) {
-    const name = m.client_name;
-    if (typeof name !== 'string' || [...name].length > MAX_CLIENT_NAME) {
-      return { refused: oauthError(400, 'invalid_client_metadata', `client_name must be a string of at most ${MAX_CLIENT_NAME} characters`) };
-    }
-    if (FORBIDDEN_IN_NAME.test(name)) {
-      return { refused: oauthError(400, 'invalid_client_metadata', 'client_name must not contain control characters') };
-    }
-  }
   const noRefresh = Array.isArray(m.grant_types) && !m.grant_types.includes('refresh_token');
   return { body, noRefresh };
 }
@@ -110,6 +88,73 @@ export async function rememberRegistration(res: Response, noRefresh: boolean, en
   if (!noRefresh || res.status !== 201) return;
   const { client_id } = await res.clone().json<{ client_id?: string }>();
   if (client_id) await env.OAUTH_KV.put(NO_REFRESH_PREFIX + client_id, '1');
+}
+
+const AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'];
+const GRANT_TYPES = ['authorization_code', 'refresh_token'];
+/** Schemes that run code or read local data in a browser, or plain-text network schemes: never a redirect target. */
+const FORBIDDEN_SCHEMES = new Set(['javascript', 'data', 'vbscript', 'file', 'about', 'blob', 'filesystem', 'ftp', 'ws', 'wss', 'view-source']);
+
+const isStringArray = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * The native server's registration rules (internal/oauth/clients.go
+ * validateRegistration), in its order and with its error codes: the error
+ * and its description, or null when the metadata may be registered.
+ */
+export function metadataProblem(meta: unknown): [string, string] | null {
+  const shape: [string, string] = ['invalid_client_metadata', 'the body must be a JSON object of client metadata (RFC 7591)'];
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) return shape;
+  const m = meta as Record<string, unknown>;
+  const present = (k: string) => m[k] !== undefined && m[k] !== null;
+  for (const k of ['redirect_uris', 'grant_types', 'response_types']) if (present(k) && !isStringArray(m[k])) return shape;
+  for (const k of ['token_endpoint_auth_method', 'client_name', 'client_uri', 'scope']) if (present(k) && typeof m[k] !== 'string') return shape;
+  const uris = (m.redirect_uris ?? []) as string[];
+  if (uris.length === 0) return ['invalid_redirect_uri', 'redirect_uris is required'];
+  if (uris.length > MAX_REDIRECT_URIS) return ['invalid_redirect_uri', `at most ${MAX_REDIRECT_URIS} redirect_uris are accepted`];
+  for (const u of uris) {
+    const why = redirectURIProblem(u);
+    if (why) return ['invalid_redirect_uri', why];
+  }
+  const method = (m.token_endpoint_auth_method as string | undefined) || 'client_secret_basic';
+  if (!AUTH_METHODS.includes(method)) return ['invalid_client_metadata', `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`];
+  const grants = (m.grant_types as string[] | undefined) ?? [];
+  for (const g of grants) if (!GRANT_TYPES.includes(g)) return ['invalid_client_metadata', 'only the authorization_code and refresh_token grant types are supported'];
+  if (grants.length > 0 && !grants.includes('authorization_code')) return ['invalid_client_metadata', 'grant_types must include authorization_code'];
+  for (const r of (m.response_types as string[] | undefined) ?? []) if (r !== 'code') return ['invalid_client_metadata', 'only the code response type is supported'];
+  const name = (m.client_name as string | undefined) ?? '';
+  if ([...name].length > MAX_CLIENT_NAME) return ['invalid_client_metadata', `client_name must be at most ${MAX_CLIENT_NAME} characters`];
+  if (FORBIDDEN_IN_NAME.test(name)) return ['invalid_client_metadata', 'client_name must not contain control characters'];
+  for (const sc of ((m.scope as string | undefined) ?? '').split(/\s+/).filter(Boolean)) {
+    if (!SCOPES.includes(sc)) return ['invalid_client_metadata', `unknown scope; supported: ${SCOPES.join(' ')}`];
+  }
+  return null;
+}
+
+/**
+ * The native server's redirect URI rules (internal/oauth/redirect.go): an
+ * absolute ASCII URI without fragment or user information; https, http on a
+ * loopback host (RFC 8252 §7.3), or a private-use scheme for native apps,
+ * written in lower case; never a scheme that runs code, nor a web+ handler.
+ */
+export function redirectURIProblem(raw: string): string | null {
+  if (raw.length === 0 || raw.length > MAX_REDIRECT_URI_LENGTH) return 'a redirect URI must be 1 to 2000 characters';
+  if (/[^\x21-\x7e]|[\\<>"]/.test(raw)) {
+    return 'redirect URIs must be printable ASCII; percent-encode the rest and write internationalised hosts in punycode (xn--…)';
+  }
+  const parts = /^([A-Za-z][A-Za-z0-9+.-]*):(.*)$/s.exec(raw);
+  if (!parts) return 'a redirect URI must be absolute';
+  if (raw.includes('#')) return 'a redirect URI must not contain a fragment';
+  const [, scheme, rest] = parts;
+  const authority = /^\/\/([^/?]*)/.exec(rest)?.[1];
+  if (authority?.includes('@')) return 'a redirect URI must not contain user information';
+  if (scheme !== scheme.toLowerCase()) return 'write the redirect URI scheme in lower case, e.g. https:';
+  if (FORBIDDEN_SCHEMES.has(scheme) || scheme.startsWith('web+')) return `redirect URI scheme ${scheme}: is not allowed`;
+  const host = (authority ?? '').replace(/:\d*$/, '');
+  if (scheme === 'https') return host ? null : 'a redirect URI must name a host';
+  if (scheme === 'http') return isLoopbackHost(host) ? null : 'a redirect URI must use https (plain http only for 127.0.0.1, [::1] or localhost)';
+  // A private-use scheme: the app registered it with the OS.
+  return authority === undefined && rest !== '' && !rest.startsWith('/') ? 'not a valid private-use redirect URI' : null;
 }
 
 async function readLimited(request: Request, limit: number): Promise<string | null> {

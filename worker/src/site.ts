@@ -43,6 +43,8 @@ export function providerOptions(origin: string, env: Env): OAuthProviderOptions<
     accessTokenTTL: accessTTL(env),
     refreshTokenTTL: REFRESH_TTL,
     clientIdMetadataDocumentEnabled: true,
+    // Native apps (Cursor) return through a private-use scheme, as on the native server (RFC 8252 §7.1).
+    allowPrivateUseRedirectUris: true,
     onError,
   };
 }
