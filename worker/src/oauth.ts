@@ -24,18 +24,46 @@ export const FIELD = {
   csrf: 'csrf_token',
 } as const;
 
+const ORIGIN_SOURCE = /^https?:\/\/(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
+const SCHEME_SOURCE = /^[a-z][a-z0-9+.-]*:$/;
+/** Schemes that as a bare CSP source would allow far too much or run code. */
+const WIDE_SCHEMES = new Set(['http:', 'https:', 'javascript:', 'data:', 'blob:', 'filesystem:', 'ws:', 'wss:']);
+
 /**
  * Headers of every page we render, the native server's (internal/login
- * SecurityHeaders): nothing loads but the inline style, no framing, no
- * sniffing, no Referer leaking the authorization request, no caching.
+ * PageHeaders): nothing loads but the inline style, no framing, no sniffing,
+ * no Referer leaking the authorization request, no caching. Browsers check
+ * form-action on every redirect that follows a submission, so a page with the
+ * form lists this server, the client's redirect origin (or private-use
+ * scheme) and, with Sign in with Keboola, the stacks; anything else is
+ * dropped, which blocks the redirect (fails closed). Other pages post nowhere.
  */
-export const PAGE_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-  'X-Frame-Options': 'DENY',
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-};
+export function pageHeaders(form: boolean, formTargets: string[] = []): Record<string, string> {
+  let action = "form-action 'none'";
+  if (form) {
+    action = "form-action 'self'";
+    for (const t of formTargets) {
+      if (ORIGIN_SOURCE.test(t) || (SCHEME_SOURCE.test(t) && !WIDE_SCHEMES.has(t))) action += ` ${t}`;
+    }
+  }
+  return {
+    'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; ${action}; frame-ancestors 'none'; base-uri 'none'`,
+    'X-Frame-Options': 'DENY',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  };
+}
+
+/** Where a redirect URI leads, as a CSP source: its origin, or its private-use scheme. */
+function redirectSource(uri: string): string {
+  try {
+    const u = new URL(uri);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : u.protocol;
+  } catch {
+    return '';
+  }
+}
 
 /**
  * Redirects that answer the login form (it carries the Storage token) are
@@ -112,7 +140,8 @@ async function renderConsent(
   extraHeaders.forEach((v, k) => {
     if (k.toLowerCase() === 'set-cookie') headers.append(k, v);
   });
-  for (const [k, v] of Object.entries(PAGE_HEADERS)) headers.set(k, v);
+  const targets = [redirectSource(details.redirectUri), ...(upstreamEnabled(env) ? allowedStacks(env) : [])];
+  for (const [k, v] of Object.entries(pageHeaders(true, targets))) headers.set(k, v);
   headers.set('Content-Type', 'text/html; charset=utf-8');
   const stacks = allowedStacks(env);
   const requested = details.scope.length ? details.scope : [SCOPE_READ];
@@ -265,5 +294,5 @@ export function escape(value: string): string {
 /** A small HTML page for errors, with the same framing and caching rules as the form. */
 export function page(status: number, title: string, bodyHtml: string, extra: Record<string, string> = {}): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${bodyHtml}</body></html>`;
-  return new Response(html, { status, headers: { ...PAGE_HEADERS, 'Content-Type': 'text/html; charset=utf-8', ...extra } });
+  return new Response(html, { status, headers: { ...pageHeaders(false), 'Content-Type': 'text/html; charset=utf-8', ...extra } });
 }

@@ -182,6 +182,7 @@ describe('consent', () => {
     const csp = form.headers.get('Content-Security-Policy') ?? '';
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /frame-ancestors 'none'/);
+    assert.match(csp, /form-action 'self' http:\/\/127\.0\.0\.1:9;/, 'the form may lead only here and to the client');
     assert.equal(form.headers.get('Referrer-Policy'), 'no-referrer');
     assert.equal(form.headers.get('X-Content-Type-Options'), 'nosniff');
     assert.equal(form.headers.get('X-Frame-Options'), 'DENY');
