@@ -31,6 +31,14 @@ async function registerRaw(body) {
   return { status: r.status, json: await r.json().catch(() => ({})) };
 }
 
+/** A self-registered client whose redirect is https: errors before consent must never be redirected to it. */
+const HTTPS_REDIRECT = 'https://client.example/landing';
+async function httpsClient() {
+  const r = await registerRaw({ redirect_uris: [HTTPS_REDIRECT], token_endpoint_auth_method: 'none' });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json.client_id;
+}
+
 async function publicClient(extra = {}) {
   const r = await registerRaw({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', client_name: 'Attack Table', ...extra });
   assert.equal(r.status, 201, JSON.stringify(r.json));
@@ -139,13 +147,13 @@ function postMessage(url, accessToken, message) {
 
 const attacks = [
   ['PKCE missing at authorize', async () => {
-    const r = await new Browser().get(authorizeURL(await publicClient(), '', { code_challenge: null, code_challenge_method: null }));
+    const r = await new Browser().get(authorizeURL(await httpsClient(), '', { redirect_uri: HTTPS_REDIRECT, code_challenge: null, code_challenge_method: null }));
     assert.equal(r.status, 400);
     assert.equal(r.location, null, 'a self-registered client is never redirected to with an error');
   }],
   ['PKCE plain method', async () => {
     const { verifier } = pkce();
-    const r = await new Browser().get(authorizeURL(await publicClient(), verifier, { code_challenge_method: 'plain' }));
+    const r = await new Browser().get(authorizeURL(await httpsClient(), verifier, { redirect_uri: HTTPS_REDIRECT, code_challenge_method: 'plain' }));
     assert.equal(r.status, 400);
     assert.equal(r.location, null);
   }],
@@ -179,6 +187,12 @@ const attacks = [
     const fields = { grant_type: 'authorization_code', client_id: id, code: c.code, redirect_uri: REDIRECT, code_verifier: c.verifier };
     const all = await Promise.all(Array.from({ length: 6 }, () => token(fields)));
     assert.equal(all.filter((r) => r.status === 200).length, 1, all.map((r) => r.status).join(','));
+  }],
+  ['errors before consent are redirected to a loopback client', async () => {
+    const r = await new Browser().get(authorizeURL(await publicClient(), '', { code_challenge: null, code_challenge_method: null }));
+    assert.equal(r.status, 302);
+    assert.equal(new URL(r.location).origin, new URL(REDIRECT).origin);
+    assert.equal(new URL(r.location).searchParams.get('error'), 'invalid_request');
   }],
   ['redirect URI not registered at authorize', async () => {
     const r = await new Browser().get(authorizeURL(await publicClient(), pkce().challenge, { redirect_uri: 'https://attacker.example/cb' }));
@@ -218,7 +232,7 @@ const attacks = [
     assert.ok(r.status === 400 || r.status === 413, String(r.status));
   }],
   ['resource mismatch at authorize', async () => {
-    const r = await new Browser().get(authorizeURL(await publicClient(), pkce().challenge, { resource: 'https://other.example/mcp' }));
+    const r = await new Browser().get(authorizeURL(await httpsClient(), pkce().challenge, { redirect_uri: HTTPS_REDIRECT, resource: 'https://other.example/mcp' }));
     assert.equal(r.status, 400);
     assert.equal(r.location, null);
   }],
@@ -382,7 +396,7 @@ const attacks = [
       req.on('error', fail);
       req.end('{}');
     });
-    assert.equal(status, 421);
+    assert.equal(status, 403);
   }],
   // Legacy SSE: /messages is bound to the session's grant and scope.
   ["/messages with another grant's token", async () => {

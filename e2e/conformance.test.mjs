@@ -88,7 +88,7 @@ test('conformance scenario dns-rebinding-protection against the Worker: localhos
       const rebinding = checks.find((c) => c.id === 'localhost-host-rebinding-rejected');
       assert.ok(rebinding, `the scenario ran no rebinding check:\n${report.slice(-2000)}`);
       assert.equal(rebinding.status, 'SUCCESS', JSON.stringify(rebinding));
-      assert.equal(rebinding.details.statusCode, 421);
+      assert.equal(rebinding.details.statusCode, 403);
       const valid = checks.find((c) => c.id === 'localhost-host-valid-accepted');
       assert.equal(valid?.details?.statusCode, 401, 'a loopback Host reaches the OAuth check');
     },

@@ -41,12 +41,12 @@ export function servesOrigin(origin: string, env: Env): boolean {
   return isLoopbackHost(u.hostname);
 }
 
-/** The answer to a request for a Host this Worker does not serve: a short JSON error, no stack trace. */
+/** The answer to a request for a Host this Worker does not serve: a plain 403 with a short JSON error (as on native), never a stack trace. */
 export function misdirected(env: Env): Response {
   const configured = publicOrigins(env);
   const where = configured.length > 0 ? `this server answers at ${configured.join(', ')}` : 'this development server answers only on loopback hosts; set PUBLIC_URL for a public one';
   return new Response(JSON.stringify({ error: 'invalid_request', error_description: `unknown Host: ${where}` }) + '\n', {
-    status: 421,
+    status: 403,
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
   });
 }

@@ -12,7 +12,7 @@ import {
   CimdFetchError,
   type AuthRequest,
 } from '@cloudflare/workers-oauth-provider';
-import { allowedStacks, SCOPE_READ, SCOPE_WRITE, SCOPES, type Env, type Props } from './config';
+import { allowedStacks, isLoopbackHost, SCOPE_READ, SCOPE_WRITE, SCOPES, type Env, type Props } from './config';
 import { keboolaMCP, type UpstreamConfig } from './wasm';
 
 /** Form field names: a stable contract shared with the native login page. */
@@ -78,12 +78,13 @@ export async function authorize(request: Request, env: Env): Promise<Response> {
     if (request.method === 'POST') return await submitForm(request, env);
     return page(405, 'Method not allowed', '<p>Use the sign-in link your MCP client opened.</p>', { Allow: 'GET, POST' });
   } catch (err) {
-    if (err instanceof AuthorizationError && err.redirectTo && verifiedClient(request)) {
+    if (err instanceof AuthorizationError && err.redirectTo && errorRedirectAllowed(request)) {
       // Only parseAuthRequest sets redirectTo, after validating the client and
-      // its exact redirect URI. A self-registered client's redirect URI is
-      // whatever its registrant chose, so an error before consent is shown
-      // here instead: otherwise anyone could bounce a browser, with a state of
-      // their choosing, off this server to any URI they registered.
+      // its exact redirect URI. A self-registered client's https or
+      // private-use redirect URI is whatever its registrant chose, so an error
+      // before consent is shown here instead: otherwise anyone could bounce a
+      // browser, with a state of their choosing, off this server to any URI
+      // they registered (RFC 9700 §4.11.2).
       return Response.redirect(err.redirectTo, 302);
     }
     if (err instanceof AuthorizationError) {
@@ -96,9 +97,20 @@ export async function authorize(request: Request, env: Env): Promise<Response> {
   }
 }
 
-/** A metadata-document client: its https client id vouches for its redirect URIs. */
-function verifiedClient(request: Request): boolean {
-  return /^https:\/\//i.test(new URL(request.url).searchParams.get('client_id') ?? '');
+/**
+ * Whether an error before consent may be redirected, as on the native
+ * server: to a metadata-document client (its https domain publishes the
+ * redirect URI) or to a loopback http redirect (only a local program receives it).
+ */
+function errorRedirectAllowed(request: Request): boolean {
+  const q = new URL(request.url).searchParams;
+  if (/^https:\/\//i.test(q.get('client_id') ?? '')) return true;
+  try {
+    const r = new URL(q.get('redirect_uri') ?? '');
+    return r.protocol === 'http:' && isLoopbackHost(r.hostname);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -213,9 +213,9 @@ describe('consent', () => {
 
 describe('Host', () => {
   for (const path of ['/mcp', '/authorize', '/register', '/token', '/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource/mcp', '/sse']) {
-    test(`a foreign Host on ${path} is a clean 421, never a stack trace`, async () => {
+    test(`a foreign Host on ${path} is a plain 403, never a stack trace`, async () => {
       const r = await withHost(`${worker.url}${path}`, 'evil.example.com', path === '/register' || path === '/token' ? 'POST' : 'GET', '{}');
-      assert.equal(r.status, 421, r.body.slice(0, 300));
+      assert.equal(r.status, 403, r.body.slice(0, 300));
       assert.match(r.type, /application\/json/);
       assert.equal(JSON.parse(r.body).error, 'invalid_request');
       assert.doesNotMatch(r.body, /at |Error|\.ts:|\.js:/);
