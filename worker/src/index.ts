@@ -29,7 +29,9 @@ async function tokenEndpoint(request: Request, env: Env, ctx: ExecutionContext):
   if (request.method === 'POST' && (request.headers.get('Content-Type') ?? '').startsWith('application/x-www-form-urlencoded')) {
     const body = await request.text();
     const form = new URLSearchParams(body);
-    const named = grantOf(form.get('code') ?? form.get('refresh_token') ?? '');
+    // The grant the grant type's own parameter names, so no request reaches another grant's gate.
+    const grantType = form.get('grant_type');
+    const named = grantOf((grantType === 'authorization_code' ? form.get('code') : grantType === 'refresh_token' ? form.get('refresh_token') : null) ?? '');
     const forwarded = new Request(request.url, { method: 'POST', headers: request.headers, body });
     if (named) return env.GRANT_GATE.get(env.GRANT_GATE.idFromName(named.grantId)).fetch(forwarded);
     return provider(new URL(request.url).origin, env).fetch(forwarded, env, ctx);

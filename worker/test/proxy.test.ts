@@ -56,6 +56,36 @@ test('through the Worker: a write tool under a read-only grant is the same 403 i
   assert.ok(challenge.includes(`resource_metadata="${worker.url}/.well-known/oauth-protected-resource/mcp"`), challenge);
 });
 
+test('through the Worker: a legacy SSE session is served by the native server (its event-stream answers land on the session stream)', async () => {
+  const t = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
+  const ctrl = new AbortController();
+  const res = await fetch(`${worker.url}/sse`, { headers: { Authorization: `Bearer ${t.access_token}` }, signal: ctrl.signal });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  let buf = '';
+  const until = async (needle: string) => {
+    while (!buf.includes(needle)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before ${needle}: ${buf.slice(0, 300)}`);
+      buf += new TextDecoder().decode(value);
+    }
+  };
+  try {
+    await until('\n\n');
+    const endpoint = new URL(/data: (\S+)/.exec(buf)![1], worker.url);
+    const post = await fetch(endpoint, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${t.access_token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } }),
+    });
+    assert.equal(post.status, 202, await post.text());
+    await until('in.c-crm');
+    assert.match(buf, /event: message\ndata: \{"jsonrpc":"2.0","id":7/);
+  } finally {
+    ctrl.abort();
+  }
+});
+
 test('native: a correctly signed request is served', async () => {
   const body = JSON.stringify(toolsList);
   assert.equal((await nativePost(await signed(body), body)).status, 200);
