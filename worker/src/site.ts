@@ -4,7 +4,7 @@
 // (host.ts): construction only copies options, and nothing grows per Host.
 import { OAuthProvider, type OAuthErrorInternal, type OAuthProviderOptions } from '@cloudflare/workers-oauth-provider';
 import { appHandler } from './app';
-import { accessTTL, SCOPE_READ, SCOPES, type Env } from './config';
+import { accessTTL, SCOPES, type Env } from './config';
 import { mcpHandler } from './proxy';
 
 export const REFRESH_TTL = 30 * 24 * 60 * 60;
@@ -33,7 +33,9 @@ export function providerOptions(origin: string, env: Env): OAuthProviderOptions<
     tokenEndpoint: '/token',
     clientRegistrationEndpoint: '/register',
     scopesSupported: SCOPES,
-    requiredScopes: [SCOPE_READ],
+    // Advertised in the metadata and the 401 challenge, as on native: clients
+    // ask for both and the person unticks write on the consent page.
+    requiredScopes: SCOPES,
     resourceMetadata: {
       resource: `${origin}/mcp`,
       authorization_servers: [origin],

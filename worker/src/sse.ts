@@ -74,7 +74,7 @@ function newSessionId(): string {
 async function authenticate(request: Request, env: Env): Promise<{ auth: OAuthResourceAuth; props: Props } | Response> {
   const origin = new URL(request.url).origin;
   const challenge = (error?: string) =>
-    `Bearer realm="OAuth", resource_metadata="${origin}/.well-known/oauth-protected-resource/sse"${error ? `, error="${error}"` : ''}, scope="${SCOPE_READ}"`;
+    `Bearer realm="OAuth", resource_metadata="${origin}/.well-known/oauth-protected-resource/sse"${error ? `, error="${error}"` : ''}, scope="${SCOPE_READ} ${SCOPE_WRITE}"`;
   const header = request.headers.get('Authorization') ?? '';
   const m = /^Bearer ([^\s,]+)$/i.exec(header);
   if (!m) {
@@ -241,7 +241,7 @@ export function ssePRM(request: Request): Response {
   const metadata = {
     resource: `${origin}/sse`,
     authorization_servers: [origin],
-    scopes_supported: [SCOPE_READ],
+    scopes_supported: [SCOPE_READ, SCOPE_WRITE],
     bearer_methods_supported: ['header'],
     resource_name: 'Keboola MCP server (legacy SSE)',
   };

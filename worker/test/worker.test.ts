@@ -59,12 +59,15 @@ describe('discovery', () => {
     const pr = await json(await fetch(`${worker.url}/.well-known/oauth-protected-resource/mcp`));
     assert.equal(pr.resource, `${worker.url}/mcp`);
     assert.deepEqual(pr.authorization_servers, [worker.url]);
+    // As on native: clients ask for every scope, and the person unticks write on the consent page.
+    assert.deepEqual(pr.scopes_supported, ['keboola:read', 'keboola:write']);
   });
 
   test('/mcp without a token is 401 with a challenge pointing at the metadata', async () => {
     const r = await fetch(`${worker.url}/mcp`, { method: 'POST', body: JSON.stringify(toolsList) });
     assert.equal(r.status, 401);
     assert.match(r.headers.get('WWW-Authenticate') ?? '', /resource_metadata="[^"]+\/.well-known\/oauth-protected-resource\/mcp"/);
+    assert.match(r.headers.get('WWW-Authenticate') ?? '', /scope="keboola:read keboola:write"/);
   });
 });
 
