@@ -302,7 +302,7 @@ func (c *Client) wrapContext(req request, err error) error {
 
 // attempt sends one HTTP request.
 func (c *Client) attempt(ctx context.Context, req request, target string, payload []byte) ([]byte, error) {
-	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	actx, cancel := context.WithTimeout(ctx, c.attemptTimeout(req))
 	defer cancel()
 	var rd io.Reader
 	if payload != nil {
@@ -347,6 +347,15 @@ func (c *Client) attempt(ctx context.Context, req request, target string, payloa
 	return nil, newAPIError(req.serviceName(), req.method, req.path, resp, body, c.secret.Reveal())
 }
 
+// attemptTimeout bounds one HTTP attempt of req: Options.Timeout, but never
+// less than queryServiceTimeout for the Query Service.
+func (c *Client) attemptTimeout(req request) time.Duration {
+	if req.service == ServiceQuery {
+		return max(c.opts.Timeout, queryServiceTimeout)
+	}
+	return c.opts.Timeout
+}
+
 // netError marks a transport failure (the request may or may not have reached
 // the server) so the retry logic can tell it from an HTTP status.
 type netError struct {
@@ -375,7 +384,7 @@ func (c *Client) networkError(ctx context.Context, req request, host string, err
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		// Only the per-attempt timeout can be behind this: ctx is still live.
-		err = fmt.Errorf("no answer within %v", c.opts.Timeout)
+		err = fmt.Errorf("no answer within %v", c.attemptTimeout(req))
 	}
 	return &netError{msg: msg, err: err, beforeSend: isDialError(err)}
 }

@@ -170,6 +170,16 @@ const (
 	defaultQueryMaxRows = 10000
 	minQueryPage        = 100
 	maxQueryPage        = 10000
+	// resultPageRows is the page the client asks for: the Python server
+	// fetches 1,000 rows a page (workspace.py _PAGE_SIZE), which keeps each
+	// answer small enough for the Query Service to serve within its timeout
+	// on wide tables; the API allows up to 10,000.
+	resultPageRows = 1000
+	// queryServiceTimeout bounds one Query Service request: a results page
+	// of a heavy statement can take long to assemble, and the Python server
+	// waits 120 s for it (clients/query.py _QS_TIMEOUT) where Storage calls
+	// get 30 s.
+	queryServiceTimeout = 120 * time.Second
 	maxQueryPoll        = 5 * time.Second
 	credentialRetries   = 4
 	cancelTimeout       = 5 * time.Second
@@ -220,7 +230,7 @@ func (c *Client) submitWithCredentialRetry(ctx context.Context, workspaceID, sql
 		// The request outlives a caller who leaves while it is in flight
 		// (bounded by the per-call timeout instead): a query Keboola accepted
 		// but whose id was never read would run on and could not be cancelled.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.Timeout)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.attemptTimeout(request{service: ServiceQuery}))
 		id, err := c.SubmitQuery(sctx, workspaceID, []string{sql})
 		cancel()
 		var apiErr *APIError
@@ -271,7 +281,7 @@ func (c *Client) awaitQuery(ctx context.Context, id string, maxRows int, poll ti
 func (c *Client) fetchRows(ctx context.Context, id string, st QueryStatement, maxRows int) (*QueryResult, error) {
 	res := &QueryResult{QueryJobID: id, TotalRows: st.NumberOfRows}
 	for offset := 0; ; {
-		size := min(max(maxRows-len(res.Rows), minQueryPage), maxQueryPage)
+		size := min(max(maxRows-len(res.Rows), minQueryPage), resultPageRows)
 		page, err := c.QueryResults(ctx, id, st.ID, offset, size)
 		if err != nil {
 			return nil, err

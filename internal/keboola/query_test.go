@@ -305,3 +305,25 @@ func TestRunQuery_OwnTimeoutCancelsOnServer(t *testing.T) {
 		t.Fatal("the query was not cancelled on the server")
 	}
 }
+
+// Evidence: the Python server gives Query Service calls 120 s
+// (clients/query.py _QS_TIMEOUT, read=120) while Storage calls keep the
+// usual 30 s; a results page of a heavy statement needs the longer wait.
+func TestQueryServiceAttemptsWait120Seconds(t *testing.T) {
+	c, err := New(Credentials{StackURL: "https://connection.keboola.com", StorageToken: testToken}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		service Service
+		want    time.Duration
+	}{
+		{ServiceQuery, 120 * time.Second},
+		{"", 30 * time.Second},
+		{ServiceQueue, 30 * time.Second},
+	} {
+		if got := c.attemptTimeout(request{service: tc.service}); got != tc.want {
+			t.Errorf("%q: attempt timeout %v, want %v", tc.service, got, tc.want)
+		}
+	}
+}
