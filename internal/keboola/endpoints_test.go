@@ -252,10 +252,10 @@ func TestEndpoints_SendDocumentedRequestsAndDecodeAnswers(t *testing.T) {
 			answer: `{"id":1001,"status":"error","error":{"code":"x","message":"boom"},"results":[]}`,
 		},
 		{
-			name: "events of a run", method: "GET", path: "/v2/storage/events",
-			query: url.Values{"runId": {"555"}, "limit": {"20"}, "offset": {"40"}},
+			name: "events of a job", method: "GET", path: "/v2/storage/events",
+			query: url.Values{"runId": {"555"}, "forceUuid": {"true"}, "limit": {"20"}, "offset": {"40"}},
 			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.ListEvents(ctx, EventQuery{RunID: "555", Limit: 20, Offset: 40})
+				return c.ListEvents(ctx, EventQuery{JobID: "555", Limit: 20, Offset: 40})
 			},
 			answer: `[{"id":"9","message":"hello","type":"info","runId":555,"created":"2019-08-12T14:36:08+0200","params":[]}]`,
 			checkResp: func(t *testing.T, got any) {

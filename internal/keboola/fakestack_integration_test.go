@@ -322,9 +322,7 @@ func TestFake_JobsEventsSearchAndAI(t *testing.T) {
 	if events := try(c.ListEvents(ctx, keboola.EventQuery{Limit: 10})).must(t); len(events) == 0 {
 		t.Error("no events")
 	}
-	if string(job.RunID) != "" {
-		try(c.ListEvents(ctx, keboola.EventQuery{RunID: string(job.RunID)})).must(t)
-	}
+	try(c.ListEvents(ctx, keboola.EventQuery{JobID: string(job.ID)})).must(t)
 
 	sealed := try(c.EncryptSecrets(ctx, "keboola.ex-http", string(cfgs[0].ID), json.RawMessage(`{"#token":"plain","n":1}`))).must(t)
 	if strings.Contains(string(sealed), "plain") || !strings.Contains(string(sealed), "KBC::") {

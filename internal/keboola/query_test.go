@@ -158,8 +158,8 @@ func TestRunQuery_PagesAndTruncates(t *testing.T) {
 	}{
 		{"fewer rows than the cap", 150, 1000, 150, 1, false},
 		{"cap below one page", 150, 5, 5, 1, true},
-		{"several pages up to the cap", 25000, 12000, 12000, 2, true},
-		{"several full pages", 20500, 30000, 20500, 3, false},
+		{"several pages up to the cap", 2500, 1200, 1200, 2, true},
+		{"several full pages", 2050, 3000, 2050, 3, false},
 		{"empty result", 0, 10, 0, 1, false},
 	}
 	for _, tc := range cases {

@@ -13,7 +13,6 @@ import (
 // These tests pin what a real Keboola project needs beyond what a friendly
 // fake would let pass (issue 10). Each names the evidence it models.
 
-
 // Evidence: the Python server pages query results 1,000 rows at a time
 // (workspace.py, _PAGE_SIZE = 1_000); larger pages of wide tables are what
 // time out on real stacks.
@@ -41,5 +40,35 @@ func TestReal_QueryResultsComeInPagesOf1000Rows(t *testing.T) {
 	}
 	if len(sizes) != 3 || sizes[0] != 1000 || sizes[1] != 1000 || sizes[2] != 500 {
 		t.Errorf("result pages requested with pageSize %v, want [1000 1000 500]", sizes)
+	}
+}
+
+// Evidence: the Python server lists a job's log by the job id with
+// forceUuid=true (clients/storage.py, job events: "runId matches the job's
+// id, not the job's hierarchical runId"). A flow's task job has the run id
+// "<flow run id>.<job id>"; the fake matches runId against that unless
+// forceUuid is set, so a client asking any other way gets no log.
+func TestReal_ChildJobLogIsFoundByJobIDWithForceUUID(t *testing.T) {
+	_, c := newFake(t)
+	ctx := ctxFor(t)
+	jobs := try(c.SearchJobs(ctx, keboola.JobSearch{ComponentID: "keboola.ex-http", Limit: 5})).must(t)
+	var child *keboola.Job
+	for i, j := range jobs {
+		if string(j.RunID) != string(j.ID) {
+			child = &jobs[i]
+			break
+		}
+	}
+	if child == nil {
+		t.Fatalf("the demo has no job started by a flow: %+v", jobs)
+	}
+	events := try(c.ListEvents(ctx, keboola.EventQuery{JobID: string(child.ID)})).must(t)
+	if len(events) == 0 {
+		t.Fatalf("no log for child job %s (run id %s)", child.ID, child.RunID)
+	}
+	for _, e := range events {
+		if string(e.RunID) != string(child.RunID) {
+			t.Errorf("event %s of run %s is not the job's (run %s)", e.ID, e.RunID, child.RunID)
+		}
 	}
 }

@@ -196,7 +196,13 @@ type Event struct {
 
 // EventQuery filters ListEvents.
 type EventQuery struct {
-	RunID string
+	// JobID asks for the events a Queue job logged. It is sent as runId
+	// with forceUuid=true, which makes Keboola match the job's id; without
+	// it runId is matched against the events' run id, which for a job a
+	// flow started is "<parent run id>.<job id>", so the job's log comes
+	// back empty. The Python server asks this way (clients/storage.py,
+	// job events: "runId matches the job's id").
+	JobID string
 	// Limit is 1..1000; zero means 100.
 	Limit  int
 	Offset int
@@ -208,8 +214,9 @@ func (c *Client) ListEvents(ctx context.Context, q EventQuery) ([]Event, error) 
 	if err != nil {
 		return nil, err
 	}
-	if q.RunID != "" {
-		v.Set("runId", q.RunID)
+	if q.JobID != "" {
+		v.Set("runId", q.JobID)
+		v.Set("forceUuid", "true")
 	}
 	var out []Event
 	err = c.doJSON(ctx, request{method: "GET", path: "/v2/storage/events", query: v}, &out)

@@ -121,10 +121,7 @@ func jobDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []s
 		}
 		var out strings.Builder
 		out.WriteString(jobFields(j, u))
-		if j.RunID == "" {
-			return out.String(), true, nil
-		}
-		events, err := c.ListEvents(ctx, keboola.EventQuery{RunID: j.RunID.String(), Limit: jobLogLines})
+		events, err := c.ListEvents(ctx, keboola.EventQuery{JobID: j.ID.String(), Limit: jobLogLines})
 		if err != nil {
 			return "", false, err
 		}

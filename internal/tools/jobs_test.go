@@ -27,6 +27,22 @@ func TestGetJobs(t *testing.T) {
 	})
 }
 
+// A flow's task job has the run id "<flow run>.<job id>" on a real stack;
+// its log is found only by the job id with forceUuid=true, as the Python
+// server asks (clients/storage.py, job events).
+func TestGetJobs_LogOfAJobAFlowStarted(t *testing.T) {
+	f := readFixture(t)
+	list, isErr := f.call(t, "get_jobs", map[string]any{"component_id": "keboola.ex-http", "limit": 1})
+	if isErr {
+		t.Fatal(list)
+	}
+	id := strings.SplitN(strings.Split(list, "\n")[2], ",", 2)[0]
+	f.check(t, "get_jobs", []expect{
+		{name: "child job log", args: map[string]any{"job_ids": []string{id}},
+			contains: []string{"Job: " + id, "Log (newest first):", "Component keboola.ex-http finished successfully"}},
+	})
+}
+
 func TestRunJob(t *testing.T) {
 	t.Parallel()
 	f := readFixture(t)

@@ -214,8 +214,18 @@ func seedJobHistory(s *Stack, master *token) {
 		)
 	}
 	runs = append(runs, run{"keboola.wr-google-sheets", demoBrokenConfig, 3 * time.Hour, 37 * time.Second, demoFailMessage})
+	// The component runs of a day are the tasks of that day's flow run, so
+	// their run ids are "<flow run id>.<job id>" as on a real stack.
+	var flowRun string
 	for _, r := range runs {
-		s.state.addQueueJob(&queueJob{component: r.comp, configID: r.cfg, mode: "run", created: now.Add(-r.ago),
-			runFor: r.dur, creator: master, failMessage: r.fail})
+		j := &queueJob{component: r.comp, configID: r.cfg, mode: "run", created: now.Add(-r.ago),
+			runFor: r.dur, creator: master, failMessage: r.fail}
+		if r.comp != "keboola.orchestrator" && r.fail == "" {
+			j.parentRunID = flowRun
+		}
+		s.state.addQueueJob(j)
+		if r.comp == "keboola.orchestrator" {
+			flowRun = j.runID()
+		}
 	}
 }

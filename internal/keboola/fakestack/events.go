@@ -13,10 +13,13 @@ import (
 // which may lie in the future (a queue job's later log lines): they become
 // visible when the clock reaches them.
 type event struct {
-	id          int
-	component   string
-	configID    string
-	runID       string
+	id        int
+	component string
+	configID  string
+	runID     string
+	// jobID is the Queue job that logged the event ("" for others); with
+	// forceUuid=true the runId filter matches it instead of runID.
+	jobID       string
 	typ         string // info, success, warn, error
 	message     string
 	description string
@@ -45,14 +48,27 @@ func (e *event) json() map[string]any {
 	}
 }
 
+// matchesRun applies the runId filter (see handleEvents).
+func (e *event) matchesRun(runID string, byJob bool) bool {
+	if byJob {
+		return e.jobID == runID
+	}
+	return e.runID == runID && !strings.Contains(e.runID, ".")
+}
+
 func (st *state) addEvent(e *event) *event {
 	e.id = st.nextID()
 	st.events = append(st.events, e)
 	return e
 }
 
-// handleEvents implements GET events?runId&component&configurationId&q&limit&offset,
-// newest first.
+// handleEvents implements GET events?runId&forceUuid&component&configurationId&q&limit&offset,
+// newest first. With forceUuid=true, runId matches the id of the Queue job
+// that logged the event, which is how the Python server reads a job's log
+// (clients/storage.py, job events: runId "matches the job's id, not the
+// job's hierarchical runId"). Without it runId is the legacy run-id lookup,
+// which finds no event of a job a flow started (run id "<parent>.<id>"):
+// the stricter reading of "child jobs come back empty otherwise".
 func (s *Stack) handleEvents(w http.ResponseWriter, r *http.Request, _ *caller) {
 	q := r.URL.Query()
 	limit, offset, err := queryPage(q, 1000)
@@ -63,10 +79,11 @@ func (s *Stack) handleEvents(w http.ResponseWriter, r *http.Request, _ *caller) 
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	byJob := q.Get("forceUuid") == "true"
 	var match []*event
 	for _, e := range s.state.events {
 		if e.created.After(now) ||
-			(q.Get("runId") != "" && e.runID != q.Get("runId")) ||
+			(q.Get("runId") != "" && !e.matchesRun(q.Get("runId"), byJob)) ||
 			(q.Get("component") != "" && e.component != q.Get("component")) ||
 			(q.Get("configurationId") != "" && e.configID != q.Get("configurationId")) ||
 			(q.Get("q") != "" && !strings.Contains(strings.ToLower(e.message), strings.ToLower(q.Get("q")))) {

@@ -15,18 +15,30 @@ import (
 // error (failMessage). A kill moves it to terminating for one step, then
 // terminated.
 type queueJob struct {
-	id          string
-	component   string
-	configID    string
-	rowIDs      []string
-	mode        string
-	tag         string
-	created     time.Time
-	runFor      time.Duration
-	creator     *token
-	branchID    string // "" for the default branch (sent as null)
+	id        string
+	component string
+	configID  string
+	rowIDs    []string
+	mode      string
+	tag       string
+	created   time.Time
+	runFor    time.Duration
+	creator   *token
+	branchID  string // "" for the default branch (sent as null)
+	// parentRunID is the run id of the job that started this one (a flow's
+	// task jobs); "" for a job started on its own.
+	parentRunID string
 	failMessage string
 	killedAt    time.Time
+}
+
+// runID is the job's run id: its own id, or for a child job its parent's
+// run id, a dot and its own id (so a child's run id differs from its id).
+func (j *queueJob) runID() string {
+	if j.parentRunID == "" {
+		return j.id
+	}
+	return j.parentRunID + "." + j.id
 }
 
 func (j *queueJob) times(step time.Duration) (waiting, start, end time.Time) {
@@ -91,8 +103,8 @@ func (s *Stack) queueJobJSON(j *queueJob) map[string]any {
 	}
 	out := map[string]any{
 		"id":                 j.id,
-		"runId":              j.id,
-		"parentRunId":        "",
+		"runId":              j.runID(),
+		"parentRunId":        j.parentRunID,
 		"project":            map[string]any{"id": strconv.Itoa(s.opts.ProjectID), "name": s.opts.ProjectName},
 		"token":              tokenRef(j.creator),
 		"status":             status,
@@ -153,7 +165,7 @@ func (st *state) addQueueJob(j *queueJob) *queueJob {
 	st.queueJobs = append(st.queueJobs, j)
 	_, start, end := j.times(st.s.step)
 	comp := j.component
-	base := event{component: comp, configID: j.configID, runID: j.id, creator: j.creator}
+	base := event{component: comp, configID: j.configID, runID: j.runID(), jobID: j.id, creator: j.creator}
 	add := func(at time.Time, typ, msg string) {
 		e := base
 		e.created, e.typ, e.message = at, typ, msg
@@ -290,8 +302,8 @@ func (s *Stack) handleKillJob(w http.ResponseWriter, r *http.Request, _ *caller)
 	if j.killedAt.IsZero() {
 		j.killedAt = now
 		// The log ends where the job was stopped.
-		s.state.events = slices.DeleteFunc(s.state.events, func(e *event) bool { return e.runID == j.id && e.created.After(now) })
-		s.state.addEvent(&event{component: j.component, configID: j.configID, runID: j.id, creator: j.creator, typ: "warn",
+		s.state.events = slices.DeleteFunc(s.state.events, func(e *event) bool { return e.jobID == j.id && e.created.After(now) })
+		s.state.addEvent(&event{component: j.component, configID: j.configID, runID: j.runID(), jobID: j.id, creator: j.creator, typ: "warn",
 			message: "Job was terminated by a user", created: now.Add(s.step)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": j.id, "status": j.status(now, s.step), "desiredStatus": "terminating"})
