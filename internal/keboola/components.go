@@ -230,14 +230,24 @@ func checkObject(raw json.RawMessage) error {
 }
 
 func (c *Client) configsPath(componentID string) (string, error) {
+	return configsPathIn(c.branchSegment(), componentID)
+}
+
+// configsPathIn is the configurations path of a component on branch {b}
+// ("default" or a numeric id).
+func configsPathIn(branch, componentID string) (string, error) {
 	if err := checkID("component id", componentID); err != nil {
 		return "", err
 	}
-	return c.branchPath("/components/" + url.PathEscape(componentID) + "/configs"), nil
+	return "/v2/storage/branch/" + branch + "/components/" + url.PathEscape(componentID) + "/configs", nil
 }
 
 func (c *Client) configPath(componentID, configID string) (string, error) {
-	base, err := c.configsPath(componentID)
+	return configPathIn(c.branchSegment(), componentID, configID)
+}
+
+func configPathIn(branch, componentID, configID string) (string, error) {
+	base, err := configsPathIn(branch, componentID)
 	if err != nil {
 		return "", err
 	}
@@ -249,7 +259,11 @@ func (c *Client) configPath(componentID, configID string) (string, error) {
 
 // ListConfigs returns the configurations of a component.
 func (c *Client) ListConfigs(ctx context.Context, componentID string) ([]Config, error) {
-	p, err := c.configsPath(componentID)
+	return c.listConfigsIn(ctx, c.branchSegment(), componentID)
+}
+
+func (c *Client) listConfigsIn(ctx context.Context, branch, componentID string) ([]Config, error) {
+	p, err := configsPathIn(branch, componentID)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +294,11 @@ func (c *Client) GetConfig(ctx context.Context, componentID, configID string) (*
 // CreateConfig creates a configuration. It is not retried on server errors:
 // a repeat could create a duplicate.
 func (c *Client) CreateConfig(ctx context.Context, componentID string, in ConfigInput) (*Config, error) {
-	p, err := c.configsPath(componentID)
+	return c.createConfigIn(ctx, c.branchSegment(), componentID, in)
+}
+
+func (c *Client) createConfigIn(ctx context.Context, branch, componentID string, in ConfigInput) (*Config, error) {
+	p, err := configsPathIn(branch, componentID)
 	if err != nil {
 		return nil, err
 	}

@@ -57,8 +57,9 @@ func queryFinished(status string) bool {
 	return status == QueryStatusCompleted || status == QueryStatusFailed || status == QueryStatusCanceled
 }
 
-// SubmitQuery starts SQL statements in a workspace on the client's branch
-// (the default branch resolved to its numeric id) and returns the query job id.
+// SubmitQuery starts SQL statements in a workspace on the branch SQL runs
+// on (see queryBranch; the default branch resolved to its numeric id) and
+// returns the query job id.
 func (c *Client) SubmitQuery(ctx context.Context, workspaceID string, statements []string) (string, error) {
 	if err := checkID("workspace id", workspaceID); err != nil {
 		return "", err
@@ -71,9 +72,14 @@ func (c *Client) SubmitQuery(ctx context.Context, workspaceID string, statements
 			return "", errors.New("keboola: an SQL statement is empty")
 		}
 	}
-	branch, err := c.effectiveBranchID(ctx)
+	branch, err := c.queryBranch(ctx)
 	if err != nil {
 		return "", err
+	}
+	if branch == "default" {
+		if branch, err = c.DefaultBranchID(ctx); err != nil {
+			return "", err
+		}
 	}
 	var out struct {
 		QueryJobID FlexString `json:"queryJobId"`

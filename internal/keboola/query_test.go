@@ -30,12 +30,17 @@ type queryStub struct {
 	// waits for submitRelease, as a slow Query Service would.
 	submitHeld    chan struct{}
 	submitRelease chan struct{}
+	// features are the project features tokens/verify reports.
+	features []string
 }
 
 func (q *queryStub) handler(w http.ResponseWriter, r *http.Request, body string) {
 	switch {
 	case r.URL.Path == "/v2/storage/dev-branches":
 		reply(w, 200, `[{"id":11,"isDefault":false},{"id":1234,"name":"Main","isDefault":true}]`)
+	case r.URL.Path == "/v2/storage/tokens/verify":
+		b, _ := json.Marshal(map[string]any{"id": "1", "owner": map[string]any{"id": 7, "features": q.features}})
+		reply(w, 200, string(b))
 	case r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/queries"):
 		if int(q.submits.Add(1)) <= q.submitFails {
 			reply(w, 403, `{"status":"error","error":403,"exception":"Failed to get workspace credentials"}`)
@@ -108,19 +113,30 @@ func TestRunQuery_PollsThenFetchesRows(t *testing.T) {
 	}
 }
 
-func TestRunQuery_UsesDevBranchWithoutLookup(t *testing.T) {
-	q := &queryStub{statuses: []string{"completed"}}
-	s := newStub(t, q.handler)
-	if _, err := newTestClient(t, s, "11").RunQuery(testCtx(t), "ws", "SELECT 1", QueryOptions{PollInterval: time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range s.calls() {
-		if r.Path == "/v2/storage/dev-branches" {
-			t.Error("looked up branches although the client has a branch id")
-		}
-		if r.Method == "POST" && r.Path != "/query/api/v1/branches/11/workspaces/ws/queries" {
-			t.Errorf("submit path = %s", r.Path)
-		}
+// On a development branch, SQL runs in the branch only when the project's
+// storage is branched; otherwise the branch has no tables of its own and the
+// production branch is queried (the Python server's WorkspaceManager.create).
+func TestRunQuery_BranchFollowsStorageBranches(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		features []string
+		want     string
+	}{
+		{"storage-branches project queries the dev branch", []string{"storage-branches"}, "/query/api/v1/branches/11/workspaces/ws/queries"},
+		{"other projects query production", nil, "/query/api/v1/branches/1234/workspaces/ws/queries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q := &queryStub{statuses: []string{"completed"}, features: tc.features}
+			s := newStub(t, q.handler)
+			if _, err := newTestClient(t, s, "11").RunQuery(testCtx(t), "ws", "SELECT 1", QueryOptions{PollInterval: time.Millisecond}); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range s.calls() {
+				if r.Method == "POST" && r.Path != tc.want {
+					t.Errorf("submit path = %s, want %s", r.Path, tc.want)
+				}
+			}
+		})
 	}
 }
 

@@ -20,10 +20,11 @@ type queryWorkspace struct {
 // (ForgetQueryWorkspace) when a query reports it gone.
 const queryWorkspaceTTL = 30 * time.Minute
 
-// QueryWorkspace returns the id of the workspace this session runs SQL in:
-// the one pinned by the credentials' WorkspaceSchema, else a read-only
-// workspace of this server's component, else any read-only workspace, else a
-// new one. The answer is remembered for the session.
+// QueryWorkspace returns the id of the workspace this session runs SQL in,
+// on the branch SQL runs on (see queryBranch): the one pinned by the
+// credentials' WorkspaceSchema, else a read-only workspace owned by a
+// keboola.mcp-server-tool configuration, else a new one. The answer is
+// remembered for the session.
 func (c *Client) QueryWorkspace(ctx context.Context) (string, error) {
 	w := &c.workspace
 	w.mu.Lock()
@@ -51,41 +52,50 @@ func (c *Client) ForgetQueryWorkspace(id string) {
 }
 
 func (c *Client) findQueryWorkspace(ctx context.Context) (string, error) {
-	list, err := c.ListWorkspaces(ctx)
+	branch, err := c.queryBranch(ctx)
 	if err != nil {
 		return "", err
 	}
 	if pinned := c.creds.WorkspaceSchema; pinned != "" {
+		// A pinned workspace is used as it is, read-only storage access or
+		// not: whoever set KBC_WORKSPACE_SCHEMA chose it (the Python
+		// server's _find_ws_by_schema checks only the schema).
+		list, err := c.listWorkspacesIn(ctx, branch)
+		if err != nil {
+			return "", err
+		}
 		for _, w := range list {
 			if strings.EqualFold(w.Connection.Schema, pinned) {
-				if !w.ReadOnlyStorageAccess {
-					return "", fmt.Errorf("the workspace %s (KBC_WORKSPACE_SCHEMA) does not have read-only storage access; only such workspaces can be used for queries", pinned)
-				}
 				return w.ID.String(), nil
 			}
 		}
 		return "", fmt.Errorf("no workspace with schema %s (KBC_WORKSPACE_SCHEMA) is visible to this token", pinned)
 	}
-	var fallback string
-	for _, w := range list {
-		if !w.ReadOnlyStorageAccess {
-			continue
-		}
-		if w.Component == WorkspaceComponentID {
-			return w.ID.String(), nil
-		}
-		if fallback == "" {
-			fallback = w.ID.String()
-		}
+	// Only a workspace of this server's own configurations is adopted: any
+	// other read-only workspace belongs to someone's transformation or
+	// sandbox and may vanish or change with it. Listing per configuration
+	// needs read access to those configurations only (the Python server's
+	// _find_ws_in_branch).
+	configs, err := c.listConfigsIn(ctx, branch, WorkspaceComponentID)
+	if err != nil {
+		return "", err
 	}
-	if fallback != "" {
-		return fallback, nil
+	for _, cfg := range configs {
+		list, err := c.listConfigWorkspacesIn(ctx, branch, WorkspaceComponentID, string(cfg.ID))
+		if err != nil {
+			return "", err
+		}
+		for _, w := range list {
+			if w.ReadOnlyStorageAccess {
+				return w.ID.String(), nil
+			}
+		}
 	}
 	info, err := c.VerifyToken(ctx)
 	if err != nil {
 		return "", err
 	}
-	ws, err := c.CreateWorkspace(ctx, WorkspaceRequest{Backend: info.Owner.Backend()})
+	ws, err := c.createWorkspaceIn(ctx, branch, WorkspaceRequest{Backend: info.Owner.Backend()})
 	if err != nil {
 		return "", fmt.Errorf("creating a read-only workspace for SQL: %w", err)
 	}

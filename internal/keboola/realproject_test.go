@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 )
 
 // These tests pin what a real Keboola project needs beyond what a friendly
@@ -71,4 +73,68 @@ func TestReal_ChildJobLogIsFoundByJobIDWithForceUUID(t *testing.T) {
 			t.Errorf("event %s of run %s is not the job's (run %s)", e.ID, e.RunID, child.RunID)
 		}
 	}
+}
+
+// newProject starts a fake stack of its own (empty project unless opts say
+// otherwise) and a client for its master token on branch.
+func newProject(t *testing.T, opts fakestack.Options, branch string) (*fakestack.Stack, *keboola.Client) {
+	t.Helper()
+	if opts.JobStepDelay == 0 {
+		opts.JobStepDelay = time.Millisecond
+	}
+	return newClientFor(t, fakestacktest.NewServer(t, opts), branch)
+}
+
+// Evidence: the Python server adopts only a read-only workspace of a
+// keboola.mcp-server-tool configuration, found through that configuration
+// (workspace.py _find_ws_in_branch), and creates its own with loginType
+// snowflake-person-sso on Snowflake (workspace.py _create_ws); another
+// read-only workspace (a transformation's sandbox) is not ours to use.
+func TestReal_QueryWorkspaceIsTheServerConfigurationsOwn(t *testing.T) {
+	fs, c := newProject(t, fakestack.Options{NoDemo: true}, "")
+	ctx := ctxFor(t)
+	sandbox, _ := fs.AddWorkspace("keboola.snowflake-transformation", "42", true)
+	id := try(c.QueryWorkspace(ctx)).must(t)
+	if id == strconv.Itoa(sandbox) {
+		t.Fatalf("adopted the transformation's sandbox workspace %d", sandbox)
+	}
+	n, _ := strconv.Atoi(id)
+	if got := fs.WorkspaceLoginType(n); got != "snowflake-person-sso" {
+		t.Errorf("workspace %s created with loginType %q, want snowflake-person-sso", id, got)
+	}
+	ws := try(c.GetWorkspace(ctx, id)).must(t)
+	if ws.Component != keboola.WorkspaceComponentID || !ws.ReadOnlyStorageAccess {
+		t.Errorf("workspace = %+v", ws)
+	}
+
+	// A new session finds the same workspace through its configuration.
+	_, again := newClientFor(t, fs, "")
+	if got := try(again.QueryWorkspace(ctx)).must(t); got != id {
+		t.Errorf("second session uses workspace %s, want %s", got, id)
+	}
+}
+
+// Evidence: the Python server uses the KBC_WORKSPACE_SCHEMA workspace as it
+// is (workspace.py _find_ws_by_schema matches the schema only); refusing one
+// without read-only storage access broke setups that pin a workspace.
+func TestReal_PinnedWorkspaceNeedsNoReadOnlyStorageAccess(t *testing.T) {
+	fs := fakestacktest.NewServer(t, fakestack.Options{NoDemo: true, JobStepDelay: time.Millisecond})
+	id, schema := fs.AddWorkspace("keboola.sandboxes", "7", false)
+	c, err := keboola.New(keboola.Credentials{StackURL: fs.URL(), StorageToken: keboola.Secret(fs.MasterToken()), WorkspaceSchema: schema}, keboola.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := try(c.QueryWorkspace(ctxFor(t))).must(t); got != strconv.Itoa(id) {
+		t.Errorf("query workspace %s, want the pinned %d", got, id)
+	}
+}
+
+func newClientFor(t *testing.T, fs *fakestack.Stack, branch string) (*fakestack.Stack, *keboola.Client) {
+	t.Helper()
+	c, err := keboola.New(keboola.Credentials{StackURL: fs.URL(), StorageToken: keboola.Secret(fs.MasterToken()), BranchID: branch},
+		keboola.Options{Retry: keboola.RetryPolicy{MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs, c
 }

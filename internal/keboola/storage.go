@@ -68,14 +68,6 @@ func (c *Client) DefaultBranchID(ctx context.Context) (string, error) {
 	return "", errors.New("keboola: the project lists no default branch")
 }
 
-// effectiveBranchID is the branch the client works on, as a number.
-func (c *Client) effectiveBranchID(ctx context.Context) (string, error) {
-	if c.branchID != "" {
-		return c.branchID, nil
-	}
-	return c.DefaultBranchID(ctx)
-}
-
 // storagePath prefixes a Storage resource path with branch/{id} when the
 // client works on a development branch; on the default branch the plain
 // path is the canonical one.

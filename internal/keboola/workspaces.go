@@ -36,13 +36,17 @@ type WorkspaceConnection struct {
 	Warehouse string `json:"warehouse"`
 	Region    string `json:"region"`
 	User      string `json:"user"`
+	LoginType string `json:"loginType"`
 }
 
 // WorkspaceRequest describes a workspace to create.
 type WorkspaceRequest struct {
 	// Backend is "snowflake" or "bigquery" (the project's default backend).
 	Backend string
-	// LoginType is passed through when set (e.g. "snowflake-person-keypair").
+	// LoginType is how the workspace's user logs in; empty means the one the
+	// Python server asks for (workspace.py _create_ws): snowflake-person-sso
+	// on Snowflake, default on BigQuery. Without it Keboola makes a legacy
+	// password user on Snowflake.
 	LoginType string
 	// ConfigName names the keboola.mcp-server-tool configuration that owns the
 	// workspace; default "Keboola MCP server workspace".
@@ -53,29 +57,37 @@ type WorkspaceRequest struct {
 // keboola.mcp-server-tool configuration, then the workspace itself through an
 // asynchronous Storage job, which it waits for.
 func (c *Client) CreateWorkspace(ctx context.Context, req WorkspaceRequest) (*Workspace, error) {
+	return c.createWorkspaceIn(ctx, c.branchSegment(), req)
+}
+
+// defaultLoginTypes are the login types asked for by backend.
+var defaultLoginTypes = map[string]string{"snowflake": "snowflake-person-sso", "bigquery": "default"}
+
+func (c *Client) createWorkspaceIn(ctx context.Context, branch string, req WorkspaceRequest) (*Workspace, error) {
 	backend := strings.ToLower(strings.TrimSpace(req.Backend))
-	if backend != "snowflake" && backend != "bigquery" {
+	loginType, ok := defaultLoginTypes[backend]
+	if !ok {
 		return nil, fmt.Errorf("keboola: workspace backend must be snowflake or bigquery, got %q", req.Backend)
+	}
+	if req.LoginType != "" {
+		loginType = req.LoginType
 	}
 	name := req.ConfigName
 	if name == "" {
 		name = "Keboola MCP server workspace"
 	}
-	cfg, err := c.CreateConfig(ctx, WorkspaceComponentID, ConfigInput{
+	cfg, err := c.createConfigIn(ctx, branch, WorkspaceComponentID, ConfigInput{
 		Name:        name,
 		Description: "Holds the SQL workspace of the Keboola MCP server.",
 	})
 	if err != nil {
 		return nil, fmt.Errorf("keboola: creating the workspace configuration: %w", err)
 	}
-	p, err := c.configPath(WorkspaceComponentID, string(cfg.ID))
+	p, err := configPathIn(branch, WorkspaceComponentID, string(cfg.ID))
 	if err != nil {
 		return nil, err
 	}
-	body := map[string]any{"backend": backend, "readOnlyStorageAccess": true}
-	if req.LoginType != "" {
-		body["loginType"] = req.LoginType
-	}
+	body := map[string]any{"backend": backend, "readOnlyStorageAccess": true, "loginType": loginType}
 	var job StorageJob
 	if err := c.doJSON(ctx, request{method: "POST", path: p + "/workspaces", query: url.Values{"async": {"true"}}, body: body}, &job); err != nil {
 		return nil, fmt.Errorf("keboola: creating the workspace: %w", err)
@@ -90,16 +102,20 @@ func (c *Client) CreateWorkspace(ctx context.Context, req WorkspaceRequest) (*Wo
 	if err := json.Unmarshal(done.Results, &res); err != nil || res.ID == "" {
 		return nil, fmt.Errorf("keboola: workspace job %s finished without a workspace id", job.ID)
 	}
-	return c.GetWorkspace(ctx, string(res.ID))
+	return c.getWorkspaceIn(ctx, branch, string(res.ID))
 }
 
 // GetWorkspace returns a workspace of the client's branch.
 func (c *Client) GetWorkspace(ctx context.Context, workspaceID string) (*Workspace, error) {
+	return c.getWorkspaceIn(ctx, c.branchSegment(), workspaceID)
+}
+
+func (c *Client) getWorkspaceIn(ctx context.Context, branch, workspaceID string) (*Workspace, error) {
 	if err := checkID("workspace id", workspaceID); err != nil {
 		return nil, err
 	}
 	var out Workspace
-	if err := c.doJSON(ctx, request{method: "GET", path: c.branchPath("/workspaces/" + url.PathEscape(workspaceID))}, &out); err != nil {
+	if err := c.doJSON(ctx, request{method: "GET", path: "/v2/storage/branch/" + branch + "/workspaces/" + url.PathEscape(workspaceID)}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -107,8 +123,25 @@ func (c *Client) GetWorkspace(ctx context.Context, workspaceID string) (*Workspa
 
 // ListWorkspaces returns the workspaces of the client's branch that the token can see.
 func (c *Client) ListWorkspaces(ctx context.Context) ([]Workspace, error) {
+	return c.listWorkspacesIn(ctx, c.branchSegment())
+}
+
+func (c *Client) listWorkspacesIn(ctx context.Context, branch string) ([]Workspace, error) {
 	var out []Workspace
-	err := c.doJSON(ctx, request{method: "GET", path: c.branchPath("/workspaces")}, &out)
+	err := c.doJSON(ctx, request{method: "GET", path: "/v2/storage/branch/" + branch + "/workspaces"}, &out)
+	return out, err
+}
+
+// listConfigWorkspacesIn returns the workspaces one configuration owns
+// (GET branch/{b}/components/{c}/configs/{id}/workspaces), which needs only
+// read access to that configuration.
+func (c *Client) listConfigWorkspacesIn(ctx context.Context, branch, componentID, configID string) ([]Workspace, error) {
+	p, err := configPathIn(branch, componentID, configID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Workspace
+	err = c.doJSON(ctx, request{method: "GET", path: p + "/workspaces"}, &out)
 	return out, err
 }
 

@@ -205,6 +205,7 @@ func (s *Stack) componentRoutes(mux *http.ServeMux) {
 	s.sapi(mux, "GET", cfg+"/metadata", s.handleConfigMetadata)
 	s.sapi(mux, "POST", cfg+"/metadata", s.handleConfigMetadata)
 	s.sapi(mux, "POST", cfg+"/workspaces", s.handleCreateWorkspace)
+	s.sapi(mux, "GET", cfg+"/workspaces", s.handleConfigWorkspaces)
 	s.sapi(mux, "POST", "/workspaces", s.handleCreateBareWorkspace)
 	s.sapi(mux, "GET", "/workspaces", s.handleWorkspaces)
 	s.sapi(mux, "GET", "/workspaces/{id}", s.handleWorkspace)

@@ -136,6 +136,9 @@ func New(opts Options) (*Stack, error) {
 			return nil, err
 		}
 		s.db, s.ownsDB = db, true
+		// The component catalogue is the stack's, not the project's: an
+		// empty project still has every component to configure.
+		seedCatalogue(s.state)
 	} else {
 		db, stats, err := demoDatabase()
 		if err != nil {

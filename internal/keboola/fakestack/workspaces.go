@@ -49,6 +49,36 @@ func (s *Stack) workspaceJSON(ws *workspace) map[string]any {
 	}
 }
 
+// loginTypes are the workspace login types each backend accepts. "default"
+// (also what an absent loginType means) is a password user on Snowflake,
+// which Snowflake is retiring for people: the Python server asks for
+// snowflake-person-sso there and "default" on BigQuery (workspace.py
+// _create_ws).
+var loginTypes = map[string][]string{
+	"snowflake": {"default", "snowflake-legacy-service-password", "snowflake-person-sso", "snowflake-person-keypair", "snowflake-service-keypair"},
+	"bigquery":  {"default"},
+}
+
+// AddWorkspace creates a workspace owned by a configuration (e.g. a
+// transformation's sandbox) and returns its id and schema.
+func (s *Stack) AddWorkspace(componentID, configID string, readOnly bool) (id int, schema string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ws := s.state.addWorkspace(componentID, configID, readOnly, "snowflake-person-keypair", s.state.tokens[s.opts.MasterToken])
+	return ws.id, fmt.Sprintf("WORKSPACE_%d", ws.id)
+}
+
+// WorkspaceLoginType is the login type a workspace was created with; "" if
+// there is no such workspace.
+func (s *Stack) WorkspaceLoginType(id int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ws, ok := s.state.workspaces[id]; ok {
+		return ws.loginType
+	}
+	return ""
+}
+
 // addWorkspace creates a workspace for a configuration.
 func (st *state) addWorkspace(compID, configID string, readOnly bool, loginType string, by *token) *workspace {
 	ws := &workspace{id: st.nextID(), componentID: compID, configurationID: configID, created: st.s.now(),
@@ -89,7 +119,11 @@ func (s *Stack) createWorkspace(w http.ResponseWriter, r *http.Request, c *calle
 	readOnly, _ := boolField(body, "readOnlyStorageAccess")
 	loginType, _ := strField(body, "loginType")
 	if loginType == "" {
-		loginType = "snowflake-person-keypair"
+		loginType = "default"
+	}
+	if !slices.Contains(loginTypes[backend], loginType) {
+		badRequest(w, fmt.Errorf("loginType %q is not valid for a %s workspace; use one of %v", loginType, backend, loginTypes[backend]))
+		return
 	}
 	async, _ := strconv.ParseBool(r.URL.Query().Get("async"))
 	s.mu.Lock()
@@ -129,6 +163,24 @@ func (s *Stack) handleWorkspaces(w http.ResponseWriter, r *http.Request, _ *call
 			continue
 		}
 		out = append(out, s.workspaceJSON(ws))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// handleConfigWorkspaces implements GET …/configs/{id}/workspaces: the
+// workspaces one configuration owns.
+func (s *Stack) handleConfigWorkspaces(w http.ResponseWriter, r *http.Request, _ *caller) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cfg := s.findConfig(w, r, false)
+	if cfg == nil {
+		return
+	}
+	out := []any{}
+	for _, id := range sortedIntKeys(s.state.workspaces) {
+		if ws := s.state.workspaces[id]; ws.componentID == cfg.componentID && ws.configurationID == cfg.id {
+			out = append(out, s.workspaceJSON(ws))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
