@@ -236,6 +236,8 @@ type EventQuery struct {
 	// back empty. The Python server asks this way (clients/storage.py,
 	// job events: "runId matches the job's id").
 	JobID string
+	// Component keeps the events of one component.
+	Component string
 	// Limit is 1..1000; zero means 100.
 	Limit  int
 	Offset int
@@ -250,6 +252,9 @@ func (c *Client) ListEvents(ctx context.Context, q EventQuery) ([]Event, error) 
 	if q.JobID != "" {
 		v.Set("runId", q.JobID)
 		v.Set("forceUuid", "true")
+	}
+	if q.Component != "" {
+		v.Set("component", q.Component)
 	}
 	var out []Event
 	err = c.doJSON(ctx, request{method: "GET", path: "/v2/storage/events", query: v}, &out)

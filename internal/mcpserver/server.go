@@ -91,7 +91,7 @@ func New(opts Options) (*Server, error) {
 			s.writeTools[t.Name()] = true
 		}
 	}
-	deps := tools.Deps{Clients: sessionClients(keboola.NewSessions(opts.Client, keboola.SessionOptions{})), Logger: log}
+	deps := tools.Deps{Clients: sessionClients(keboola.NewSessions(opts.Client, keboola.SessionOptions{})), Logger: log, ServerVersion: opts.Version}
 	s.readOnly = s.build(readOnly, deps)
 	if opts.ReadOnly {
 		s.full = s.readOnly

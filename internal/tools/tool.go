@@ -45,6 +45,11 @@ type Deps struct {
 	QueryPollInterval time.Duration
 	// Logger receives tool-level logs [discard].
 	Logger *slog.Logger
+	// Audit records every tool call in the project's event log [one
+	// POST /v2/storage/events per call, as the Python server does].
+	Audit AuditFunc
+	// ServerVersion names this server's version in the audit events.
+	ServerVersion string
 }
 
 func (d Deps) withDefaults() Deps {
@@ -56,6 +61,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Audit == nil {
+		d.Audit = postAuditEvent(d.Logger)
 	}
 	return d
 }
@@ -212,7 +220,9 @@ func define[In any](name, title, description string, h hints, tweak func(*jsonsc
 			if err != nil {
 				return nil, nil, fmt.Errorf("no Keboola client for this request: %w", err)
 			}
+			start := time.Now()
 			text, err := handler(ctx, call{client: client, req: req, deps: deps}, in)
+			deps.Audit(ctx, client, toolCallEvent(def.Name, deps.ServerVersion, req, err, time.Since(start)))
 			if err != nil {
 				return failure(err), nil, nil
 			}
