@@ -226,7 +226,7 @@ func (s *Stack) handleComponents(w http.ResponseWriter, r *http.Request, _ *call
 			continue
 		}
 		var cfgs []any
-		for _, c := range s.state.configs[comp.id] {
+		for _, c := range s.configsIn(r)[comp.id] {
 			if !c.isDeleted {
 				cfgs = append(cfgs, c.json(inc["configuration"], inc["rows"], inc["state"]))
 			}
@@ -267,7 +267,7 @@ func (s *Stack) handleConfigs(w http.ResponseWriter, r *http.Request, _ *caller)
 		return
 	}
 	out := []any{}
-	for _, c := range s.state.configs[r.PathValue("component")] {
+	for _, c := range s.configsIn(r)[r.PathValue("component")] {
 		if c.isDeleted == deleted {
 			out = append(out, c.json(true, true, true))
 		}
@@ -282,7 +282,7 @@ func (s *Stack) findConfig(w http.ResponseWriter, r *http.Request, trash bool) *
 		return nil
 	}
 	id := r.PathValue("config")
-	for _, c := range s.state.configs[r.PathValue("component")] {
+	for _, c := range s.configsIn(r)[r.PathValue("component")] {
 		if c.id == id && (trash || !c.isDeleted) {
 			return c
 		}
@@ -432,13 +432,14 @@ func (s *Stack) handleCreateConfig(w http.ResponseWriter, r *http.Request, c *ca
 	if id == "" {
 		id = strconv.Itoa(s.state.nextID() * 1000)
 	}
-	for _, other := range s.state.configs[compID] {
+	configs := s.configsIn(r)
+	for _, other := range configs[compID] {
 		if other.id == id {
 			writeError(w, storageErrors, http.StatusBadRequest, "storage.components.configurations.alreadyExists", fmt.Sprintf("Configuration %s already exists", id))
 			return
 		}
 	}
-	cfg := s.state.addConfig(compID, id, *f.name, deref(f.description), f.configuration, c.tok)
+	cfg := s.state.addConfigIn(configs, compID, id, *f.name, deref(f.description), f.configuration, c.tok)
 	if f.state != nil {
 		cfg.state = f.state
 	}
@@ -459,15 +460,20 @@ func deref(p *string) string {
 	return *p
 }
 
-// addConfig creates a configuration at version 1.
+// addConfig creates a configuration of the default branch at version 1.
 func (st *state) addConfig(compID, id, name, description string, configuration map[string]any, by *token) *config {
+	return st.addConfigIn(st.configs, compID, id, name, description, configuration, by)
+}
+
+// addConfigIn creates a configuration in a branch's configurations.
+func (st *state) addConfigIn(configs map[string][]*config, compID, id, name, description string, configuration map[string]any, by *token) *config {
 	now := st.s.now()
 	c := &config{
 		componentID: compID, id: id, name: name, description: description, created: now, creator: by,
 		version: 1, changeDescription: "Configuration created", configuration: configuration, state: map[string]any{},
 	}
 	c.snapshot(now, by)
-	st.configs[compID] = append(st.configs[compID], c)
+	configs[compID] = append(configs[compID], c)
 	return c
 }
 
@@ -518,8 +524,8 @@ func (s *Stack) handleDeleteConfig(w http.ResponseWriter, r *http.Request, c *ca
 		cfg.isDeleted = true
 		cfg.bump(s.now(), c.tok, "Configuration deleted")
 	} else {
-		list := s.state.configs[cfg.componentID]
-		s.state.configs[cfg.componentID] = slices.DeleteFunc(list, func(x *config) bool { return x == cfg })
+		configs := s.configsIn(r)
+		configs[cfg.componentID] = slices.DeleteFunc(configs[cfg.componentID], func(x *config) bool { return x == cfg })
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -19,7 +19,7 @@ var filterOperators = map[string]string{"eq": "=", "ne": "<>", "gt": ">", "ge": 
 func (s *Stack) handleDataPreview(w http.ResponseWriter, r *http.Request, c *caller) {
 	q := r.URL.Query()
 	s.mu.Lock()
-	t := s.visibleTable(w, r.PathValue("id"), c)
+	t := s.visibleTable(w, r, r.PathValue("id"), c)
 	var tcopy table
 	if t != nil {
 		tcopy = *t

@@ -137,7 +137,7 @@ func (s *Stack) handleDeleteBucket(w http.ResponseWriter, r *http.Request, c *ca
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.visibleBucket(w, r.PathValue("id"), c)
+	b := s.visibleBucket(w, r, r.PathValue("id"), c)
 	if b == nil {
 		return
 	}

@@ -23,6 +23,7 @@ type state struct {
 	oauthRefresh map[string]*oauthRefresh
 
 	branchMeta []*metadata
+	branches   map[int]*devBranch // development branches by id
 
 	buckets       []*bucket
 	bucketsByID   map[string]*bucket
@@ -59,6 +60,7 @@ func newState(s *Stack) *state {
 		workspaces:   map[int]*workspace{},
 		queryJobs:    map[string]*queryJob{},
 		schedules:    map[string]*schedule{},
+		branches:     map[int]*devBranch{},
 	}
 	master := st.addToken(TokenOptions{Description: "Master Token (Demo Admin)"}, true)
 	// The master token's secret is the configured one, so a restarted dev

@@ -11,15 +11,15 @@ import (
 type storageHandler func(http.ResponseWriter, *http.Request, *caller)
 
 // sapi registers a Storage API route at /v2/storage<path> and, like the real
-// API, at /v2/storage/branch/{branch}<path>, where {branch} is "default" or
-// the default branch's numeric id.
+// API, at /v2/storage/branch/{branch}<path>, where {branch} is "default",
+// the default branch's numeric id or a development branch's (see
+// branches.go for what each branch holds).
 func (s *Stack) sapi(mux *http.ServeMux, method, path string, h storageHandler) {
 	hf := s.withAuth(headerOrBearer, storageErrors, func(w http.ResponseWriter, r *http.Request, c *caller) {
-		if b := r.PathValue("branch"); b != "" && b != "default" && b != strconv.Itoa(defaultBranchID) {
-			writeError(w, storageErrors, http.StatusNotFound, "storage.devBranches.notFound", fmt.Sprintf("Branch %q not found", b))
-			return
+		r, ok := s.resolveBranch(w, r)
+		if ok {
+			h(w, r, c)
 		}
-		h(w, r, c)
 	})
 	mux.Handle(method+" /v2/storage"+path, hf)
 	mux.Handle(method+" /v2/storage/branch/{branch}"+path, hf)
@@ -35,7 +35,9 @@ func (s *Stack) storageRoutes(mux *http.ServeMux) {
 	s.sapi(mux, "DELETE", "/tokens/{id}", s.handleDeleteToken)
 
 	s.sapi(mux, "GET", "/dev-branches", s.handleBranches)
+	s.sapi(mux, "POST", "/dev-branches", s.handleCreateBranch)
 	s.sapi(mux, "GET", "/dev-branches/{id}", s.handleBranchDetail)
+	s.sapi(mux, "DELETE", "/dev-branches/{id}", s.handleDeleteBranch)
 	s.sapi(mux, "GET", "/metadata", s.handleBranchMetadata)
 	s.sapi(mux, "POST", "/metadata", s.handleBranchMetadata)
 
@@ -105,15 +107,33 @@ func (s *Stack) branchJSON() map[string]any {
 }
 
 func (s *Stack) handleBranches(w http.ResponseWriter, _ *http.Request, _ *caller) {
-	writeJSON(w, http.StatusOK, []any{s.branchJSON()})
+	out := []any{s.branchJSON()}
+	s.mu.Lock()
+	for _, id := range sortedIntKeys(s.state.branches) {
+		out = append(out, s.devBranchJSON(s.state.branches[id]))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Stack) handleBranchDetail(w http.ResponseWriter, r *http.Request, _ *caller) {
-	if r.PathValue("id") != strconv.Itoa(defaultBranchID) {
+	if r.PathValue("id") == strconv.Itoa(defaultBranchID) {
+		writeJSON(w, http.StatusOK, s.branchJSON())
+		return
+	}
+	id, _ := strconv.Atoi(r.PathValue("id"))
+	s.mu.Lock()
+	b := s.state.branches[id]
+	var out map[string]any
+	if b != nil {
+		out = s.devBranchJSON(b)
+	}
+	s.mu.Unlock()
+	if b == nil {
 		writeError(w, storageErrors, http.StatusNotFound, "storage.devBranches.notFound", fmt.Sprintf("Branch %q not found", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.branchJSON())
+	writeJSON(w, http.StatusOK, out)
 }
 
 // handleBranchMetadata serves GET and POST of the branch's metadata (the
@@ -261,9 +281,10 @@ func (s *Stack) bucketJSON(b *bucket, withMeta bool) map[string]any {
 	return out
 }
 
-// visibleBucket finds a bucket the caller may read; it writes the 404/403.
-func (s *Stack) visibleBucket(w http.ResponseWriter, id string, c *caller) *bucket {
-	b, ok := s.state.bucketsByID[id]
+// visibleBucket finds a bucket of the request's storage (see storageIn)
+// the caller may read; it writes the 404/403.
+func (s *Stack) visibleBucket(w http.ResponseWriter, r *http.Request, id string, c *caller) *bucket {
+	b, ok := s.storageIn(r).bucketsByID[id]
 	if !ok {
 		writeError(w, storageErrors, http.StatusNotFound, "storage.buckets.notFound", fmt.Sprintf("Bucket %s not found", id))
 		return nil
@@ -279,7 +300,7 @@ func (s *Stack) handleBuckets(w http.ResponseWriter, r *http.Request, c *caller)
 	inc := includes(r)
 	s.mu.Lock()
 	out := []any{}
-	for _, b := range s.state.buckets {
+	for _, b := range s.storageIn(r).buckets {
 		if c.tok.canRead(b.id) {
 			out = append(out, s.bucketJSON(b, inc["metadata"]))
 		}
@@ -291,7 +312,7 @@ func (s *Stack) handleBuckets(w http.ResponseWriter, r *http.Request, c *caller)
 func (s *Stack) handleBucket(w http.ResponseWriter, r *http.Request, c *caller) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b := s.visibleBucket(w, r.PathValue("id"), c); b != nil {
+	if b := s.visibleBucket(w, r, r.PathValue("id"), c); b != nil {
 		writeJSON(w, http.StatusOK, s.bucketJSON(b, true))
 	}
 }
@@ -305,7 +326,7 @@ func (s *Stack) handleBucketMetadata(w http.ResponseWriter, r *http.Request, c *
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		b := s.visibleBucket(w, id, c)
+		b := s.visibleBucket(w, r, id, c)
 		if b == nil {
 			return
 		}
@@ -321,7 +342,7 @@ func (s *Stack) handleBucketMetadata(w http.ResponseWriter, r *http.Request, c *
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if b := s.visibleBucket(w, id, c); b != nil {
+	if b := s.visibleBucket(w, r, id, c); b != nil {
 		writeJSON(w, http.StatusOK, metadataJSON(b.metadata))
 	}
 }
@@ -412,9 +433,10 @@ func nonNil(s []string) []string {
 
 var allIncludes = map[string]bool{"all": true}
 
-// visibleTable finds a table the caller may read; it writes the 404/403.
-func (s *Stack) visibleTable(w http.ResponseWriter, id string, c *caller) *table {
-	t, ok := s.state.tables[id]
+// visibleTable finds a table of the request's storage (see storageIn) the
+// caller may read; it writes the 404/403.
+func (s *Stack) visibleTable(w http.ResponseWriter, r *http.Request, id string, c *caller) *table {
+	t, ok := s.storageIn(r).tables[id]
 	if !ok {
 		writeError(w, storageErrors, http.StatusNotFound, "storage.tables.notFound", fmt.Sprintf("The table %q was not found in the bucket %q in the project %q", tableName(id), bucketOf(id), strconv.Itoa(s.opts.ProjectID)))
 		return nil
@@ -441,7 +463,7 @@ func (s *Stack) handleBucketTables(w http.ResponseWriter, r *http.Request, c *ca
 	inc := includes(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.visibleBucket(w, r.PathValue("id"), c)
+	b := s.visibleBucket(w, r, r.PathValue("id"), c)
 	if b == nil {
 		return
 	}
@@ -457,7 +479,7 @@ func (s *Stack) handleTables(w http.ResponseWriter, r *http.Request, c *caller) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []any{}
-	for _, b := range s.state.buckets {
+	for _, b := range s.storageIn(r).buckets {
 		if !c.tok.canRead(b.id) {
 			continue
 		}
@@ -471,7 +493,7 @@ func (s *Stack) handleTables(w http.ResponseWriter, r *http.Request, c *caller) 
 func (s *Stack) handleTable(w http.ResponseWriter, r *http.Request, c *caller) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t := s.visibleTable(w, r.PathValue("id"), c); t != nil {
+	if t := s.visibleTable(w, r, r.PathValue("id"), c); t != nil {
 		writeJSON(w, http.StatusOK, s.tableJSON(t, allIncludes))
 	}
 }
@@ -483,7 +505,7 @@ func (s *Stack) handleTableMetadata(w http.ResponseWriter, r *http.Request, c *c
 	if r.Method == http.MethodGet {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if t := s.visibleTable(w, id, c); t != nil {
+		if t := s.visibleTable(w, r, id, c); t != nil {
 			writeJSON(w, http.StatusOK, metadataJSON(t.metadata))
 		}
 		return
@@ -530,7 +552,7 @@ func (s *Stack) handleTableMetadata(w http.ResponseWriter, r *http.Request, c *c
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.visibleTable(w, id, c)
+	t := s.visibleTable(w, r, id, c)
 	if t == nil {
 		return
 	}
@@ -574,7 +596,7 @@ func removeMetadata(w http.ResponseWriter, list []*metadata, id string) ([]*meta
 func (s *Stack) handleDeleteBucketMetadata(w http.ResponseWriter, r *http.Request, c *caller) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b := s.visibleBucket(w, r.PathValue("id"), c)
+	b := s.visibleBucket(w, r, r.PathValue("id"), c)
 	if b == nil {
 		return
 	}
@@ -591,7 +613,7 @@ func (s *Stack) handleDeleteBucketMetadata(w http.ResponseWriter, r *http.Reques
 func (s *Stack) handleDeleteTableMetadata(w http.ResponseWriter, r *http.Request, c *caller) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.visibleTable(w, r.PathValue("id"), c)
+	t := s.visibleTable(w, r, r.PathValue("id"), c)
 	if t == nil {
 		return
 	}
