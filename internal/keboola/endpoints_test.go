@@ -52,12 +52,6 @@ func TestEndpoints_SendDocumentedRequestsAndDecodeAnswers(t *testing.T) {
 			},
 		},
 		{
-			name: "list buckets on a dev branch", branch: "42", method: "GET", path: "/v2/storage/branch/42/buckets",
-			query:  url.Values{"include": {"metadata,linkedBuckets"}},
-			call:   func(ctx context.Context, c *Client) (any, error) { return c.ListBuckets(ctx) },
-			answer: `[]`,
-		},
-		{
 			name: "bucket detail", method: "GET", path: "/v2/storage/buckets/in.c-main",
 			query:  url.Values{"include": {"metadata"}},
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.GetBucket(ctx, "in.c-main") },

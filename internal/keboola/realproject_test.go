@@ -1,6 +1,7 @@
 package keboola_test
 
 import (
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -137,4 +138,116 @@ func newClientFor(t *testing.T, fs *fakestack.Stack, branch string) (*fakestack.
 		t.Fatal(err)
 	}
 	return fs, c
+}
+
+// Evidence: the Python server reads storage of a development branch from
+// the default branch on projects without storage-branches, and on
+// storage-branches projects merges the branch's own objects over
+// production's (tools/storage_helpers.py: merged_bucket_list,
+// merged_table_detail, _merge_by_id); it writes bucket and table metadata
+// unbranched. The fake serves an empty branch storage without the feature
+// and only the changed objects with it, as Keboola does.
+func TestReal_DevBranchStorageWithoutStorageBranches(t *testing.T) {
+	fs, prod := newProject(t, fakestack.Options{}, "")
+	ctx := ctxFor(t)
+	branch := try(prod.CreateBranch(ctx, "feature-x", "try things")).must(t)
+	if branch.IsDefault || branch.Name != "feature-x" {
+		t.Fatalf("branch = %+v", branch)
+	}
+	_, c := newClientFor(t, fs, string(branch.ID))
+
+	want := len(try(prod.ListBuckets(ctx)).must(t))
+	if got := try(c.ListBuckets(ctx)).must(t); len(got) != want || want == 0 {
+		t.Errorf("dev branch sees %d buckets, production has %d", len(got), want)
+	}
+	if tables := try(c.ListTables(ctx, "in.c-crm")).must(t); len(tables) == 0 {
+		t.Error("dev branch sees no tables in in.c-crm")
+	}
+	if all := try(c.ListAllTables(ctx)).must(t); len(all) == 0 {
+		t.Error("dev branch sees no tables at all")
+	}
+	tb := try(c.GetTable(ctx, "in.c-crm.customers")).must(t)
+	if tb.RowsCount == 0 {
+		t.Errorf("table = %+v", tb)
+	}
+	if p := try(c.PreviewTable(ctx, "in.c-crm.customers", keboola.PreviewOptions{Limit: 3})).must(t); len(p.Rows) != 3 {
+		t.Errorf("preview has %d rows", len(p.Rows))
+	}
+	try(c.SetBucketMetadata(ctx, "in.c-crm", []keboola.MetadataInput{{Key: "KBC.description", Value: "from a branch"}})).must(t)
+	try(c.SetTableMetadata(ctx, "in.c-crm.customers", []keboola.MetadataInput{{Key: "KBC.description", Value: "from a branch"}}, nil)).must(t)
+	if b := try(prod.GetBucket(ctx, "in.c-crm")).must(t); b.DescriptionText() != "from a branch" {
+		t.Errorf("bucket description %q: the metadata write did not reach the (unbranched) bucket", b.DescriptionText())
+	}
+
+	// Configurations are per branch in both models.
+	cfg := try(c.CreateConfig(ctx, "keboola.ex-http", keboola.ConfigInput{Name: "Branch only"})).must(t)
+	if containsConfig(try(prod.ListConfigs(ctx, "keboola.ex-http")).must(t), string(cfg.ID)) {
+		t.Error("a configuration created in the branch shows in production")
+	}
+	if !containsConfig(try(c.ListConfigs(ctx, "keboola.ex-http")).must(t), string(cfg.ID)) {
+		t.Error("the branch does not list its own configuration")
+	}
+	if try(c.ListConfigs(ctx, "keboola.ex-http")).must(t)[0].ID == "" {
+		t.Error("the branch lost production's configurations")
+	}
+
+	// SQL runs on production, where the project's workspace lives.
+	fs.ResetRequests()
+	ws := try(c.QueryWorkspace(ctx)).must(t)
+	name := try(tb.SQLName("snowflake")).must(t)
+	try(c.RunQuery(ctx, ws, "SELECT COUNT(*) FROM "+name, keboola.QueryOptions{PollInterval: 5 * time.Millisecond})).must(t)
+	for _, r := range fs.Requests() {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/queries") && !strings.Contains(r.Path, "/branches/"+strconv.Itoa(fs.DefaultBranchID())+"/") {
+			t.Errorf("query submitted at %s, not on the production branch", r.Path)
+		}
+		if strings.Contains(r.Path, "/branch/"+string(branch.ID)+"/") && strings.Contains(r.Path, "workspaces") {
+			t.Errorf("looked for the workspace in the dev branch: %s %s", r.Method, r.Path)
+		}
+	}
+
+	if err := prod.DeleteBranch(ctx, string(branch.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListConfigs(ctx, "keboola.ex-http"); !errors.Is(err, keboola.ErrNotFound) {
+		t.Errorf("deleted branch still answers: %v", err)
+	}
+}
+
+func TestReal_DevBranchStorageWithStorageBranches(t *testing.T) {
+	fs, prod := newProject(t, fakestack.Options{ExtraFeatures: []string{keboola.FeatureStorageBranches}}, "")
+	ctx := ctxFor(t)
+	branchID := fs.AddBranch("feature-y")
+	if err := fs.BranchTable(branchID, "in.c-crm.customers", "Customers as the branch changed them"); err != nil {
+		t.Fatal(err)
+	}
+	_, c := newClientFor(t, fs, strconv.Itoa(branchID))
+
+	prodBuckets := try(prod.ListBuckets(ctx)).must(t)
+	if got := try(c.ListBuckets(ctx)).must(t); len(got) != len(prodBuckets) {
+		t.Errorf("dev branch sees %d buckets, want production's %d with the branch's merged in", len(got), len(prodBuckets))
+	}
+	prodTables := try(prod.ListTables(ctx, "in.c-crm")).must(t)
+	tables := try(c.ListTables(ctx, "in.c-crm")).must(t)
+	if len(tables) != len(prodTables) {
+		t.Errorf("dev branch sees %d tables in in.c-crm, want %d", len(tables), len(prodTables))
+	}
+	for _, tb := range tables {
+		if tb.ID == "in.c-crm.customers" && describe(tb) != "Customers as the branch changed them" {
+			t.Errorf("listing shows production's customers, not the branch's: %q", describe(tb))
+		}
+	}
+	if tb := try(c.GetTable(ctx, "in.c-crm.customers")).must(t); describe(*tb) != "Customers as the branch changed them" {
+		t.Errorf("detail shows %q, not the branch's version", describe(*tb))
+	}
+	if tb := try(c.GetTable(ctx, "in.c-crm.orders")).must(t); tb.ID != "in.c-crm.orders" {
+		t.Errorf("an unbranched table is not read from production: %+v", tb)
+	}
+	if tb := try(prod.GetTable(ctx, "in.c-crm.customers")).must(t); describe(*tb) == "Customers as the branch changed them" {
+		t.Error("production sees the branch's table")
+	}
+}
+
+func describe(t keboola.Table) string {
+	d, _ := t.Metadata.Get("KBC.description")
+	return d
 }

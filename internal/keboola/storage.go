@@ -115,12 +115,11 @@ func (b Bucket) DescriptionText() string {
 	return b.Metadata.descriptionOr(b.Description)
 }
 
-// ListBuckets returns every bucket of the project (Keboola does not page this list).
+// ListBuckets returns every bucket the client's branch sees (Keboola does
+// not page this list; see storageList for the branch models).
 func (c *Client) ListBuckets(ctx context.Context) ([]Bucket, error) {
-	var out []Bucket
-	err := c.doJSON(ctx, request{method: "GET", path: c.storagePath("/buckets"),
-		query: url.Values{"include": {"metadata,linkedBuckets"}}}, &out)
-	return out, err
+	return storageList(ctx, c, "/buckets", url.Values{"include": {"metadata,linkedBuckets"}},
+		func(b Bucket) string { return b.ID }, func(b Bucket) Metadata { return b.Metadata })
 }
 
 // GetBucket returns one bucket; a missing one matches ErrNotFound.
@@ -129,7 +128,7 @@ func (c *Client) GetBucket(ctx context.Context, bucketID string) (*Bucket, error
 		return nil, err
 	}
 	var out Bucket
-	if err := c.doJSON(ctx, request{method: "GET", path: c.storagePath("/buckets/" + url.PathEscape(bucketID)),
+	if err := c.storageReadJSON(ctx, request{method: "GET", path: "/buckets/" + url.PathEscape(bucketID),
 		query: url.Values{"include": {"metadata"}}}, &out); err != nil {
 		return nil, err
 	}
@@ -181,10 +180,8 @@ func (c *Client) ListTables(ctx context.Context, bucketID string) ([]Table, erro
 	if err := checkBucketID(bucketID); err != nil {
 		return nil, err
 	}
-	var out []Table
-	err := c.doJSON(ctx, request{method: "GET", path: c.storagePath("/buckets/" + url.PathEscape(bucketID) + "/tables"),
-		query: url.Values{"include": {"columns,metadata,columnMetadata"}}}, &out)
-	return out, err
+	return storageList(ctx, c, "/buckets/"+url.PathEscape(bucketID)+"/tables", url.Values{"include": {"columns,metadata,columnMetadata"}},
+		tableID, tableMetadata)
 }
 
 // GetTable returns one table with columns, metadata and its bucket.
@@ -193,11 +190,14 @@ func (c *Client) GetTable(ctx context.Context, tableID string) (*Table, error) {
 		return nil, err
 	}
 	var out Table
-	if err := c.doJSON(ctx, request{method: "GET", path: c.storagePath("/tables/" + url.PathEscape(tableID))}, &out); err != nil {
+	if err := c.storageReadJSON(ctx, request{method: "GET", path: "/tables/" + url.PathEscape(tableID)}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
+
+func tableID(t Table) string         { return t.ID }
+func tableMetadata(t Table) Metadata { return t.Metadata }
 
 // PreviewOptions narrow a data preview.
 type PreviewOptions struct {
@@ -275,7 +275,7 @@ func (c *Client) PreviewTable(ctx context.Context, tableID string, opts PreviewO
 		}
 		q.Set(fmt.Sprintf("orderBy[%d][order]", i), order)
 	}
-	body, err := c.do(ctx, request{method: "GET", path: c.storagePath("/tables/" + url.PathEscape(tableID) + "/data-preview"),
+	body, err := c.storageRead(ctx, request{method: "GET", path: "/tables/" + url.PathEscape(tableID) + "/data-preview",
 		query: q, accept: "text/csv"})
 	if err != nil {
 		return nil, err
@@ -316,7 +316,9 @@ func checkMetadata(items []MetadataInput) error {
 	return nil
 }
 
-// SetBucketMetadata writes user metadata on a bucket and returns the bucket's full metadata list.
+// SetBucketMetadata writes user metadata on a bucket and returns the bucket's
+// full metadata list. Metadata is written unbranched on any branch, as the
+// Python server does: a branch path holds no bucket on most projects.
 func (c *Client) SetBucketMetadata(ctx context.Context, bucketID string, items []MetadataInput) (Metadata, error) {
 	if err := checkBucketID(bucketID); err != nil {
 		return nil, err
@@ -328,7 +330,7 @@ func (c *Client) SetBucketMetadata(ctx context.Context, bucketID string, items [
 		return nil, err
 	}
 	var out Metadata
-	err := c.doJSON(ctx, request{method: "POST", path: c.storagePath("/buckets/" + url.PathEscape(bucketID) + "/metadata"),
+	err := c.doJSON(ctx, request{method: "POST", path: "/v2/storage/buckets/" + url.PathEscape(bucketID) + "/metadata",
 		body: map[string]any{"provider": userProvider, "metadata": items}, idempotent: true}, &out)
 	return out, err
 }
@@ -339,7 +341,8 @@ type TableMetadata struct {
 	ColumnsMetadata FlexMap[Metadata] `json:"columnsMetadata"`
 }
 
-// SetTableMetadata writes user metadata on a table and/or its columns.
+// SetTableMetadata writes user metadata on a table and/or its columns,
+// unbranched like SetBucketMetadata.
 func (c *Client) SetTableMetadata(ctx context.Context, tableID string, table []MetadataInput, columns map[string][]MetadataInput) (*TableMetadata, error) {
 	if err := checkTableID(tableID); err != nil {
 		return nil, err
@@ -374,7 +377,7 @@ func (c *Client) SetTableMetadata(ctx context.Context, tableID string, table []M
 		body["columnsMetadata"] = cm
 	}
 	var out TableMetadata
-	if err := c.doJSON(ctx, request{method: "POST", path: c.storagePath("/tables/" + url.PathEscape(tableID) + "/metadata"),
+	if err := c.doJSON(ctx, request{method: "POST", path: "/v2/storage/tables/" + url.PathEscape(tableID) + "/metadata",
 		body: body, idempotent: true}, &out); err != nil {
 		return nil, err
 	}

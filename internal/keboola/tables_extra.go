@@ -10,8 +10,5 @@ import (
 // answer of a large project several times bigger). The search tool uses it
 // instead of one ListTables call per bucket.
 func (c *Client) ListAllTables(ctx context.Context) ([]Table, error) {
-	var out []Table
-	err := c.doJSON(ctx, request{method: "GET", path: c.storagePath("/tables"),
-		query: url.Values{"include": {"columns,metadata"}}}, &out)
-	return out, err
+	return storageList(ctx, c, "/tables", url.Values{"include": {"columns,metadata"}}, tableID, tableMetadata)
 }
