@@ -146,6 +146,10 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	c.branchID = branch
 	c.creds = creds
 	c.creds.StackURL = c.stack.String()
+	if !creds.OAuthToken.IsZero() {
+		// Storage answers for the bearer, which is what it is sent with.
+		c.verifyKey = verifyKey(c.stack.String(), authBearer, creds.OAuthToken)
+	}
 	return c, nil
 }
 
@@ -321,10 +325,20 @@ func (c *Client) attempt(ctx context.Context, req request, target string, payloa
 	}
 	hreq.Header.Set("Accept", accept)
 	hreq.Header.Set("User-Agent", c.opts.UserAgent)
+	sent := c.secret.Reveal() // what an echoing error body could contain
 	switch {
 	case req.noAuth:
 	case c.auth == authBearer:
 		hreq.Header.Set("Authorization", "Bearer "+c.secret.Reveal())
+	case !c.creds.OAuthToken.IsZero() && !storageTokenOnly[req.service]:
+		// A "Sign in with Keboola" session: the OAuth bearer carries the
+		// user's admin context, which the Scheduler and Data Science's git
+		// credentials require and the minted Storage token lacks. The
+		// Python server sends it to every service but Queue, AI and sync
+		// actions (clients/client.py; the Queue re-sends what it gets to
+		// Storage as a Storage token, so a bearer fails there: INC-02580).
+		sent = c.creds.OAuthToken.Reveal()
+		hreq.Header.Set("Authorization", "Bearer "+sent)
 	default:
 		hreq.Header.Set("X-StorageApi-Token", c.secret.Reveal())
 	}
@@ -344,7 +358,7 @@ func (c *Client) attempt(ctx context.Context, req request, target string, payloa
 		return body, nil
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-	return nil, newAPIError(req.serviceName(), req.method, req.path, resp, body, c.secret.Reveal())
+	return nil, newAPIError(req.serviceName(), req.method, req.path, resp, body, sent)
 }
 
 // attemptTimeout bounds one HTTP attempt of req: Options.Timeout, but never

@@ -251,3 +251,27 @@ func describe(t keboola.Table) string {
 	d, _ := t.Metadata.Get("KBC.description")
 	return d
 }
+
+// Evidence: the Python server names itself and its version in User-Agent
+// (mcp.py _get_headers), which is how Keboola tells MCP traffic apart in
+// its logs. Every service call carries ours.
+func TestReal_UserAgentNamesTheServer(t *testing.T) {
+	fs := shared.Get(t)
+	c, err := keboola.New(keboola.Credentials{StackURL: fs.URL(), StorageToken: keboola.Secret(fs.MasterToken())}, keboola.Options{UserAgent: "keboola-mcp/1.2.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxFor(t)
+	fs.ResetRequests()
+	try(c.ListBuckets(ctx)).must(t)
+	try(c.SearchJobs(ctx, keboola.JobSearch{Limit: 1})).must(t)
+	reqs := fs.Requests()
+	if len(reqs) < 2 {
+		t.Fatalf("%d requests logged", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.UserAgent != "keboola-mcp/1.2.3" {
+			t.Errorf("%s %s sent User-Agent %q", r.Method, r.Path, r.UserAgent)
+		}
+	}
+}

@@ -385,7 +385,11 @@ func (s *Stack) handleAppGitRepo(w http.ResponseWriter, r *http.Request, _ *call
 	}
 }
 
-func (s *Stack) handleAppGitCredential(w http.ResponseWriter, r *http.Request, _ *caller) {
+func (s *Stack) handleAppGitCredential(w http.ResponseWriter, r *http.Request, c *caller) {
+	if !c.adminContext() {
+		denyNonAdmin(w)
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		badRequest(w, err)

@@ -133,6 +133,25 @@ type Request struct {
 	Status    int       `json:"status"`
 	UserAgent string    `json:"userAgent,omitempty"`
 	Time      time.Time `json:"time"`
+	// Auth says how the request authenticated: AuthStorageToken,
+	// AuthBearer or "" (no credential); never the credential itself.
+	Auth string `json:"auth,omitempty"`
+}
+
+// Request.Auth values.
+const (
+	AuthStorageToken = "storage-token"
+	AuthBearer       = "bearer"
+)
+
+func authKindOf(r *http.Request) string {
+	switch {
+	case r.Header.Get("X-StorageApi-Token") != "":
+		return AuthStorageToken
+	case strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
+		return AuthBearer
+	}
+	return ""
 }
 
 type requestLog struct {
@@ -148,7 +167,7 @@ var secretParams = []string{"token", "code", "client_secret", "access_token", "r
 
 func (l *requestLog) add(r *http.Request, service string, status int, now time.Time) {
 	rq := Request{Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL), Service: service, Status: status,
-		UserAgent: r.UserAgent(), Time: now}
+		UserAgent: r.UserAgent(), Time: now, Auth: authKindOf(r)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -156,6 +157,21 @@ func pkceMatches(challenge, verifier string) bool {
 	}
 	sum := sha256.Sum256([]byte(verifier))
 	return verifier != "" && subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) == 1
+}
+
+// SignIn starts a Keboola OAuth session as the member behind a Storage
+// token, as the authorization code grant would, and returns the access
+// token.
+func (s *Stack) SignIn(storageToken string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.state.tokens[storageToken]
+	if !ok || !t.valid(s.now()) {
+		return "", errors.New("fakestack: no valid token to sign in with")
+	}
+	access := "kbc_at_" + randomHex(20)
+	s.state.oauthAccess[access] = &oauthAccess{tok: t, expires: s.now().Add(oauthAccessTTL)}
+	return access, nil
 }
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {

@@ -22,7 +22,16 @@ type schedule struct {
 }
 
 func (s *Stack) schedulerRoutes(mux *http.ServeMux) {
-	auth := func(h storageHandler) http.HandlerFunc { return s.withAuth(headerOrBearer, storageErrors, h) }
+	// The Scheduler acts for a project admin (see caller.adminContext).
+	auth := func(h storageHandler) http.HandlerFunc {
+		return s.withAuth(headerOrBearer, storageErrors, func(w http.ResponseWriter, r *http.Request, c *caller) {
+			if !c.adminContext() {
+				denyNonAdmin(w)
+				return
+			}
+			h(w, r, c)
+		})
+	}
 	mux.Handle("POST /scheduler/schedules", auth(s.handleActivateSchedule))
 	mux.Handle("GET /scheduler/schedules", auth(s.handleSchedules))
 	mux.Handle("GET /scheduler/schedules/{id}", auth(s.handleSchedule))

@@ -77,8 +77,13 @@ type Options struct {
 	// OAuthClients are the Keboola OAuth clients this stack accepts: client id → secret.
 	OAuthClients map[string]string
 	// ExtraFeatures are project features reported besides the demo ones, e.g.
-	// "hide-conditional-flows" to turn conditional flows off.
+	// "hide-conditional-flows" to turn conditional flows off, or
+	// "storage-branches" for development branches with storage of their own.
 	ExtraFeatures []string
+	// MemberRole is the project role of the member behind the master token
+	// and Keboola OAuth sessions (RoleAdmin, the default, RoleShare,
+	// RoleReadOnly or RoleGuest).
+	MemberRole string
 }
 
 // Stack is a running fake Keboola stack. Its methods are safe for concurrent use.
@@ -117,6 +122,9 @@ func New(opts Options) (*Stack, error) {
 	}
 	if opts.MasterToken == "" {
 		opts.MasterToken = fmt.Sprintf("%d-%d-%s", opts.ProjectID, 100, randomHex(20))
+	}
+	if opts.MemberRole == "" {
+		opts.MemberRole = RoleAdmin
 	}
 	if opts.JobStepDelay <= 0 {
 		opts.JobStepDelay = 50 * time.Millisecond

@@ -63,6 +63,7 @@ func newState(s *Stack) *state {
 		branches:     map[int]*devBranch{},
 	}
 	master := st.addToken(TokenOptions{Description: "Master Token (Demo Admin)"}, true)
+	master.role = s.opts.MemberRole
 	// The master token's secret is the configured one, so a restarted dev
 	// stack keeps the token a demo was set up with.
 	delete(st.tokens, master.secret)

@@ -23,6 +23,33 @@ type token struct {
 	componentAccess       []string
 	expires               time.Time // zero: never
 	revoked               bool
+	// role is the project role of the member behind a master token (admin,
+	// share, readOnly, guest); other tokens act for no member.
+	role string
+}
+
+// Project roles as tokens/verify reports them in admin.role.
+const (
+	RoleAdmin    = "admin"
+	RoleShare    = "share"
+	RoleReadOnly = "readOnly"
+	RoleGuest    = "guest"
+)
+
+// adminContext reports whether the caller acts in a project admin's context:
+// a master token, or a Keboola OAuth session of one, of a member who may
+// manage the project (admin or share). A token minted with POST tokens has
+// no member and no admin context, however wide its permissions: the
+// Scheduler and Data Science's git credentials refuse it (the Python
+// server's clients/client.py, AI-3398: "the SAPI token minted for OAuth
+// sessions does not" carry the admin context).
+func (c *caller) adminContext() bool {
+	return c.tok.master && (c.tok.role == RoleAdmin || c.tok.role == RoleShare)
+}
+
+// denyNonAdmin writes the 403 the admin-only services answer.
+func denyNonAdmin(w http.ResponseWriter) {
+	writeError(w, storageErrors, http.StatusForbidden, "accessDenied", "This action needs a project admin's token or Keboola sign-in; a token created in the project does not carry that context")
 }
 
 func (t *token) valid(now time.Time) bool {
@@ -198,7 +225,7 @@ func (s *Stack) tokenJSON(t *token) map[string]any {
 		out["componentAccess"] = t.componentAccess
 	}
 	if t.master {
-		out["admin"] = map[string]any{"id": 5001, "name": "Demo Admin", "role": "admin", "isOrganizationMember": true, "features": []string{}}
+		out["admin"] = map[string]any{"id": 5001, "name": "Demo Admin", "role": t.role, "isOrganizationMember": true, "features": []string{}}
 	}
 	return out
 }
