@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
@@ -94,8 +95,16 @@ func (s *Server) access(r *http.Request, tok string) (access.Access, error) {
 	if err := json.Unmarshal(plain, &props); err != nil {
 		return access.Access{}, errTokenInvalid
 	}
+	creds := keboola.Credentials{StackURL: props.StackURL, StorageToken: keboola.Secret(props.StorageToken)}
+	if up := props.Upstream; up != nil && s.now().Before(time.Unix(up.Expiry, 0)) {
+		// A "Sign in with Keboola" grant: the Keboola OAuth bearer carries
+		// the member's admin context, which some services need (see
+		// keboola.Credentials.OAuthToken). Once it has expired the minted
+		// Storage token serves alone until our refresh renews both.
+		creds.OAuthToken = keboola.Secret(up.AccessToken)
+	}
 	return access.Access{
-		Credentials: keboola.Credentials{StackURL: props.StackURL, StorageToken: keboola.Secret(props.StorageToken)},
+		Credentials: creds,
 		ReadOnly:    !slices.Contains(strings.Fields(t.Scope), access.ScopeWrite),
 	}, nil
 }

@@ -119,7 +119,9 @@ func (s *Server) mintStorageToken(ctx context.Context, props *grantProps) error 
 }
 
 // maintainUpstream keeps a Keboola sign-in alive when our refresh token is
-// used: it refreshes the upstream access token once it has expired, and
+// used: it refreshes the upstream access token when it would expire before
+// the access token being issued (the tools send it as the Keboola OAuth
+// bearer on every call), and
 // mints a new Storage token when the current one would expire before the
 // access token being issued. It reports whether props changed. Only the
 // request that won the rotation of a refresh token calls it, so one grant is
@@ -130,7 +132,7 @@ func (s *Server) maintainUpstream(ctx context.Context, props *grantProps) (bool,
 	}
 	now := s.now()
 	changed := false
-	if !now.Before(time.Unix(props.Upstream.Expiry, 0)) {
+	if time.Unix(props.Upstream.Expiry, 0).Before(now.Add(s.cfg.AccessTTL + 5*time.Minute)) {
 		t, err := s.cfg.Upstream.Refresh(ctx, props.StackURL, keboola.Secret(props.Upstream.RefreshToken))
 		if err != nil {
 			return false, err

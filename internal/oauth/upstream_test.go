@@ -88,6 +88,21 @@ func TestUpstream_SignInWithKeboolaMintsStorageTokenAndRefreshes(t *testing.T) {
 	if n := e.countStack("POST", "/oauth/token"); n != 1 {
 		t.Fatalf("upstream token calls = %d, want 1", n)
 	}
+	// The Keboola OAuth bearer travels with the grant: Storage, Scheduler
+	// and Data Science get it (keboola.Credentials.OAuthToken).
+	if first.OAuthToken.IsZero() {
+		t.Fatal("the grant does not carry the Keboola OAuth access token")
+	}
+	if _, err := keboola.VerifyToken(context.Background(), e.stack.URL(), first.StorageToken, keboola.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	bearerClient, err := keboola.NewWithBearer(e.stack.URL(), first.OAuthToken, keboola.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bearerClient.VerifyToken(context.Background()); err != nil {
+		t.Fatalf("the carried Keboola OAuth token does not work: %v", err)
+	}
 	// Two hours later the upstream access token and the Storage token are
 	// stale: using our refresh token refreshes both.
 	e.clock.Add(2 * time.Hour)
@@ -103,8 +118,39 @@ func TestUpstream_SignInWithKeboolaMintsStorageTokenAndRefreshes(t *testing.T) {
 	if second.StorageToken.Reveal() == first.StorageToken.Reveal() {
 		t.Error("the Storage token was not renewed")
 	}
+
 	if _, err := keboola.VerifyToken(context.Background(), e.stack.URL(), second.StorageToken, keboola.Options{}); err != nil {
 		t.Errorf("the renewed Storage token does not work: %v", err)
+	}
+}
+
+// The Keboola OAuth bearer must outlive every access token we issue, since
+// the tools send it on each call: a refresh renews it whenever it would
+// expire first (the fake's bearer lives 1 h, as long as our access token).
+func TestUpstream_RefreshRenewsTheKeboolaBearerBeforeItExpires(t *testing.T) {
+	e := newEnv(t, withUpstream)
+	id := e.publicClient()
+	b := browser()
+	req, _ := http.NewRequest("GET", e.startKeboolaSignIn(b, id), nil)
+	tok := e.exchange(id, redirected(t, do(t, b, req), testRedirect).Get("code"))
+	e.callMCP(tok.json["access_token"].(string))
+	first := e.served[0].Credentials.OAuthToken
+
+	r := e.refresh(id, tok.json["refresh_token"].(string))
+	if r.status != 200 {
+		t.Fatalf("refresh: %d %s", r.status, r.body)
+	}
+	e.callMCP(r.json["access_token"].(string))
+	second := e.served[1].Credentials.OAuthToken
+	if first.IsZero() || second.IsZero() || second.Reveal() == first.Reveal() {
+		t.Fatal("the refresh did not renew the Keboola OAuth bearer that would expire with the old access token")
+	}
+	c, err := keboola.NewWithBearer(e.stack.URL(), second, keboola.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.VerifyToken(context.Background()); err != nil {
+		t.Fatalf("the renewed bearer does not work: %v", err)
 	}
 }
 
