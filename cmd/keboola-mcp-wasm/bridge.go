@@ -152,7 +152,10 @@ func decodeCall(jsReq, jsAccess js.Value) (*http.Request, access.Access, string,
 		return nil, none, "", errors.New("handle: access.stackURL and access.token are required")
 	}
 	a := access.Access{
-		Credentials: keboola.Credentials{StackURL: stack, StorageToken: keboola.Secret(token)},
+		// oauthToken is the Keboola OAuth bearer of a "Sign in with
+		// Keboola" grant, while it lasts (see Credentials.OAuthToken).
+		Credentials: keboola.Credentials{StackURL: stack, StorageToken: keboola.Secret(token),
+			OAuthToken: keboola.Secret(stringField(jsAccess, "oauthToken"))},
 		// Anything but an explicit false is read-only: a missing flag must not grant writes.
 		ReadOnly: !(jsAccess.Get("readOnly").Type() == js.TypeBoolean && !jsAccess.Get("readOnly").Bool()),
 	}

@@ -11,7 +11,7 @@
 //	verifyToken(stackURL, token) → Promise<{ok: true, token: {…}} | {ok: false, invalidToken, error}>
 //	upstreamAuthorizeURL({stackURL, clientID, clientSecret, redirectURL}, state) → string
 //	upstreamSignIn({stackURL, clientID, clientSecret, redirectURL}, code)
-//	    → Promise<{ok: true, storageToken, token: {…}} | {ok: false, error}>
+//	    → Promise<{ok: true, storageToken, oauthToken, oauthExpires, token: {…}} | {ok: false, error}>
 //	renderLogin({clientName, clientID?, verified, redirectHost, loopback, stacks, stack?,
 //	             read, write, csrf, upstream, error?}) → string (or an Error)
 //	version: string

@@ -103,6 +103,11 @@ func (b *bridge) upstreamSignIn(_ js.Value, args []js.Value) any {
 		return map[string]any{
 			"ok":           true,
 			"storageToken": minted.Token.Reveal(),
+			// The Keboola OAuth bearer and when it expires: the Worker
+			// seals it into the grant and hands it back with each request
+			// while it is valid (Scheduler and git credentials need it).
+			"oauthToken":   tok.AccessToken.Reveal(),
+			"oauthExpires": tok.Expiry.Unix(),
 			"token":        tokenFacts(&minted.TokenInfo),
 		}, nil
 	})

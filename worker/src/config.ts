@@ -48,6 +48,9 @@ export interface Props {
   stackURL: string;
   storageToken: string;
   scopes: string[];
+  /** "Sign in with Keboola" only: the Keboola OAuth bearer and its expiry (Unix seconds). */
+  oauthToken?: string;
+  oauthExpires?: number;
 }
 
 const DEFAULT_ACCESS_TTL = 60 * 60;

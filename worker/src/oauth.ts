@@ -268,7 +268,13 @@ export async function upstreamCallback(request: Request, env: Env): Promise<Resp
       return page(502, 'Keboola sign-in failed', `<p>${escape(signedIn.error)}</p><p>Start again from your MCP client.</p>`);
     }
     const userId = await opaqueUserId(env, data.stackURL, signedIn.token.projectId, signedIn.token.id);
-    const props: Props = { stackURL: data.stackURL, storageToken: signedIn.storageToken, scopes: original.scope };
+    const props: Props = {
+      stackURL: data.stackURL,
+      storageToken: signedIn.storageToken,
+      scopes: original.scope,
+      oauthToken: signedIn.oauthToken,
+      oauthExpires: signedIn.oauthExpires,
+    };
     const { redirectTo } = await oauth.completeAuthorization({ request: original, userId, metadata: {}, scope: original.scope, props });
     headers.set('Location', redirectTo);
     return new Response(null, { status: 302, headers });

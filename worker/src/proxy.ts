@@ -66,6 +66,8 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, props: Prop
     {
       stackURL: props.stackURL,
       token: props.storageToken,
+      // The Keboola OAuth bearer only while it is valid; the minted token serves alone after.
+      oauthToken: props.oauthToken && (props.oauthExpires ?? 0) * 1000 > Date.now() ? props.oauthToken : undefined,
       readOnly,
       resourceMetadataURL: `${url.origin}/.well-known/oauth-protected-resource/mcp`,
     },

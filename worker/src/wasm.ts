@@ -17,6 +17,8 @@ export interface GoRequest {
 export interface GoAccess {
   stackURL: string;
   token: string;
+  /** The Keboola OAuth bearer of a "Sign in with Keboola" grant, while valid. */
+  oauthToken?: string;
   readOnly: boolean;
   resourceMetadataURL: string;
 }
@@ -47,7 +49,9 @@ export interface UpstreamConfig {
   redirectURL: string;
 }
 
-export type SignInResult = { ok: true; storageToken: string; token: TokenFacts } | { ok: false; error: string };
+export type SignInResult =
+  | { ok: true; storageToken: string; oauthToken: string; oauthExpires: number; token: TokenFacts }
+  | { ok: false; error: string };
 
 /**
  * What the login + consent page shows, rendered by Go's template (the native
