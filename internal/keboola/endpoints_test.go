@@ -267,14 +267,6 @@ func TestEndpoints_SendDocumentedRequestsAndDecodeAnswers(t *testing.T) {
 			answer:   `{"id":"10"}`,
 		},
 		{
-			name: "global search", method: "GET", path: "/v2/storage/global-search",
-			query: url.Values{"query": {"cust"}, "types[]": {"table", "bucket"}, "limit": {"50"}, "offset": {"0"}},
-			call: func(ctx context.Context, c *Client) (any, error) {
-				return c.GlobalSearch(ctx, SearchQuery{Query: "cust", Types: []string{"table", "bucket"}})
-			},
-			answer: `{"all":1,"items":[{"id":"in.c-main.customers","name":"customers","type":"table","fullPath":{"bucket":{"id":"in.c-main"}}}]}`,
-		},
-		{
 			name: "create storage token", method: "POST", path: "/v2/storage/tokens", status: 201,
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.CreateToken(ctx, TokenRequest{Description: "mcp", CanManageBuckets: true, CanReadAllFileUploads: true, ExpiresIn: time.Hour})

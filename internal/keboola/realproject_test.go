@@ -1,6 +1,7 @@
 package keboola_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strconv"
@@ -273,5 +274,62 @@ func TestReal_UserAgentNamesTheServer(t *testing.T) {
 		if r.UserAgent != "keboola-mcp/1.2.3" {
 			t.Errorf("%s %s sent User-Agent %q", r.Method, r.Path, r.UserAgent)
 		}
+	}
+}
+
+// Evidence: Keboola's global search spans the organisation; the Python
+// server scopes it with projectIds[] and branchTypes[]/branchIds[]
+// (clients/storage.py global_search). The fake's organisation has another
+// project sharing a bucket, and a development branch whose copy of every
+// configuration has the production name: an unscoped search finds both.
+func TestReal_GlobalSearchIsScopedToTheProjectAndBranch(t *testing.T) {
+	fs, prod := newProject(t, fakestack.Options{}, "")
+	ctx := ctxFor(t)
+	branchID := fs.AddBranch("feature-z")
+	info := try(prod.VerifyToken(ctx)).must(t)
+
+	all := try(prod.GlobalSearch(ctx, keboola.SearchQuery{Query: "benchmark", AllBranches: true})).must(t)
+	for _, it := range all.Items {
+		if string(it.ProjectID) != string(info.Owner.ID) {
+			t.Errorf("hit %s %s of project %s", it.Type, it.ID, it.ProjectID)
+		}
+	}
+	hits := try(prod.GlobalSearch(ctx, keboola.SearchQuery{Query: "revenue", Limit: 100})).must(t)
+	if hits.All == 0 {
+		t.Fatal("no production hit for revenue")
+	}
+	for _, it := range hits.Items {
+		var branch struct {
+			ID json.Number `json:"id"`
+		}
+		_ = json.Unmarshal(it.FullPath["branch"], &branch)
+		if branch.ID.String() != strconv.Itoa(fs.DefaultBranchID()) {
+			t.Errorf("production search found %s %s in branch %s", it.Type, it.ID, branch.ID)
+		}
+	}
+	_, dev := newClientFor(t, fs, strconv.Itoa(branchID))
+	devHits := try(dev.GlobalSearch(ctx, keboola.SearchQuery{Query: "revenue", Limit: 100})).must(t)
+	if devHits.All == 0 {
+		t.Fatal("no hit in the development branch")
+	}
+	for _, it := range devHits.Items {
+		var branch struct {
+			ID json.Number `json:"id"`
+		}
+		_ = json.Unmarshal(it.FullPath["branch"], &branch)
+		if branch.ID.String() != strconv.Itoa(branchID) {
+			t.Errorf("branch search found %s %s in branch %s", it.Type, it.ID, branch.ID)
+		}
+	}
+	// Paging: the pages of a search add up to its total.
+	seen := map[string]bool{}
+	for off := 0; off < hits.All; off += 2 {
+		page := try(prod.GlobalSearch(ctx, keboola.SearchQuery{Query: "revenue", Limit: 2, Offset: off})).must(t)
+		for _, it := range page.Items {
+			seen[it.Type+"/"+string(it.ID)] = true
+		}
+	}
+	if len(seen) != hits.All {
+		t.Errorf("paged search saw %d distinct hits of %d", len(seen), hits.All)
 	}
 }

@@ -307,6 +307,9 @@ type SearchQuery struct {
 	// Limit is 1..100; zero means 50.
 	Limit  int
 	Offset int
+	// AllBranches searches every branch of the project; by default only
+	// the client's branch (production on the default branch).
+	AllBranches bool
 }
 
 // SearchResult is one page of global search hits.
@@ -326,7 +329,11 @@ type SearchItem struct {
 	FullPath    FlexMap[json.RawMessage] `json:"fullPath"`
 }
 
-// GlobalSearch finds buckets, tables, configurations and flows by name.
+// GlobalSearch finds buckets, tables, configurations and flows by name, in
+// the client's project and branch. Keboola's global search spans the whole
+// organisation, so the request names the project (projectIds[]) and the
+// branch (branchTypes[] production, or development with branchIds[]), as
+// the Python server does (clients/storage.py global_search).
 func (c *Client) GlobalSearch(ctx context.Context, q SearchQuery) (*SearchResult, error) {
 	if strings.TrimSpace(q.Query) == "" {
 		return nil, errors.New("keboola: a search query is required")
@@ -338,6 +345,19 @@ func (c *Client) GlobalSearch(ctx context.Context, q SearchQuery) (*SearchResult
 	v.Set("query", q.Query)
 	for _, t := range q.Types {
 		v.Add("types[]", t)
+	}
+	info, err := c.VerifyToken(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v.Set("projectIds[]", string(info.Owner.ID))
+	switch {
+	case q.AllBranches:
+	case c.branchID == "":
+		v.Set("branchTypes[]", "production")
+	default:
+		v.Set("branchTypes[]", "development")
+		v.Set("branchIds[]", c.branchID)
 	}
 	var out SearchResult
 	if err := c.doJSON(ctx, request{method: "GET", path: "/v2/storage/global-search", query: v}, &out); err != nil {

@@ -3,6 +3,7 @@ package fakestack
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,11 +145,19 @@ type searchItem struct {
 	id, name, typ, componentID string
 	fullPath                   map[string]any
 	created                    time.Time
+	projectID                  int
+	branchID                   int  // defaultBranchID for production
+	development                bool // the item lives in a development branch
 }
 
-// handleGlobalSearch implements GET global-search?query&types[]&limit&offset:
-// a case-insensitive name match over buckets, tables, configurations, rows,
-// flows, transformations and workspaces of this project.
+// handleGlobalSearch implements GET global-search?query&types[]&projectIds[]
+// &branchTypes[]&branchIds[]&limit&offset: a case-insensitive name match
+// over buckets, tables, configurations, rows, flows, transformations and
+// workspaces. Like Keboola's it searches the whole organisation (here: this
+// project's branches and the buckets other projects share) unless
+// projectIds[] narrows it; branchTypes[] (production, development) and
+// branchIds[] narrow the branches, as the Python server asks
+// (clients/storage.py global_search).
 func (s *Stack) handleGlobalSearch(w http.ResponseWriter, r *http.Request, c *caller) {
 	q := r.URL.Query()
 	query := strings.ToLower(strings.TrimSpace(q.Get("query")))
@@ -161,27 +170,31 @@ func (s *Stack) handleGlobalSearch(w http.ResponseWriter, r *http.Request, c *ca
 		badRequest(w, err)
 		return
 	}
-	types := map[string]bool{}
-	for _, t := range queryList(q, "types") {
-		types[t] = true
+	filter, err := newSearchFilter(q)
+	if err != nil {
+		badRequest(w, err)
+		return
 	}
 	s.mu.Lock()
 	items := s.searchItems(c)
 	s.mu.Unlock()
 	var hits []searchItem
 	byType := map[string]int{}
+	byProject := map[string]string{}
 	for _, it := range items {
-		if !strings.Contains(strings.ToLower(it.name), query) || (len(types) > 0 && !types[it.typ]) {
+		if !strings.Contains(strings.ToLower(it.name), query) || !filter.keeps(it) {
 			continue
 		}
 		hits = append(hits, it)
 		byType[it.typ]++
+		byProject[strconv.Itoa(it.projectID)] = it.fullPath["project"].(map[string]any)["name"].(string)
 	}
 	out := []any{}
 	for _, it := range pageOf(hits, limit, offset) {
+		project := it.fullPath["project"].(map[string]any)
 		j := map[string]any{
 			"id": it.id, "name": it.name, "type": it.typ, "fullPath": it.fullPath,
-			"organizationId": organizationID, "projectId": s.opts.ProjectID, "projectName": s.opts.ProjectName,
+			"organizationId": organizationID, "projectId": it.projectID, "projectName": project["name"],
 			"created": fmtTime(it.created),
 		}
 		if it.componentID != "" {
@@ -192,56 +205,132 @@ func (s *Stack) handleGlobalSearch(w http.ResponseWriter, r *http.Request, c *ca
 	body := map[string]any{
 		"all": len(hits), "items": out,
 		"byType":    any([]any{}), // [] when empty, as the API sends
-		"byProject": map[string]string{strconv.Itoa(s.opts.ProjectID): s.opts.ProjectName},
+		"byProject": any([]any{}),
 	}
 	if len(byType) > 0 {
 		body["byType"] = byType
+		body["byProject"] = byProject
 	}
 	writeJSON(w, http.StatusOK, body)
 }
 
+// searchFilter is the narrowing a global search asks for.
+type searchFilter struct {
+	types       map[string]bool
+	projects    map[int]bool
+	branchTypes map[string]bool
+	branches    map[int]bool
+}
+
+func newSearchFilter(q url.Values) (searchFilter, error) {
+	f := searchFilter{types: map[string]bool{}, projects: map[int]bool{}, branchTypes: map[string]bool{}, branches: map[int]bool{}}
+	for _, t := range queryList(q, "types") {
+		f.types[t] = true
+	}
+	for _, p := range queryList(q, "projectIds") {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return f, fmt.Errorf("projectIds must be numbers, got %q", p)
+		}
+		f.projects[n] = true
+	}
+	for _, t := range queryList(q, "branchTypes") {
+		if t != "production" && t != "development" {
+			return f, fmt.Errorf("branchTypes must be production or development, got %q", t)
+		}
+		f.branchTypes[t] = true
+	}
+	for _, b := range queryList(q, "branchIds") {
+		n, err := strconv.Atoi(b)
+		if err != nil {
+			return f, fmt.Errorf("branchIds must be numbers, got %q", b)
+		}
+		f.branches[n] = true
+	}
+	return f, nil
+}
+
+func (f searchFilter) keeps(it searchItem) bool {
+	branchType := "production"
+	if it.development {
+		branchType = "development"
+	}
+	return (len(f.types) == 0 || f.types[it.typ]) &&
+		(len(f.projects) == 0 || f.projects[it.projectID]) &&
+		(len(f.branchTypes) == 0 || f.branchTypes[branchType]) &&
+		(len(f.branches) == 0 || f.branches[it.branchID])
+}
+
 // searchItems lists everything the global search can find; caller holds s.mu.
 func (s *Stack) searchItems(c *caller) []searchItem {
-	branch := map[string]any{"id": defaultBranchID, "name": "Main"}
 	project := map[string]any{"id": s.opts.ProjectID, "name": s.opts.ProjectName}
+	main := map[string]any{"id": defaultBranchID, "name": "Main"}
 	var out []searchItem
-	for _, b := range s.state.buckets {
-		if !c.tok.canRead(b.id) {
-			continue
-		}
-		out = append(out, searchItem{id: b.id, name: b.displayName, typ: "bucket", created: b.created,
-			fullPath: map[string]any{"project": project, "branch": branch}})
-		for _, t := range b.tables {
-			out = append(out, searchItem{id: t.id, name: t.name, typ: "table", created: t.created,
-				fullPath: map[string]any{"project": project, "branch": branch, "bucket": map[string]any{"id": b.id, "name": b.displayName}}})
-		}
+	add := func(it searchItem, branch map[string]any, dev bool) {
+		it.fullPath["project"], it.fullPath["branch"] = project, branch
+		it.projectID, it.branchID, it.development = s.opts.ProjectID, branch["id"].(int), dev
+		out = append(out, it)
 	}
-	for _, comp := range s.state.catalogue {
-		for _, cfg := range s.state.configs[comp.id] {
-			if cfg.isDeleted {
+	addStorage := func(buckets []*bucket, branch map[string]any, dev bool) {
+		for _, b := range buckets {
+			if !c.tok.canRead(b.id) {
 				continue
 			}
-			typ := "configuration"
-			switch {
-			case comp.id == "keboola.orchestrator" || comp.id == "keboola.flow":
-				typ = "flow"
-			case comp.typ == "transformation":
-				typ = "transformation"
-			}
-			compRef := map[string]any{"id": comp.id, "name": comp.name}
-			out = append(out, searchItem{id: cfg.id, name: cfg.name, typ: typ, componentID: comp.id, created: cfg.created,
-				fullPath: map[string]any{"project": project, "branch": branch, "component": compRef}})
-			for _, row := range cfg.rows {
-				out = append(out, searchItem{id: row.id, name: row.name, typ: "configuration-row", componentID: comp.id, created: row.created,
-					fullPath: map[string]any{"project": project, "branch": branch, "component": compRef,
-						"configuration": map[string]any{"id": cfg.id, "name": cfg.name}}})
+			add(searchItem{id: b.id, name: b.displayName, typ: "bucket", created: b.created, fullPath: map[string]any{}}, branch, dev)
+			for _, t := range b.tables {
+				add(searchItem{id: t.id, name: t.name, typ: "table", created: t.created,
+					fullPath: map[string]any{"bucket": map[string]any{"id": b.id, "name": b.displayName}}}, branch, dev)
 			}
 		}
+	}
+	addConfigs := func(configs map[string][]*config, branch map[string]any, dev bool) {
+		for _, comp := range s.state.catalogue {
+			for _, cfg := range configs[comp.id] {
+				if cfg.isDeleted {
+					continue
+				}
+				typ := "configuration"
+				switch {
+				case comp.id == "keboola.orchestrator" || comp.id == "keboola.flow":
+					typ = "flow"
+				case comp.typ == "transformation":
+					typ = "transformation"
+				}
+				compRef := map[string]any{"id": comp.id, "name": comp.name}
+				add(searchItem{id: cfg.id, name: cfg.name, typ: typ, componentID: comp.id, created: cfg.created,
+					fullPath: map[string]any{"component": compRef}}, branch, dev)
+				for _, row := range cfg.rows {
+					add(searchItem{id: row.id, name: row.name, typ: "configuration-row", componentID: comp.id, created: row.created,
+						fullPath: map[string]any{"component": compRef, "configuration": map[string]any{"id": cfg.id, "name": cfg.name}}}, branch, dev)
+				}
+			}
+		}
+	}
+	addStorage(s.state.buckets, main, false)
+	addConfigs(s.state.configs, main, false)
+	for _, id := range sortedIntKeys(s.state.branches) {
+		b := s.state.branches[id]
+		ref := map[string]any{"id": b.id, "name": b.name}
+		addStorage(b.buckets, ref, true)
+		addConfigs(b.configs, ref, true)
 	}
 	for _, id := range sortedIntKeys(s.state.workspaces) {
 		ws := s.state.workspaces[id]
-		out = append(out, searchItem{id: strconv.Itoa(ws.id), name: fmt.Sprintf("WORKSPACE_%d", ws.id), typ: "workspace",
-			componentID: ws.componentID, created: ws.created, fullPath: map[string]any{"project": project, "branch": branch}})
+		add(searchItem{id: strconv.Itoa(ws.id), name: fmt.Sprintf("WORKSPACE_%d", ws.id), typ: "workspace",
+			componentID: ws.componentID, created: ws.created, fullPath: map[string]any{}}, main, false)
+	}
+	// Buckets other projects of the organisation share are theirs: only a
+	// search not narrowed to this project finds them.
+	for _, b := range s.state.sharedBuckets {
+		other := map[string]any{"id": b.project.id, "name": b.project.name}
+		otherMain := map[string]any{"id": b.project.id*10 + 1, "name": "Main"}
+		out = append(out, searchItem{id: b.id, name: b.displayName, typ: "bucket", created: b.created,
+			fullPath: map[string]any{"project": other, "branch": otherMain}, projectID: b.project.id, branchID: otherMain["id"].(int)})
+		for _, t := range b.tables {
+			out = append(out, searchItem{id: t.id, name: t.name, typ: "table", created: t.created,
+				fullPath:  map[string]any{"project": other, "branch": otherMain, "bucket": map[string]any{"id": b.id, "name": b.displayName}},
+				projectID: b.project.id, branchID: otherMain["id"].(int)})
+		}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package fakestack
 
 import (
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -365,6 +366,26 @@ func TestGlobalSearch_FindsByNameWithTypeFilter(t *testing.T) {
 		t.Errorf("flow search %v", flows)
 	}
 	wantStatus(t, api(t, s, "GET", "/v2/storage/global-search", nil), http.StatusBadRequest)
+
+	// The search spans the organisation unless projectIds[] narrows it.
+	org := api(t, s, "GET", "/v2/storage/global-search?query=benchmarks&types[]=bucket", nil).object(t)
+	if org["all"] != float64(1) || path(t, org, "items", 0, "projectId") == float64(s.ProjectID()) {
+		t.Errorf("organisation-wide search %v, want the other project's shared bucket", org)
+	}
+	own := api(t, s, "GET", fmt.Sprintf("/v2/storage/global-search?query=benchmarks&types[]=bucket&projectIds[]=%d", s.ProjectID()), nil).object(t)
+	if own["all"] != float64(0) {
+		t.Errorf("project-scoped search %v found another project's bucket", own)
+	}
+	// Branch filters: a development branch holds copies of the configurations.
+	dev := s.AddBranch("dev")
+	both := api(t, s, "GET", "/v2/storage/global-search?query=pipeline&types[]=flow", nil).object(t)
+	prodOnly := api(t, s, "GET", "/v2/storage/global-search?query=pipeline&types[]=flow&branchTypes[]=production", nil).object(t)
+	devOnly := api(t, s, "GET", fmt.Sprintf("/v2/storage/global-search?query=pipeline&types[]=flow&branchTypes[]=development&branchIds[]=%d", dev), nil).object(t)
+	if both["all"] != float64(2) || prodOnly["all"] != float64(1) || devOnly["all"] != float64(1) ||
+		path(t, devOnly, "items", 0, "fullPath", "branch", "id") != float64(dev) {
+		t.Errorf("branch filters: all %v, production %v, development %v", both["all"], prodOnly["all"], devOnly)
+	}
+	wantStatus(t, api(t, s, "GET", "/v2/storage/global-search?query=x&branchTypes[]=staging", nil), http.StatusBadRequest)
 }
 
 func TestEvents_PostedEventIsListedNewestFirst(t *testing.T) {
