@@ -47,7 +47,9 @@ func (p *progressLog) all() []*mcp.ProgressNotificationParams {
 
 // shared is one demo stack for the tests that only read: seeding a stack
 // (10,000+ rows into SQLite) is the slowest part of these tests.
-var shared = fakestacktest.Shared{Options: fakestack.Options{JobStepDelay: time.Millisecond}}
+// Its project has no global-search feature, so search lists the project
+// (search_global_test.go covers projects with it).
+var shared = fakestacktest.Shared{Options: fakestack.Options{JobStepDelay: time.Millisecond, WithoutFeatures: []string{"global-search"}}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()

@@ -131,9 +131,8 @@ func (m matcher) first(pairs ...string) (string, bool) {
 	return "", false
 }
 
-// search loads only the listings the requested kinds need: buckets (one
-// request), tables with columns (one request) and one components listing
-// with configurations and rows, which serves every configuration-like kind.
+// search asks the global search API where it can (see useGlobalSearch) and
+// otherwise matches the listings the requested kinds need.
 func search(ctx context.Context, c call, in searchInput) (string, error) {
 	m, err := newMatcher(in.Patterns, in.Mode, in.CaseSensitive)
 	if err != nil {
@@ -163,12 +162,40 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	global, err := useGlobalSearch(ctx, c.client, in)
+	if err != nil {
+		return "", err
+	}
+	var hits []hit
+	if global {
+		// The index of a project that just got the feature may still be
+		// filling, and the API may fail: nothing found or an error falls
+		// back to the listings, as the Python server does.
+		if hits, err = globalSearchHits(ctx, c.client, u, in, want); err != nil {
+			c.deps.Logger.WarnContext(ctx, "search: global search failed; listing the project instead", "error", err.Error())
+			hits = nil
+		}
+	}
+	if len(hits) == 0 {
+		if hits, err = listingSearch(ctx, c, in, m, scopes, want, u); err != nil {
+			return "", err
+		}
+	}
+	return searchPageOf(hits, in), nil
+}
+
+// listingSearch matches the project's listings: buckets (one request),
+// tables with columns (one request) and one components listing with
+// configurations and rows, which serves every configuration-like kind.
+func listingSearch(ctx context.Context, c call, in searchInput, m matcher, scopes [][]string, want func(...string) bool, u keboola.Links) ([]hit, error) {
+	byConfig := in.SearchType == searchConfigBased
+	configLike := want("configuration", "configuration-row", "transformation", "flow", "data-app")
 	var hits []hit
 	// Buckets and tables have no configuration to search.
 	if want("bucket") && !byConfig {
 		buckets, err := c.client.ListBuckets(ctx)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for _, b := range buckets {
 			if where, ok := m.first("id", b.ID, "name", b.DisplayName, "description", b.DescriptionText()); ok {
@@ -179,14 +206,14 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 	if want("table", "column") && !byConfig {
 		tables, err := c.client.ListAllTables(ctx)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		hits = append(hits, tableHits(m, tables, u, want("table"), want("column"))...)
 	}
 	if configLike {
 		comps, err := c.client.ListComponents(ctx, keboola.ListComponentsOptions{IncludeConfigs: true})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		match := textMatch(m)
 		if byConfig {
@@ -194,8 +221,13 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 		}
 		hits = append(hits, configHits(match, comps, u, want)...)
 	}
+	return hits, nil
+}
+
+// searchPageOf renders a page of hits.
+func searchPageOf(hits []hit, in searchInput) string {
 	if len(hits) == 0 {
-		return fmt.Sprintf("Nothing matches %s. Try shorter or other words, or list buckets with get_buckets.\n", strings.Join(in.Patterns, ", ")), nil
+		return fmt.Sprintf("Nothing matches %s. Try shorter or other words, or list buckets with get_buckets.\n", strings.Join(in.Patterns, ", "))
 	}
 	lo, hi, note := window(len(hits), in.Offset, defaultInt(in.Limit, searchPage))
 	var out strings.Builder
@@ -210,7 +242,7 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 	if note != "" {
 		out.WriteString(note + "\n")
 	}
-	return out.String(), nil
+	return out.String()
 }
 
 // configKind types a component's configurations for the search and gives

@@ -40,7 +40,7 @@ type devBranch struct {
 }
 
 func (s *Stack) hasFeature(name string) bool {
-	return slices.Contains(s.opts.ExtraFeatures, name)
+	return slices.Contains(s.features(), name)
 }
 
 type branchKey struct{}

@@ -80,6 +80,9 @@ type Options struct {
 	// "hide-conditional-flows" to turn conditional flows off, or
 	// "storage-branches" for development branches with storage of their own.
 	ExtraFeatures []string
+	// WithoutFeatures are features of the demo set to leave out, e.g.
+	// "global-search" for a project whose search lists everything.
+	WithoutFeatures []string
 	// MemberRole is the project role of the member behind the master token
 	// and Keboola OAuth sessions (RoleAdmin, the default, RoleShare,
 	// RoleReadOnly or RoleGuest).

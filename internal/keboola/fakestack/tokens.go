@@ -3,6 +3,7 @@ package fakestack
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -232,6 +233,18 @@ func (s *Stack) tokenJSON(t *token) map[string]any {
 
 const organizationID = 901
 
+// features are the project's feature flags: the demo set less
+// Options.WithoutFeatures, plus Options.ExtraFeatures.
+func (s *Stack) features() []string {
+	out := []string{}
+	for _, f := range []string{"global-search", "queuev2", "workspace-snowflake-dynamic-backend-size", "input-mapping-read-only-storage"} {
+		if !slices.Contains(s.opts.WithoutFeatures, f) {
+			out = append(out, f)
+		}
+	}
+	return append(out, s.opts.ExtraFeatures...)
+}
+
 func (s *Stack) ownerJSON() map[string]any {
 	return map[string]any{
 		"id":                  s.opts.ProjectID, // an int, as observed
@@ -240,7 +253,7 @@ func (s *Stack) ownerJSON() map[string]any {
 		"region":              "us-east-1",
 		"created":             fmtTime(demoEpoch),
 		"expires":             nil,
-		"features":            append([]string{"global-search", "queuev2", "workspace-snowflake-dynamic-backend-size", "input-mapping-read-only-storage"}, s.opts.ExtraFeatures...),
+		"features":            s.features(),
 		"dataSizeBytes":       s.state.dataSize(),
 		"rowsCount":           s.state.rowCount(),
 		"hasSnowflake":        true,
