@@ -54,6 +54,7 @@ var shared = fakestacktest.Shared{Options: fakestack.Options{JobStepDelay: time.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	shared.Close()
+	large.Close()
 	os.Exit(code)
 }
 
@@ -76,7 +77,7 @@ func newFixture(t *testing.T, opts fakestack.Options) *fixture {
 	return newFixtureFor(t, stack, keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())})
 }
 
-func newFixtureFor(t *testing.T, stack *fakestack.Stack, creds keboola.Credentials) *fixture {
+func newFixtureFor(t testing.TB, stack *fakestack.Stack, creds keboola.Credentials) *fixture {
 	t.Helper()
 	ua := fmt.Sprintf("keboola-mcp-test/%d", fixtures.Add(1))
 	client, err := keboola.New(creds, keboola.Options{Retry: keboola.RetryPolicy{MaxAttempts: 1}, Timeout: 10 * time.Second, UserAgent: ua})
@@ -110,12 +111,12 @@ func newFixtureFor(t *testing.T, stack *fakestack.Stack, creds keboola.Credentia
 }
 
 // call calls a tool and returns its text and whether it is a tool error.
-func (f *fixture) call(t *testing.T, name string, args map[string]any) (string, bool) {
+func (f *fixture) call(t testing.TB, name string, args map[string]any) (string, bool) {
 	t.Helper()
 	return f.callCtx(context.Background(), t, name, args, nil)
 }
 
-func (f *fixture) callCtx(ctx context.Context, t *testing.T, name string, args map[string]any, progressToken any) (string, bool) {
+func (f *fixture) callCtx(ctx context.Context, t testing.TB, name string, args map[string]any, progressToken any) (string, bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

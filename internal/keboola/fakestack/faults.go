@@ -136,6 +136,8 @@ type Request struct {
 	// Auth says how the request authenticated: AuthStorageToken,
 	// AuthBearer or "" (no credential); never the credential itself.
 	Auth string `json:"auth,omitempty"`
+	// Bytes is the size of the answer's body.
+	Bytes int64 `json:"bytes"`
 }
 
 // Request.Auth values.
@@ -165,9 +167,9 @@ const requestLogCap = 10000
 
 var secretParams = []string{"token", "code", "client_secret", "access_token", "refresh_token"}
 
-func (l *requestLog) add(r *http.Request, service string, status int, now time.Time) {
-	rq := Request{Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL), Service: service, Status: status,
-		UserAgent: r.UserAgent(), Time: now, Auth: authKindOf(r)}
+func (l *requestLog) add(r *http.Request, service string, rec *statusRecorder, now time.Time) {
+	rq := Request{Method: r.Method, Path: r.URL.Path, Query: redactQuery(r.URL), Service: service, Status: rec.status,
+		UserAgent: r.UserAgent(), Time: now, Auth: authKindOf(r), Bytes: rec.bytes}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++

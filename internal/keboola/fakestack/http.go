@@ -84,11 +84,11 @@ func (s *Stack) instrument(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		svc := serviceOf(r.URL.Path)
 		if svc != ServiceFake && s.faults.apply(rec, r) {
-			s.requests.add(r, svc, rec.status, s.now())
+			s.requests.add(r, svc, rec, s.now())
 			return
 		}
 		next.ServeHTTP(rec, r)
-		s.requests.add(r, svc, rec.status, s.now())
+		s.requests.add(r, svc, rec, s.now())
 	})
 }
 
@@ -96,6 +96,7 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	bytes       int64
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -108,7 +109,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	r.wroteHeader = true
-	return r.ResponseWriter.Write(b)
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
 }
 
 func (r *statusRecorder) Flush() {

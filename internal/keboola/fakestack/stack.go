@@ -80,6 +80,9 @@ type Options struct {
 	// "hide-conditional-flows" to turn conditional flows off, or
 	// "storage-branches" for development branches with storage of their own.
 	ExtraFeatures []string
+	// LargeProject adds a generated project of 5,000 tables and 20,000
+	// configurations (see large.go) for benchmarks.
+	LargeProject bool
 	// WithoutFeatures are features of the demo set to leave out, e.g.
 	// "global-search" for a project whose search lists everything.
 	WithoutFeatures []string
@@ -157,6 +160,9 @@ func New(opts Options) (*Stack, error) {
 		}
 		s.db = db
 		seedDemo(s, stats)
+	}
+	if opts.LargeProject {
+		seedLargeProject(s.state, s.state.tokens[opts.MasterToken])
 	}
 	s.handler = s.routes()
 	return s, nil
