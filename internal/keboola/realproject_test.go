@@ -333,3 +333,41 @@ func TestReal_GlobalSearchIsScopedToTheProjectAndBranch(t *testing.T) {
 		t.Errorf("paged search saw %d distinct hits of %d", len(seen), hits.All)
 	}
 }
+
+// Evidence: on BigQuery a bucket is a dataset (backendPath ["in_c_crm"]),
+// tables are named `dataset`.`table`, workspaces log in with loginType
+// "default", and alias tables are not materialised, so they cannot be
+// queried (the Python server's workspace.py: _create_ws, get_table_info).
+func TestReal_BigQueryProject(t *testing.T) {
+	fs, c := newProject(t, fakestack.Options{Backend: "bigquery"}, "")
+	ctx := ctxFor(t)
+	info := try(c.VerifyToken(ctx)).must(t)
+	if info.Owner.Backend() != "bigquery" {
+		t.Fatalf("owner = %+v", info.Owner)
+	}
+	tb := try(c.GetTable(ctx, "in.c-crm.customers")).must(t)
+	if p := tb.Bucket.BackendPath; len(p) != 1 || p[0] != "in_c_crm" {
+		t.Errorf("backendPath = %v", p)
+	}
+	if name := try(tb.SQLName("bigquery")).must(t); name != "`in_c_crm`.`customers`" {
+		t.Errorf("SQL name = %s", name)
+	}
+	id, _ := strconv.Atoi(try(c.QueryWorkspace(ctx)).must(t))
+	if got := fs.WorkspaceLoginType(id); got != "default" {
+		t.Errorf("BigQuery workspace loginType %q, want default", got)
+	}
+
+	shared := try(c.ListSharedBuckets(ctx)).must(t)
+	if len(shared) == 0 {
+		t.Fatal("no shared bucket to link")
+	}
+	linked := try(c.LinkSharedBucket(ctx, keboola.LinkRequest{SourceProjectID: string(shared[0].Project.ID), SourceBucketID: shared[0].ID,
+		Stage: "in", Name: "linked-benchmarks"})).must(t)
+	aliases := try(c.ListTables(ctx, linked.ID)).must(t)
+	if len(aliases) == 0 || !aliases[0].IsAlias {
+		t.Fatalf("linked bucket tables = %+v", aliases)
+	}
+	if _, err := aliases[0].SQLName("bigquery"); err == nil || !strings.Contains(err.Error(), "alias") {
+		t.Errorf("an alias table got a BigQuery SQL name (err %v)", err)
+	}
+}

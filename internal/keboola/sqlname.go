@@ -19,6 +19,16 @@ func (t Table) SQLName(backend string) (string, error) {
 		}
 		return quoteSnowflake(path[0]) + "." + quoteSnowflake(path[1]) + "." + quoteSnowflake(t.Name), nil
 	case "bigquery":
+		if t.IsAlias {
+			// Snowflake materialises aliases of linked buckets; BigQuery
+			// does not, so there is nothing to query (the Python server's
+			// workspace.py get_table_info: "BigQuery does not").
+			src := "its source table"
+			if t.SourceTable != nil {
+				src = "the source table " + t.SourceTable.ID + " in its own project"
+			}
+			return "", fmt.Errorf("keboola: %s is an alias table, which BigQuery does not materialise; it cannot be queried here (query %s)", t.ID, src)
+		}
 		if len(path) < 1 || len(path) > 2 {
 			return "", fmt.Errorf("keboola: table %s has no BigQuery dataset in its bucket's backendPath", t.ID)
 		}

@@ -187,7 +187,11 @@ func seedConfigs(st *state, master *token) {
 		})
 	st.schedules[demoScheduleConfig] = &schedule{id: "9100", configID: demoScheduleConfig, creator: master, version: 1}
 	mcp := add(mcpToolComponent, demoMCPConfig, "MCP server workspace", "Read-only workspace for SQL from the Keboola MCP server.", map[string]any{})
-	ws := st.addWorkspace(mcpToolComponent, mcp.id, true, "snowflake-person-keypair", master)
+	loginType := "snowflake-person-keypair"
+	if st.s.opts.Backend == "bigquery" {
+		loginType = "default" // the only login type BigQuery workspaces have
+	}
+	ws := st.addWorkspace(mcpToolComponent, mcp.id, true, loginType, master)
 	ws.created = demoEpoch
 }
 

@@ -73,7 +73,7 @@ func TestNoDemo_StartsEmpty(t *testing.T) {
 	if path(t, v, "owner", "id") != float64(s.ProjectID()) || s.ProjectID() != 77 || path(t, v, "owner", "name") != "Empty" {
 		t.Errorf("owner %v", v["owner"])
 	}
-	if _, err := New(Options{Backend: "bigquery"}); err == nil {
+	if _, err := New(Options{Backend: "redshift"}); err == nil {
 		t.Error("an unmodelled backend was accepted")
 	}
 	wantStorageError(t, api(t, s, "GET", "/v2/storage/nope", nil), http.StatusNotFound, "notFound")

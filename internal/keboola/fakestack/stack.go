@@ -67,7 +67,10 @@ type Options struct {
 	// ProjectID and ProjectName name the project; defaults 1234 and "Demo Retail Analytics".
 	ProjectID   int
 	ProjectName string
-	// Backend is the project's default backend; only "snowflake" (the default) is modelled.
+	// Backend is the project's default backend: "snowflake" (the default) or
+	// "bigquery". On BigQuery a bucket is a dataset (backendPath
+	// ["in_c_crm"]) and alias tables are not materialised; SQL over the
+	// Query Service is modelled for Snowflake only.
 	Backend string
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
@@ -123,8 +126,8 @@ func New(opts Options) (*Stack, error) {
 	if opts.Backend == "" {
 		opts.Backend = "snowflake"
 	}
-	if opts.Backend != "snowflake" {
-		return nil, fmt.Errorf("fakestack: backend %q is not modelled; only snowflake is", opts.Backend)
+	if opts.Backend != "snowflake" && opts.Backend != "bigquery" {
+		return nil, fmt.Errorf("fakestack: backend %q is not modelled; use snowflake or bigquery", opts.Backend)
 	}
 	if opts.MasterToken == "" {
 		opts.MasterToken = fmt.Sprintf("%d-%d-%s", opts.ProjectID, 100, randomHex(20))

@@ -232,6 +232,16 @@ func (s *Stack) bucketDatabase(b *bucket) string {
 	return s.projectDatabase()
 }
 
+// backendPath is where the bucket lives in the backend: database and schema
+// on Snowflake, the dataset on BigQuery (the bucket id with "." and "-" as
+// "_", e.g. in_c_crm).
+func (s *Stack) backendPath(b *bucket) []string {
+	if s.opts.Backend == "bigquery" {
+		return []string{strings.NewReplacer(".", "_", "-", "_").Replace(b.schema())}
+	}
+	return []string{s.bucketDatabase(b), b.schema()}
+}
+
 func (s *Stack) bucketJSON(b *bucket, withMeta bool) map[string]any {
 	var rows, size int64
 	var lastChange = b.created
@@ -264,7 +274,7 @@ func (s *Stack) bucketJSON(b *bucket, withMeta bool) map[string]any {
 		"path":                      b.id,
 		"isSnowflakeSharedDatabase": false,
 		"color":                     nil,
-		"backendPath":               []string{s.bucketDatabase(b), b.schema()},
+		"backendPath":               s.backendPath(b),
 	}
 	if b.source != nil {
 		out["sourceBucket"] = map[string]any{"id": b.source.id, "name": b.source.name, "description": metaValue(b.source.metadata, "KBC.description"),
