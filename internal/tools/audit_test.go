@@ -15,6 +15,7 @@ import (
 // (errors.py, _trigger_event); project admins audit MCP use from it. The
 // fake records each event; secrets must not reach it.
 func TestEveryToolCallLeavesOneAuditEvent(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{NoDemo: true})
 	f.stack.ResetRequests()
 	if text, isErr := f.call(t, "get_buckets", nil); isErr {
@@ -64,6 +65,7 @@ func TestEveryToolCallLeavesOneAuditEvent(t *testing.T) {
 // A failing event log (here: the events endpoint answers 500) never fails
 // the tool call it records.
 func TestAuditFailureDoesNotFailTheCall(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{NoDemo: true})
 	if err := f.stack.InjectFault(fakestack.Fault{PathPrefix: "/v2/storage/events", Fail5xx: 100}); err != nil {
 		t.Fatal(err)

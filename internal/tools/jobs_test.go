@@ -31,6 +31,7 @@ func TestGetJobs(t *testing.T) {
 // its log is found only by the job id with forceUuid=true, as the Python
 // server asks (clients/storage.py, job events).
 func TestGetJobs_LogOfAJobAFlowStarted(t *testing.T) {
+	t.Parallel()
 	f := readFixture(t)
 	list, isErr := f.call(t, "get_jobs", map[string]any{"component_id": "keboola.ex-http", "limit": 1})
 	if isErr {

@@ -31,6 +31,7 @@ func oauthSession(t *testing.T, opts fakestack.Options) *fixture {
 // refuses the minted token at the Scheduler and git credentials and a
 // bearer at the Queue.
 func TestOAuthSession_EachServiceGetsTheCredentialItAccepts(t *testing.T) {
+	t.Parallel()
 	f := oauthSession(t, fakestack.Options{})
 	ids := demoApps(t, f)
 	f.stack.ResetRequests()
@@ -73,6 +74,7 @@ func TestOAuthSession_EachServiceGetsTheCredentialItAccepts(t *testing.T) {
 // kept) is refused by the Scheduler: the fake models that, so the test
 // above cannot pass by accident.
 func TestMintedTokenAloneCannotSchedule(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	minted := f.stack.AddToken(fakestack.TokenOptions{Description: "MCP session", CanManageBuckets: true})
 	g := newFixtureFor(t, f.stack, keboola.Credentials{StackURL: f.stack.URL(), StorageToken: keboola.Secret(minted)})

@@ -15,6 +15,7 @@ import (
 // (tools/search.py, tools/search_global.py); listing every table with its
 // columns and every configuration is what breaks on large projects.
 func TestSearch_UsesGlobalSearchWhereTheProjectHasIt(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, fakestack.Options{})
 	f.stack.ResetRequests()
 	text, isErr := f.call(t, "search", map[string]any{"patterns": []string{"customer"}})
