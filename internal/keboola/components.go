@@ -229,10 +229,6 @@ func checkObject(raw json.RawMessage) error {
 	return nil
 }
 
-func (c *Client) configsPath(componentID string) (string, error) {
-	return configsPathIn(c.branchSegment(), componentID)
-}
-
 // configsPathIn is the configurations path of a component on branch {b}
 // ("default" or a numeric id).
 func configsPathIn(branch, componentID string) (string, error) {
