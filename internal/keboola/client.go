@@ -129,6 +129,10 @@ type Client struct {
 	workspace queryWorkspace
 }
 
+// mainBranchNames are the KBC_BRANCH_ID values that mean the main branch,
+// as the Python server reads them (config.py).
+var mainBranchNames = map[string]bool{"default": true, "production": true, "none": true, "null": true}
+
 // New returns a client acting with creds. creds.StackURL must be an absolute
 // http(s) URL (http is meant for local fakes); creds.StorageToken must be set.
 func New(creds Credentials, opts Options) (*Client, error) {
@@ -140,6 +144,9 @@ func New(creds Credentials, opts Options) (*Client, error) {
 		return nil, err
 	}
 	branch := strings.TrimSpace(creds.BranchID)
+	if mainBranchNames[strings.ToLower(branch)] {
+		branch = ""
+	}
 	if branch != "" && !isDigits(branch) {
 		return nil, fmt.Errorf("keboola: branch id %q must be numeric", branch)
 	}

@@ -36,6 +36,13 @@ func TestNew_ValidatesCredentials(t *testing.T) {
 	if err != nil || c.StackURL() != "https://connection.keboola.com" {
 		t.Fatalf("normalised stack = %v, %v", c, err)
 	}
+	// The names the Python server reads as the main branch.
+	for _, main := range []string{"default", "Production", "none", "null", " "} {
+		c, err := New(Credentials{StackURL: "https://connection.keboola.com", StorageToken: "t", BranchID: main}, Options{})
+		if err != nil || c.BranchID() != "" {
+			t.Errorf("branch %q: %v, %q; want the main branch", main, err, c.BranchID())
+		}
+	}
 }
 
 // TestRetry_Policy checks which failures are retried, per method.

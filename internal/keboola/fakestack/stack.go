@@ -23,6 +23,17 @@
 // Storage, Query Service, Scheduler, Data Science and Metastore accept X-StorageApi-Token or
 // Authorization: Bearer with a Keboola OAuth access token; Queue, AI Service
 // and Sync Actions accept only X-StorageApi-Token; Encryption needs nothing.
+// The Scheduler and Data Science's git credentials also need an admin
+// context: a master token of an admin or share member, or that member's
+// OAuth session; a token minted with POST tokens is refused (tokens.go).
+//
+// # Real-project models
+//
+// Development branches in both models, with or without the
+// storage-branches feature (branches.go); Storage events of flow task jobs
+// found by job id only with forceUuid=true (events.go); the organisation-wide
+// global search with its project and branch filters; BigQuery projects
+// (Options.Backend); a generated large project (Options.LargeProject).
 //
 // # Time
 //
@@ -40,9 +51,11 @@
 //
 // # Not modelled
 //
-// Development branches other than the default one, BigQuery, file uploads
-// and table imports, writes from SQL, and running data apps (their state
-// and logs are simulated; repository hosts are made-up .invalid names).
+// SQL on BigQuery projects and on the generated large project's tables,
+// legacy branch copies of buckets (c-<branch>-name) on projects without
+// storage-branches, file uploads and table imports, writes from SQL, and
+// running data apps (their state and logs are simulated; repository hosts
+// are made-up .invalid names).
 package fakestack
 
 import (
