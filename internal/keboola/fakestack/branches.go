@@ -115,7 +115,7 @@ func (s *Stack) devBranchJSON(b *devBranch) map[string]any {
 // asynchronous Storage job whose results are the new branch. The branch
 // starts with a copy of production's configurations.
 func (s *Stack) handleCreateBranch(w http.ResponseWriter, r *http.Request, c *caller) {
-	if !c.tok.master && !c.oauth {
+	if !c.adminContext() {
 		writeError(w, storageErrors, http.StatusForbidden, "accessDenied", "Only an admin may create development branches")
 		return
 	}
@@ -146,7 +146,7 @@ func (s *Stack) handleCreateBranch(w http.ResponseWriter, r *http.Request, c *ca
 // handleDeleteBranch implements DELETE dev-branches/{id}, also an
 // asynchronous Storage job.
 func (s *Stack) handleDeleteBranch(w http.ResponseWriter, r *http.Request, c *caller) {
-	if !c.tok.master && !c.oauth {
+	if !c.adminContext() {
 		writeError(w, storageErrors, http.StatusForbidden, "accessDenied", "Only an admin may delete development branches")
 		return
 	}

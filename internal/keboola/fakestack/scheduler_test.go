@@ -79,3 +79,37 @@ func TestSyncActions_MySQLActionsAndErrors(t *testing.T) {
 	}
 	wantStatus(t, call(t, "POST", s.URL()+"/sync-actions/actions", bearer(s.MasterToken()), map[string]any{}), http.StatusUnauthorized)
 }
+
+// The Scheduler acts for a project admin: a master token or OAuth session
+// of an admin or share member. A minted token and a read-only member are
+// refused; tokens/verify reports the member's role.
+func TestScheduler_NeedsAnAdminContext(t *testing.T) {
+	for _, tc := range []struct {
+		role string
+		want int
+	}{
+		{RoleAdmin, http.StatusOK},
+		{RoleShare, http.StatusOK},
+		{RoleReadOnly, http.StatusForbidden},
+		{RoleGuest, http.StatusForbidden},
+	} {
+		t.Run(tc.role, func(t *testing.T) {
+			s := newTestServer(t, Options{NoDemo: true, MemberRole: tc.role})
+			if role := path(t, api(t, s, "GET", "/v2/storage/tokens/verify", nil).object(t), "admin", "role"); role != tc.role {
+				t.Errorf("admin.role = %v", role)
+			}
+			wantStatus(t, call(t, "GET", s.URL()+"/scheduler/schedules", tokenHeader(s.MasterToken()), nil), tc.want)
+			bearerToken, err := s.SignIn(s.MasterToken())
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantStatus(t, call(t, "GET", s.URL()+"/scheduler/schedules", bearer(bearerToken), nil), tc.want)
+		})
+	}
+	s := newTestServer(t, Options{NoDemo: true})
+	minted := s.AddToken(TokenOptions{Description: "minted", CanManageBuckets: true})
+	wantStatus(t, call(t, "GET", s.URL()+"/scheduler/schedules", tokenHeader(minted), nil), http.StatusForbidden)
+	// The Queue answers 401 to a bearer.
+	bearerToken, _ := s.SignIn(s.MasterToken())
+	wantStatus(t, call(t, "GET", s.URL()+"/queue/search/jobs", bearer(bearerToken), nil), http.StatusUnauthorized)
+}
