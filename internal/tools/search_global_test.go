@@ -27,7 +27,7 @@ func TestSearch_UsesGlobalSearchWhereTheProjectHasIt(t *testing.T) {
 			t.Errorf("result lacks %q:\n%s", want, text)
 		}
 	}
-	if n := f.requests("GET", "/v2/storage/tables") + f.requests("GET", "/v2/storage/components"); n != 0 {
+	if n := f.requests("GET", "/tables") + f.requests("GET", "/components"); n != 0 {
 		t.Errorf("listed tables or components %d times although global search answered", n)
 	}
 	var searches int
