@@ -3,90 +3,174 @@ package fakestack
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // pure-Go SQLite driver, registers "sqlite"
+	"github.com/duckdb/duckdb-go/v2"
 )
 
-// Table rows live in an in-memory SQLite database. Each bucket is
-// an attached schema named after the bucket id ("in.c-crm"), so the Snowflake
-// name "KEBOOLA_1234"."in.c-crm"."customers" becomes "in.c-crm"."customers"
-// once the project database prefix is dropped (see rewriteSQL).
+// Table rows live in an in-memory DuckDB database, one per stack: Snowflake
+// transformations write their output tables into it, so stacks cannot share
+// one. Each bucket is a schema named after the bucket id ("in.c-crm"), so the
+// Snowflake name "KEBOOLA_1234"."in.c-crm"."customers" becomes
+// "in.c-crm"."customers" once the project database prefix is dropped (see
+// snowsql.go, which also makes DuckDB answer like Snowflake).
 //
-// An in-memory database exists per connection, so the pool is pinned to one
-// connection that is never recycled; statements are serialised, which a fake
-// can afford.
-//
-// The demo rows never change (the database is query-only once seeded), so
-// every demo stack in a process shares one database seeded on first use:
-// seeding takes about 0.3 s, and under the race detector about 9 s, which
-// tests creating a stack each could not afford. Per-stack state (metadata,
-// configurations, jobs) lives in Go and is never shared.
+// DuckDB needs cgo, which is why the fake lives outside the shipped
+// keboola-mcp binary (cmd/keboola-dev-stack serves it).
 func openDB() (*sql.DB, error) {
-	db, err := sql.Open("sqlite", ":memory:")
+	// One thread per database: tests run many stacks side by side on a
+	// shared machine, and the demo tables are small.
+	conn, err := duckdb.NewConnector("?threads=1&memory_limit=512MB", nil)
 	if err != nil {
-		return nil, fmt.Errorf("fakestack: opening sqlite: %w", err)
+		return nil, fmt.Errorf("fakestack: opening duckdb: %w", err)
 	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("fakestack: opening sqlite: %w", err)
+	db := sql.OpenDB(conn)
+	for _, m := range snowflakeMacros {
+		if _, err := db.Exec(m); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("fakestack: defining Snowflake function %.40q: %w", m, err)
+		}
 	}
 	return db, nil
 }
 
-// lockDB makes the database read-only once seeded: every workspace of the
-// fake has read-only storage access, and the engine itself then refuses
-// writes that slip past the statement check.
-func lockDB(db *sql.DB) error {
-	if _, err := db.Exec(`PRAGMA query_only = ON`); err != nil {
-		return fmt.Errorf("fakestack: locking database: %w", err)
-	}
-	return nil
-}
-
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-// sqliteType maps a Keboola column type to the SQLite storage type. Dates,
-// timestamps and booleans are stored as text, the way Keboola exports them.
-func sqliteType(kbcType string) string {
+// numericScale is the scale of Keboola NUMERIC columns in the demo: Storage
+// reports them as NUMERIC with length "12,2" (see tableJSON), which Snowflake
+// stores as NUMBER(12,2).
+const numericScale = 2
+
+// engineType maps a Keboola column type to the DuckDB type holding it, the
+// way a Snowflake workspace types typed tables.
+func engineType(kbcType string) string {
 	switch kbcType {
 	case "INTEGER":
-		return "INTEGER"
-	case "NUMERIC", "FLOAT":
-		return "REAL"
-	default:
-		return "TEXT"
-	}
-}
-
-// snowflakeType maps a SQLite declared type back to the name Snowflake reports.
-func snowflakeType(decl string) string {
-	switch strings.ToUpper(decl) {
-	case "INTEGER":
-		return "NUMBER"
-	case "REAL":
-		return "FLOAT"
+		return "BIGINT"
+	case "NUMERIC":
+		return fmt.Sprintf("DECIMAL(12,%d)", numericScale)
+	case "FLOAT":
+		return "DOUBLE"
+	case "DATE", "TIMESTAMP", "BOOLEAN":
+		return kbcType
 	default:
 		return "VARCHAR"
 	}
 }
 
-// cellString renders a SQLite value the way Keboola exports it: text.
-func cellString(v any) (string, bool) {
+// keboolaType maps a DuckDB column type back to the Keboola base type a table
+// created by a transformation gets.
+func keboolaType(engine string) string {
+	switch t := strings.ToUpper(engine); {
+	case t == "BIGINT" || t == "INTEGER" || t == "SMALLINT" || t == "TINYINT" || t == "HUGEINT" || t == "UBIGINT":
+		return "INTEGER"
+	case strings.HasPrefix(t, "DECIMAL"):
+		return "NUMERIC"
+	case t == "DOUBLE" || t == "FLOAT" || t == "REAL":
+		return "FLOAT"
+	case t == "DATE" || t == "BOOLEAN":
+		return t
+	case strings.HasPrefix(t, "TIMESTAMP"):
+		return "TIMESTAMP"
+	default:
+		return "VARCHAR"
+	}
+}
+
+// snowflakeType names a DuckDB result column type the way the Query Service
+// reports Snowflake's.
+func snowflakeType(engine string) string {
+	switch keboolaType(engine) {
+	case "INTEGER", "NUMERIC":
+		return "NUMBER"
+	case "FLOAT":
+		return "FLOAT"
+	case "DATE":
+		return "DATE"
+	case "TIMESTAMP":
+		if strings.Contains(strings.ToUpper(engine), "TIME ZONE") || strings.HasSuffix(strings.ToUpper(engine), "TZ") {
+			return "TIMESTAMP_TZ"
+		}
+		return "TIMESTAMP_NTZ"
+	case "BOOLEAN":
+		return "BOOLEAN"
+	default:
+		return "VARCHAR"
+	}
+}
+
+// engineValue converts a generated demo value (text for dates, timestamps
+// and booleans, the way Keboola exports them) to what the DuckDB appender
+// stores in a column of the Keboola type. DECIMAL columns take the unscaled
+// integer.
+func engineValue(kbcType string, v any) (driver.Value, error) {
+	if v == nil {
+		return nil, nil
+	}
+	switch kbcType {
+	case "INTEGER":
+		switch n := v.(type) {
+		case int:
+			return int64(n), nil
+		case int64:
+			return n, nil
+		}
+	case "NUMERIC":
+		if f, ok := v.(float64); ok {
+			return int64(math.Round(f * math.Pow10(numericScale))), nil
+		}
+	case "DATE":
+		if s, ok := v.(string); ok {
+			return time.Parse(time.DateOnly, s)
+		}
+	case "TIMESTAMP":
+		if s, ok := v.(string); ok {
+			return time.Parse(time.DateTime, s)
+		}
+	case "BOOLEAN":
+		if s, ok := v.(string); ok {
+			return strconv.ParseBool(s)
+		}
+	default:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("value %v (%T) does not fit a %s column", v, v, kbcType)
+}
+
+// cellString renders a DuckDB value as text, the way the Query Service and
+// Storage exports send every value: decimals keep their scale exactly
+// (12.50, never 12.499999), dates are YYYY-MM-DD and timestamps
+// YYYY-MM-DD HH:MM:SS.
+func cellString(v any, engine string) (string, bool) {
 	switch t := v.(type) {
 	case nil:
 		return "", false
 	case int64:
 		return strconv.FormatInt(t, 10), true
+	case int32:
+		return strconv.FormatInt(int64(t), 10), true
+	case int16:
+		return strconv.FormatInt(int64(t), 10), true
+	case int8:
+		return strconv.FormatInt(int64(t), 10), true
+	case uint64:
+		return strconv.FormatUint(t, 10), true
+	case *big.Int:
+		return t.String(), true
+	case duckdb.Decimal:
+		return decimalString(t), true
 	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64), true
+		return floatString(t), true
+	case float32:
+		return floatString(float64(t)), true
 	case []byte:
 		return string(t), true
 	case string:
@@ -94,16 +178,56 @@ func cellString(v any) (string, bool) {
 	case bool:
 		return strconv.FormatBool(t), true
 	case time.Time:
-		return t.Format(time.RFC3339), true
+		if strings.EqualFold(engine, "DATE") {
+			return t.Format(time.DateOnly), true
+		}
+		if strings.Contains(strings.ToUpper(engine), "TIME ZONE") {
+			return t.Format("2006-01-02 15:04:05 -0700"), true
+		}
+		return t.Format(time.DateTime), true
 	default:
 		return fmt.Sprint(t), true
 	}
 }
 
-// queryRows runs a read query and returns column names, declared types and
+// decimalString prints a decimal with exactly its scale's digits.
+func decimalString(d duckdb.Decimal) string {
+	digits := new(big.Int).Abs(d.Value).String()
+	sign := ""
+	if d.Value.Sign() < 0 {
+		sign = "-"
+	}
+	if d.Scale == 0 {
+		return sign + digits
+	}
+	scale := int(d.Scale)
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+}
+
+// floatString prints a FLOAT with at most 15 significant digits, as
+// Snowflake does, so binary noise (0.30000000000000004) never shows.
+func floatString(f float64) string {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	rounded, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+	return strconv.FormatFloat(rounded, 'f', -1, 64)
+}
+
+// queryer is where SQL runs: the pool or a job's own connection.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// queryRows runs a read query and returns column names, Snowflake types and
 // rows as nullable strings, stopping after maxRows rows (truncated reports it).
-func (s *Stack) queryRows(ctx context.Context, maxRows int, query string, args ...any) (cols, types []string, rows [][]*string, truncated bool, err error) {
-	rs, err := s.db.QueryContext(ctx, query, args...)
+func queryRows(ctx context.Context, db queryer, maxRows int, query string, args ...any) (cols, types []string, rows [][]*string, truncated bool, err error) {
+	rs, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, nil, nil, false, err
 	}
@@ -116,9 +240,11 @@ func (s *Stack) queryRows(ctx context.Context, maxRows int, query string, args .
 	if err != nil {
 		return nil, nil, nil, false, err
 	}
+	engineTypes := make([]string, len(cts))
 	types = make([]string, len(cts))
 	for i, ct := range cts {
-		types[i] = snowflakeType(ct.DatabaseTypeName())
+		engineTypes[i] = ct.DatabaseTypeName()
+		types[i] = snowflakeType(engineTypes[i])
 	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
@@ -135,11 +261,16 @@ func (s *Stack) queryRows(ctx context.Context, maxRows int, query string, args .
 		}
 		row := make([]*string, len(cols))
 		for i, v := range vals {
-			if str, ok := cellString(v); ok {
+			if str, ok := cellString(v, engineTypes[i]); ok {
 				row[i] = &str
 			}
 		}
 		rows = append(rows, row)
 	}
 	return cols, types, rows, truncated, rs.Err()
+}
+
+// queryRows reads from the stack's database.
+func (s *Stack) queryRows(ctx context.Context, maxRows int, query string, args ...any) (cols, types []string, rows [][]*string, truncated bool, err error) {
+	return queryRows(ctx, s.db, maxRows, query, args...)
 }

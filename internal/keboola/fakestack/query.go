@@ -4,18 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Query Service: statements really run on the stack's SQLite database. SQL
-// written for the Snowflake workspace ("KEBOOLA_1234"."in.c-crm"."orders")
-// is rewritten by dropping the project database qualifier, which leaves the
-// bucket schema attached under the bucket id ("in.c-crm"."orders"). Workspaces
-// have read-only storage access: only SELECT, WITH and VALUES statements run,
-// and the database itself is query-only.
+// Query Service: statements really run on the stack's DuckDB database
+// through the Snowflake dialect layer (snowsql.go, sqlrun.go). SQL written
+// for the Snowflake workspace ("KEBOOLA_1234"."in.c-crm"."orders") has its
+// project database qualifier dropped, which leaves the bucket schema
+// ("in.c-crm"."orders"). Workspaces have read-only storage access: only
+// queries, SHOW and DESCRIBE run.
 
 const (
 	queryMaxRows        = 100000 // rows kept per statement result
@@ -133,158 +132,27 @@ func (s *Stack) handleSubmitQuery(w http.ResponseWriter, r *http.Request, _ *cal
 }
 
 func (s *Stack) runStatement(ctx context.Context, ws *workspace, st *queryStatement) {
-	// Linked buckets are named by their source project's database.
-	rewritten, kw, err := rewriteSQL(st.sql, s.projectDatabase(), projectDatabase(sharedProject.id))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryStatementLimit)
+	defer cancel()
+	ss := s.sqlSession(s.db, "", true)
+	res, err := ss.run(ctx, st.sql, fmt.Sprintf("WORKSPACE_%d", ws.id), queryMaxRows)
 	if err != nil {
 		st.err = err.Error()
 		return
 	}
-	if kw != "SELECT" && kw != "WITH" && kw != "VALUES" {
-		st.err = fmt.Sprintf("SQL access control error: insufficient privileges to run %s in workspace WORKSPACE_%d, "+
-			"which has read-only access to Storage; only SELECT and WITH queries can run", kw, ws.id)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryStatementLimit)
-	defer cancel()
-	st.cols, st.types, st.rows, st.truncated, err = s.queryRows(ctx, queryMaxRows, rewritten)
-	if err != nil {
-		st.err = snowflakeMessage(err)
-	}
+	st.cols, st.types, st.rows, st.truncated = res.cols, res.types, res.rows, res.truncated
 }
 
-// snowflakeMessage words an engine error the way Snowflake does where the two
-// engines mean the same thing, so tools and tests see Keboola's wording.
-func snowflakeMessage(err error) string {
-	msg := err.Error()
-	for _, pair := range [][2]string{
-		{"no such table: ", "Object '%s' does not exist or not authorized."},
-		{"no such column: ", "invalid identifier '%s'"},
-	} {
-		if i := strings.Index(msg, pair[0]); i >= 0 {
-			name := strings.TrimSuffix(msg[i+len(pair[0]):], " (1)")
-			return "SQL compilation error: " + fmt.Sprintf(pair[1], name)
-		}
-	}
-	return "SQL compilation error: " + msg
-}
-
-// rewriteSQL drops project database qualifiers ("KEBOOLA_1234". or
-// KEBOOLA_1234.) outside string literals and comments, and returns the first
-// keyword. It refuses several statements in one string.
-func rewriteSQL(sqlText string, databases ...string) (string, string, error) {
-	var b strings.Builder
-	keyword := ""
-	ended := false // a top-level ';' was seen
-	i := 0
-	n := len(sqlText)
-	for i < n {
-		c := sqlText[i]
-		switch {
-		case c == '\'':
-			j := i + 1
-			for j < n {
-				if sqlText[j] == '\'' {
-					if j+1 < n && sqlText[j+1] == '\'' {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
-			if j >= n {
-				return "", "", fmt.Errorf("SQL compilation error: unterminated string literal")
-			}
-			if ended {
-				return "", "", errMultipleStatements
-			}
-			b.WriteString(sqlText[i : j+1])
-			i = j + 1
-		case c == '-' && i+1 < n && sqlText[i+1] == '-':
-			j := strings.IndexByte(sqlText[i:], '\n')
-			if j < 0 {
-				j = n - i
-			}
-			b.WriteString(sqlText[i : i+j])
-			i += j
-		case c == '/' && i+1 < n && sqlText[i+1] == '*':
-			j := strings.Index(sqlText[i+2:], "*/")
-			if j < 0 {
-				return "", "", fmt.Errorf("SQL compilation error: unterminated comment")
-			}
-			b.WriteString(sqlText[i : i+2+j+2])
-			i += 2 + j + 2
-		case c == ';':
-			ended = true
-			i++
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			b.WriteByte(c)
-			i++
-		case c == '"' || isIdentStart(c):
-			if ended {
-				return "", "", errMultipleStatements
-			}
-			ident, raw, next, err := readIdent(sqlText, i)
-			if err != nil {
-				return "", "", err
-			}
-			if keyword == "" && c != '"' {
-				keyword = strings.ToUpper(ident)
-			}
-			if next < n && sqlText[next] == '.' && slices.ContainsFunc(databases, func(d string) bool { return strings.EqualFold(ident, d) }) {
-				i = next + 1 // drop the database and its dot
-				continue
-			}
-			b.WriteString(raw)
-			i = next
-		default:
-			if ended {
-				return "", "", errMultipleStatements
-			}
-			b.WriteByte(c)
-			i++
-		}
-	}
-	if keyword == "" {
-		return "", "", fmt.Errorf("SQL compilation error: empty statement")
-	}
-	return b.String(), keyword, nil
-}
-
-var errMultipleStatements = fmt.Errorf("SQL compilation error: one statement per entry; send several statements as separate entries")
-
-func isIdentStart(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-}
-
-func isIdentPart(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' || c == '$' }
-
-// readIdent reads a quoted or bare identifier at i; it returns the name, the
-// raw text and the index after it.
-func readIdent(s string, i int) (name, raw string, next int, err error) {
-	if s[i] != '"' {
-		j := i
-		for j < len(s) && isIdentPart(s[j]) {
-			j++
-		}
-		return s[i:j], s[i:j], j, nil
-	}
-	var nb strings.Builder
-	j := i + 1
-	for {
-		if j >= len(s) {
-			return "", "", 0, fmt.Errorf("SQL compilation error: unterminated quoted identifier")
-		}
-		if s[j] == '"' {
-			if j+1 < len(s) && s[j+1] == '"' {
-				nb.WriteByte('"')
-				j += 2
-				continue
-			}
-			return nb.String(), s[i : j+1], j + 1, nil
-		}
-		nb.WriteByte(s[j])
-		j++
+// sqlSession is a Snowflake session on db: the project's database (and the
+// shared project's, for linked buckets) qualify names, the clock is the
+// stack's.
+func (s *Stack) sqlSession(db queryer, schema string, readOnly bool) *sqlSession {
+	return &sqlSession{
+		db:       db,
+		opts:     rewriteOptions{databases: []string{s.projectDatabase(), projectDatabase(sharedProject.id)}, now: s.now()},
+		database: s.projectDatabase(),
+		schema:   schema,
+		readOnly: readOnly,
 	}
 }
 

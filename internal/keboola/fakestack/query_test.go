@@ -99,7 +99,7 @@ func TestQuery_FailuresCarryTheReason(t *testing.T) {
 		{"unknown column (Snowflake wording)", `SELECT nope FROM "KEBOOLA_1234"."in.c-crm"."customers"`, "invalid identifier 'nope'"},
 		{"write in a read-only workspace", `DELETE FROM "KEBOOLA_1234"."in.c-crm"."orders"`, "read-only"},
 		{"create in a read-only workspace", `CREATE TABLE "x" AS SELECT 1`, "read-only"},
-		{"write hidden in a CTE", `WITH x AS (SELECT 1) INSERT INTO "in.c-crm"."orders"("order_id") SELECT 1 FROM x`, "readonly"},
+		{"write hidden in a CTE", `WITH x AS (SELECT 1) INSERT INTO "in.c-crm"."orders"("order_id") SELECT 1 FROM x`, "read-only"},
 		{"two statements in one entry", `SELECT 1; SELECT 2`, "one statement per entry"},
 	}
 	s, clk := newClocked(t, Options{})
@@ -166,25 +166,36 @@ func TestQuery_CancelAndRequestValidation(t *testing.T) {
 	wantStatus(t, api(t, s, "GET", "/query/api/v1/queries/qj-0", nil), http.StatusNotFound)
 }
 
-func TestRewriteSQL_DropsOnlyTheProjectDatabaseQualifier(t *testing.T) {
+func TestRewriteSnowflake_DropsTheDatabaseAndFoldsBareNames(t *testing.T) {
+	opts := rewriteOptions{databases: []string{"KEBOOLA_1234"}, now: time.Date(2025, 11, 3, 8, 0, 0, 0, time.UTC)}
 	cases := []struct {
 		in, out, keyword string
 	}{
 		{`SELECT * FROM "KEBOOLA_1234"."in.c-crm"."orders"`, `SELECT * FROM "in.c-crm"."orders"`, "SELECT"},
-		{`select 'KEBOOLA_1234.' || x from keboola_1234."in.c-a"."t"`, `select 'KEBOOLA_1234.' || x from "in.c-a"."t"`, "SELECT"},
-		{`-- "KEBOOLA_1234".x` + "\nWITH a AS (SELECT 1) SELECT * FROM a;", `-- "KEBOOLA_1234".x` + "\nWITH a AS (SELECT 1) SELECT * FROM a", "WITH"},
-		{`(SELECT "KEBOOLA_12345"."x")`, `(SELECT "KEBOOLA_12345"."x")`, "SELECT"},
+		{`select 'KEBOOLA_1234.' || x from keboola_1234."in.c-a"."t"`, `select 'KEBOOLA_1234.' || "X" from "in.c-a"."t"`, "SELECT"},
+		{`-- "KEBOOLA_1234".x` + "\nWITH a AS (SELECT 1) SELECT * FROM a;", "-- \"KEBOOLA_1234\".x\nWITH \"A\" AS (SELECT 1) SELECT * FROM \"A\"", "WITH"},
+		{`(SELECT "KEBOOLA_12345"."x")`, `(SELECT "KEBOOLA_12345"."x")`, ""},
 		{`SELECT 'it''s' AS "a ""b"""`, `SELECT 'it''s' AS "a ""b"""`, "SELECT"},
+		{`SELECT DATEDIFF(dd, a, b), DATE_TRUNC(month, d) AS month FROM t`, `SELECT DATEDIFF('day', "A", "B"), sf_date_trunc('month', "D") AS "MONTH" FROM "T"`, "SELECT"},
+		{`SELECT x::NUMBER(10,2), CAST(y AS STRING), CURRENT_DATE()`, `SELECT "X"::DECIMAL(10,2), CAST("Y" AS VARCHAR), DATE '2025-11-03'`, "SELECT"},
+		{`SELECT LISTAGG(n, ', ') WITHIN GROUP (ORDER BY n) FROM t`, `SELECT LISTAGG("N", ', ' ORDER BY "N") FROM "T"`, "SELECT"},
+		{`SELECT TO_CHAR(d, 'YYYY-MM "w"')`, `SELECT sf_to_char("D", '%Y-%m w')`, "SELECT"},
 	}
 	for _, tc := range cases {
-		out, kw, err := rewriteSQL(tc.in, "KEBOOLA_1234")
-		if err != nil || out != tc.out || kw != tc.keyword {
-			t.Errorf("rewriteSQL(%q) = %q, %q, %v; want %q, %q", tc.in, out, kw, err, tc.out, tc.keyword)
+		rw, err := rewriteSnowflake(tc.in, opts)
+		if tc.keyword == "" {
+			if err == nil {
+				t.Errorf("rewriteSnowflake(%q) accepted a statement that does not start with a keyword", tc.in)
+			}
+			continue
+		}
+		if err != nil || rw.sql != tc.out || rw.keyword != tc.keyword {
+			t.Errorf("rewriteSnowflake(%q) = %+v, %v; want %q, %q", tc.in, rw, err, tc.out, tc.keyword)
 		}
 	}
 	for _, bad := range []string{`SELECT 'open`, `SELECT "open`, `/* open`, `SELECT 1; DROP TABLE x`, `  `} {
-		if _, _, err := rewriteSQL(bad, "KEBOOLA_1234"); err == nil {
-			t.Errorf("rewriteSQL(%q) accepted invalid SQL", bad)
+		if _, err := rewriteSnowflake(bad, opts); err == nil {
+			t.Errorf("rewriteSnowflake(%q) accepted invalid SQL", bad)
 		}
 	}
 }

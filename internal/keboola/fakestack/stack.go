@@ -120,8 +120,7 @@ type Stack struct {
 	mu    sync.Mutex
 	state *state
 
-	db     *sql.DB
-	ownsDB bool // false for the shared demo database
+	db *sql.DB // table rows (see db.go)
 
 	faults   faultSet
 	requests requestLog
@@ -161,16 +160,12 @@ func New(opts Options) (*Stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := lockDB(db); err != nil {
-			db.Close()
-			return nil, err
-		}
-		s.db, s.ownsDB = db, true
+		s.db = db
 		// The component catalogue is the stack's, not the project's: an
 		// empty project still has every component to configure.
 		seedCatalogue(s.state)
 	} else {
-		db, stats, err := demoDatabase()
+		db, stats, err := seedDemoDatabase()
 		if err != nil {
 			return nil, fmt.Errorf("fakestack: seeding demo project: %w", err)
 		}
@@ -208,9 +203,7 @@ func (s *Stack) Close() {
 	if s.server != nil {
 		_ = s.server.Close()
 	}
-	if s.ownsDB {
-		s.db.Close()
-	}
+	s.db.Close()
 }
 
 // URL is the Storage API base URL (the listener root), e.g. http://127.0.0.1:PORT.

@@ -34,7 +34,7 @@ func (s *Stack) syncActions() map[string]map[string]syncAction {
 					}
 					cols := make([]any, len(ts.cols))
 					for i, c := range ts.cols {
-						cols[i] = map[string]any{"name": c.name, "type": strings.ToLower(sqliteType(c.typ)), "primaryKey": len(ts.pk) > 0 && ts.pk[0] == c.name}
+						cols[i] = map[string]any{"name": c.name, "type": strings.ToLower(engineType(c.typ)), "primaryKey": len(ts.pk) > 0 && ts.pk[0] == c.name}
 					}
 					out = append(out, map[string]any{"name": ts.name, "schema": "crm", "columns": cols})
 				}

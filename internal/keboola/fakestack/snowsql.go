@@ -1,0 +1,791 @@
+package fakestack
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The Snowflake dialect layer: SQL written for a Snowflake workspace is
+// tokenised, rewritten for DuckDB and checked against Snowflake's identifier
+// rules before it runs, and DuckDB's errors are worded the way Snowflake
+// words them. What it models (Snowflake SQL reference):
+//   - unquoted identifiers fold to upper case and quoted ones keep their case;
+//     DuckDB resolves names case-insensitively even when quoted, so a name
+//     that exists only in another case is refused here with "invalid
+//     identifier" (columns) or "does not exist or not authorized" (objects);
+//   - the project database qualifier ("KEBOOLA_1234".) is dropped, buckets
+//     being DuckDB schemas;
+//   - date parts may be unquoted and abbreviated (DATEDIFF(dd, …));
+//     DATE_TRUNC and DATEADD keep a DATE a DATE; TO_CHAR takes Snowflake
+//     formats; DAYNAME/MONTHNAME are three letters; LISTAGG … WITHIN GROUP;
+//     NUMBER/STRING/TIMESTAMP_NTZ casts; IFF, NVL and friends (macros below);
+//   - CURRENT_DATE, CURRENT_TIMESTAMP, SYSDATE and GETDATE read the stack's clock.
+
+type tokenKind int
+
+const (
+	tokSpace  tokenKind = iota // whitespace and comments
+	tokIdent                   // bare identifier or keyword
+	tokQuoted                  // "quoted identifier"
+	tokString                  // 'string literal'
+	tokNumber
+	tokPunct
+)
+
+type sqlToken struct {
+	kind tokenKind
+	text string // as written (or as rewritten)
+	pos  int    // byte offset in the statement; -1 once moved
+	end  int    // offset after the token as written
+}
+
+// name is the identifier a token denotes: quoted names as written, bare
+// names folded to upper case.
+func (t sqlToken) name() string {
+	if t.kind == tokQuoted {
+		return strings.ReplaceAll(t.text[1:len(t.text)-1], `""`, `"`)
+	}
+	return strings.ToUpper(t.text)
+}
+
+func (t sqlToken) is(words ...string) bool {
+	return t.kind == tokIdent && slices.ContainsFunc(words, func(w string) bool { return strings.EqualFold(t.text, w) })
+}
+
+func (t sqlToken) punct(p string) bool { return t.kind == tokPunct && t.text == p }
+
+// tokenizeSQL splits one statement. It refuses unterminated literals and
+// several statements in one string (the Query Service takes one per entry).
+func tokenizeSQL(sqlText string) ([]sqlToken, error) {
+	var toks []sqlToken
+	ended := false
+	n := len(sqlText)
+	for i := 0; i < n; {
+		c := sqlText[i]
+		start := i
+		kind := tokPunct
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			for i < n && strings.IndexByte(" \t\n\r", sqlText[i]) >= 0 {
+				i++
+			}
+			kind = tokSpace
+		case c == '-' && i+1 < n && sqlText[i+1] == '-', c == '/' && i+1 < n && sqlText[i+1] == '/':
+			j := strings.IndexByte(sqlText[i:], '\n')
+			if j < 0 {
+				j = n - i
+			}
+			i += j
+			kind = tokSpace
+		case c == '/' && i+1 < n && sqlText[i+1] == '*':
+			j := strings.Index(sqlText[i+2:], "*/")
+			if j < 0 {
+				return nil, fmt.Errorf("SQL compilation error:\nunterminated comment")
+			}
+			i += 2 + j + 2
+			kind = tokSpace
+		case c == '\'' || c == '"':
+			j := i + 1
+			for ; j < n; j++ {
+				if sqlText[j] == c {
+					if j+1 < n && sqlText[j+1] == c {
+						j++
+						continue
+					}
+					break
+				}
+			}
+			if j >= n {
+				if c == '"' {
+					return nil, fmt.Errorf("SQL compilation error:\nunterminated quoted identifier")
+				}
+				return nil, fmt.Errorf("SQL compilation error:\nunterminated string literal")
+			}
+			i = j + 1
+			kind = tokString
+			if c == '"' {
+				kind = tokQuoted
+			}
+		case isIdentStart(c):
+			for i < n && isIdentPart(sqlText[i]) {
+				i++
+			}
+			kind = tokIdent
+		case c >= '0' && c <= '9' || c == '.' && i+1 < n && sqlText[i+1] >= '0' && sqlText[i+1] <= '9':
+			for i < n && (sqlText[i] >= '0' && sqlText[i] <= '9' || sqlText[i] == '.' || sqlText[i] == 'e' || sqlText[i] == 'E') {
+				i++
+			}
+			kind = tokNumber
+		case c == ';':
+			ended = true
+			i++
+			continue
+		default:
+			i++
+			for _, op := range []string{"::", "||", "<=", ">=", "<>", "!=", "=>"} {
+				if strings.HasPrefix(sqlText[start:], op) {
+					i = start + 2
+				}
+			}
+		}
+		if ended && kind != tokSpace {
+			return nil, errMultipleStatements
+		}
+		toks = append(toks, sqlToken{kind: kind, text: sqlText[start:i], pos: start, end: i})
+	}
+	return toks, nil
+}
+
+var errMultipleStatements = fmt.Errorf("SQL compilation error:\none statement per entry; send several statements as separate entries")
+
+func isIdentStart(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+func isIdentPart(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' || c == '$' }
+
+// sqlKeywords are the bare words left as they are (never folded into a
+// quoted name): SQL keywords, type names, date parts and literals.
+var sqlKeywords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`ALL AND ANY AS ASC BETWEEN BY CASE CAST CREATE CROSS CURRENT DELETE DESC DISTINCT DROP ELSE END
+		EXCEPT EXCLUDE EXISTS FALSE FETCH FILTER FIRST FOLLOWING FOR FROM FULL GROUP HAVING IF IGNORE ILIKE IN INNER INSERT INTERSECT
+		INTERVAL INTO IS JOIN LAST LATERAL LEFT LIKE LIMIT MINUS NATURAL NOT NULL NULLS OF OFFSET ON OR ORDER OUTER OVER PARTITION
+		PRECEDING QUALIFY RANGE RECURSIVE REPLACE RESPECT RIGHT RLIKE ROW ROWS SELECT SET SOME TABLE TEMP TEMPORARY THEN TO TRANSIENT TRUE
+		UNBOUNDED UNION UNIQUE UPDATE USING VALUES VIEW WHEN WHERE WINDOW WITH WITHIN ONLY SEMI ANTI POSITIONAL ASOF PIVOT UNPIVOT
+		VARCHAR CHAR CHARACTER STRING TEXT INT INTEGER BIGINT SMALLINT TINYINT BYTEINT NUMBER NUMERIC DECIMAL FLOAT FLOAT4 FLOAT8
+		DOUBLE PRECISION REAL BOOLEAN DATE DATETIME TIME TIMESTAMP TIMESTAMP_NTZ TIMESTAMP_LTZ TIMESTAMP_TZ VARIANT OBJECT ARRAY
+		ZONE LOCAL WITHOUT YEAR QUARTER MONTH WEEK DAY HOUR MINUTE SECOND MILLISECOND MICROSECOND EPOCH DOW DOY ISODOW
+		CURRENT_DATE CURRENT_TIMESTAMP CURRENT_TIME LOCALTIMESTAMP SYSDATE GETDATE`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// snowflakeFunctions renames Snowflake functions whose DuckDB namesake
+// behaves differently (or is missing) to the macros below.
+var snowflakeFunctions = map[string]string{
+	"DATE_TRUNC": "sf_date_trunc", "DATEADD": "sf_dateadd", "TIMESTAMPADD": "sf_dateadd", "TIMEADD": "sf_dateadd",
+	"TIMESTAMPDIFF": "datediff", "TIMEDIFF": "datediff",
+	"DAYNAME": "sf_dayname", "MONTHNAME": "sf_monthname",
+	"TO_CHAR": "sf_to_char", "TO_VARCHAR": "sf_to_char",
+	"TO_TIMESTAMP": "sf_to_timestamp", "TO_TIMESTAMP_NTZ": "sf_to_timestamp", "TRY_TO_TIMESTAMP": "sf_try_to_timestamp",
+	"TO_DATE": "sf_to_date", "DATE": "sf_to_date", "TRY_TO_DATE": "sf_try_to_date",
+}
+
+// datePartFunctions take a date part as their first argument.
+var datePartFunctions = map[string]bool{
+	"DATE_TRUNC": true, "DATEADD": true, "TIMESTAMPADD": true, "TIMEADD": true, "DATEDIFF": true,
+	"TIMESTAMPDIFF": true, "TIMEDIFF": true, "DATE_PART": true,
+}
+
+// datePartAliases maps Snowflake's date part spellings to DuckDB's.
+var datePartAliases = func() map[string]string {
+	m := map[string]string{}
+	for canon, aliases := range map[string]string{
+		"year":        "Y YY YYY YYYY YR YEARS YRS",
+		"quarter":     "Q QTR QTRS QUARTERS",
+		"month":       "MM MON MONS MONTHS",
+		"week":        "W WK WEEKOFYEAR WOY WY WEEKS",
+		"day":         "D DD DAYS DAYOFMONTH",
+		"dayofweek":   "DOW WEEKDAY DW",
+		"dayofyear":   "DOY YEARDAY YD DY",
+		"hour":        "H HH HR HOURS HRS",
+		"minute":      "M MI MIN MINUTES MINS",
+		"second":      "S SEC SECONDS SECS",
+		"millisecond": "MS MSEC MILLISECONDS",
+		"epoch":       "EPOCH_SECOND",
+	} {
+		m[strings.ToUpper(canon)] = canon
+		for _, a := range strings.Fields(aliases) {
+			m[a] = canon
+		}
+	}
+	return m
+}()
+
+// snowflakeTypes maps Snowflake type names DuckDB lacks.
+var snowflakeTypes = map[string]string{
+	"NUMBER": "DECIMAL", "STRING": "VARCHAR", "TEXT": "VARCHAR", "TIMESTAMP_NTZ": "TIMESTAMP", "DATETIME": "TIMESTAMP",
+	"TIMESTAMP_LTZ": "TIMESTAMPTZ", "TIMESTAMP_TZ": "TIMESTAMPTZ", "VARIANT": "JSON", "OBJECT": "JSON", "BYTEINT": "TINYINT",
+	"FLOAT": "DOUBLE", "FLOAT4": "DOUBLE", "FLOAT8": "DOUBLE", "REAL": "DOUBLE", // Snowflake's FLOAT is 64-bit
+}
+
+// snowflakeMacros define Snowflake functions in each stack's database.
+// Typed overloads keep a DATE a DATE where DuckDB would return a TIMESTAMP.
+var snowflakeMacros = []string{
+	`CREATE MACRO iff(c, a, b) AS CASE WHEN c THEN a ELSE b END`,
+	`CREATE MACRO nvl(a, b) AS COALESCE(a, b)`,
+	`CREATE MACRO nvl2(a, b, c) AS CASE WHEN a IS NOT NULL THEN b ELSE c END`,
+	`CREATE MACRO zeroifnull(a) AS COALESCE(a, 0)`,
+	`CREATE MACRO nullifzero(a) AS NULLIF(a, 0)`,
+	`CREATE MACRO div0(a, b) AS CASE WHEN b = 0 THEN 0 ELSE a / b END`,
+	`CREATE MACRO div0null(a, b) AS CASE WHEN b = 0 OR b IS NULL THEN 0 ELSE a / b END`,
+	`CREATE MACRO to_number(s) AS CAST(s AS DECIMAL(38,0))`,
+	`CREATE MACRO to_decimal(s) AS CAST(s AS DECIMAL(38,0))`,
+	`CREATE MACRO try_to_number(s) AS TRY_CAST(s AS DECIMAL(38,0))`,
+	`CREATE MACRO try_to_decimal(s) AS TRY_CAST(s AS DECIMAL(38,0))`,
+	`CREATE MACRO to_double(s) AS CAST(s AS DOUBLE)`,
+	`CREATE MACRO try_to_double(s) AS TRY_CAST(s AS DOUBLE)`,
+	`CREATE MACRO to_boolean(s) AS CAST(s AS BOOLEAN)`,
+	`CREATE MACRO sf_to_date(s) AS CAST(s AS DATE), (s, f) AS CAST(strptime(s, f) AS DATE)`,
+	`CREATE MACRO sf_try_to_date(s) AS TRY_CAST(s AS DATE), (s, f) AS CAST(try_strptime(s, f) AS DATE)`,
+	`CREATE MACRO sf_to_timestamp(s) AS CAST(s AS TIMESTAMP), (s, f) AS strptime(s, f)`,
+	`CREATE MACRO sf_try_to_timestamp(s) AS TRY_CAST(s AS TIMESTAMP), (s, f) AS try_strptime(s, f)`,
+	`CREATE MACRO sf_to_char(x) AS CAST(x AS VARCHAR), (x, f) AS strftime(x, f)`,
+	`CREATE MACRO sf_date_trunc(p, x DATE) AS CAST(date_trunc(p, x) AS DATE), (p, x) AS date_trunc(p, x)`,
+	`CREATE MACRO sf_interval(p, n) AS CASE p WHEN 'year' THEN to_years(CAST(n AS INTEGER)) WHEN 'quarter' THEN to_months(CAST(3 * n AS INTEGER))
+		WHEN 'month' THEN to_months(CAST(n AS INTEGER)) WHEN 'week' THEN to_weeks(CAST(n AS INTEGER)) WHEN 'day' THEN to_days(CAST(n AS INTEGER))
+		WHEN 'hour' THEN to_hours(CAST(n AS BIGINT)) WHEN 'minute' THEN to_minutes(CAST(n AS BIGINT))
+		WHEN 'second' THEN to_seconds(CAST(n AS DOUBLE)) WHEN 'millisecond' THEN to_milliseconds(CAST(n AS DOUBLE)) END`,
+	`CREATE MACRO sf_dateadd(p VARCHAR, n DOUBLE, x DATE) AS CAST(x + sf_interval(p, n) AS DATE), (p VARCHAR, n DOUBLE, x) AS x + sf_interval(p, n)`,
+	`CREATE MACRO add_months(x, n) AS CAST(x + to_months(CAST(n AS INTEGER)) AS DATE)`,
+	`CREATE MACRO sf_dayname(x) AS strftime(x, '%a')`,
+	`CREATE MACRO sf_monthname(x) AS strftime(x, '%b')`,
+	`CREATE MACRO dayofweekiso(x) AS isodow(x)`,
+	`CREATE MACRO weekiso(x) AS week(x)`,
+	`CREATE MACRO date_from_parts(y, m, d) AS make_date(CAST(y AS BIGINT), CAST(m AS BIGINT), CAST(d AS BIGINT))`,
+	`CREATE MACRO charindex(a, b) AS instr(b, a)`,
+	`CREATE MACRO startswith(a, b) AS starts_with(a, b)`,
+	`CREATE MACRO endswith(a, b) AS ends_with(a, b)`,
+	`CREATE MACRO regexp_substr(s, p) AS NULLIF(regexp_extract(s, p), '')`,
+	`CREATE MACRO rlike(s, p) AS regexp_full_match(s, p)`,
+	`CREATE MACRO array_size(a) AS len(a)`,
+	`CREATE MACRO square(x) AS x * x`,
+	`CREATE MACRO boolor_agg(x) AS bool_or(x)`,
+	`CREATE MACRO booland_agg(x) AS bool_and(x)`,
+	`CREATE MACRO approx_percentile(x, p) AS approx_quantile(x, p)`,
+	`CREATE MACRO uuid_string() AS CAST(uuid() AS VARCHAR)`,
+}
+
+// rewriteOptions are what a rewrite needs from its stack.
+type rewriteOptions struct {
+	databases []string  // database qualifiers to drop
+	now       time.Time // the stack's clock
+}
+
+// rewritten is a statement ready for DuckDB.
+type rewritten struct {
+	sql     string
+	keyword string     // the first keyword, upper case (SELECT, WITH, CREATE, SHOW…)
+	toks    []sqlToken // the original statement's significant tokens
+	refs    []sqlToken // identifiers that name something (not aliases being defined)
+	defined map[string]bool
+	// databases are the qualifiers dropped, left out of names in messages.
+	databases []string
+}
+
+// rewriteSnowflake turns a Snowflake statement into DuckDB SQL.
+func rewriteSnowflake(sqlText string, opts rewriteOptions) (*rewritten, error) {
+	all, err := tokenizeSQL(sqlText)
+	if err != nil {
+		return nil, err
+	}
+	var toks []sqlToken
+	for _, t := range all {
+		if t.kind != tokSpace {
+			toks = append(toks, t)
+		}
+	}
+	if len(toks) == 0 {
+		return nil, fmt.Errorf("SQL compilation error:\nempty statement")
+	}
+	out := &rewritten{toks: toks, defined: map[string]bool{}, databases: opts.databases}
+	if toks[0].kind == tokIdent {
+		out.keyword = strings.ToUpper(toks[0].text)
+	}
+	if out.keyword == "" {
+		return nil, syntaxError(sqlText, toks[0])
+	}
+	toks = moveWithinGroup(toks)
+	var b strings.Builder
+	// parens records, per open parenthesis, the function it belongs to.
+	var parens []string
+	prevEnd := 0 // the offset in sqlText up to which whitespace is copied
+	emit := func(t sqlToken, text string) {
+		if t.pos >= prevEnd {
+			// Keep the spacing between tokens as written.
+			gap := sqlText[prevEnd:t.pos]
+			if strings.TrimSpace(gap) != "" && !strings.HasPrefix(strings.TrimSpace(gap), "--") && !strings.HasPrefix(strings.TrimSpace(gap), "/*") {
+				gap = " "
+			}
+			b.WriteString(gap)
+			prevEnd = t.end
+		} else {
+			b.WriteByte(' ')
+		}
+		b.WriteString(text)
+	}
+	sig := func(i int) sqlToken {
+		if i < 0 || i >= len(toks) {
+			return sqlToken{kind: tokSpace}
+		}
+		return toks[i]
+	}
+	now := opts.now.UTC()
+	for i := 0; i < len(toks); i++ {
+		t, prev, next := toks[i], sig(i-1), sig(i+1)
+		inCast := len(parens) > 0 && parens[len(parens)-1] == "CAST"
+		switch t.kind {
+		case tokPunct:
+			switch t.text {
+			case "(":
+				fn := ""
+				if prev.kind == tokIdent {
+					fn = strings.ToUpper(prev.text)
+				}
+				parens = append(parens, fn)
+			case ")":
+				if len(parens) > 0 {
+					parens = parens[:len(parens)-1]
+				}
+			}
+			emit(t, t.text)
+			continue
+		case tokQuoted:
+			// "KEBOOLA_1234"."in.c-crm" → "in.c-crm"
+			if next.punct(".") && slices.Contains(opts.databases, t.name()) {
+				b.WriteString(sqlText[prevEnd:t.pos])
+				i++
+				prevEnd = next.end
+				continue
+			}
+			if prev.is("AS") && !inCast || isAliasPosition(prev) {
+				out.defined[t.name()] = true
+			} else if !next.is("AS") || !sig(i+2).punct("(") {
+				out.refs = append(out.refs, t)
+			}
+			if next.is("AS") && sig(i+2).punct("(") || prev.is("TABLE", "VIEW") && out.keyword == "CREATE" {
+				out.defined[t.name()] = true // a CTE or the table being created
+			}
+			emit(t, t.text)
+			continue
+		case tokIdent:
+		default:
+			emit(t, t.text)
+			continue
+		}
+		upper := strings.ToUpper(t.text)
+		if next.punct(".") && slices.ContainsFunc(opts.databases, func(d string) bool { return strings.EqualFold(d, t.text) }) {
+			b.WriteString(sqlText[prevEnd:t.pos])
+			i++
+			prevEnd = next.end
+			continue
+		}
+		switch {
+		case upper == "CURRENT_DATE" && !prev.punct("."):
+			emit(t, "DATE '"+now.Format(time.DateOnly)+"'")
+			i = skipEmptyParens(toks, i, &prevEnd)
+			continue
+		case (upper == "CURRENT_TIMESTAMP" || upper == "SYSDATE" || upper == "GETDATE" || upper == "LOCALTIMESTAMP") && !prev.punct("."):
+			emit(t, "TIMESTAMP '"+now.Format("2006-01-02 15:04:05.000000")+"'")
+			i = skipEmptyParens(toks, i, &prevEnd)
+			continue
+		case next.punct("(") && !prev.punct(".") && !(prev.punct("::") || prev.is("AS") && inCast):
+			name := upper
+			if mapped, ok := snowflakeFunctions[upper]; ok {
+				name = mapped
+			} else {
+				name = t.text
+			}
+			emit(t, name)
+			if datePartFunctions[upper] && rewriteDatePart(toks, i+1, emit) {
+				parens = append(parens, upper)
+				i += 2 // the "(" and the part
+			}
+			if upper == "TO_CHAR" || upper == "TO_VARCHAR" || upper == "TO_DATE" || upper == "TO_TIMESTAMP" || upper == "TRY_TO_DATE" || upper == "TRY_TO_TIMESTAMP" {
+				rewriteFormatArg(toks, i+1, &toks)
+			}
+			if upper == "LISTAGG" {
+				addDefaultSeparator(&toks, i+1)
+			}
+			continue
+		case prev.punct("::") || prev.is("AS") && inCast:
+			if mapped, ok := snowflakeTypes[upper]; ok {
+				if upper == "NUMBER" && !next.punct("(") {
+					mapped = "DECIMAL(38,0)"
+				}
+				emit(t, mapped)
+			} else {
+				emit(t, t.text)
+			}
+			continue
+		case prev.punct("."), prev.is("AS") && !inCast && !t.is("SELECT", "WITH", "VALUES", "TABLE"), isAliasPosition(prev) && !sqlKeywords[upper]:
+			// a qualified name's part or an alias: always a name
+		case sqlKeywords[upper]:
+			emit(t, t.text)
+			continue
+		}
+		quoted := quoteIdent(upper)
+		switch {
+		case prev.is("AS") && !inCast || isAliasPosition(prev):
+			out.defined[upper] = true
+		case next.is("AS") && sig(i+2).punct("("):
+			out.defined[upper] = true // a CTE
+		case prev.is("TABLE", "VIEW") && out.keyword == "CREATE":
+			out.defined[upper] = true // the table being created
+		default:
+			out.refs = append(out.refs, t)
+		}
+		emit(t, quoted)
+	}
+	out.sql = b.String()
+	return out, nil
+}
+
+// isAliasPosition reports whether a name after prev is an alias given
+// without AS: it follows a closing parenthesis or another name.
+func isAliasPosition(prev sqlToken) bool {
+	return prev.punct(")") || prev.kind == tokQuoted || prev.kind == tokIdent && !sqlKeywords[strings.ToUpper(prev.text)]
+}
+
+// skipEmptyParens skips the "()" after CURRENT_DATE() and friends.
+func skipEmptyParens(toks []sqlToken, i int, prevEnd *int) int {
+	if i+2 < len(toks) && toks[i+1].punct("(") && toks[i+2].punct(")") {
+		*prevEnd = toks[i+2].end
+		return i + 2
+	}
+	return i
+}
+
+// rewriteDatePart turns the date part after "FUNC(" into a DuckDB part
+// literal: DATEDIFF(dd, …) → DATEDIFF('day', …). open is the "(" index; it
+// reports whether it emitted the "(" and the part.
+func rewriteDatePart(toks []sqlToken, open int, emit func(sqlToken, string)) bool {
+	if open+2 >= len(toks) || !toks[open].punct("(") || !toks[open+2].punct(",") {
+		return false
+	}
+	part := toks[open+1]
+	var word string
+	switch part.kind {
+	case tokIdent:
+		word = strings.ToUpper(part.text)
+	case tokString:
+		word = strings.ToUpper(strings.Trim(part.text, "'"))
+	default:
+		return false
+	}
+	canon, ok := datePartAliases[word]
+	if !ok {
+		canon = strings.ToLower(word)
+	}
+	emit(toks[open], "(")
+	emit(part, "'"+canon+"'")
+	return true
+}
+
+// toCharFormats maps Snowflake date format elements to strftime, longest first.
+var toCharFormats = [][2]string{
+	{"YYYY", "%Y"}, {"HH24", "%H"}, {"HH12", "%I"}, {"MMMM", "%B"}, {"FF3", "%g"}, {"FF6", "%f"}, {"FF", "%f"},
+	{"MON", "%b"}, {"YY", "%y"}, {"MM", "%m"}, {"DD", "%d"}, {"DY", "%a"}, {"HH", "%H"}, {"MI", "%M"}, {"SS", "%S"},
+	{"AM", "%p"}, {"PM", "%p"},
+}
+
+// snowflakeFormat converts a Snowflake date/time format to strftime.
+func snowflakeFormat(f string) string {
+	var b strings.Builder
+	for i := 0; i < len(f); {
+		if f[i] == '"' {
+			j := strings.IndexByte(f[i+1:], '"')
+			if j < 0 {
+				j = len(f) - i - 1
+			}
+			b.WriteString(strings.ReplaceAll(f[i+1:i+1+j], "%", "%%"))
+			i += j + 2
+			continue
+		}
+		matched := false
+		for _, e := range toCharFormats {
+			if len(f)-i >= len(e[0]) && strings.EqualFold(f[i:i+len(e[0])], e[0]) {
+				b.WriteString(e[1])
+				i += len(e[0])
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			if f[i] == '%' {
+				b.WriteString("%%")
+			} else {
+				b.WriteByte(f[i])
+			}
+			i++
+		}
+	}
+	return b.String()
+}
+
+// rewriteFormatArg converts a literal format, the second argument of the
+// call opening at open, in place.
+func rewriteFormatArg(toks []sqlToken, open int, dst *[]sqlToken) {
+	depth := 0
+	for j := open; j < len(toks); j++ {
+		switch {
+		case toks[j].punct("("):
+			depth++
+		case toks[j].punct(")"):
+			depth--
+			if depth == 0 {
+				return
+			}
+		case toks[j].punct(",") && depth == 1:
+			if j+1 < len(toks) && toks[j+1].kind == tokString {
+				lit := toks[j+1].text
+				conv := snowflakeFormat(strings.ReplaceAll(lit[1:len(lit)-1], "''", "'"))
+				(*dst)[j+1].text = "'" + strings.ReplaceAll(conv, "'", "''") + "'"
+				// Keep the position so spacing is preserved; the text changed length.
+				(*dst)[j+1].kind = tokString
+			}
+			return
+		}
+	}
+}
+
+// addDefaultSeparator gives LISTAGG(x) Snowflake's empty separator (DuckDB's is ",").
+func addDefaultSeparator(toks *[]sqlToken, open int) {
+	depth := 0
+	for j := open; j < len(*toks); j++ {
+		t := (*toks)[j]
+		switch {
+		case t.punct("("):
+			depth++
+		case t.punct(")"):
+			depth--
+			if depth == 0 {
+				(*toks)[j].text = ", '')"
+				return
+			}
+		case depth == 1 && (t.punct(",") || t.is("ORDER")):
+			return
+		}
+	}
+}
+
+// moveWithinGroup rewrites AGG(args) WITHIN GROUP (ORDER BY k) into
+// AGG(args ORDER BY k), which DuckDB takes for every aggregate;
+// PERCENTILE_CONT/DISC and MODE keep the WITHIN GROUP form DuckDB knows.
+func moveWithinGroup(toks []sqlToken) []sqlToken {
+	for i := 0; i+3 < len(toks); i++ {
+		if !toks[i].punct(")") || !toks[i+1].is("WITHIN") || !toks[i+2].is("GROUP") || !toks[i+3].punct("(") {
+			continue
+		}
+		open := matchingOpen(toks, i)
+		if open < 1 || toks[open-1].is("PERCENTILE_CONT", "PERCENTILE_DISC", "MODE") {
+			continue
+		}
+		end := matchingClose(toks, i+3)
+		if end < 0 {
+			return toks
+		}
+		order := slices.Clone(toks[i+4 : end])
+		for k := range order {
+			order[k].pos = -1 // moved: not copied with its original spacing
+		}
+		rest := slices.Clone(toks[end+1:])
+		toks = append(append(append(toks[:i:i], order...), toks[i]), rest...)
+	}
+	return toks
+}
+
+func matchingOpen(toks []sqlToken, close int) int {
+	depth := 0
+	for j := close; j >= 0; j-- {
+		switch {
+		case toks[j].punct(")"):
+			depth++
+		case toks[j].punct("("):
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+func matchingClose(toks []sqlToken, open int) int {
+	depth := 0
+	for j := open; j < len(toks); j++ {
+		switch {
+		case toks[j].punct("("):
+			depth++
+		case toks[j].punct(")"):
+			depth--
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return -1
+}
+
+// catalogNames are the exact names of schemas, tables and columns.
+type catalogNames struct {
+	objects map[string]bool // schemas and tables
+	columns map[string]bool
+	folded  map[string]string // upper case → an exact name
+}
+
+func readCatalog(ctx context.Context, db queryer) (*catalogNames, error) {
+	rs, err := db.QueryContext(ctx, `SELECT table_schema, table_name, column_name FROM information_schema.columns`)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	c := &catalogNames{objects: map[string]bool{}, columns: map[string]bool{}, folded: map[string]string{}}
+	for rs.Next() {
+		var schema, table, col string
+		if err := rs.Scan(&schema, &table, &col); err != nil {
+			return nil, err
+		}
+		c.objects[schema], c.objects[table], c.columns[col] = true, true, true
+		for _, n := range []string{schema, table, col} {
+			c.folded[strings.ToUpper(n)] = n
+		}
+	}
+	return c, rs.Err()
+}
+
+// checkIdentifiers applies Snowflake's case rules DuckDB does not: a name
+// used in a case that exists only in another case is an error.
+func checkIdentifiers(sqlText string, rw *rewritten, cat *catalogNames) error {
+	for _, ref := range rw.refs {
+		name := ref.name()
+		if rw.defined[name] || cat.objects[name] || cat.columns[name] {
+			continue
+		}
+		exact, ok := cat.folded[strings.ToUpper(name)]
+		if !ok {
+			continue
+		}
+		if cat.objects[exact] && (!cat.columns[exact] || inTablePosition(rw.toks, ref)) {
+			return objectError(qualifiedName(rw, ref))
+		}
+		return invalidIdentifier(sqlText, ref)
+	}
+	return nil
+}
+
+// inTablePosition reports whether a reference names a table: it follows
+// FROM or JOIN, possibly qualified by a schema.
+func inTablePosition(toks []sqlToken, ref sqlToken) bool {
+	i := slices.IndexFunc(toks, func(t sqlToken) bool { return t.pos == ref.pos })
+	for i >= 2 && toks[i-1].punct(".") {
+		i -= 2
+	}
+	return i >= 1 && toks[i-1].is("FROM", "JOIN", "TABLE", "INTO", "UPDATE")
+}
+
+// qualifiedName is the dotted name a reference ends, for messages.
+func qualifiedName(rw *rewritten, ref sqlToken) string {
+	toks := rw.toks
+	i := slices.IndexFunc(toks, func(t sqlToken) bool { return t.pos == ref.pos })
+	parts := []string{ref.name()}
+	for i >= 2 && toks[i-1].punct(".") && (toks[i-2].kind == tokIdent || toks[i-2].kind == tokQuoted) &&
+		!slices.ContainsFunc(rw.databases, func(d string) bool { return strings.EqualFold(d, toks[i-2].name()) }) {
+		parts = append([]string{toks[i-2].name()}, parts...)
+		i -= 2
+	}
+	return strings.Join(parts, ".")
+}
+
+// linePos is Snowflake's "line L at position P" (position 0-based).
+func linePos(sqlText string, off int) (int, int) {
+	off = min(max(off, 0), len(sqlText))
+	line := 1 + strings.Count(sqlText[:off], "\n")
+	return line, off - (strings.LastIndexByte(sqlText[:off], '\n') + 1)
+}
+
+func invalidIdentifier(sqlText string, t sqlToken) error {
+	line, pos := linePos(sqlText, t.pos)
+	return fmt.Errorf("SQL compilation error: error line %d at position %d\ninvalid identifier '%s'", line, pos, t.name())
+}
+
+func objectError(name string) error {
+	return fmt.Errorf("SQL compilation error:\nObject '%s' does not exist or not authorized.", name)
+}
+
+func syntaxError(sqlText string, t sqlToken) error {
+	line, pos := linePos(sqlText, t.pos)
+	return fmt.Errorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '%s'.", line, pos, t.text)
+}
+
+var (
+	reColumnNotFound = regexp.MustCompile(`Referenced column "?([^"]+?)"? not found`)
+	reTableNotFound  = regexp.MustCompile(`Table with name "?([^"!]+?)"? does not exist`)
+	reSchemaNotFound = regexp.MustCompile(`Schema with name "?([^"!]+?)"? does not exist`)
+	reFuncNotFound   = regexp.MustCompile(`Function with name "?([^"!]+?)"? does not exist`)
+	reNearToken      = regexp.MustCompile(`syntax error at or near "([^"]*)"`)
+	reConversion     = regexp.MustCompile(`Could not convert string '([^']*)' to ([A-Z]+)`)
+)
+
+// snowflakeError words a DuckDB error the way Snowflake words the same
+// failure; the position is found in the statement as written.
+func snowflakeError(sqlText string, rw *rewritten, err error) error {
+	msg := err.Error()
+	first, _, _ := strings.Cut(msg, "\n")
+	find := func(name string) (sqlToken, bool) {
+		for _, t := range rw.toks {
+			if (t.kind == tokIdent || t.kind == tokQuoted) && strings.EqualFold(t.name(), name) {
+				return t, true
+			}
+		}
+		return sqlToken{}, false
+	}
+	if m := reColumnNotFound.FindStringSubmatch(first); m != nil {
+		if t, ok := find(m[1]); ok {
+			return invalidIdentifier(sqlText, t)
+		}
+		return fmt.Errorf("SQL compilation error:\ninvalid identifier '%s'", m[1])
+	}
+	if m := reTableNotFound.FindStringSubmatch(first); m != nil {
+		if t, ok := find(m[1]); ok {
+			return objectError(qualifiedName(rw, t))
+		}
+		return objectError(m[1])
+	}
+	if m := reSchemaNotFound.FindStringSubmatch(first); m != nil {
+		return fmt.Errorf("SQL compilation error:\nSchema '%s' does not exist or not authorized.", m[1])
+	}
+	if m := reFuncNotFound.FindStringSubmatch(first); m != nil {
+		name := strings.ToUpper(m[1])
+		for sf, mapped := range snowflakeFunctions {
+			if strings.EqualFold(mapped, m[1]) {
+				name = sf
+			}
+		}
+		return fmt.Errorf("SQL compilation error:\nUnknown function %s", name)
+	}
+	if strings.HasPrefix(first, "Parser Error") {
+		if m := reNearToken.FindStringSubmatch(first); m != nil {
+			for _, t := range rw.toks {
+				if strings.EqualFold(t.text, m[1]) || strings.EqualFold(quoteIdent(strings.ToUpper(t.text)), m[1]) || strings.EqualFold(t.name(), m[1]) {
+					return syntaxError(sqlText, t)
+				}
+			}
+		}
+		last := rw.toks[len(rw.toks)-1]
+		line, pos := linePos(sqlText, last.pos+len(last.text))
+		return fmt.Errorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '<EOF>'.", line, pos)
+	}
+	if m := reConversion.FindStringSubmatch(first); m != nil {
+		kind := "Numeric"
+		switch m[2] {
+		case "DATE":
+			kind = "Date"
+		case "TIMESTAMP":
+			kind = "Timestamp"
+		case "BOOL", "BOOLEAN":
+			kind = "Boolean"
+		}
+		return fmt.Errorf("%s value '%s' is not recognized", kind, m[1])
+	}
+	if i := strings.Index(first, " Error: "); i >= 0 {
+		first = first[i+len(" Error: "):]
+	}
+	return fmt.Errorf("SQL compilation error:\n%s", strings.TrimSuffix(first, "!"))
+}
