@@ -553,13 +553,12 @@ func addDefaultSeparator(toks *[]sqlToken, open int) {
 		switch {
 		case t.punct("("):
 			depth++
+		case t.punct(")") && depth == 1, depth == 1 && t.is("ORDER"):
+			*toks = slices.Insert(*toks, j, sqlToken{kind: tokPunct, text: ", ''", pos: -1})
+			return
 		case t.punct(")"):
 			depth--
-			if depth == 0 {
-				(*toks)[j].text = ", '')"
-				return
-			}
-		case depth == 1 && (t.punct(",") || t.is("ORDER")):
+		case depth == 1 && t.punct(","):
 			return
 		}
 	}
@@ -720,7 +719,8 @@ var (
 	reSchemaNotFound = regexp.MustCompile(`Schema with name "?([^"!]+?)"? does not exist`)
 	reFuncNotFound   = regexp.MustCompile(`Function with name "?([^"!]+?)"? does not exist`)
 	reNearToken      = regexp.MustCompile(`syntax error at or near "([^"]*)"`)
-	reConversion     = regexp.MustCompile(`Could not convert string '([^']*)' to ([A-Z]+)`)
+	reConversion     = regexp.MustCompile(`Could not convert string ['"]([^'"]*)['"] to ([A-Z]+)`)
+	reCaretLine      = regexp.MustCompile(`(?m)^LINE (\d+): (.*)\n( *)\^`)
 )
 
 // snowflakeError words a DuckDB error the way Snowflake words the same
@@ -762,9 +762,13 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 	}
 	if strings.HasPrefix(first, "Parser Error") {
 		if m := reNearToken.FindStringSubmatch(first); m != nil {
+			nth := occurrencesBeforeCaret(rw.sql, msg, m[1])
 			for _, t := range rw.toks {
 				if strings.EqualFold(t.text, m[1]) || strings.EqualFold(quoteIdent(strings.ToUpper(t.text)), m[1]) || strings.EqualFold(t.name(), m[1]) {
-					return syntaxError(sqlText, t)
+					if nth == 0 {
+						return syntaxError(sqlText, t)
+					}
+					nth--
 				}
 			}
 		}
@@ -788,4 +792,30 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 		first = first[i+len(" Error: "):]
 	}
 	return fmt.Errorf("SQL compilation error:\n%s", strings.TrimSuffix(first, "!"))
+}
+
+// occurrencesBeforeCaret counts how often near occurs in the rewritten SQL
+// before the position DuckDB's caret points at, so the error names the
+// same occurrence in the statement as written.
+func occurrencesBeforeCaret(rewrittenSQL, msg, near string) int {
+	m := reCaretLine.FindStringSubmatch(msg)
+	if m == nil {
+		return 0
+	}
+	lineNo := 0
+	fmt.Sscan(m[1], &lineNo)
+	lines := strings.Split(rewrittenSQL, "\n")
+	if lineNo < 1 || lineNo > len(lines) {
+		return 0
+	}
+	snippet, caret := m[2], len(m[3])-len("LINE : ")-len(m[1])
+	if caret < 0 || caret > len(snippet) {
+		return 0
+	}
+	start := strings.Index(lines[lineNo-1], strings.TrimPrefix(snippet[:caret], "..."))
+	if start < 0 {
+		return 0
+	}
+	before := strings.Join(lines[:lineNo-1], "\n") + "\n" + lines[lineNo-1][:start+len(strings.TrimPrefix(snippet[:caret], "..."))]
+	return strings.Count(strings.ToUpper(before), strings.ToUpper(near))
 }

@@ -1,0 +1,256 @@
+package fakestack
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+// snowflakeCase is one query an assistant writes against the demo project.
+// Its expectation is one of: rows (as Snowflake prints them), the rows of
+// an oracle query written in plain DuckDB SQL (for aggregates over the demo
+// data), or a Snowflake-worded error. Column names are checked when given.
+type snowflakeCase struct {
+	name    string
+	sql     string
+	cols    []string
+	rows    [][]string
+	oracle  string
+	wantErr string
+}
+
+// snowflakeCorpus: expected wording and semantics from Snowflake's SQL
+// reference (identifier resolution, DATE_TRUNC/DATEADD return types,
+// DAYNAME's three letters, LISTAGG's empty default separator, error texts
+// "invalid identifier", "does not exist or not authorized", "syntax error
+// line L at position P unexpected").
+var snowflakeCorpus = []snowflakeCase{
+	{name: "monthly revenue with DATE_TRUNC",
+		sql: `SELECT DATE_TRUNC('month', "order_date") AS month, SUM("total_usd") AS revenue
+FROM "KEBOOLA_1234"."in.c-crm"."orders" WHERE "status" = 'completed' GROUP BY 1 ORDER BY 1`,
+		cols:   []string{"MONTH", "REVENUE"},
+		oracle: `SELECT strftime(date_trunc('month', order_date), '%Y-%m-%d'), CAST(SUM(total_usd) AS VARCHAR) FROM "in.c-crm".orders WHERE status = 'completed' GROUP BY 1 ORDER BY 1`},
+	{name: "monthly revenue with an unquoted date part",
+		sql:    `SELECT DATE_TRUNC(MONTH, "order_date") AS m, COUNT(*) AS n FROM "in.c-crm"."orders" GROUP BY m ORDER BY m LIMIT 2`,
+		oracle: `SELECT strftime(date_trunc('month', order_date), '%Y-%m-%d'), COUNT(*) FROM "in.c-crm".orders GROUP BY 1 ORDER BY 1 LIMIT 2`},
+	{name: "sum of NUMBER(12,2) prints exact cents",
+		sql:  `SELECT SUM(x) AS total FROM (VALUES (0.10::NUMBER(12,2)), (0.20::NUMBER(12,2)), (1.15::NUMBER(12,2))) v(x)`,
+		rows: [][]string{{"1.45"}}},
+	{name: "total revenue is exact",
+		sql:    `SELECT SUM("total_usd") FROM "KEBOOLA_1234"."in.c-crm"."orders"`,
+		oracle: `SELECT CAST(SUM(total_usd) AS VARCHAR) FROM "in.c-crm".orders`},
+	{name: "top customer per segment with QUALIFY",
+		sql: `SELECT c."segment", c."name", SUM(o."total_usd") AS revenue
+FROM "in.c-crm"."orders" o JOIN "in.c-crm"."customers" c ON c."customer_id" = o."customer_id"
+GROUP BY 1, 2 QUALIFY ROW_NUMBER() OVER (PARTITION BY c."segment" ORDER BY revenue DESC) = 1 ORDER BY 1`,
+		cols: []string{"segment", "name", "REVENUE"},
+		oracle: `SELECT segment, name, CAST(revenue AS VARCHAR) FROM (SELECT c.segment, c.name, SUM(o.total_usd) AS revenue,
+			row_number() OVER (PARTITION BY c.segment ORDER BY SUM(o.total_usd) DESC) AS rn
+			FROM "in.c-crm".orders o JOIN "in.c-crm".customers c USING (customer_id) GROUP BY 1, 2) WHERE rn = 1 ORDER BY 1`},
+	{name: "top 3 products by units",
+		sql:    `SELECT "sku", SUM("quantity") AS units FROM "in.c-crm"."orders" GROUP BY "sku" ORDER BY units DESC, "sku" LIMIT 3`,
+		oracle: `SELECT sku, SUM(quantity) FROM "in.c-crm".orders GROUP BY sku ORDER BY 2 DESC, sku LIMIT 3`},
+	{name: "running total with a window frame",
+		sql: `SELECT "date", SUM("revenue_usd") OVER (ORDER BY "date" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running
+FROM "out.c-reports"."daily_revenue" ORDER BY "date" LIMIT 5`,
+		oracle: `SELECT strftime("date", '%Y-%m-%d'), CAST(SUM(revenue_usd) OVER (ORDER BY "date") AS VARCHAR) FROM "out.c-reports".daily_revenue ORDER BY 1 LIMIT 5`},
+	{name: "month over month with LAG",
+		sql: `WITH m AS (SELECT DATE_TRUNC('month', "date") AS month, SUM("revenue_usd") AS rev FROM "out.c-reports"."daily_revenue" GROUP BY 1)
+SELECT month, rev, rev - LAG(rev) OVER (ORDER BY month) AS change FROM m ORDER BY month LIMIT 3`,
+		oracle: `WITH m AS (SELECT date_trunc('month', "date") AS month, SUM(revenue_usd) AS rev FROM "out.c-reports".daily_revenue GROUP BY 1)
+SELECT strftime(month, '%Y-%m-%d'), CAST(rev AS VARCHAR), CAST(rev - LAG(rev) OVER (ORDER BY month) AS VARCHAR) FROM m ORDER BY month LIMIT 3`},
+	{name: "DATEADD keeps a DATE and clamps month ends",
+		sql:  `SELECT DATEADD(day, 3, '2025-01-30'::DATE) AS d, DATEADD(month, 1, TO_DATE('2025-01-31')) AS m, DATEADD('hour', 5, '2025-01-01 22:00:00'::TIMESTAMP_NTZ) AS h`,
+		rows: [][]string{{"2025-02-02", "2025-02-28", "2025-01-02 03:00:00"}}},
+	{name: "DATEDIFF with abbreviated parts",
+		sql:  `SELECT DATEDIFF(dd, '2025-01-01'::DATE, '2025-03-01'::DATE) AS days, DATEDIFF(mm, '2025-01-31'::DATE, '2025-02-01'::DATE) AS months, DATEDIFF(year, '2024-12-31'::DATE, '2025-01-01'::DATE) AS years`,
+		rows: [][]string{{"59", "1", "1"}}},
+	{name: "days since signup with DATEDIFF and CURRENT_DATE()",
+		sql:  `SELECT DATEDIFF('day', '2025-11-01'::DATE, CURRENT_DATE()) AS days`,
+		rows: [][]string{{"121"}}}, // the test clock stands at 2026-03-02
+	{name: "CURRENT_DATE without parentheses",
+		sql:  `SELECT CURRENT_DATE AS today`,
+		rows: [][]string{{"2026-03-02"}}},
+	{name: "TO_CHAR with Snowflake formats",
+		sql:  `SELECT TO_CHAR('2025-03-04'::DATE, 'YYYY-MM') AS ym, TO_CHAR('2025-03-04 05:06:07'::TIMESTAMP, 'DD.MM.YYYY HH24:MI:SS') AS full, TO_CHAR('2025-03-04'::DATE, 'MON DY') AS short`,
+		rows: [][]string{{"2025-03", "04.03.2025 05:06:07", "Mar Tue"}}},
+	{name: "YEAR, MONTH, DAYNAME and MONTHNAME",
+		sql:  `SELECT YEAR(d) AS y, MONTH(d) AS m, DAYNAME(d) AS dn, MONTHNAME(d) AS mn, QUARTER(d) AS q, DAYOFWEEKISO(d) AS iso FROM (SELECT '2025-03-09'::DATE AS d)`,
+		rows: [][]string{{"2025", "3", "Sun", "Mar", "1", "7"}}},
+	{name: "orders per weekday",
+		sql:    `SELECT DAYNAME("order_date") AS weekday, COUNT(*) AS orders FROM "in.c-crm"."orders" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3`,
+		oracle: `SELECT strftime(order_date, '%a'), COUNT(*) FROM "in.c-crm".orders GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3`},
+	{name: "IFF and NVL",
+		sql:  `SELECT IFF(1 > 2, 'yes', 'no') AS a, NVL(NULL, 'fallback') AS b, NVL2(NULL, 'set', 'unset') AS c, ZEROIFNULL(NULL) AS z`,
+		rows: [][]string{{"no", "fallback", "unset", "0"}}},
+	{name: "conversion rate with IFF",
+		sql:    `SELECT "device", ROUND(100 * SUM(IFF("converted", 1, 0)) / COUNT(*), 2) AS conversion_pct FROM "in.c-web"."sessions" GROUP BY 1 ORDER BY 1`,
+		oracle: `SELECT device, CAST(ROUND(100 * SUM(CASE WHEN converted THEN 1 ELSE 0 END) / COUNT(*), 2) AS VARCHAR) FROM "in.c-web".sessions GROUP BY 1 ORDER BY 1`},
+	{name: "TRY_TO_NUMBER returns NULL on garbage",
+		sql:  `SELECT TRY_TO_NUMBER('42') AS ok, TRY_TO_NUMBER('4x2') AS bad`,
+		rows: [][]string{{"42", ""}}},
+	{name: "SPLIT_PART of e-mail domains",
+		sql:  `SELECT SPLIT_PART('billing@acme.example.com', '@', 2) AS domain, SPLIT_PART('a-b-c', '-', 3) AS last`,
+		rows: [][]string{{"acme.example.com", "c"}}},
+	{name: "ILIKE filter",
+		sql:    `SELECT COUNT(*) FROM "in.c-crm"."customers" WHERE "name" ILIKE '%LABS%'`,
+		oracle: `SELECT COUNT(*) FROM "in.c-crm".customers WHERE lower(name) LIKE '%labs%'`},
+	{name: "LISTAGG WITHIN GROUP",
+		sql:  `SELECT LISTAGG(x, ', ') WITHIN GROUP (ORDER BY x) AS xs FROM (VALUES ('b'), ('a'), ('c')) v(x)`,
+		rows: [][]string{{"a, b, c"}}},
+	{name: "LISTAGG DISTINCT without a separator",
+		sql:  `SELECT LISTAGG(DISTINCT x) WITHIN GROUP (ORDER BY x) AS xs FROM (VALUES ('b'), ('a'), ('b')) v(x)`,
+		rows: [][]string{{"ab"}}},
+	{name: "products per category with LISTAGG",
+		sql:    `SELECT "category", LISTAGG("sku", ',') WITHIN GROUP (ORDER BY "sku") AS skus FROM "in.c-erp"."products" GROUP BY 1 ORDER BY 1`,
+		oracle: `SELECT category, string_agg(sku, ',' ORDER BY sku) FROM "in.c-erp".products GROUP BY 1 ORDER BY 1`},
+	{name: "MEDIAN and PERCENTILE_CONT WITHIN GROUP",
+		sql:  `SELECT MEDIAN(x) AS med, PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY x) AS p25 FROM (VALUES (1), (2), (3), (4)) v(x)`,
+		rows: [][]string{{"2.5", "1.75"}}},
+	{name: "median order value",
+		sql:    `SELECT MEDIAN("total_usd") AS median_order FROM "in.c-crm"."orders" WHERE "status" = 'completed'`,
+		oracle: `SELECT CAST(median(total_usd) AS VARCHAR) FROM "in.c-crm".orders WHERE status = 'completed'`},
+	{name: "APPROX_COUNT_DISTINCT of customers",
+		sql:    `SELECT APPROX_COUNT_DISTINCT("customer_id") AS buyers FROM "in.c-crm"."orders"`,
+		oracle: `SELECT approx_count_distinct(customer_id) FROM "in.c-crm".orders`},
+	{name: ":: casts to Snowflake types",
+		sql:  `SELECT '12.345'::NUMBER(10,2) AS n, '7.6'::NUMBER AS i, 3::STRING AS s, '0.1'::FLOAT + '0.2'::FLOAT AS f, '2025-01-02'::DATE AS d`,
+		rows: [][]string{{"12.35", "8", "3", "0.3", "2025-01-02"}}},
+	{name: "CAST AS NUMBER and VARCHAR",
+		sql:  `SELECT CAST('5' AS NUMBER(5,1)) AS n, CAST(12 AS VARCHAR) AS v`,
+		rows: [][]string{{"5.0", "12"}}},
+	{name: "RANK and DENSE_RANK",
+		sql:  `SELECT x, RANK() OVER (ORDER BY x) AS r, DENSE_RANK() OVER (ORDER BY x) AS dr FROM (VALUES (10), (10), (20)) v(x) ORDER BY x, r`,
+		rows: [][]string{{"10", "1", "1"}, {"10", "1", "1"}, {"20", "3", "2"}}},
+	{name: "share of revenue per segment",
+		sql: `SELECT c."segment", ROUND(100 * SUM(o."total_usd") / SUM(SUM(o."total_usd")) OVER (), 1)::NUMBER(5,1) AS pct
+FROM "in.c-crm"."orders" o JOIN "in.c-crm"."customers" c USING ("customer_id") GROUP BY 1 ORDER BY 1`,
+		oracle: `SELECT segment, CAST(CAST(ROUND(100 * SUM(total_usd) / SUM(SUM(total_usd)) OVER (), 1) AS DECIMAL(5,1)) AS VARCHAR) FROM "in.c-crm".orders JOIN "in.c-crm".customers USING (customer_id) GROUP BY 1 ORDER BY 1`},
+	{name: "sessions by hour of day",
+		sql:    `SELECT HOUR("started_at") AS h, COUNT(*) AS n FROM "in.c-web"."sessions" GROUP BY 1 ORDER BY 1 LIMIT 3`,
+		oracle: `SELECT hour(started_at), COUNT(*) FROM "in.c-web".sessions GROUP BY 1 ORDER BY 1 LIMIT 3`},
+	{name: "COUNT_IF and DIV0",
+		sql:  `SELECT COUNT_IF(x > 1) AS big, DIV0(1, 0) AS safe FROM (VALUES (1), (2), (3)) v(x)`,
+		rows: [][]string{{"2", "0"}}},
+	{name: "unquoted lower-case aliases come back upper case",
+		sql:  `SELECT 1 AS one, 2 two, 3 AS "three"`,
+		cols: []string{"ONE", "TWO", "three"},
+		rows: [][]string{{"1", "2", "3"}}},
+	{name: "SHOW TABLES IN SCHEMA",
+		sql:  `SHOW TABLES IN SCHEMA "KEBOOLA_1234"."in.c-erp"`,
+		cols: []string{"created_on", "name", "database_name", "schema_name", "kind", "comment", "cluster_by", "rows", "bytes", "owner", "retention_time"},
+		rows: [][]string{{"", "inventory", "KEBOOLA_1234", "in.c-erp", "TABLE", "", "", "180", "", "", "1"}, {"", "products", "KEBOOLA_1234", "in.c-erp", "TABLE", "", "", "60", "", "", "1"}}},
+	{name: "SHOW TABLES LIKE",
+		sql:  `SHOW TABLES LIKE '%revenue%'`,
+		rows: [][]string{{"", "daily_revenue", "KEBOOLA_1234", "out.c-reports", "TABLE", "", "", "304", "", "", "1"}}},
+	{name: "DESCRIBE TABLE with Snowflake types",
+		sql: `DESCRIBE TABLE "KEBOOLA_1234"."in.c-crm"."orders"`,
+		rows: [][]string{
+			{"order_id", "NUMBER(38,0)", "COLUMN", "Y", "", "N", "N", "", "", ""},
+			{"customer_id", "NUMBER(38,0)", "COLUMN", "Y", "", "N", "N", "", "", ""},
+			{"sku", "VARCHAR(16777216)", "COLUMN", "Y", "", "N", "N", "", "", ""},
+			{"order_date", "DATE", "COLUMN", "Y", "", "N", "N", "", "", ""},
+			{"status", "VARCHAR(16777216)", "COLUMN", "Y", "", "N", "N", "", "", ""},
+			{"quantity", "NUMBER(38,0)", "COLUMN", "Y", "", "N", "N", "", "", ""},
+			{"total_usd", "NUMBER(12,2)", "COLUMN", "Y", "", "N", "N", "", "", ""},
+		}},
+	// Errors, worded as Snowflake words them.
+	{name: "unquoted lower-case column that exists only quoted",
+		sql:     `SELECT order_id FROM "KEBOOLA_1234"."in.c-crm"."orders"`,
+		wantErr: "SQL compilation error: error line 1 at position 7\ninvalid identifier 'ORDER_ID'"},
+	{name: "unknown column",
+		sql:     `SELECT foo FROM "in.c-crm"."orders"`,
+		wantErr: "SQL compilation error: error line 1 at position 7\ninvalid identifier 'FOO'"},
+	{name: "unquoted table name folds to upper case",
+		sql:     `SELECT * FROM "in.c-crm".orders`,
+		wantErr: "SQL compilation error:\nObject 'in.c-crm.ORDERS' does not exist or not authorized."},
+	{name: "unknown table",
+		sql:     `SELECT * FROM "KEBOOLA_1234"."in.c-crm"."refunds"`,
+		wantErr: "SQL compilation error:\nObject 'in.c-crm.refunds' does not exist or not authorized."},
+	{name: "misspelt keyword",
+		sql:     `SELEC 1`,
+		wantErr: "SQL compilation error:\nsyntax error line 1 at position 0 unexpected 'SELEC'."},
+	{name: "syntax error in the middle",
+		sql:     "SELECT \"sku\"\nFROM \"in.c-erp\".\"products\" WHERE WHERE 1",
+		wantErr: "SQL compilation error:\nsyntax error line 2 at position 33 unexpected 'WHERE'."},
+	{name: "statement cut short",
+		sql:     `SELECT * FROM`,
+		wantErr: "SQL compilation error:\nsyntax error line 1 at position 13 unexpected '<EOF>'."},
+	{name: "unknown function",
+		sql:     `SELECT MAKE_MAGIC(1)`,
+		wantErr: "SQL compilation error:\nUnknown function MAKE_MAGIC"},
+	{name: "DESCRIBE of a missing table",
+		sql:     `DESCRIBE TABLE "in.c-crm".nope`,
+		wantErr: "SQL compilation error:\nObject 'in.c-crm.NOPE' does not exist or not authorized."},
+	{name: "numeric conversion",
+		sql:     `SELECT TO_NUMBER('abc')`,
+		wantErr: "Numeric value 'abc' is not recognized"},
+}
+
+func TestSnowflakeCorpus(t *testing.T) {
+	if len(snowflakeCorpus) < 40 {
+		t.Fatalf("the corpus holds %d queries; keep at least 40", len(snowflakeCorpus))
+	}
+	s, _ := newClocked(t, Options{})
+	ctx := context.Background()
+	for _, tc := range snowflakeCorpus {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := s.sqlSession(s.db, "", true).run(ctx, tc.sql, "WORKSPACE_1", 1000)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("query failed: %v", err)
+			}
+			if tc.cols != nil && !slices.Equal(res.cols, tc.cols) {
+				t.Errorf("columns %q, want %q", res.cols, tc.cols)
+			}
+			want := tc.rows
+			if tc.oracle != "" {
+				_, _, oracleRows, _, err := s.queryRows(ctx, 1000, tc.oracle)
+				if err != nil {
+					t.Fatalf("oracle: %v", err)
+				}
+				want = texts(oracleRows)
+				if len(want) == 0 {
+					t.Fatal("the oracle returned no rows: nothing is compared")
+				}
+			}
+			if got := texts(res.rows); !slices.EqualFunc(got, want, slices.Equal) {
+				t.Errorf("rows\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+}
+
+// texts renders rows with NULL as "".
+func texts(rows [][]*string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = make([]string, len(r))
+		for j, v := range r {
+			if v != nil {
+				out[i][j] = *v
+			}
+		}
+	}
+	return out
+}
+
+// The identifier rule pins: a quoted upper-case alias is the same name as
+// an unquoted one, and a CTE may reuse a catalogue name in another case.
+func TestSnowflakeIdentifiers_DefinedNamesResolve(t *testing.T) {
+	s, _ := newClocked(t, Options{})
+	for _, q := range []string{
+		`SELECT "total_usd" AS total_usd FROM "in.c-crm"."orders" ORDER BY total_usd LIMIT 1`,
+		`WITH orders AS (SELECT 1 AS n) SELECT n FROM orders`,
+		`SELECT o."sku" FROM "in.c-crm"."orders" AS o LIMIT 1`,
+	} {
+		if _, err := s.sqlSession(s.db, "", true).run(context.Background(), q, "WS", 10); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}
