@@ -87,6 +87,7 @@ func (s *Stack) instrument(next http.Handler) http.Handler {
 			s.requests.add(r, svc, rec, s.now())
 			return
 		}
+		s.settleJobs() // jobs the clock has reached do their work first
 		next.ServeHTTP(rec, r)
 		s.requests.add(r, svc, rec, s.now())
 	})

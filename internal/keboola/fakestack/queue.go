@@ -30,6 +30,12 @@ type queueJob struct {
 	parentRunID string
 	failMessage string
 	killedAt    time.Time
+	// work is what the job does when the clock reaches it (jobrun.go); nil
+	// once done, or for components that do nothing.
+	work *jobWork
+	// taskName and continueOnFailure describe a flow's task job.
+	taskName          string
+	continueOnFailure bool
 }
 
 // runID is the job's run id: its own id, or for a child job its parent's
@@ -67,6 +73,8 @@ func (j *queueJob) updated(now time.Time, step time.Duration) time.Time {
 func (j *queueJob) status(now time.Time, step time.Duration) string {
 	waiting, start, end := j.times(step)
 	switch {
+	case j.work != nil && !now.Before(start) && j.killedAt.IsZero():
+		return "processing" // its outcome is not settled yet (settleJobs)
 	case !j.killedAt.IsZero() && !now.Before(j.killedAt) && now.Before(end):
 		return "terminating"
 	case !now.Before(end) && !j.killedAt.IsZero():
@@ -173,9 +181,12 @@ func (st *state) addQueueJob(j *queueJob) *queueJob {
 	}
 	add(start, "info", fmt.Sprintf("Running component %s (config %s)", comp, j.configID))
 	add(start.Add(j.runFor/2), "info", fmt.Sprintf("Component %s is processing data", comp))
-	if j.failMessage != "" {
+	switch {
+	case j.work != nil:
+		// The outcome is logged when the work is done (settleJobs).
+	case j.failMessage != "":
 		add(end, "error", j.failMessage)
-	} else {
+	default:
 		add(end, "success", fmt.Sprintf("Component %s finished successfully", comp))
 	}
 	return j
@@ -261,8 +272,10 @@ func (s *Stack) handleRunJob(w http.ResponseWriter, r *http.Request, c *caller) 
 			return
 		}
 	}
-	j := s.state.addQueueJob(&queueJob{component: comp, configID: cfgID, rowIDs: rowIDs, mode: mode, tag: tag,
-		created: s.now(), runFor: s.step, creator: c.tok, branchID: branchID, failMessage: cfg.failMessage})
+	j := &queueJob{component: comp, configID: cfgID, rowIDs: rowIDs, mode: mode, tag: tag,
+		created: s.now(), runFor: s.step, creator: c.tok, branchID: branchID, failMessage: cfg.failMessage}
+	s.prepareWork(j, cfg)
+	s.state.addQueueJob(j)
 	writeJSON(w, http.StatusCreated, s.queueJobJSON(j))
 }
 
