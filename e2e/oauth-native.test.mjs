@@ -1,5 +1,5 @@
 // The official TypeScript SDK client against `keboola-mcp serve` (native
-// OAuth) on a fake stack started with `keboola-mcp dev-stack`: discovery,
+// OAuth) on a fake stack started with `keboola-dev-stack`: discovery,
 // dynamic registration, PKCE, the login + consent form driven over plain
 // HTTP as a browser would (no JavaScript needed), the code exchange, tool
 // calls, a refresh, and the read-only scope.

@@ -1,6 +1,6 @@
 // The official TypeScript MCP client spawns `keboola-mcp stdio` (as Claude
 // Desktop or Cursor would, with the Python server's environment variables)
-// against `keboola-mcp dev-stack`, lists the tools and calls every core tool,
+// against `keboola-dev-stack`, lists the tools and calls every core tool,
 // the write tools included, checking real content in each answer.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

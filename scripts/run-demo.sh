@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the demo: a fake Keboola stack (dev-stack) and an OAuth-protected
+# Runs the demo: a fake Keboola stack (keboola-dev-stack) and an OAuth-protected
 # `keboola-mcp serve` in front of it, then prints what to paste into an MCP
 # client. Ctrl-C stops both.
 #
@@ -10,6 +10,8 @@ set -euo pipefail
 bin=${1:?usage: run-demo.sh BINARY DEV_STACK_PORT SERVE_ADDR}
 port=${2:?usage: run-demo.sh BINARY DEV_STACK_PORT SERVE_ADDR}
 addr=${3:?usage: run-demo.sh BINARY DEV_STACK_PORT SERVE_ADDR}
+# The fake stack is its own binary (DuckDB needs cgo), built next to keboola-mcp.
+dev_stack_bin=$(dirname "$bin")/keboola-dev-stack
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/keboola-mcp-demo.XXXXXX")
 stack_pid=""
@@ -29,7 +31,7 @@ trap cleanup INT TERM EXIT
 # The fake stack also plays Keboola's OAuth server for "Sign in with Keboola".
 oauth_id=keboola-mcp-demo
 oauth_secret=demo-oauth-secret
-"$bin" dev-stack --addr "127.0.0.1:$port" --oauth-client "$oauth_id:$oauth_secret" >"$dir/stack.out" 2>"$dir/stack.log" &
+"$dev_stack_bin" --addr "127.0.0.1:$port" --oauth-client "$oauth_id:$oauth_secret" >"$dir/stack.out" 2>"$dir/stack.log" &
 stack_pid=$!
 
 stack_url="" token=""

@@ -4,8 +4,11 @@
 //
 //	stdio      serve MCP over stdin/stdout with a Storage API token from the environment
 //	serve      serve MCP over HTTP (/mcp, /sse) with OAuth 2.1 authorization
-//	dev-stack  run a fake Keboola stack with a demo project, for demos and tests
 //	version    print the version
+//
+// The fake Keboola stack for demos and tests is a separate command,
+// keboola-dev-stack: its SQL engine (DuckDB) needs cgo, and this binary
+// stays static pure Go.
 package main
 
 import (
@@ -17,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/cliflags"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -31,7 +36,6 @@ type command struct {
 var commands = []command{
 	{"stdio", "serve MCP over stdin/stdout (env KBC_STORAGE_TOKEN, KBC_STORAGE_API_URL, ...)", runStdio},
 	{"serve", "serve MCP over HTTP with OAuth 2.1 (see --help)", runServe},
-	{"dev-stack", "run a fake Keboola stack with a demo project", runDevStack},
 	{"version", "print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		_, err := fmt.Fprintln(stdout, "keboola-mcp", version)
 		return err
@@ -60,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
-		case errors.Is(err, errUsage):
+		case errors.Is(err, cliflags.ErrUsage):
 			return 2
 		default:
 			fmt.Fprintf(stderr, "keboola-mcp %s: %v\n", c.name, err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/access"
+	"github.com/keboola-mcp/keboola-mcp/internal/cliflags"
 	"github.com/keboola-mcp/keboola-mcp/internal/httpserver"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
@@ -36,7 +37,7 @@ func runServe(ctx context.Context, args []string, _ io.Writer, stderr io.Writer)
 type serveConfig struct {
 	addr, publicURL, storeURL, auth, logLevel string
 	metricsAddr                               string
-	stacks, origins, tools, exclude           stringList
+	stacks, origins, tools, exclude           cliflags.StringList
 	accessTTL, refreshTTL                     time.Duration
 	readOnly                                  bool
 }
@@ -45,7 +46,7 @@ type serveConfig struct {
 // tests; ready, when set, receives the listening address.
 func serveMain(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string, ready func(addr string)) error {
 	var c serveConfig
-	fs := newFlagSet("serve", stderr)
+	fs := cliflags.NewFlagSet("keboola-mcp serve", stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&c.publicURL, "public-url", "", "public base URL, the OAuth issuer (default http://<addr> on loopback; required otherwise)")
 	fs.Var(&c.stacks, "stack", "allowed Keboola stack URL (repeatable; default the public multi-tenant stacks)")
@@ -78,7 +79,7 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 `)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := cliflags.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	var level slog.Level

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/cliflags"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
 )
@@ -29,9 +30,9 @@ func runStdio(ctx context.Context, args []string, _ io.Writer, stderr io.Writer)
 // credentials, then calls serve. Split from runStdio for tests.
 func stdioMain(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string,
 	serve func(context.Context, mcpserver.Options, keboola.Credentials) error) error {
-	fs := newFlagSet("stdio", stderr)
+	fs := cliflags.NewFlagSet("keboola-mcp stdio", stderr)
 	readOnly := fs.Bool("read-only", false, "serve only the tools that do not change the project")
-	var only, exclude stringList
+	var only, exclude cliflags.StringList
 	fs.Var(&only, "tools", "serve only this tool (repeatable, or comma-separated in KEBOOLA_MCP_TOOLS)")
 	fs.Var(&exclude, "exclude-tools", "do not serve this tool (repeatable)")
 	logLevel := fs.String("log-level", "info", "log level on stderr: debug, info, warn, error")
@@ -48,7 +49,7 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 `)
 		fs.PrintDefaults()
 	}
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := cliflags.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	var level slog.Level

@@ -1,14 +1,16 @@
 // Test harness: real processes on loopback. A fake Keboola stack
-// (`keboola-mcp dev-stack`), the Worker in workerd (`wrangler dev`, local KV
+// (`keboola-dev-stack`), the Worker in workerd (`wrangler dev`, local KV
 // in a temporary directory), and optionally a native `keboola-mcp serve
 // --auth proxy`. Every wait is bounded; every process is stopped by its pid.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const BIN = resolve(process.env.KEBOOLA_MCP_BIN ?? '../bin/keboola-mcp');
+/** The fake stack is its own binary (DuckDB needs cgo), built next to keboola-mcp. */
+export const DEV_STACK_BIN = resolve(process.env.KEBOOLA_DEV_STACK_BIN ?? join(dirname(BIN), 'keboola-dev-stack'));
 export const COOKIE_SECRET = 'test-cookie-secret-0123456789abcdef0123';
 export const PROXY_SECRET = 'test-proxy-secret-0123456789abcdef01234';
 export const DEV_TOKEN = 'demo-master-token-1234';
@@ -77,8 +79,8 @@ export const KBC_CLIENT = { id: 'keboola-mcp-worker', secret: 'fake-stack-client
 
 export async function startDevStack(): Promise<Proc> {
   const port = await freePort();
-  const args = ['dev-stack', '--addr', `127.0.0.1:${port}`, '--token', DEV_TOKEN, '--oauth-client', `${KBC_CLIENT.id}:${KBC_CLIENT.secret}`];
-  const p = run(BIN, args, {});
+  const args = ['--addr', `127.0.0.1:${port}`, '--token', DEV_TOKEN, '--oauth-client', `${KBC_CLIENT.id}:${KBC_CLIENT.secret}`];
+  const p = run(DEV_STACK_BIN, args, {});
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/v2/storage`, p, 30);
   return { url, output: p.output, stop: () => stopProcess(p.child) };

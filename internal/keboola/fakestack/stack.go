@@ -1,6 +1,6 @@
 // Package fakestack is an in-memory fake of a Keboola stack served over real
 // HTTP, with a seeded demo project. Every Keboola-facing package is tested
-// against it, and `keboola-mcp dev-stack` serves it for demos.
+// against it, and `keboola-dev-stack` serves it for demos.
 //
 // # Layout
 //
@@ -44,10 +44,15 @@
 //
 // # SQL
 //
-// Query Service statements run on SQLite (see db.go and query.go): each
+// Table rows live in DuckDB, one in-memory database per stack (db.go): each
 // bucket is a schema named after its id, and the Snowflake database
 // qualifier ("KEBOOLA_<project>") is dropped, so the names the tools build
-// from backendPath work unchanged. Workspaces have read-only storage access.
+// from backendPath work unchanged. A dialect layer (snowsql.go, sqlrun.go)
+// makes DuckDB answer like Snowflake: identifier case folding, Snowflake
+// functions and casts, SHOW/DESCRIBE, Snowflake-worded errors. Query Service
+// workspaces have read-only storage access; Snowflake transformation jobs
+// run their SQL and write their output tables, and flows run their tasks as
+// child jobs (jobrun.go).
 //
 // # Not modelled
 //

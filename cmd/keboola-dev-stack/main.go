@@ -1,50 +1,69 @@
+// Command keboola-dev-stack serves a fake Keboola stack with a demo project
+// (internal/keboola/fakestack) for demos and tests: `make run`, the e2e and
+// Worker suites. Its SQL engine is DuckDB, which needs cgo; that is why it is
+// not a subcommand of the static keboola-mcp binary.
+//
+// It prints the Storage API URL and the master token: the stack is a local
+// fake, and handing out its token is the point.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/cliflags"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
 )
 
-// runDevStack serves the fake Keboola stack with its demo project until ctx
-// ends. It prints the Storage API URL and the master token: the stack is a
-// local fake, and handing out its token is the point.
-func runDevStack(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return devStackMain(ctx, args, stdout, stderr, os.Getenv)
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := devStackMain(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, cliflags.ErrUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "keboola-dev-stack:", err)
+		os.Exit(1)
+	}
 }
 
+// devStackMain serves the fake Keboola stack until ctx ends.
 func devStackMain(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := newFlagSet("dev-stack", stderr)
+	fs := cliflags.NewFlagSet("keboola-dev-stack", stderr)
 	addr := fs.String("addr", "127.0.0.1:8765", "listen address (loopback unless --allow-remote)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (the fake has no real security)")
 	tok := fs.String("token", "", "master Storage token of the fake project (random when empty)")
 	publicURL := fs.String("public-url", "", "base URL the stack advertises (default http://<listen address>); set it with --allow-remote")
-	var clients stringList
+	var clients cliflags.StringList
 	fs.Var(&clients, "oauth-client", "Keboola OAuth client as id:secret (repeatable)")
-	if err := parseFlags(fs, args, getenv); err != nil {
+	if err := cliflags.Parse(fs, args, getenv); err != nil {
 		return err
 	}
 	if err := checkDevAddr(*addr, *allowRemote); err != nil {
 		fmt.Fprintln(stderr, err)
-		return errUsage
+		return cliflags.ErrUsage
 	}
 	if err := checkPublicURL(*publicURL); err != nil {
 		fmt.Fprintln(stderr, err)
-		return errUsage
+		return cliflags.ErrUsage
 	}
 	oauth, err := parseOAuthClients(clients)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return errUsage
+		return cliflags.ErrUsage
 	}
 	stack, err := fakestack.New(fakestack.Options{MasterToken: *tok, OAuthClients: oauth})
 	if err != nil {

@@ -1,4 +1,6 @@
-package main
+// Package cliflags parses the flags of the keboola-mcp commands: flags on
+// the command line, then KEBOOLA_MCP_<FLAG> environment variables.
+package cliflags
 
 import (
 	"errors"
@@ -8,29 +10,29 @@ import (
 	"strings"
 )
 
-// errUsage reports bad flags; the flag package has already printed why.
-var errUsage = errors.New("usage")
+// ErrUsage reports bad flags; the flag package has already printed why.
+var ErrUsage = errors.New("usage")
 
-// newFlagSet returns a flag set for a subcommand that prints to stderr.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("keboola-mcp "+name, flag.ContinueOnError)
+// NewFlagSet returns a flag set for a command that prints to stderr.
+func NewFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	return fs
 }
 
-// parseFlags parses args, then fills every flag not given on the command line
+// Parse parses args, then fills every flag not given on the command line
 // from the environment variable KEBOOLA_MCP_<FLAG> (upper case, dashes as
 // underscores), so containers and the Worker can configure the server by env.
-func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return errUsage
+		return ErrUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+		return ErrUsage
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -54,7 +56,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) err
 // setFromEnv sets a flag from an environment value; a repeatable flag takes a
 // comma-separated list.
 func setFromEnv(f *flag.Flag, v string) error {
-	if _, repeatable := f.Value.(*stringList); repeatable {
+	if _, repeatable := f.Value.(*StringList); repeatable {
 		for _, part := range strings.Split(v, ",") {
 			if part = strings.TrimSpace(part); part != "" {
 				if err := f.Value.Set(part); err != nil {
@@ -71,12 +73,12 @@ func envName(flagName string) string {
 	return "KEBOOLA_MCP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// stringList is a repeatable string flag (--stack a --stack b).
-type stringList []string
+// StringList is a repeatable string flag (--stack a --stack b).
+type StringList []string
 
-func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *StringList) String() string { return strings.Join(*l, ",") }
 
-func (l *stringList) Set(v string) error {
+func (l *StringList) Set(v string) error {
 	*l = append(*l, v)
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/cliflags"
 )
 
 func TestDevStack_PrintsURLAndTokenThenServesUntilCancelled(t *testing.T) {
@@ -61,8 +63,8 @@ func TestDevStack_RejectsBadFlags(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var stderr strings.Builder
 			err := devStackMain(context.Background(), args, io.Discard, &stderr, func(string) string { return "" })
-			if err != errUsage {
-				t.Fatalf("err = %v, want errUsage", err)
+			if err != cliflags.ErrUsage {
+				t.Fatalf("err = %v, want cliflags.ErrUsage", err)
 			}
 			if stderr.Len() == 0 {
 				t.Error("no explanation printed on stderr")

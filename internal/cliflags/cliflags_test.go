@@ -1,4 +1,4 @@
-package main
+package cliflags
 
 import (
 	"io"
@@ -12,12 +12,12 @@ func TestParseFlags_EnvFillsOnlyFlagsNotGiven(t *testing.T) {
 		"KEBOOLA_MCP_PUBLIC_URL": "https://mcp.example.com",
 		"KEBOOLA_MCP_STACK":      "https://a.example, https://b.example",
 	}
-	fs := newFlagSet("test", io.Discard)
+	fs := NewFlagSet("test", io.Discard)
 	addr := fs.String("addr", "127.0.0.1:8000", "")
 	publicURL := fs.String("public-url", "", "")
-	var stacks stringList
+	var stacks StringList
 	fs.Var(&stacks, "stack", "")
-	if err := parseFlags(fs, []string{"--addr", "127.0.0.1:1"}, func(k string) string { return env[k] }); err != nil {
+	if err := Parse(fs, []string{"--addr", "127.0.0.1:1"}, func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	if *addr != "127.0.0.1:1" {
@@ -32,8 +32,8 @@ func TestParseFlags_EnvFillsOnlyFlagsNotGiven(t *testing.T) {
 }
 
 func TestParseFlags_RejectsStrayArguments(t *testing.T) {
-	fs := newFlagSet("test", io.Discard)
-	if err := parseFlags(fs, []string{"extra"}, func(string) string { return "" }); err != errUsage {
-		t.Fatalf("err = %v, want errUsage", err)
+	fs := NewFlagSet("test", io.Discard)
+	if err := Parse(fs, []string{"extra"}, func(string) string { return "" }); err != ErrUsage {
+		t.Fatalf("err = %v, want ErrUsage", err)
 	}
 }
