@@ -58,9 +58,11 @@
 //
 // SQL on BigQuery projects and on the generated large project's tables,
 // legacy branch copies of buckets (c-<branch>-name) on projects without
-// storage-branches, file uploads and table imports, writes from SQL, and
-// running data apps (their state and logs are simulated; repository hosts
-// are made-up .invalid names).
+// storage-branches, file uploads and table imports, writes from Query
+// Service SQL (workspaces are read-only), incremental output mapping,
+// transformations on development branches (they read and write
+// production), and running data apps (their state and logs are simulated;
+// repository hosts are made-up .invalid names).
 package fakestack
 
 import (
