@@ -24,9 +24,9 @@ func TestQueryData(t *testing.T) {
 	f := readFixture(t)
 	f.check(t, "query_data", []expect{
 		{name: "aggregate", args: map[string]any{"sql_query": `SELECT "status", COUNT(*) AS n FROM ` + orders + ` GROUP BY "status" ORDER BY "status"`, "query_name": "Orders by status"},
-			contains: []string{"Query: Orders by status", "Returned 3 of 3 rows.", "status,n\n", "completed,"}},
+			contains: []string{"Query: Orders by status", "Returned 3 of 3 rows.", "status,N\n", "completed,"}}, // Snowflake folds the unquoted alias to upper case
 		{name: "NULL is an empty field", args: map[string]any{"sql_query": `SELECT NULL AS a, 1 AS b`},
-			contains: []string{"a,b\n,1\n"}, absent: []string{"null", "NULL"}},
+			contains: []string{"A,B\n,1\n"}, absent: []string{"null", "NULL"}},
 		{name: "row cap", args: map[string]any{"sql_query": `SELECT 1 AS x FROM ` + orders + ` a CROSS JOIN ` + orders + ` b LIMIT 12000`},
 			contains: []string{"Returned 10000 of 12000 rows (the answer is capped"}},
 		{name: "character cap", args: map[string]any{"sql_query": wideQuery},
