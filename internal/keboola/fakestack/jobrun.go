@@ -303,7 +303,7 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 		}
 		t := s.state.tables[src]
 		if t == nil {
-			return fmt.Errorf("Table %q specified in input mapping does not exist in Storage.", src)
+			return serviceErrorf("Table %q specified in input mapping does not exist in Storage.", src)
 		}
 		q := fmt.Sprintf("CREATE TABLE %s.%s AS SELECT * FROM %s.%s", quoteIdent(schema), quoteIdent(dst), quoteIdent(t.bucket.schema()), quoteIdent(t.name))
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -324,7 +324,7 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 				text, _ := sc.(string)
 				for _, stmt := range splitStatements(text) {
 					if _, err := ss.run(ctx, stmt, schema, 0); err != nil {
-						return fmt.Errorf("Query %q in %q failed with error: %s", stmt, codeName, err.Error())
+						return serviceErrorf("Query %q in %q failed with error: %s", stmt, codeName, err.Error())
 					}
 				}
 			}
@@ -339,7 +339,7 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("Table %q specified in output mapping was not created by the transformation.", src)
+			return serviceErrorf("Table %q specified in output mapping was not created by the transformation.", src)
 		}
 	}
 	for _, out := range outputs {
@@ -357,7 +357,7 @@ func (s *Stack) writeOutput(ctx context.Context, db queryer, schema string, out 
 	bucketID, name := bucketOf(dst), tableName(dst)
 	stage, bucketName, _ := strings.Cut(bucketID, ".")
 	if (stage != "in" && stage != "out") || !strings.HasPrefix(bucketName, "c-") || name == "" {
-		return fmt.Errorf("Output mapping destination %q is not a valid table id (in|out.c-bucket.table).", dst)
+		return serviceErrorf("Output mapping destination %q is not a valid table id (in|out.c-bucket.table).", dst)
 	}
 	st := s.state
 	b := st.bucketsByID[bucketID]
@@ -370,7 +370,7 @@ func (s *Stack) writeOutput(ctx context.Context, db queryer, schema string, out 
 		st.bucketsByID[b.id] = b
 	}
 	if b.source != nil {
-		return fmt.Errorf("Bucket %s is a read-only linked bucket.", b.id)
+		return serviceErrorf("Bucket %s is a read-only linked bucket.", b.id)
 	}
 	target := quoteIdent(b.schema()) + "." + quoteIdent(name)
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s.%s", target, quoteIdent(schema), quoteIdent(src))); err != nil {

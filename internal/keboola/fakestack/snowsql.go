@@ -25,6 +25,18 @@ import (
 //     NUMBER/STRING/TIMESTAMP_NTZ casts; IFF, NVL and friends (macros below);
 //   - CURRENT_DATE, CURRENT_TIMESTAMP, SYSDATE and GETDATE read the stack's clock.
 
+// serviceError is a message worded exactly as Snowflake or Keboola word it
+// ("SQL compilation error:\n…", "Object 'X' does not exist or not
+// authorized."): clients show it verbatim, so Go's error style (lower case,
+// no final period) does not apply.
+type serviceError string
+
+func (e serviceError) Error() string { return string(e) }
+
+func serviceErrorf(format string, args ...any) error {
+	return serviceError(fmt.Sprintf(format, args...))
+}
+
 type tokenKind int
 
 const (
@@ -84,7 +96,7 @@ func tokenizeSQL(sqlText string) ([]sqlToken, error) {
 		case c == '/' && i+1 < n && sqlText[i+1] == '*':
 			j := strings.Index(sqlText[i+2:], "*/")
 			if j < 0 {
-				return nil, fmt.Errorf("SQL compilation error:\nunterminated comment")
+				return nil, serviceErrorf("SQL compilation error:\nunterminated comment")
 			}
 			i += 2 + j + 2
 			kind = tokSpace
@@ -101,9 +113,9 @@ func tokenizeSQL(sqlText string) ([]sqlToken, error) {
 			}
 			if j >= n {
 				if c == '"' {
-					return nil, fmt.Errorf("SQL compilation error:\nunterminated quoted identifier")
+					return nil, serviceErrorf("SQL compilation error:\nunterminated quoted identifier")
 				}
-				return nil, fmt.Errorf("SQL compilation error:\nunterminated string literal")
+				return nil, serviceErrorf("SQL compilation error:\nunterminated string literal")
 			}
 			i = j + 1
 			kind = tokString
@@ -140,7 +152,7 @@ func tokenizeSQL(sqlText string) ([]sqlToken, error) {
 	return toks, nil
 }
 
-var errMultipleStatements = fmt.Errorf("SQL compilation error:\none statement per entry; send several statements as separate entries")
+var errMultipleStatements = serviceErrorf("SQL compilation error:\none statement per entry; send several statements as separate entries")
 
 func isIdentStart(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
@@ -292,7 +304,7 @@ func rewriteSnowflake(sqlText string, opts rewriteOptions) (*rewritten, error) {
 		}
 	}
 	if len(toks) == 0 {
-		return nil, fmt.Errorf("SQL compilation error:\nempty statement")
+		return nil, serviceErrorf("SQL compilation error:\nempty statement")
 	}
 	out := &rewritten{toks: toks, defined: map[string]bool{}, databases: opts.databases}
 	if toks[0].kind == tokIdent {
@@ -701,16 +713,16 @@ func linePos(sqlText string, off int) (int, int) {
 
 func invalidIdentifier(sqlText string, t sqlToken) error {
 	line, pos := linePos(sqlText, t.pos)
-	return fmt.Errorf("SQL compilation error: error line %d at position %d\ninvalid identifier '%s'", line, pos, t.name())
+	return serviceErrorf("SQL compilation error: error line %d at position %d\ninvalid identifier '%s'", line, pos, t.name())
 }
 
 func objectError(name string) error {
-	return fmt.Errorf("SQL compilation error:\nObject '%s' does not exist or not authorized.", name)
+	return serviceErrorf("SQL compilation error:\nObject '%s' does not exist or not authorized.", name)
 }
 
 func syntaxError(sqlText string, t sqlToken) error {
 	line, pos := linePos(sqlText, t.pos)
-	return fmt.Errorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '%s'.", line, pos, t.text)
+	return serviceErrorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '%s'.", line, pos, t.text)
 }
 
 var (
@@ -740,7 +752,7 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 		if t, ok := find(m[1]); ok {
 			return invalidIdentifier(sqlText, t)
 		}
-		return fmt.Errorf("SQL compilation error:\ninvalid identifier '%s'", m[1])
+		return serviceErrorf("SQL compilation error:\ninvalid identifier '%s'", m[1])
 	}
 	if m := reTableNotFound.FindStringSubmatch(first); m != nil {
 		if t, ok := find(m[1]); ok {
@@ -749,7 +761,7 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 		return objectError(m[1])
 	}
 	if m := reSchemaNotFound.FindStringSubmatch(first); m != nil {
-		return fmt.Errorf("SQL compilation error:\nSchema '%s' does not exist or not authorized.", m[1])
+		return serviceErrorf("SQL compilation error:\nSchema '%s' does not exist or not authorized.", m[1])
 	}
 	if m := reFuncNotFound.FindStringSubmatch(first); m != nil {
 		name := strings.ToUpper(m[1])
@@ -758,7 +770,7 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 				name = sf
 			}
 		}
-		return fmt.Errorf("SQL compilation error:\nUnknown function %s", name)
+		return serviceErrorf("SQL compilation error:\nUnknown function %s", name)
 	}
 	if strings.HasPrefix(first, "Parser Error") {
 		if m := reNearToken.FindStringSubmatch(first); m != nil {
@@ -774,7 +786,7 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 		}
 		last := rw.toks[len(rw.toks)-1]
 		line, pos := linePos(sqlText, last.pos+len(last.text))
-		return fmt.Errorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '<EOF>'.", line, pos)
+		return serviceErrorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '<EOF>'.", line, pos)
 	}
 	if m := reConversion.FindStringSubmatch(first); m != nil {
 		kind := "Numeric"
@@ -786,12 +798,12 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 		case "BOOL", "BOOLEAN":
 			kind = "Boolean"
 		}
-		return fmt.Errorf("%s value '%s' is not recognized", kind, m[1])
+		return serviceErrorf("%s value '%s' is not recognized", kind, m[1])
 	}
 	if i := strings.Index(first, " Error: "); i >= 0 {
 		first = first[i+len(" Error: "):]
 	}
-	return fmt.Errorf("SQL compilation error:\n%s", strings.TrimSuffix(first, "!"))
+	return serviceErrorf("SQL compilation error:\n%s", strings.TrimSuffix(first, "!"))
 }
 
 // occurrencesBeforeCaret counts how often near occurs in the rewritten SQL

@@ -35,7 +35,7 @@ var statementKeywords = map[string]bool{
 
 // errReadOnly is Snowflake's refusal of a write in a read-only workspace.
 func errReadOnly(kw, workspace string) error {
-	return fmt.Errorf("SQL access control error:\nInsufficient privileges to run %s in workspace %s, "+
+	return serviceErrorf("SQL access control error:\nInsufficient privileges to run %s in workspace %s, "+
 		"which has read-only access to Storage; only SELECT and WITH queries can run", kw, workspace)
 }
 
@@ -82,7 +82,7 @@ func (ss *sqlSession) run(ctx context.Context, sqlText, workspace string, maxRow
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("SQL execution canceled")
+			return nil, serviceErrorf("SQL execution canceled")
 		}
 		return nil, snowflakeError(sqlText, rw, err)
 	}
@@ -181,7 +181,7 @@ func syntaxErrorAt(sqlText string, toks []sqlToken, i int) error {
 	}
 	last := toks[len(toks)-1]
 	line, pos := linePos(sqlText, last.pos+len(last.text))
-	return fmt.Errorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '<EOF>'.", line, pos)
+	return serviceErrorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '<EOF>'.", line, pos)
 }
 
 // likeMatch applies a SHOW … LIKE pattern (case-insensitive, % and _).
@@ -244,7 +244,7 @@ func (ss *sqlSession) showTables(ctx context.Context, schema, like string) (*sql
 			return nil, err
 		}
 		if n == 0 {
-			return nil, fmt.Errorf("SQL compilation error:\nSchema '%s' does not exist or not authorized.", schema)
+			return nil, serviceErrorf("SQL compilation error:\nSchema '%s' does not exist or not authorized.", schema)
 		}
 	}
 	rs, err := ss.db.QueryContext(ctx, q+` ORDER BY 1, 2`, args...)
