@@ -376,8 +376,8 @@ func (s *Stack) writeOutput(ctx context.Context, db queryer, schema string, out 
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT * FROM %s.%s", target, quoteIdent(schema), quoteIdent(src))); err != nil {
 		return err
 	}
-	rs, err := db.QueryContext(ctx, `SELECT column_name, data_type, is_nullable FROM information_schema.columns
-		WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, b.schema(), name)
+	rs, err := db.QueryContext(ctx, `SELECT column_name, data_type, is_nullable, COALESCE(numeric_precision, 0), COALESCE(numeric_scale, 0)
+		FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, b.schema(), name)
 	if err != nil {
 		return err
 	}
@@ -385,11 +385,15 @@ func (s *Stack) writeOutput(ctx context.Context, db queryer, schema string, out 
 	for rs.Next() {
 		var c column
 		var typ, nullable string
-		if err := rs.Scan(&c.name, &typ, &nullable); err != nil {
+		var precision, scale int
+		if err := rs.Scan(&c.name, &typ, &nullable, &precision, &scale); err != nil {
 			rs.Close()
 			return err
 		}
 		c.kbcType, c.nullable = keboolaType(typ), nullable == "YES"
+		if c.kbcType == "NUMERIC" {
+			c.length = fmt.Sprintf("%d,%d", precision, scale)
+		}
 		cols = append(cols, c)
 	}
 	rs.Close()

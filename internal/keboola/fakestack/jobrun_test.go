@@ -65,6 +65,10 @@ FROM "ord" WHERE "status" = 'completed' GROUP BY 1;`},
 	if tbl["rowsCount"] != float64(months) || fmt.Sprint(tbl["columns"]) != "[month revenue]" || tbl["lastImportDate"] != done["endTime"] {
 		t.Errorf("output table %v; want %d rows, columns [month revenue], imported at the job end %v", tbl, months, done["endTime"])
 	}
+	def := api(t, s, "GET", "/v2/storage/tables/out.c-analytics.monthly_revenue?include=definition", nil).object(t)
+	if got := path(t, def, "definition", "columns", 1, "definition"); fmt.Sprint(got) != "map[length:38,2 nullable:true type:NUMERIC]" {
+		t.Errorf("revenue column definition %v; want NUMERIC 38,2 (a SUM of NUMBER(12,2))", got)
+	}
 	if b := api(t, s, "GET", "/v2/storage/buckets/out.c-analytics", nil); b.status != http.StatusOK {
 		t.Errorf("the output bucket was not created: %d %s", b.status, b.body)
 	}

@@ -175,6 +175,7 @@ type column struct {
 	name     string
 	kbcType  string // INTEGER, NUMERIC, VARCHAR, DATE, TIMESTAMP, BOOLEAN
 	nullable bool
+	length   string // NUMERIC precision and scale ("38,2"); empty for the demo's "12,2"
 }
 
 type table struct {

@@ -1,6 +1,7 @@
 package fakestack
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -415,7 +416,7 @@ func (s *Stack) tableJSON(t *table, inc map[string]bool) map[string]any {
 		for _, c := range t.columns {
 			def := map[string]any{"type": c.kbcType, "nullable": c.nullable}
 			if c.kbcType == "NUMERIC" {
-				def["length"] = "12,2"
+				def["length"] = cmp.Or(c.length, "12,2")
 			}
 			cols = append(cols, map[string]any{"name": c.name, "definition": def, "basetype": baseType(c.kbcType), "canBeFiltered": true})
 		}
