@@ -9,32 +9,106 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// Table rows live in an in-memory DuckDB database, one per stack: Snowflake
-// transformations write their output tables into it, so stacks cannot share
-// one. Each bucket is a schema named after the bucket id ("in.c-crm"), so the
-// Snowflake name "KEBOOLA_1234"."in.c-crm"."customers" becomes
+// Table rows live in DuckDB. One in-memory DuckDB instance serves the
+// process; each stack gets its own in-memory database attached to it
+// (stackDB), because Snowflake transformations write their output tables
+// into it. Each bucket is a schema named after the bucket id ("in.c-crm"),
+// so the Snowflake name "KEBOOLA_1234"."in.c-crm"."customers" becomes
 // "in.c-crm"."customers" once the project database prefix is dropped (see
-// snowsql.go, which also makes DuckDB answer like Snowflake).
+// snowsql.go, which also makes DuckDB answer like Snowflake). Catalogue
+// queries keep to current_database(), the stack's own.
+//
+// The demo tables are loaded once per process into a template database and
+// copied into each stack's database, which takes milliseconds where loading
+// them takes seconds under the race detector.
 //
 // DuckDB needs cgo, which is why the fake lives outside the shipped
 // keboola-mcp binary (cmd/keboola-dev-stack serves it).
-func openDB() (*sql.DB, error) {
-	// One thread per database: tests run many stacks side by side on a
-	// shared machine, and the demo tables are small.
-	conn, err := duckdb.NewConnector("?threads=1&memory_limit=512MB", nil)
+
+// engine is the process's DuckDB instance and an admin pool on it.
+var engine = sync.OnceValues(func() (*engineInstance, error) {
+	conn, err := duckdb.NewConnector("?threads=2", nil)
 	if err != nil {
 		return nil, fmt.Errorf("fakestack: opening duckdb: %w", err)
 	}
-	db := sql.OpenDB(conn)
-	for _, m := range snowflakeMacros {
-		if _, err := db.Exec(m); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("fakestack: defining Snowflake function %.40q: %w", m, err)
+	return &engineInstance{connector: conn, admin: sql.OpenDB(conn)}, nil
+})
+
+type engineInstance struct {
+	connector *duckdb.Connector
+	admin     *sql.DB
+	seq       atomic.Int64
+}
+
+// stackDB is one stack's database: a pool whose connections all use it.
+type stackDB struct {
+	*sql.DB
+	name string
+}
+
+// Close closes the pool and drops the database.
+func (d *stackDB) Close() error {
+	err := d.DB.Close()
+	if e, eerr := engine(); eerr == nil {
+		_, _ = e.admin.Exec("DETACH DATABASE IF EXISTS " + quoteIdent(d.name))
+	}
+	return err
+}
+
+// useDatabase connects to the shared instance with database as the
+// connection's default.
+type useDatabase struct {
+	base     *duckdb.Connector
+	database string
+}
+
+func (c useDatabase) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.base.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.(driver.ExecerContext).ExecContext(ctx, "USE "+quoteIdent(c.database), nil); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (c useDatabase) Driver() driver.Driver { return c.base.Driver() }
+
+// openDB attaches a new empty database for a stack, with the Snowflake
+// functions defined in it.
+func openDB() (*stackDB, error) {
+	return attachDatabase(fmt.Sprintf("stack_%d", mustEngine().seq.Add(1)), true)
+}
+
+func mustEngine() *engineInstance {
+	e, err := engine()
+	if err != nil {
+		panic(err) // DuckDB is linked in: opening an in-memory instance does not fail
+	}
+	return e
+}
+
+func attachDatabase(name string, macros bool) (*stackDB, error) {
+	e := mustEngine()
+	if _, err := e.admin.Exec("ATTACH ':memory:' AS " + quoteIdent(name)); err != nil {
+		return nil, fmt.Errorf("fakestack: attaching a database: %w", err)
+	}
+	db := &stackDB{DB: sql.OpenDB(useDatabase{base: e.connector, database: name}), name: name}
+	if macros {
+		for _, m := range snowflakeMacros {
+			if _, err := db.Exec(m); err != nil {
+				db.Close()
+				return nil, fmt.Errorf("fakestack: defining Snowflake function %.40q: %w", m, err)
+			}
 		}
 	}
 	return db, nil

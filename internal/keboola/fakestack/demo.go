@@ -2,7 +2,6 @@ package fakestack
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"math/rand/v2"
@@ -302,44 +301,65 @@ type tableStats struct {
 	size int64
 }
 
-// demoRows are the generated rows of every demo table by table id; they are
-// the same on every run, so a process generates them once.
-var demoRows = sync.OnceValue(func() map[string][][]any {
-	g := &demoGen{r: rand.New(rand.NewPCG(demoSeed, demoSeed))}
-	out := map[string][][]any{}
-	for _, ts := range append(demoTables[:len(demoTables):len(demoTables)], sharedTables...) {
-		if ts.rows != nil {
-			out[ts.bucket+"."+ts.name] = ts.rows(g)
+// demoTemplate is the process's template database holding the demo
+// tables, loaded on first use; stacks copy it (seedDemoDatabase).
+var demoTemplate = sync.OnceValues(func() (map[string]tableStats, error) {
+	ctx := context.Background()
+	db, err := attachDatabase("demo_template", false)
+	if err != nil {
+		return nil, err
+	}
+	defer db.DB.Close() // the pool only; the database stays for the process
+	for _, bs := range append(demoBuckets[:len(demoBuckets):len(demoBuckets)], sharedBucketSpec) {
+		if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+quoteIdent(bs.id)); err != nil {
+			return nil, err
 		}
 	}
-	return out
+	g := &demoGen{r: rand.New(rand.NewPCG(demoSeed, demoSeed))}
+	stats := map[string]tableStats{}
+	for _, ts := range demoTableSpecs() {
+		var rows [][]any
+		if ts.rows != nil {
+			rows = ts.rows(g)
+		}
+		st, err := loadTable(ctx, db, ts, rows)
+		if err != nil {
+			return nil, fmt.Errorf("table %s.%s: %w", ts.bucket, ts.name, err)
+		}
+		stats[ts.bucket+"."+ts.name] = st
+	}
+	return stats, nil
 })
 
-// seedDemoDatabase opens a stack's database and loads the demo tables into
-// it with their Snowflake types (NUMERIC as DECIMAL(12,2), dates as DATE).
-func seedDemoDatabase() (*sql.DB, map[string]tableStats, error) {
-	ctx := context.Background()
+// demoTableSpecs are the project's demo tables and the shared project's.
+func demoTableSpecs() []tableSpec {
+	return append(demoTables[:len(demoTables):len(demoTables)], sharedTables...)
+}
+
+// seedDemoDatabase opens a stack's database holding a copy of the demo
+// tables with their Snowflake types (NUMERIC as DECIMAL(12,2), dates as DATE).
+func seedDemoDatabase() (*stackDB, map[string]tableStats, error) {
+	stats, err := demoTemplate()
+	if err != nil {
+		return nil, nil, err
+	}
 	db, err := openDB()
 	if err != nil {
 		return nil, nil, err
 	}
-	fail := func(err error) (*sql.DB, map[string]tableStats, error) {
-		db.Close()
-		return nil, nil, err
-	}
+	ctx := context.Background()
 	for _, bs := range append(demoBuckets[:len(demoBuckets):len(demoBuckets)], sharedBucketSpec) {
 		if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+quoteIdent(bs.id)); err != nil {
-			return fail(err)
+			db.Close()
+			return nil, nil, err
 		}
 	}
-	rows := demoRows()
-	stats := map[string]tableStats{}
-	for _, ts := range append(demoTables[:len(demoTables):len(demoTables)], sharedTables...) {
-		st, err := loadTable(ctx, db, ts, rows[ts.bucket+"."+ts.name])
-		if err != nil {
-			return fail(fmt.Errorf("table %s.%s: %w", ts.bucket, ts.name, err))
+	for _, ts := range demoTableSpecs() {
+		target := quoteIdent(ts.bucket) + "." + quoteIdent(ts.name)
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT * FROM demo_template.%s", target, target)); err != nil {
+			db.Close()
+			return nil, nil, err
 		}
-		stats[ts.bucket+"."+ts.name] = st
 	}
 	return db, stats, nil
 }
@@ -413,7 +433,7 @@ func demoWriterOf(bucketID string) string {
 }
 
 // loadTable creates a table in its bucket schema, fills it and measures it.
-func loadTable(ctx context.Context, db *sql.DB, ts tableSpec, rows [][]any) (tableStats, error) {
+func loadTable(ctx context.Context, db *stackDB, ts tableSpec, rows [][]any) (tableStats, error) {
 	var st tableStats
 	defs := make([]string, len(ts.cols))
 	for i, c := range ts.cols {
@@ -447,14 +467,14 @@ func rowLengthExpr(cols []colSpec) string {
 
 // appendRows loads rows through DuckDB's appender, which takes the demo's
 // 15,000 rows in milliseconds where row-by-row INSERTs take a second.
-func appendRows(ctx context.Context, db *sql.DB, ts tableSpec, rows [][]any) error {
+func appendRows(ctx context.Context, db *stackDB, ts tableSpec, rows [][]any) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), ts.bucket, ts.name)
+		app, err := duckdb.NewAppender(dc.(driver.Conn), db.name, ts.bucket, ts.name)
 		if err != nil {
 			return err
 		}

@@ -293,7 +293,8 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET search_path = '%s,main'", schema)); err != nil {
 		return err
 	}
-	defer conn.ExecContext(context.Background(), "RESET search_path") //nolint:errcheck // the connection returns to the pool
+	// The connection returns to the pool: back to the stack database alone.
+	defer conn.ExecContext(context.Background(), "USE "+quoteIdent(s.db.name)) //nolint:errcheck // best effort
 
 	for _, in := range mappingTables(cfg, "input") {
 		src, _ := in["source"].(string)
@@ -335,7 +336,7 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 	for _, out := range outputs {
 		src, _ := out["source"].(string)
 		var n int
-		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?`, schema, src).Scan(&n); err != nil {
+		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?`, schema, src).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -377,7 +378,8 @@ func (s *Stack) writeOutput(ctx context.Context, db queryer, schema string, out 
 		return err
 	}
 	rs, err := db.QueryContext(ctx, `SELECT column_name, data_type, is_nullable, COALESCE(numeric_precision, 0), COALESCE(numeric_scale, 0)
-		FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, b.schema(), name)
+		FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?
+		ORDER BY ordinal_position`, b.schema(), name)
 	if err != nil {
 		return err
 	}

@@ -642,7 +642,7 @@ type catalogNames struct {
 }
 
 func readCatalog(ctx context.Context, db queryer) (*catalogNames, error) {
-	rs, err := db.QueryContext(ctx, `SELECT table_schema, table_name, column_name FROM information_schema.columns`)
+	rs, err := db.QueryContext(ctx, `SELECT table_schema, table_name, column_name FROM information_schema.columns WHERE table_catalog = current_database()`)
 	if err != nil {
 		return nil, err
 	}

@@ -240,7 +240,7 @@ func (ss *sqlSession) showTables(ctx context.Context, schema, like string) (*sql
 		q += ` AND schema_name = ?`
 		args = append(args, schema)
 		var n int
-		if err := ss.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?`, schema).Scan(&n); err != nil {
+		if err := ss.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.schemata WHERE catalog_name = current_database() AND schema_name = ?`, schema).Scan(&n); err != nil {
 			return nil, err
 		}
 		if n == 0 {
@@ -277,7 +277,8 @@ func (ss *sqlSession) describeTable(ctx context.Context, parts []string) (*sqlRe
 		schema = parts[0]
 	}
 	rs, err := ss.db.QueryContext(ctx, `SELECT column_name, data_type, is_nullable, numeric_precision, numeric_scale
-		FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, schema, table)
+		FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?
+		ORDER BY ordinal_position`, schema, table)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,6 @@ package fakestack
 
 import (
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -127,7 +126,7 @@ type Stack struct {
 	mu    sync.Mutex
 	state *state
 
-	db *sql.DB // table rows (see db.go)
+	db *stackDB // table rows (see db.go)
 
 	faults   faultSet
 	requests requestLog
