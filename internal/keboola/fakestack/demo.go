@@ -144,7 +144,7 @@ var sharedTables = []tableSpec{
 }
 
 // transformationSQL is the demo transformation's code; it produces the two
-// out.c-reports tables (seedDemo computes the same rows in SQLite).
+// out.c-reports tables (the demo template computes the same rows with SQL).
 var transformationSQL = []string{
 	`CREATE OR REPLACE TABLE "daily_revenue" AS
 SELECT "order_date" AS "date", COUNT(*) AS "orders", ROUND(SUM("total_usd"), 2) AS "revenue_usd"

@@ -10,7 +10,7 @@ import (
 const defaultBranchID = 1001
 
 // state is everything the stack holds besides table rows (which live in
-// SQLite). It is guarded by Stack.mu.
+// DuckDB). It is guarded by Stack.mu.
 type state struct {
 	s       *Stack
 	counter int
@@ -162,7 +162,7 @@ type projectRef struct {
 	name string
 }
 
-// schema is the SQLite schema holding the bucket's rows: a linked bucket
+// schema is the DuckDB schema holding the bucket's rows: a linked bucket
 // reads its source's.
 func (b *bucket) schema() string {
 	if b.source != nil {
