@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/sqlscript"
 )
 
 // Jobs that really run. A Snowflake transformation job runs its SQL on the
@@ -323,7 +325,11 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 			scripts, _ := code["script"].([]any)
 			for _, sc := range scripts {
 				text, _ := sc.(string)
-				for _, stmt := range splitStatements(text) {
+				// Keboola runs each statement of an item in turn.
+				for _, stmt := range sqlscript.Split(text) {
+					if onlyComments(stmt) {
+						continue
+					}
 					if _, err := ss.run(ctx, stmt, schema, 0); err != nil {
 						return serviceErrorf("Query %q in %q failed with error: %s", stmt, codeName, err.Error())
 					}
@@ -429,39 +435,7 @@ func (s *Stack) writeOutput(ctx context.Context, db queryer, schema string, out 
 	return nil
 }
 
-// splitStatements splits a script on top-level semicolons (outside
-// literals, quoted names and comments), dropping empty statements.
-func splitStatements(script string) []string {
-	var out []string
-	start := 0
-	flush := func(end int) {
-		if stmt := strings.TrimSpace(script[start:end]); stmt != "" && !onlyComments(stmt) {
-			out = append(out, stmt)
-		}
-	}
-	for i := 0; i < len(script); i++ {
-		switch c := script[i]; {
-		case c == '\'' || c == '"':
-			for i++; i < len(script) && script[i] != c; i++ {
-			}
-		case c == '-' && strings.HasPrefix(script[i:], "--"):
-			for ; i < len(script) && script[i] != '\n'; i++ {
-			}
-		case c == '/' && strings.HasPrefix(script[i:], "/*"):
-			if k := strings.Index(script[i+2:], "*/"); k >= 0 {
-				i += k + 3
-			} else {
-				i = len(script)
-			}
-		case c == ';':
-			flush(i)
-			start = i + 1
-		}
-	}
-	flush(len(script))
-	return out
-}
-
+// onlyComments reports whether a script item holds no statement.
 func onlyComments(stmt string) bool {
 	toks, err := tokenizeSQL(stmt)
 	if err != nil {
