@@ -10,12 +10,14 @@
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
-RUN go mod download
+# Only the modules keboola-mcp builds from: `go mod download` would also
+# fetch DuckDB's prebuilt libraries for every platform (hundreds of MB),
+# which only the fake stack (cmd/keboola-dev-stack, cgo) uses.
 COPY cmd ./cmd
 COPY internal ./internal
 ARG VERSION=dev
 # CGO off: the SQLite store is pure Go, so the binary needs no libc.
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/keboola-mcp ./cmd/keboola-mcp \
+RUN --mount=type=cache,target=/go/pkg/mod CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/keboola-mcp ./cmd/keboola-mcp \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
