@@ -51,12 +51,10 @@ func (b *bridge) handler(resourceMetadataURL string) (http.Handler, error) {
 	if h, ok := b.handlers[resourceMetadataURL]; ok {
 		return h, nil
 	}
-	srv, err := mcpserver.New(mcpserver.Options{
-		ResourceMetadataURL: resourceMetadataURL,
-		JSONResponse:        true,
-		Version:             b.version,
-		Client:              b.client,
-	})
+	opts := mcpserver.WorkerOptions(b.version)
+	opts.ResourceMetadataURL = resourceMetadataURL
+	opts.Client = b.client
+	srv, err := mcpserver.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +79,9 @@ func (b *bridge) handle(_ js.Value, args []js.Value) any {
 		}
 		ctx, cancel := context.WithTimeout(access.With(context.Background(), a), requestTimeout)
 		defer cancel()
-		rec := newRecorder()
+		rec := mcpserver.NewRecorder()
 		h.ServeHTTP(rec, req.WithContext(ctx))
-		return rec.toJS(), nil
+		return responseToJS(rec), nil
 	})
 }
 

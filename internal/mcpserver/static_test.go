@@ -1,0 +1,215 @@
+package mcpserver
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// render is what the Worker does with a static answer: the body with the
+// caller's id, JSON-encoded, where the recorded id was.
+func (a StaticAnswer) render(parts []string, idJSON string) string {
+	switch len(a.Body) {
+	case 0:
+		return ""
+	case 1:
+		return parts[a.Body[0]]
+	default:
+		return parts[a.Body[0]] + idJSON + parts[a.Body[1]]
+	}
+}
+
+// liveRequest is one request to the live server and the static answer the
+// Worker would give to it.
+type liveRequest struct {
+	name          string
+	gate          string
+	headerVersion string
+	body          string
+	key           string
+	idJSON        string
+}
+
+// staticCases are the requests the Worker answers statically, with ids of
+// every kind it accepts (integers, short strings) and the request shapes it
+// accepts besides the recorded one (empty params, client capabilities, other
+// initialize versions), each paired with the key it is answered from.
+func staticCases() []liveRequest {
+	ids := []string{`0`, `42`, `-7`, `9007199254740991`, `"abc"`, `"req-1.2:x_Y"`}
+	var out []liveRequest
+	for _, gate := range StaticGates {
+		for _, hv := range append([]string{""}, StaticProtocolVersions...) {
+			add := func(name, body, key, idJSON string) {
+				out = append(out, liveRequest{name: fmt.Sprintf("%s/%q/%s", gate.Key, hv, name), gate: gate.Key, headerVersion: hv, body: body, key: key, idJSON: idJSON})
+			}
+			for _, id := range ids {
+				for _, method := range []string{"ping", "tools/list"} {
+					key := StaticKey(gate.Key, hv, method, "")
+					add(method+" id "+id, fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":%q}`, id, method), key, id)
+					add(method+" empty params id "+id, fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":%q,"params":{}}`, id, method), key, id)
+				}
+				for _, v := range StaticProtocolVersions {
+					add("initialize "+v+" id "+id, initializeBody(id, v, `{}`), StaticKey(gate.Key, hv, "initialize", v), id)
+				}
+			}
+			for _, other := range []string{"2026-07-28", "2099-12-31", "1.0", "2025-01-01"} {
+				add("initialize other "+other, initializeBody("5", other, `{}`), StaticKey(gate.Key, hv, "initialize", StaticOtherVersion), "5")
+			}
+			for _, caps := range []string{
+				`{"roots":{"listChanged":true}}`,
+				`{"roots":{},"sampling":{},"elicitation":{}}`,
+				`{"sampling":{"context":{},"tools":{}},"elicitation":{"form":{},"url":{}}}`,
+				`{"experimental":{"x":{"y":[1,"z",null]}},"extensions":{"io.example/ext":{}}}`,
+			} {
+				add("initialize capabilities "+caps, initializeBody("9", "2025-06-18", caps), StaticKey(gate.Key, hv, "initialize", "2025-06-18"), "9")
+			}
+			key := StaticKey(gate.Key, hv, "notifications/initialized", "")
+			add("initialized", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, key, "")
+			add("initialized empty params", `{"jsonrpc":"2.0","method":"notifications/initialized","params":{}}`, key, "")
+		}
+	}
+	return out
+}
+
+func initializeBody(id, version, capabilities string) string {
+	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":"initialize","params":{"protocolVersion":%q,"capabilities":%s,"clientInfo":{"name":"some client","title":"Some Client","version":"0.1"}}}`, id, version, capabilities)
+}
+
+// TestStaticAnswers_AreTheLiveServersAnswers sends every request the Worker
+// answers statically to the live server over real HTTP and compares status,
+// headers and body, byte for byte, with the static answer.
+func TestStaticAnswers_AreTheLiveServersAnswers(t *testing.T) {
+	srv, err := New(WorkerOptions("v1.2.3-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	static, err := srv.StaticAnswers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if static.Version != "v1.2.3-test" {
+		t.Errorf("version %q, want the server's", static.Version)
+	}
+	live := map[string]string{}
+	for _, gate := range StaticGates {
+		h := srv.StreamableHandler()
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(w, r.WithContext(WithAccess(r.Context(), gate.Access)))
+		}))
+		t.Cleanup(ts.Close)
+		live[gate.Key] = ts.URL
+	}
+
+	used := map[string]bool{}
+	for _, c := range staticCases() {
+		a, ok := static.Answers[c.key]
+		if !ok {
+			t.Fatalf("%s: no static answer %q", c.name, c.key)
+		}
+		used[c.key] = true
+		req, _ := http.NewRequest(http.MethodPost, live[c.gate]+"/mcp", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if c.headerVersion != "" {
+			req.Header.Set("MCP-Protocol-Version", c.headerVersion)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != a.Status {
+			t.Errorf("%s: live status %d, static %d", c.name, res.StatusCode, a.Status)
+		}
+		if got, want := a.render(static.Parts, c.idJSON), string(body); got != want {
+			t.Errorf("%s: static body differs from the live one\nstatic: %.300s\nlive:   %.300s", c.name, got, want)
+		}
+		if got, want := fmt.Sprint(a.Headers), fmt.Sprint(headerPairs(res.Header, "Date", "Content-Length")); got != want {
+			t.Errorf("%s: static headers %s, live %s", c.name, got, want)
+		}
+	}
+	for key := range static.Answers {
+		if !used[key] {
+			t.Errorf("static answer %q is not checked against the live server", key)
+		}
+	}
+}
+
+// headerPairs lists h sorted as StaticAnswer.Headers, without the headers
+// net/http's server adds to every answer.
+func headerPairs(h http.Header, skip ...string) [][2]string {
+	out := [][2]string{}
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for k := range h {
+			if !slices.Contains(skip, k) && !yield(k) {
+				return
+			}
+		}
+	}) {
+		for _, v := range h[name] {
+			out = append(out, [2]string{name, v})
+		}
+	}
+	return out
+}
+
+// TestStaticAnswers_ToolsListFollowsTheGate: the read gate lists only the
+// read-only tools, the full gate all of them; each answer names exactly the
+// tools of its set.
+func TestStaticAnswers_ToolsListFollowsTheGate(t *testing.T) {
+	srv, err := New(WorkerOptions("dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	static, err := srv.StaticAnswers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gate := range StaticGates {
+		body := static.Answers[StaticKey(gate.Key, "", "tools/list", "")].render(static.Parts, "1")
+		names := srv.ToolNames(gate.Access.ReadOnly)
+		if len(names) == 0 {
+			t.Fatalf("%s: no tools", gate.Key)
+		}
+		if got := strings.Count(body, `"inputSchema"`); got != len(names) {
+			t.Errorf("%s: %d tools listed, want %d", gate.Key, got, len(names))
+		}
+		for _, n := range names {
+			if !strings.Contains(body, fmt.Sprintf(`"name":%q`, n)) {
+				t.Errorf("%s: tool %s missing", gate.Key, n)
+			}
+		}
+	}
+	if full, read := len(srv.ToolNames(false)), len(srv.ToolNames(true)); full <= read {
+		t.Errorf("full set %d tools, read-only %d: the gates must differ", full, read)
+	}
+}
+
+// TestStaticAnswers_RecordedIDAppearsOnce: an answer that carried the
+// recorded id twice could not be given another id by splitting; the recorder
+// refuses it rather than mis-splitting.
+func TestStaticAnswers_RecordedIDAppearsOnce(t *testing.T) {
+	rec := NewRecorder()
+	fmt.Fprintf(rec, `{"id":%q,"echo":%q}`, staticIDMarker, staticIDMarker)
+	if _, err := rec.staticAnswer(func(string) int { return 0 }); err == nil {
+		t.Fatal("an answer with the id twice was accepted")
+	}
+	rec = NewRecorder()
+	rec.Header().Set("Content-Type", "application/json")
+	rec.WriteHeader(http.StatusCreated)
+	rec.Body.WriteString(`{"id":"keboola-mcp-static-id"}`)
+	var parts []string
+	a, err := rec.staticAnswer(func(p string) int { parts = append(parts, p); return len(parts) - 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != http.StatusCreated || a.render(parts, "77") != `{"id":77}` || !bytes.Equal([]byte(fmt.Sprint(a.Headers)), []byte("[[Content-Type application/json]]")) {
+		t.Errorf("recorded %+v with parts %q", a, parts)
+	}
+}
