@@ -11,7 +11,7 @@ import (
 
 // renderLogin implements keboolaMCP.renderLogin(model): the login + consent
 // page as an HTML document, from the same template as the native server, so
-// both deployments show one page and Go's html/template does the escaping.
+// both deployments show one page and one Go function does the escaping.
 // The form posts back to the Worker's own URL and carries no sealed request:
 // the Worker's consent helpers keep the request and hand out the csrf handle.
 func renderLogin(_ js.Value, args []js.Value) any {
@@ -22,11 +22,7 @@ func renderLogin(_ js.Value, args []js.Value) any {
 	if err != nil {
 		return js.Global().Get("Error").New("renderLogin: " + err.Error())
 	}
-	html, err := login.HTML(p)
-	if err != nil {
-		return js.Global().Get("Error").New("renderLogin: " + err.Error())
-	}
-	return html
+	return login.HTML(p)
 }
 
 // decodePage reads the model, refusing one that would render a page the

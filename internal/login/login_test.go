@@ -121,10 +121,7 @@ func TestHTML_OmitsActionAndRequestTheCallerKeepsItself(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := base
 			p.Action, p.Request = tt.action, tt.req
-			body, err := HTML(&p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			body := HTML(&p)
 			for _, s := range append(tt.want, `name="csrf_token" value="handle-1"`, `<option value="https://b" selected>`) {
 				if !strings.Contains(body, s) {
 					t.Errorf("missing %q", s)
@@ -175,5 +172,35 @@ func TestPageHeaders_LockThePageDown(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHTML_ActionOnlyHTTPOrPath: the form's action is the one URL the page
+// writes; a value that could run script or leave the site is left out, and
+// the form then posts back to the page itself.
+func TestHTML_ActionOnlyHTTPOrPath(t *testing.T) {
+	for _, tt := range []struct {
+		action string
+		kept   bool
+	}{
+		{"/authorize", true},
+		{"https://mcp.example/authorize?x=1&y=2", true},
+		{"http://127.0.0.1:8000/authorize", true},
+		{"javascript:alert(1)", false},
+		{"data:text/html,x", false},
+		{"//evil.example/authorize", false},
+		{"/\\evil.example", false},
+		{"https:///nohost", false},
+	} {
+		body := HTML(&Page{Action: tt.action, ClientName: "c", RedirectHost: "h", Stacks: []string{"https://a"}, CSRF: "x"})
+		if got := strings.Contains(body, " action="); got != tt.kept {
+			t.Errorf("action %q written: %v, want %v", tt.action, got, tt.kept)
+		}
+	}
+	body := HTML(&Page{Action: "/authorize?a=1&b=\"2", ClientName: "c", RedirectHost: "h", Stacks: []string{`https://a"><x`}, CSRF: `"'<>&`})
+	for _, want := range []string{`action="/authorize?a=1&amp;b=&#34;2"`, `value="&#34;&#39;&lt;&gt;&amp;"`, `<option value="https://a&#34;&gt;&lt;x">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("missing %s in\n%s", want, body)
+		}
 	}
 }

@@ -2,13 +2,15 @@ package login
 
 import (
 	"bytes"
-	"html/template"
+	"html"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strings"
 )
 
-// Page is what the login + consent page shows. Every string is escaped by
-// html/template; none of it is trusted.
+// Page is what the login + consent page shows. Every string is escaped
+// (see writePage); none of it is trusted.
 type Page struct {
 	// Action is where the form posts (the authorization endpoint); empty
 	// posts back to the page's own URL, which the Worker relies on.
@@ -54,11 +56,8 @@ type ErrorPage struct {
 	Message string
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{if .Form}}Connect {{.Form.ClientName}} to Keboola{{else}}{{.Err.Title}}{{end}}</title>
-<style>
-body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1b2430}
+// pageStyle is the page's only styling (the CSP allows inline styles, no scripts).
+const pageStyle = `body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1b2430}
 .box{border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.25rem}
 .warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem .75rem}
 .err{background:#ffebe9;border:1px solid #ff8182;border-radius:6px;padding:.5rem .75rem}
@@ -67,36 +66,96 @@ input[type=password],select{width:100%;padding:.4rem;box-sizing:border-box}
 .scope{font-weight:normal}
 button{margin:1rem .5rem 0 0;padding:.5rem 1rem}
 code{word-break:break-all}
-</style></head><body>
-{{with .Err}}<h1>{{.Title}}</h1><p class="err">{{.Message}}</p>{{end}}
-{{with .Form}}
-<h1>Connect to Keboola</h1>
-<div class="box">
-<p><strong>{{.ClientName}}</strong> wants to use your Keboola project through this MCP server.</p>
-{{if .ClientID}}<p>Client: <code>{{.ClientID}}</code></p>{{end}}
-<p>After you approve, your browser returns to <strong>{{.RedirectHost}}</strong>.</p>
-{{if not .Verified}}<p class="warn">This client registered itself; its name is not verified. Continue only if you started this connection yourself.</p>{{end}}
-{{if .Loopback}}<p class="warn">The answer goes to a program on this computer ({{.RedirectHost}}). Any local program listening there would receive access.</p>{{end}}
-</div>
-{{if .Error}}<p class="err" role="alert">{{.Error}}</p>{{end}}
-<form method="post"{{with .Action}} action="{{.}}"{{end}}>
-{{with .Request}}<input type="hidden" name="request" value="{{.}}">
-{{end}}<input type="hidden" name="csrf_token" value="{{.CSRF}}">
-<label for="stack_url">Keboola stack</label>
-<select id="stack_url" name="stack_url">{{$sel := .Stack}}{{range .Stacks}}<option value="{{.}}"{{if eq . $sel}} selected{{end}}>{{.}}</option>{{end}}</select>
-<label for="storage_token">Storage API token</label>
-<input id="storage_token" name="storage_token" type="password" autocomplete="off" placeholder="{{if .Upstream}}or use Sign in with Keboola below{{end}}">
-<fieldset><legend>Allow</legend>
-<label class="scope"><input type="checkbox" name="scope" value="keboola:read"{{if .Read}} checked{{end}}> read the project (keboola:read)</label>
-<label class="scope"><input type="checkbox" name="scope" value="keboola:write"{{if .Write}} checked{{end}}> change the project: configurations, jobs, descriptions (keboola:write)</label>
-</fieldset>
-<button type="submit" name="action" value="approve">Approve</button>
-{{if .Upstream}}<button type="submit" name="action" value="keboola">Sign in with Keboola</button>{{end}}
-<button type="submit" name="action" value="deny">Deny</button>
-</form>
-{{end}}
-</body></html>
-`))
+`
+
+// writePage writes the page. It is plain Go rather than an html/template:
+// the template engine (text/template, html/template and the reflection they
+// keep alive) was a tenth of the Worker's wasm build. Every value goes
+// through html.EscapeString, and every one sits in element text or in a
+// double-quoted attribute, where that escaping is complete; the one URL
+// attribute (the form's action) is also checked to be a plain http(s) or
+// path URL.
+func writePage(b *bytes.Buffer, data pageData) {
+	esc := html.EscapeString
+	b.WriteString("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<title>")
+	if f := data.Form; f != nil {
+		b.WriteString("Connect " + esc(f.ClientName) + " to Keboola")
+	} else if data.Err != nil {
+		b.WriteString(esc(data.Err.Title))
+	}
+	b.WriteString("</title>\n<style>\n" + pageStyle + "</style></head><body>\n")
+	if e := data.Err; e != nil {
+		b.WriteString("<h1>" + esc(e.Title) + "</h1><p class=\"err\">" + esc(e.Message) + "</p>\n")
+	}
+	if f := data.Form; f != nil {
+		writeForm(b, f, esc)
+	}
+	b.WriteString("</body></html>\n")
+}
+
+func writeForm(b *bytes.Buffer, f *Page, esc func(string) string) {
+	b.WriteString("<h1>Connect to Keboola</h1>\n<div class=\"box\">\n")
+	b.WriteString("<p><strong>" + esc(f.ClientName) + "</strong> wants to use your Keboola project through this MCP server.</p>\n")
+	if f.ClientID != "" {
+		b.WriteString("<p>Client: <code>" + esc(f.ClientID) + "</code></p>\n")
+	}
+	b.WriteString("<p>After you approve, your browser returns to <strong>" + esc(f.RedirectHost) + "</strong>.</p>\n")
+	if !f.Verified {
+		b.WriteString("<p class=\"warn\">This client registered itself; its name is not verified. Continue only if you started this connection yourself.</p>\n")
+	}
+	if f.Loopback {
+		b.WriteString("<p class=\"warn\">The answer goes to a program on this computer (" + esc(f.RedirectHost) + "). Any local program listening there would receive access.</p>\n")
+	}
+	b.WriteString("</div>\n")
+	if f.Error != "" {
+		b.WriteString("<p class=\"err\" role=\"alert\">" + esc(f.Error) + "</p>\n")
+	}
+	b.WriteString("<form method=\"post\"")
+	if safeAction(f.Action) {
+		b.WriteString(" action=\"" + esc(f.Action) + "\"")
+	}
+	b.WriteString(">\n")
+	if f.Request != "" {
+		b.WriteString("<input type=\"hidden\" name=\"request\" value=\"" + esc(f.Request) + "\">\n")
+	}
+	b.WriteString("<input type=\"hidden\" name=\"csrf_token\" value=\"" + esc(f.CSRF) + "\">\n")
+	b.WriteString("<label for=\"stack_url\">Keboola stack</label>\n<select id=\"stack_url\" name=\"stack_url\">")
+	for _, s := range f.Stacks {
+		b.WriteString("<option value=\"" + esc(s) + "\"" + attrIf(s == f.Stack, " selected") + ">" + esc(s) + "</option>")
+	}
+	b.WriteString("</select>\n<label for=\"storage_token\">Storage API token</label>\n")
+	b.WriteString("<input id=\"storage_token\" name=\"storage_token\" type=\"password\" autocomplete=\"off\" placeholder=\"" + attrIf(f.Upstream, "or use Sign in with Keboola below") + "\">\n")
+	b.WriteString("<fieldset><legend>Allow</legend>\n")
+	b.WriteString("<label class=\"scope\"><input type=\"checkbox\" name=\"scope\" value=\"keboola:read\"" + attrIf(f.Read, " checked") + "> read the project (keboola:read)</label>\n")
+	b.WriteString("<label class=\"scope\"><input type=\"checkbox\" name=\"scope\" value=\"keboola:write\"" + attrIf(f.Write, " checked") + "> change the project: configurations, jobs, descriptions (keboola:write)</label>\n")
+	b.WriteString("</fieldset>\n<button type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\n")
+	if f.Upstream {
+		b.WriteString("<button type=\"submit\" name=\"action\" value=\"keboola\">Sign in with Keboola</button>\n")
+	}
+	b.WriteString("<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\n</form>\n")
+}
+
+func attrIf(cond bool, s string) string {
+	if cond {
+		return s
+	}
+	return ""
+}
+
+// safeAction reports whether a form action may be written: an absolute
+// http(s) URL or a path on this site. Anything else (javascript:, data:,
+// a scheme-relative //host) is left out and the form posts to the page's
+// own URL.
+func safeAction(action string) bool {
+	if action == "" {
+		return false
+	}
+	if strings.HasPrefix(action, "/") {
+		return !strings.HasPrefix(action, "//") && !strings.HasPrefix(action, "/\\")
+	}
+	u, err := url.Parse(action)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
+}
 
 // Form-action sources PageHeaders accepts: an http(s) origin, or the bare
 // scheme of a private-use redirect (cursor:). Anything else could smuggle
@@ -162,9 +221,8 @@ func Render(w http.ResponseWriter, status int, p *Page) {
 // HTML returns the consent page as a document, for a caller that sends it
 // with its own headers (the Worker, through the wasm build): one template
 // serves both deployments.
-func HTML(p *Page) (string, error) {
-	b, err := execute(pageData{Form: p})
-	return string(b), err
+func HTML(p *Page) string {
+	return string(execute(pageData{Form: p}))
 }
 
 // RenderError writes a page that explains a problem.
@@ -172,20 +230,14 @@ func RenderError(w http.ResponseWriter, status int, title, message string) {
 	render(w, status, pageData{Err: &ErrorPage{Title: title, Message: message}}, false)
 }
 
-func execute(data pageData) ([]byte, error) {
+func execute(data pageData) []byte {
 	var buf bytes.Buffer
-	if err := pageTmpl.Execute(&buf, data); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	writePage(&buf, data)
+	return buf.Bytes()
 }
 
 func render(w http.ResponseWriter, status int, data pageData, form bool, formTargets ...string) {
-	body, err := execute(data)
-	if err != nil {
-		http.Error(w, "the login page could not be rendered", http.StatusInternalServerError)
-		return
-	}
+	body := execute(data)
 	SecurityHeaders(w.Header(), form, formTargets...)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)

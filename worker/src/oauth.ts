@@ -4,7 +4,7 @@
 // __Host- cookie, forbid framing and keep the authorization request
 // server-side. The page itself is the native server's, rendered by Go
 // (keboolaMCP.renderLogin), so both deployments show one page and
-// html/template escapes it. The Storage token is checked by the Go code (wasm) before the
+// one Go function escapes it. The Storage token is checked by the Go code (wasm) before the
 // authorization completes; it then lives only in the grant's encrypted props.
 import {
   AuthorizationError,
