@@ -51,16 +51,19 @@ WASM_LDFLAGS := -s -w -X main.version=$(VERSION)
 
 .PHONY: worker test-worker bench-worker
 
-# Builds the Go MCP server for the Worker (js/wasm), copies Go's JS glue
-# from the toolchain that built it, so the two always match, and records the
-# answers the Worker gives without wasm (initialize, ping, tools/list) from
-# the same server and version.
+# Builds the Go programs for the Worker (js/wasm): keboola-mcp.wasm, the MCP
+# server and the login (wrangler.jsonc), and keboola-mcp-login.wasm, the login
+# only (-tags proxyonly: wrangler.proxy.jsonc and the containers variant, which
+# proxy MCP to a native server). Copies Go's JS glue from the toolchain that
+# built them, so they always match, and records the answers the Worker gives
+# without wasm (initialize, ping, tools/list) from the same server and version.
 worker:
 	@mkdir -p $(WORKER_BUILD)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(WASM_LDFLAGS)' -o $(WORKER_BUILD)/keboola-mcp.wasm ./cmd/keboola-mcp-wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -tags proxyonly -ldflags '$(WASM_LDFLAGS)' -o $(WORKER_BUILD)/keboola-mcp-login.wasm ./cmd/keboola-mcp-wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WORKER_BUILD)/wasm_exec.js
 	$(GO) run -ldflags '$(WASM_LDFLAGS)' ./cmd/keboola-mcp-static -o $(WORKER_BUILD)/mcp-static.json
-	@printf 'wasm: %s bytes raw, %s bytes gzip\n' $$(wc -c < $(WORKER_BUILD)/keboola-mcp.wasm) $$(gzip -9 -c $(WORKER_BUILD)/keboola-mcp.wasm | wc -c)
+	@for f in keboola-mcp keboola-mcp-login; do printf '%s.wasm: %s bytes raw, %s bytes gzip\n' $$f $$(wc -c < $(WORKER_BUILD)/$$f.wasm) $$(gzip -9 -c $(WORKER_BUILD)/$$f.wasm | wc -c); done
 
 # Runs the Worker in workerd (wrangler dev, local KV) against a fake Keboola
 # stack and a native server on loopback. Needs Node 20+ and `npm ci` in worker/.

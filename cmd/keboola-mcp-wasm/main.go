@@ -32,7 +32,7 @@ var version = "dev"
 func main() {
 	b := newBridge(version)
 	api := js.Global().Get("Object").New()
-	api.Set("handle", js.FuncOf(b.handle))
+	b.exportMCP(api)
 	api.Set("verifyToken", js.FuncOf(b.verifyToken))
 	api.Set("upstreamAuthorizeURL", js.FuncOf(b.upstreamAuthorizeURL))
 	api.Set("upstreamSignIn", js.FuncOf(b.upstreamSignIn))

@@ -119,3 +119,17 @@ func TestRunSyncAction_RefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestValidLinkName pins the rule the regexp ^[a-zA-Z0-9_-]{1,96}$ stated:
+// length 1 to 96, ASCII letters, digits, dash, underscore only.
+func TestValidLinkName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"x": true, "Sales_2024-eu": true, strings.Repeat("a", 96): true,
+		"": false, strings.Repeat("a", 97): false, "bad name": false, "dot.name": false,
+		"čeština": false, "tab\t": false, "slash/": false,
+	} {
+		if got := validLinkName(name); got != want {
+			t.Errorf("validLinkName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // Static answers let the Worker serve the requests that need no Keboola call
@@ -40,13 +42,13 @@ var StaticMethods = []string{"initialize", "ping", "tools/list", "notifications/
 // a gate (a per-session tool filter, say) adds a key; the lookup is unchanged.
 type StaticGate struct {
 	Key    string
-	Access Access
+	Access access.Access
 }
 
 // StaticGates are the tool sets of a grant: every tool, or the read-only ones.
 var StaticGates = []StaticGate{
-	{Key: "full", Access: Access{ReadOnly: false}},
-	{Key: "read", Access: Access{ReadOnly: true}},
+	{Key: "full", Access: access.Access{ReadOnly: false}},
+	{Key: "read", Access: access.Access{ReadOnly: true}},
 }
 
 // staticIDMarker is the JSON-RPC id of every recorded request; the Worker
@@ -140,10 +142,9 @@ func StaticRequestBody(method, id, initVersion string) []byte {
 }
 
 // ServeStatic sends one POST /mcp to h as the Worker forwards it (the same
-// headers, no Host, no connection) with access attached, and records the
-// answer.
-func ServeStatic(h http.Handler, access Access, headerVersion string, body []byte) *Recorder {
-	req, _ := http.NewRequestWithContext(WithAccess(context.Background(), access), http.MethodPost, "/mcp", bytes.NewReader(body))
+// headers, no Host, no connection) with a attached, and records the answer.
+func ServeStatic(h http.Handler, a access.Access, headerVersion string, body []byte) *Recorder {
+	req, _ := http.NewRequestWithContext(access.With(context.Background(), a), http.MethodPost, "/mcp", bytes.NewReader(body))
 	req.RequestURI = "/mcp"
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // render is what the Worker does with a static answer: the body with the
@@ -99,7 +101,7 @@ func TestStaticAnswers_AreTheLiveServersAnswers(t *testing.T) {
 	for _, gate := range StaticGates {
 		h := srv.StreamableHandler()
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(WithAccess(r.Context(), gate.Access)))
+			h.ServeHTTP(w, r.WithContext(access.With(r.Context(), gate.Access)))
 		}))
 		t.Cleanup(ts.Close)
 		live[gate.Key] = ts.URL

@@ -3,7 +3,7 @@
 // instead of the wasm build. The container runs `keboola-mcp serve --auth
 // proxy` and trusts only requests signed with MCP_PROXY_SECRET.
 import { Container, getContainer } from '@cloudflare/containers';
-import worker from '../src/index';
+import worker from '../src/main-proxy';
 import type { Env } from '../src/config';
 import { SseSession as WasmSseSession } from '../src/sse';
 

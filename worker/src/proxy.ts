@@ -60,11 +60,13 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, props: Prop
   // initialize, ping and tools/list need no Keboola call: answered without starting wasm.
   const fast = fastPath.answer({ method: request.method, headers, body }, gateKey(readOnly));
   const cold = !fast && startMillis === 0;
+  const go = fast ? undefined : await keboolaMCP();
+  if (go && !go.handle) {
+    return text(500, 'server misconfigured: this build serves MCP only by proxy (wrangler.proxy.jsonc): set MCP_ORIGIN and MCP_PROXY_SECRET');
+  }
   const out =
     fast ??
-    (await (
-      await keboolaMCP()
-    ).handle(
+    (await go!.handle!(
       { method: request.method, url: url.pathname + url.search, headers: [...headers], body },
       {
         stackURL: props.stackURL,

@@ -3,8 +3,18 @@
 //
 // It cannot start at module load: Workers forbid random numbers and timers
 // outside a request, and the Go runtime needs both as it boots.
+//
+// Which Go build runs is the entry module's choice (see useGoBuild): the
+// full one (MCP served in wasm) or the login-only one (MCP proxied to a
+// native server), so a Worker bundles only the one it needs.
 import '../build/wasm_exec.js';
-import wasmModule from '../build/keboola-mcp.wasm';
+
+let goBuild: WebAssembly.Module | undefined;
+
+/** Sets the compiled Go build; the entry module calls it once, at load. */
+export function useGoBuild(module: WebAssembly.Module): void {
+  goBuild = module;
+}
 
 /** A request handed to Go: the path with query, and the body as bytes. */
 export interface GoRequest {
@@ -76,7 +86,8 @@ export interface LoginModel {
 }
 
 export interface KeboolaMCP {
-  handle(request: GoRequest, access: GoAccess): Promise<GoResponse>;
+  /** Absent in the login-only build. */
+  handle?(request: GoRequest, access: GoAccess): Promise<GoResponse>;
   verifyToken(stackURL: string, token: string): Promise<VerifyResult>;
   upstreamAuthorizeURL(config: UpstreamConfig, state: string): string;
   upstreamSignIn(config: UpstreamConfig, code: string): Promise<SignInResult>;
@@ -110,8 +121,9 @@ export function keboolaMCP(): Promise<KeboolaMCP> {
 
 async function start(): Promise<KeboolaMCP> {
   const t0 = performance.now();
+  if (!goBuild) throw new Error('no Go build: the Worker entry must call useGoBuild');
   const go = new globalThis.Go();
-  const instance = await WebAssembly.instantiate(wasmModule, go.importObject);
+  const instance = await WebAssembly.instantiate(goBuild, go.importObject);
   // run() resolves only when the Go program exits, which it does not; by the
   // time it yields, main has registered the exports.
   go.run(instance).catch((err) => console.error('keboola-mcp wasm exited', err));

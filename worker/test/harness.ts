@@ -102,12 +102,13 @@ export async function startNative(stackURL: string, extra: Record<string, string
  * Starts the Worker. Its local KV lives in stateDir when given (kept, so a
  * restarted Worker sees the same grants), else in a temporary directory
  * removed on stop. A restart must reuse the port too: the origin is part of
- * every token's audience.
+ * every token's audience. config picks the wrangler config (the entry and its
+ * Go build).
  */
-export async function startWorker(vars: Record<string, string>, stateDir?: string, fixedPort?: number): Promise<Proc> {
+export async function startWorker(vars: Record<string, string>, stateDir?: string, fixedPort?: number, config = 'wrangler.jsonc'): Promise<Proc> {
   const port = fixedPort ?? (await freePort());
   const state = stateDir ?? mkdtempSync(join(tmpdir(), 'kmcp-wrangler-'));
-  const args = ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', process.env.WRANGLER_LOG ?? 'warn'];
+  const args = ['wrangler', 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', process.env.WRANGLER_LOG ?? 'warn'];
   args.push('--inspector-port', String(await freePort()));
   // Every test registers its own client from 127.0.0.1: the registration rate
   // limit is raised here and tested with its defaults in security.test.ts.

@@ -1,6 +1,7 @@
-// The signed proxy path: the Worker (MCP_ORIGIN set) forwarding to a native
-// `keboola-mcp serve --auth proxy`, and the native server refusing whatever
-// the Worker did not sign.
+// The signed proxy path: the Free-plan Worker (wrangler.proxy.jsonc: the
+// login-only Go build, MCP_ORIGIN set) forwarding to a native `keboola-mcp
+// serve --auth proxy`, and the native server refusing whatever the Worker
+// did not sign.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { signedHeaders } from '../src/proxyauth.ts';
@@ -14,7 +15,7 @@ let worker: Proc;
 before(async () => {
   stack = await startDevStack();
   native = await startNative(stack.url);
-  worker = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET });
+  worker = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET }, undefined, undefined, 'wrangler.proxy.jsonc');
 });
 
 after(async () => {
@@ -36,6 +37,19 @@ function nativePost(headers: Headers, body: string): Promise<Response> {
 async function signed(body: string, scopes = ['keboola:read', 'keboola:write']): Promise<Headers> {
   return signedHeaders(PROXY_SECRET, 'POST', '/mcp', new TextEncoder().encode(body), { stackURL: stack.url, token: DEV_TOKEN, scopes });
 }
+
+test('the login-only build signs users in, and without MCP_ORIGIN a tool call says what is missing', async () => {
+  const bare = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: '' }, undefined, undefined, 'wrangler.proxy.jsonc');
+  try {
+    // The page and the token check are Go's, from the login-only build.
+    const t = await login(bare.url, await register(bare.url), stack.url, DEV_TOKEN);
+    const r = await mcp(bare.url, t.access_token, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } });
+    assert.equal(r.status, 500);
+    assert.match(await r.text(), /serves MCP only by proxy.*MCP_ORIGIN/);
+  } finally {
+    await bare.stop();
+  }
+});
 
 test('through the Worker: the native server answers tools/list and tool calls with the grant’s credentials', async () => {
   const t = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
