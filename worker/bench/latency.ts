@@ -1,44 +1,109 @@
-// Latency of the Worker against the native server, in one run on this
-// machine (make bench-worker). Bounded: a fixed number of sequential
-// requests to loopback processes this script starts and stops.
+// The Worker's speed and size, in one run on this machine (make
+// bench-worker). Bounded: fixed numbers of requests to loopback processes
+// this script starts and stops. Figures only, no pass/fail: the machine is
+// shared and noisy, so compare numbers from the same run.
 //
-//   first request:  the first /mcp call in a fresh isolate, wasm start included
-//   warm tools/list: median and p90 over N calls, for
-//     - the Worker serving MCP in wasm,
-//     - the Worker forwarding to the native server (signed proxy),
-//     - the native server called directly with signed headers;
-//   legacy SSE round trip: POST tools/list to /messages until its answer
-//     arrives on the open /sse stream (a Durable Object per session), for the
-//     wasm and the proxying Worker.
-import { mkdtempSync, rmSync } from 'node:fs';
+//   size:       both Go builds, raw and gzip, and what wrangler would upload
+//   cold:       in a fresh isolate (the Worker restarted on the same KV), the
+//               first initialize, the first tools/list, then the first
+//               tools/call, which starts the wasm module
+//   tools/list: warm p50 and req/s, our Worker against a plain-JS Worker on
+//               the same library with the same tool list (bench/plain/)
+//   tools/call: warm p50 through our Worker (wasm) and through the native
+//               server directly; the difference is the Worker's overhead
+//   proxy:      warm tools/call through the Free-plan Worker (proxy to native)
+//   legacy SSE: round trip of a tools/list POSTed to /messages until its
+//               answer arrives on the open /sse stream (a Durable Object per
+//               session), for the wasm and the proxying Worker
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { signedHeaders } from '../src/proxyauth.ts';
 import { DEV_TOKEN, PROXY_SECRET, startDevStack, startNative, startWorker, type Proc } from '../test/harness.ts';
-import { login, mcp, register } from '../test/oauthflow.ts';
+import { login, mcp, pkce, register, REDIRECT, tokenRequest } from '../test/oauthflow.ts';
 
-const N = Number(process.env.BENCH_N ?? 50);
+const N = Number(process.env.BENCH_N ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const PROTOCOL = '2025-06-18';
 const toolsList = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+const initialize = { jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PROTOCOL, capabilities: {}, clientInfo: { name: 'bench', version: '1' } } };
+const toolCall = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } };
 
-function stats(ms: number[]): string {
+type Send = () => Promise<Response>;
+
+function p50(ms: number[]): number {
   const s = [...ms].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
-  return `median ${q(0.5).toFixed(1)} ms, p90 ${q(0.9).toFixed(1)} ms, min ${s[0].toFixed(1)} ms (n=${s.length})`;
+  return s[Math.floor(s.length / 2)];
 }
 
-async function timed(fn: () => Promise<Response>): Promise<number> {
+function describe(ms: number[]): string {
+  const s = [...ms].sort((a, b) => a - b);
+  return `p50 ${p50(ms).toFixed(2)} ms, p90 ${s[Math.floor(s.length * 0.9)].toFixed(2)} ms (n=${s.length})`;
+}
+
+async function timed(send: Send): Promise<{ ms: number; res: Response }> {
   const t0 = performance.now();
-  const r = await fn();
-  await r.arrayBuffer();
-  if (r.status !== 200) throw new Error(`status ${r.status}`);
-  return performance.now() - t0;
+  const res = await send();
+  await res.clone().arrayBuffer();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`status ${res.status}: ${await res.text()}`);
+  return { ms, res };
 }
 
-async function warm(fn: () => Promise<Response>): Promise<number[]> {
-  for (let i = 0; i < 5; i++) await timed(fn);
+/** Sequential latencies after a warm-up. */
+async function latencies(send: Send, n = N): Promise<number[]> {
+  for (let i = 0; i < 10; i++) await timed(send);
   const out: number[] = [];
-  for (let i = 0; i < N; i++) out.push(await timed(fn));
+  for (let i = 0; i < n; i++) out.push((await timed(send)).ms);
   return out;
+}
+
+/** Requests per second with CONCURRENCY requests in flight. */
+async function throughput(send: Send, n = N * 2): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < n) await timed(send);
+    }),
+  );
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+function sizes(): void {
+  for (const f of ['keboola-mcp.wasm', 'keboola-mcp-login.wasm']) {
+    const raw = readFileSync(join('build', f));
+    const gz = gzipSync(raw, { level: 9 }).byteLength;
+    console.log(`size ${f}: ${raw.byteLength} bytes raw (${(raw.byteLength / 2 ** 20).toFixed(2)} MiB), ${gz} bytes gzip (${(gz / 2 ** 20).toFixed(2)} MiB)`);
+  }
+  for (const config of ['wrangler.jsonc', 'wrangler.proxy.jsonc']) {
+    const out = mkdtempSync(join(tmpdir(), 'kmcp-dry-'));
+    try {
+      const log = execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '-c', config, '--outdir', out], {
+        encoding: 'utf8',
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+      });
+      const upload = /Total Upload: ([\d.]+ KiB) \/ gzip: ([\d.]+) KiB/.exec(log);
+      const gzipKiB = Number(upload?.[2]);
+      console.log(`upload ${config}: ${upload?.[1]} raw, ${gzipKiB} KiB gzip (Free plan limit 3072 KiB: ${gzipKiB <= 3072 ? 'fits' : 'over'})`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A token from the plain-JS fixture, whose /authorize approves at once. */
+async function plainToken(base: string): Promise<string> {
+  const client = await register(base);
+  const { verifier, challenge } = pkce();
+  const u = new URL(`${base}/authorize`);
+  u.search = new URLSearchParams({ response_type: 'code', client_id: client, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', scope: 'keboola:read keboola:write', state: 's', resource: `${base}/mcp` }).toString();
+  const r = await fetch(u, { redirect: 'manual' });
+  const code = new URL(r.headers.get('Location') ?? '').searchParams.get('code') ?? '';
+  const t = await tokenRequest(base, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: client, code_verifier: verifier, resource: `${base}/mcp` });
+  return ((await t.json()) as { access_token: string }).access_token;
 }
 
 /**
@@ -84,12 +149,12 @@ async function sseSession(base: string, token: string): Promise<{ roundTrip: () 
   return { roundTrip, close: () => ctrl.abort() };
 }
 
-async function warmSSE(base: string, token: string): Promise<number[]> {
+async function warmSSE(base: string, token: string, n = N / 2): Promise<number[]> {
   const s = await sseSession(base, token);
   try {
     for (let i = 0; i < 5; i++) await s.roundTrip();
     const out: number[] = [];
-    for (let i = 0; i < N; i++) out.push(await s.roundTrip());
+    for (let i = 0; i < n; i++) out.push(await s.roundTrip());
     return out;
   } finally {
     s.close();
@@ -99,46 +164,71 @@ async function warmSSE(base: string, token: string): Promise<number[]> {
 const procs: Proc[] = [];
 const state = mkdtempSync(join(tmpdir(), 'kmcp-bench-'));
 try {
+  sizes();
   const stack = await startDevStack();
   procs.push(stack);
   const native = await startNative(stack.url);
   procs.push(native);
 
-  // Log in once, then restart the Worker on the same KV: its first /mcp call
-  // then meets an isolate without the wasm module.
+  // Log in (the login page starts Go), then restart the Worker on the same
+  // KV and port: the next requests meet an isolate without the wasm module.
   let worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state);
-  const tokens = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
+  const token = (await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN)).access_token;
   await worker.stop();
   worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state, Number(new URL(worker.url).port));
   procs.push(worker);
-  const t0 = performance.now();
-  const first = await mcp(worker.url, tokens.access_token, toolsList);
-  await first.arrayBuffer();
-  if (first.status !== 200) throw new Error(`first request: status ${first.status}`);
-  const firstMs = performance.now() - t0;
-  console.log(`worker (wasm) first request: ${firstMs.toFixed(1)} ms (Server-Timing: ${first.headers.get('Server-Timing')})`);
-  const second = await timed(() => mcp(worker.url, tokens.access_token, toolsList));
-  console.log(`worker (wasm) second request: ${second.toFixed(1)} ms`);
+  const ours = (msg: object) => () => mcp(worker.url, token, msg, { 'MCP-Protocol-Version': PROTOCOL });
+  for (const [name, msg] of [['initialize', initialize], ['tools/list', toolsList], ['tools/call', toolCall]] as const) {
+    const { ms, res } = await timed(ours(msg));
+    console.log(`cold first ${name}: ${ms.toFixed(1)} ms (Server-Timing: ${res.headers.get('Server-Timing')})`);
+  }
 
-  console.log(`worker (wasm) warm tools/list: ${stats(await warm(() => mcp(worker.url, tokens.access_token, toolsList)))}`);
-  console.log(`worker (wasm) legacy SSE tools/list round trip: ${stats(await warmSSE(worker.url, tokens.access_token))}`);
+  const plain = await startWorker({}, undefined, undefined, 'bench/plain/wrangler.jsonc');
+  procs.push(plain);
+  const plainTok = await plainToken(plain.url);
+  const theirs = () => mcp(plain.url, plainTok, toolsList, { 'MCP-Protocol-Version': PROTOCOL });
+  if ((await (await theirs()).text()).length < 10000) throw new Error('the plain-JS fixture does not list the tools');
 
-  // Tokens are bound to the Worker's origin: the proxying Worker needs its own login.
-  const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET });
-  procs.push(proxied);
-  const proxiedTokens = await login(proxied.url, await register(proxied.url), stack.url, DEV_TOKEN);
-  console.log(`worker (proxy→native) warm tools/list: ${stats(await warm(() => mcp(proxied.url, proxiedTokens.access_token, toolsList)))}`);
-  console.log(`worker (proxy→native) legacy SSE tools/list round trip: ${stats(await warmSSE(proxied.url, proxiedTokens.access_token))}`);
+  // Alternate the two, in halves, so a noisy neighbour hurts both alike.
+  const oursMs: number[] = [];
+  const theirsMs: number[] = [];
+  let oursRps = 0;
+  let theirsRps = 0;
+  for (let round = 0; round < 2; round++) {
+    oursMs.push(...(await latencies(ours(toolsList), N / 2)));
+    theirsMs.push(...(await latencies(theirs, N / 2)));
+    oursRps += (await throughput(ours(toolsList), N)) / 2;
+    theirsRps += (await throughput(theirs, N)) / 2;
+  }
+  console.log(`warm tools/list, our Worker:      ${describe(oursMs)}, ${oursRps.toFixed(0)} req/s at ${CONCURRENCY} in flight`);
+  console.log(`warm tools/list, plain-JS Worker: ${describe(theirsMs)}, ${theirsRps.toFixed(0)} req/s at ${CONCURRENCY} in flight`);
+  console.log(`tools/list, ours vs plain-JS: ${(p50(theirsMs) / p50(oursMs)).toFixed(2)}x by p50, ${(oursRps / theirsRps).toFixed(2)}x by req/s (goal ≥ 1.0x)`);
 
-  const body = new TextEncoder().encode(JSON.stringify(toolsList));
+  const body = new TextEncoder().encode(JSON.stringify(toolCall));
   const direct = async () => {
     const headers = await signedHeaders(PROXY_SECRET, 'POST', '/mcp', body, { stackURL: stack.url, token: DEV_TOKEN, scopes: ['keboola:read', 'keboola:write'] });
     headers.set('Content-Type', 'application/json');
     headers.set('Accept', 'application/json, text/event-stream');
-    headers.set('MCP-Protocol-Version', '2025-06-18');
+    headers.set('MCP-Protocol-Version', PROTOCOL);
     return fetch(`${native.url}/mcp`, { method: 'POST', headers, body });
   };
-  console.log(`native (signed, direct) warm tools/list: ${stats(await warm(direct))}`);
+  const callOurs: number[] = [];
+  const callNative: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    callOurs.push(...(await latencies(ours(toolCall), N / 2)));
+    callNative.push(...(await latencies(direct, N / 2)));
+  }
+  console.log(`warm tools/call get_buckets, our Worker (wasm): ${describe(callOurs)}`);
+  console.log(`warm tools/call get_buckets, native (signed, direct): ${describe(callNative)}`);
+  console.log(`tools/call overhead of our Worker over native: ${(p50(callOurs) - p50(callNative)).toFixed(2)} ms p50 (goal ≤ 2 ms)`);
+
+  // The Free-plan Worker: tokens are bound to its origin, so it needs its own login.
+  const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET }, undefined, undefined, 'wrangler.proxy.jsonc');
+  procs.push(proxied);
+  const proxiedToken = (await login(proxied.url, await register(proxied.url), stack.url, DEV_TOKEN)).access_token;
+  console.log(`warm tools/call, Free-plan Worker (proxy→native): ${describe(await latencies(() => mcp(proxied.url, proxiedToken, toolCall), N / 2))}`);
+  console.log(`legacy SSE tools/list round trip, our Worker (wasm): ${describe(await warmSSE(worker.url, token))}`);
+  console.log(`legacy SSE tools/list round trip, Free-plan Worker (proxy→native): ${describe(await warmSSE(proxied.url, proxiedToken))}`);
 } finally {
   for (const p of procs.reverse()) await p.stop();
   rmSync(state, { recursive: true, force: true });
