@@ -2,7 +2,7 @@
 // and serves it over stdio, Streamable HTTP and legacy SSE.
 //
 // Servers are built once per tool set (the full set and the read-only set),
-// never per request: tool schemas are inferred and resolved once, and the
+// on first use and never per request: tool schemas are inferred and resolved once, and the
 // tools/list answer is encoded once (see toolListCache). Which Keboola
 // project a tool call works in is decided per call, from the credentials in
 // the request context (see package access), so the same server serves every
@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -48,16 +49,27 @@ type Options struct {
 	Client keboola.Options
 }
 
-// Server is the Keboola MCP server with its tool sets built.
+// Server is the Keboola MCP server and its tool sets.
 type Server struct {
 	opts Options
+	deps tools.Deps
 	// full serves every enabled tool; readOnly only the read-only ones. They
 	// are the same set when Options.ReadOnly is set.
-	full, readOnly toolSet
+	full, readOnly *lazySet
 	// writeTools names the enabled tools a read-only Access may not call.
 	writeTools map[string]bool
 	log        *slog.Logger
 	sse        *sseHandler
+}
+
+// lazySet builds its toolSet on first use. Building one (inferring and
+// resolving ~40 tool schemas) is most of a server's start, many times over
+// in the Worker's wasm, where an isolate usually serves one kind of grant
+// and so needs one set.
+type lazySet struct {
+	tools []tools.Tool
+	once  sync.Once
+	built toolSet
 }
 
 // toolSet is one built server and the names of the tools it serves.
@@ -91,13 +103,13 @@ func New(opts Options) (*Server, error) {
 			s.writeTools[t.Name()] = true
 		}
 	}
-	deps := tools.Deps{Clients: sessionClients(keboola.NewSessions(opts.Client, keboola.SessionOptions{})), Logger: log, ServerVersion: opts.Version}
-	s.readOnly = s.build(readOnly, deps)
+	s.deps = tools.Deps{Clients: sessionClients(keboola.NewSessions(opts.Client, keboola.SessionOptions{})), Logger: log, ServerVersion: opts.Version}
+	s.readOnly = &lazySet{tools: readOnly}
 	if opts.ReadOnly {
 		s.full = s.readOnly
 		clear(s.writeTools)
 	} else {
-		s.full = s.build(enabled, deps)
+		s.full = &lazySet{tools: enabled}
 	}
 	return s, nil
 }
@@ -114,10 +126,12 @@ func (s *Server) ToolNames(readOnly bool) []string {
 func (s *Server) MCPServer(readOnly bool) *mcp.Server { return s.set(readOnly).srv }
 
 func (s *Server) set(readOnly bool) toolSet {
+	l := s.full
 	if readOnly {
-		return s.readOnly
+		l = s.readOnly
 	}
-	return s.full
+	l.once.Do(func() { l.built = s.build(l.tools, s.deps) })
+	return l.built
 }
 
 func (s *Server) build(ts []tools.Tool, deps tools.Deps) toolSet {

@@ -424,3 +424,25 @@ func TestStreamableHTTP_QueryProgressReachesTheClient(t *testing.T) {
 		t.Errorf("first notification = %+v", notes[0])
 	}
 }
+
+// TestNew_BuildsEachToolSetOnFirstUse: New infers no schema; the first
+// request of a read-only grant builds only the read-only set. In the
+// Worker's wasm this halves the first tool call of an isolate.
+func TestNew_BuildsEachToolSetOnFirstUse(t *testing.T) {
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.full.built.srv != nil || s.readOnly.built.srv != nil {
+		t.Fatal("New built a tool set")
+	}
+	if len(s.ToolNames(true)) == 0 {
+		t.Fatal("no read-only tools")
+	}
+	if s.readOnly.built.srv == nil || s.full.built.srv != nil {
+		t.Errorf("after a read-only use: read-only built %v, full built %v", s.readOnly.built.srv != nil, s.full.built.srv != nil)
+	}
+	if s.MCPServer(false) == s.MCPServer(true) {
+		t.Error("the full and read-only sets share a server")
+	}
+}

@@ -25,7 +25,7 @@ func serveTransport(ctx context.Context, opts Options, creds keboola.Credentials
 		return err
 	}
 	ctx = access.With(ctx, access.Access{Credentials: creds, ReadOnly: opts.ReadOnly})
-	err = s.full.srv.Run(ctx, t)
+	err = s.set(false).srv.Run(ctx, t)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil // asked to stop
 	}
