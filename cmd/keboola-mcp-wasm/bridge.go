@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"syscall/js"
 	"time"
 
@@ -20,16 +19,12 @@ type bridge struct {
 	// clientHTTP sends every outgoing request (through fetch).
 	clientHTTP http.Client
 	client     keboola.Options
-
-	mu       sync.Mutex
-	handlers map[string]http.Handler // by resource metadata URL; see mcp.go
 }
 
 func newBridge(version string) *bridge {
 	b := &bridge{
 		version:    version,
 		clientHTTP: http.Client{Transport: manualRedirects{http.DefaultTransport}, Timeout: 60 * time.Second},
-		handlers:   map[string]http.Handler{},
 	}
 	b.client = keboola.Options{HTTPClient: &b.clientHTTP, UserAgent: "keboola-mcp-worker/" + version}
 	return b

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -24,15 +25,24 @@ import (
 // a runaway call would matter, this keeps Go from waiting on it forever.
 const requestTimeout = 120 * time.Second
 
+// mcpBridge serves handle() with the Streamable HTTP handlers, one per
+// resource metadata URL.
+type mcpBridge struct {
+	*bridge
+	mu       sync.Mutex
+	handlers map[string]http.Handler
+}
+
 // exportMCP adds handle(request, access) to the exports.
 func (b *bridge) exportMCP(api js.Value) {
-	api.Set("handle", js.FuncOf(b.handle))
+	m := &mcpBridge{bridge: b, handlers: map[string]http.Handler{}}
+	api.Set("handle", js.FuncOf(m.handle))
 }
 
 // handler returns the Streamable HTTP handler for a resource metadata URL
 // (the Worker's origin decides it), building the server on first use: tool
 // schemas are resolved once per isolate, not per request.
-func (b *bridge) handler(resourceMetadataURL string) (http.Handler, error) {
+func (b *mcpBridge) handler(resourceMetadataURL string) (http.Handler, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if h, ok := b.handlers[resourceMetadataURL]; ok {
@@ -51,7 +61,7 @@ func (b *bridge) handler(resourceMetadataURL string) (http.Handler, error) {
 }
 
 // handle implements keboolaMCP.handle(request, access).
-func (b *bridge) handle(_ js.Value, args []js.Value) any {
+func (b *mcpBridge) handle(_ js.Value, args []js.Value) any {
 	return promise(func() (any, error) {
 		if len(args) != 2 {
 			return nil, errors.New("handle(request, access) takes two arguments")

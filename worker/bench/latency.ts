@@ -221,6 +221,20 @@ try {
   console.log(`warm tools/call get_buckets, our Worker (wasm): ${describe(callOurs)}`);
   console.log(`warm tools/call get_buckets, native (signed, direct): ${describe(callNative)}`);
   console.log(`tools/call overhead of our Worker over native: ${(p50(callOurs) - p50(callNative)).toFixed(2)} ms p50 (goal ≤ 2 ms)`);
+  // Where the overhead goes: a ping answered statically (OAuth and the
+  // Worker only), the same ping through Go (its body spaced, so the fast
+  // path leaves it to wasm), and the tool call itself.
+  const pingStatic = await latencies(() => mcp(worker.url, token, { jsonrpc: '2.0', id: 5, method: 'ping' }), N / 2);
+  const pingGo = await latencies(
+    () =>
+      fetch(`${worker.url}/mcp`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': PROTOCOL },
+        body: '{"jsonrpc": "2.0", "id": 5, "method": "ping"}',
+      }),
+    N / 2,
+  );
+  console.log(`  of which OAuth + Worker (ping, static): p50 ${p50(pingStatic).toFixed(2)} ms; entering Go (ping through wasm): +${(p50(pingGo) - p50(pingStatic)).toFixed(2)} ms; the call in Go: +${(p50(callOurs) - p50(pingGo)).toFixed(2)} ms`);
 
   // The Free-plan Worker: tokens are bound to its origin, so it needs its own login.
   const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET }, undefined, undefined, 'wrangler.proxy.jsonc');
