@@ -24,7 +24,10 @@ export interface StaticAnswers {
 
 /**
  * The tool set a grant sees, as a key of the recorded answers
- * (mcpserver.StaticGates). More gates (a per-session tool filter) add keys.
+ * (mcpserver.StaticGates). Whatever else comes to change the tool list of a
+ * request (a per-session tool filter) must become part of this key, with its
+ * answers recorded by a new gate in Go; a key without answers makes the fast
+ * path step aside, so Go answers.
  */
 export function gateKey(readOnly: boolean): string {
   return readOnly ? 'read' : 'full';
