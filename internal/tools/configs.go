@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -165,6 +166,7 @@ type configBody struct {
 type createConfigInput struct {
 	ComponentID string `json:"component_id" jsonschema:"The component to configure, e.g. keboola.ex-db-mysql."`
 	configBody
+	pythonVariables
 }
 
 type addConfigRowInput struct {
@@ -560,11 +562,14 @@ type configEdit struct {
 
 type updateConfigInput struct {
 	configEdit
+	pythonFolder
+	pythonVariables
 }
 
 type updateConfigRowInput struct {
 	configEdit
 	ConfigurationRowID string `json:"configuration_row_id" jsonschema:"The row to change (get_configs shows row ids)."`
+	IsDisabled         *bool  `json:"is_disabled,omitempty" jsonschema:"true disables the row (a run of the configuration skips it), false enables it; omit to keep it as it is."`
 }
 
 // edited applies an edit to a stored configuration body. It returns the new
@@ -631,7 +636,7 @@ func (e configEdit) edited(compID string, schema, current keboola.RawObject) (ma
 }
 
 // update is the ConfigUpdate for an edit; it fails when nothing would change.
-func (e configEdit) update(body json.RawMessage) (keboola.ConfigUpdate, error) {
+func (e configEdit) update(body json.RawMessage, otherChange bool) (keboola.ConfigUpdate, error) {
 	u := keboola.ConfigUpdate{Configuration: body, ChangeDescription: strings.TrimSpace(e.ChangeDescription)}
 	if u.ChangeDescription == "" {
 		return u, errorf("change_description must say what changes")
@@ -642,7 +647,7 @@ func (e configEdit) update(body json.RawMessage) (keboola.ConfigUpdate, error) {
 	if e.Description != "" {
 		u.Description = &e.Description
 	}
-	if u.Name == nil && u.Description == nil && body == nil {
+	if u.Name == nil && u.Description == nil && body == nil && !otherChange {
 		return u, errorf("nothing to change: give name, description, parameter_updates, storage or processors")
 	}
 	return u, nil
@@ -667,7 +672,9 @@ func (e configEdit) current(ctx context.Context, c call, cfgID string) (*keboola
 // prepare turns an edit of a configuration or row whose stored body is
 // current into the update to send, with new secrets encrypted, what changed
 // and checkParameters' note.
-func (e configEdit) prepare(ctx context.Context, c call, compID, cfgID string, schema, current keboola.RawObject) (keboola.ConfigUpdate, []string, string, error) {
+// otherChange says the caller changes something besides the edit (a row's
+// is_disabled), so an edit that changes nothing is not refused.
+func (e configEdit) prepare(ctx context.Context, c call, compID, cfgID string, schema, current keboola.RawObject, otherChange bool) (keboola.ConfigUpdate, []string, string, error) {
 	body, changes, note, err := e.edited(compID, schema, current)
 	if err != nil {
 		return keboola.ConfigUpdate{}, nil, "", err
@@ -678,7 +685,7 @@ func (e configEdit) prepare(ctx context.Context, c call, compID, cfgID string, s
 			return keboola.ConfigUpdate{}, nil, "", err
 		}
 	}
-	upd, err := e.update(enc)
+	upd, err := e.update(enc, otherChange)
 	if err != nil {
 		return keboola.ConfigUpdate{}, nil, "", err
 	}
@@ -692,7 +699,7 @@ func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, er
 	if err != nil {
 		return "", err
 	}
-	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration)
+	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration, false)
 	if err != nil {
 		return "", err
 	}
@@ -723,9 +730,13 @@ func updateConfigRow(ctx context.Context, c call, in updateConfigRowInput) (stri
 		}
 		return "", errorf("configuration %s/%s has no row %s (its rows: %s)", comp.ID, cfgID, rowID, orNone(ids))
 	}
-	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationRowSchema, cur.Rows[i].Configuration)
+	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationRowSchema, cur.Rows[i].Configuration, in.IsDisabled != nil)
 	if err != nil {
 		return "", err
+	}
+	if in.IsDisabled != nil {
+		upd.IsDisabled = in.IsDisabled
+		changes = append(changes, map[bool]string{true: "disabled", false: "enabled"}[*in.IsDisabled])
 	}
 	row, err := c.client.UpdateConfigRow(ctx, comp.ID, cfgID, rowID, upd)
 	if err != nil {
@@ -768,7 +779,8 @@ func conflictHint(err error) error {
 
 type runSyncActionInput struct {
 	ComponentID        string         `json:"component_id" jsonschema:"The component, e.g. keboola.ex-db-mysql."`
-	Action             string         `json:"action" jsonschema:"The action name, e.g. testConnection or getTables."`
+	Action             string         `json:"action,omitempty" jsonschema:"The action name, e.g. testConnection or getTables."`
+	ActionName         string         `json:"action_name,omitempty" jsonschema:"The Python server's name for action; give one of the two."`
 	ConfigurationID    string         `json:"configuration_id,omitempty" jsonschema:"Run the action with this stored configuration (its secrets stay encrypted; the component decrypts them)."`
 	ConfigurationRowID string         `json:"configuration_row_id,omitempty" jsonschema:"With configuration_id: merge this row's settings over the configuration's, as a run of the row sees them."`
 	ConfigData         map[string]any `json:"config_data,omitempty" jsonschema:"Instead of a stored configuration: the configuration to use, e.g. {parameters: {…}}."`
@@ -779,7 +791,10 @@ type runSyncActionInput struct {
 const maxActionAnswer = 20000
 
 func runSyncAction(ctx context.Context, c call, in runSyncActionInput) (string, error) {
-	compID, action := strings.TrimSpace(in.ComponentID), strings.TrimSpace(in.Action)
+	compID, action := strings.TrimSpace(in.ComponentID), strings.TrimSpace(cmp.Or(in.Action, in.ActionName))
+	if action == "" {
+		return "", errorf("action (or action_name) is required, e.g. testConnection")
+	}
 	cfgID, rowID := strings.TrimSpace(in.ConfigurationID), strings.TrimSpace(in.ConfigurationRowID)
 	var data map[string]any
 	switch {

@@ -516,6 +516,7 @@ type modifyPythonJSInput struct {
 	AuthenticationType      string         `json:"authentication_type,omitempty" jsonschema:"basic-auth protects the app with a password, no-auth makes it public, default keeps an existing app's setting (basic-auth for new apps)."`
 	AutoSuspendAfterSeconds int            `json:"auto_suspend_after_seconds,omitempty" jsonschema:"Seconds without traffic after which the running app is suspended."`
 	Storage                 map[string]any `json:"storage,omitempty" jsonschema:"Input/output table mappings ({input:{tables:[…]}, output:{tables:[…]}}); replaces the whole storage block. Omit to keep it; {} clears it."`
+	pythonFolder
 }
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)

@@ -441,6 +441,7 @@ func getFlowExamples(ctx context.Context, c call, in flowTypeInput) (string, err
 // ---- writing ----
 
 type createFlowInput struct {
+	pythonFolder
 	Name        string           `json:"name" jsonschema:"A short name for the flow."`
 	Description string           `json:"description,omitempty" jsonschema:"What the flow does and why."`
 	Phases      []map[string]any `json:"phases" jsonschema:"The phases, as get_flow_schema describes them."`
@@ -584,22 +585,27 @@ type updateFlowInput struct {
 	Description       string           `json:"description,omitempty" jsonschema:"A new description; omit to keep the current one."`
 	Phases            []map[string]any `json:"phases,omitempty" jsonschema:"The new full list of phases; omit to keep the current phases."`
 	Tasks             []map[string]any `json:"tasks,omitempty" jsonschema:"The new full list of tasks; omit to keep the current tasks."`
+	IsDisabled        *bool            `json:"is_disabled,omitempty" jsonschema:"true disables the flow (it and its schedules stop running), false enables it; omit to keep it as it is."`
+	pythonFolder
 }
 
 type modifyFlowInput struct {
-	ConfigurationID   string                `json:"configuration_id" jsonschema:"The flow's configuration id (get_flows lists them)."`
-	FlowType          string                `json:"flow_type,omitempty" jsonschema:"The flow's component: keboola.flow or keboola.orchestrator. Found from the id when omitted; it cannot be changed."`
-	ChangeDescription string                `json:"change_description" jsonschema:"What changed and why, for the flow's version history."`
-	Name              string                `json:"name,omitempty" jsonschema:"A new name; omit to keep the current one."`
-	Description       string                `json:"description,omitempty" jsonschema:"A new description; omit to keep the current one."`
-	Phases            []map[string]any      `json:"phases,omitempty" jsonschema:"The new full list of phases; omit to keep the current phases."`
-	Tasks             []map[string]any      `json:"tasks,omitempty" jsonschema:"The new full list of tasks; omit to keep the current tasks."`
-	Schedules         []flowScheduleRequest `json:"schedules,omitempty" jsonschema:"Schedule changes, applied after the flow change: add (cron_tab, optional timezone and state), update (schedule_id and the fields to change) or remove (schedule_id)."`
+	ConfigurationID   string           `json:"configuration_id" jsonschema:"The flow's configuration id (get_flows lists them)."`
+	FlowType          string           `json:"flow_type,omitempty" jsonschema:"The flow's component: keboola.flow or keboola.orchestrator. Found from the id when omitted; it cannot be changed."`
+	ChangeDescription string           `json:"change_description" jsonschema:"What changed and why, for the flow's version history."`
+	Name              string           `json:"name,omitempty" jsonschema:"A new name; omit to keep the current one."`
+	Description       string           `json:"description,omitempty" jsonschema:"A new description; omit to keep the current one."`
+	Phases            []map[string]any `json:"phases,omitempty" jsonschema:"The new full list of phases; omit to keep the current phases."`
+	Tasks             []map[string]any `json:"tasks,omitempty" jsonschema:"The new full list of tasks; omit to keep the current tasks."`
+	IsDisabled        *bool            `json:"is_disabled,omitempty" jsonschema:"true disables the flow (it and its schedules stop running), false enables it; omit to keep it as it is."`
+	pythonFolder
+	Schedules []flowScheduleRequest `json:"schedules,omitempty" jsonschema:"Schedule changes, applied after the flow change: add (cron_tab, optional timezone and state), update (schedule_id and the fields to change) or remove (schedule_id)."`
 }
 
 func updateFlow(ctx context.Context, c call, in updateFlowInput) (string, error) {
 	return modifyFlow(ctx, c, modifyFlowInput{ConfigurationID: in.ConfigurationID, FlowType: in.FlowType,
-		ChangeDescription: in.ChangeDescription, Name: in.Name, Description: in.Description, Phases: in.Phases, Tasks: in.Tasks})
+		ChangeDescription: in.ChangeDescription, Name: in.Name, Description: in.Description, Phases: in.Phases, Tasks: in.Tasks,
+		IsDisabled: in.IsDisabled})
 }
 
 // resolveFlow finds a flow by id, in the given flow component or, when none
@@ -635,9 +641,9 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 	if strings.TrimSpace(in.ChangeDescription) == "" {
 		return "", errorf("change_description must say what changes")
 	}
-	changesFlow := in.Name != "" || in.Description != "" || in.Phases != nil || in.Tasks != nil
+	changesFlow := in.Name != "" || in.Description != "" || in.Phases != nil || in.Tasks != nil || in.IsDisabled != nil
 	if !changesFlow && len(in.Schedules) == 0 {
-		return "", errorf("nothing to change: give name, description, phases, tasks or schedules")
+		return "", errorf("nothing to change: give name, description, phases, tasks, is_disabled or schedules")
 	}
 	scheduleOps, err := parseScheduleRequests(in.Schedules)
 	if err != nil {
@@ -652,7 +658,7 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 	}
 
 	// Check everything before the first write.
-	upd := keboola.ConfigUpdate{ChangeDescription: in.ChangeDescription}
+	upd := keboola.ConfigUpdate{ChangeDescription: in.ChangeDescription, IsDisabled: in.IsDisabled}
 	if in.Name != "" {
 		upd.Name = &in.Name
 	}
@@ -708,6 +714,9 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 		}
 		if in.Description != "" {
 			summary = append(summary, "description")
+		}
+		if in.IsDisabled != nil {
+			summary = append(summary, map[bool]string{true: "disabled", false: "enabled"}[*in.IsDisabled])
 		}
 		fmt.Fprintf(&out, "Updated %s flow %q (%s %s) to version %d: %s.\n", flowKind(typ), name, typ, id, cfg.Version, strings.Join(summary, ", "))
 		out.WriteString(markWrittenByMCP(ctx, c.client, typ, id, cfg.Version))

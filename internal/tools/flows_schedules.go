@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,9 @@ type flowScheduleRequest struct {
 	CronTab    string `json:"cron_tab,omitempty" jsonschema:"Five cron fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1-5' (06:00 on weekdays). Required for add."`
 	Timezone   string `json:"timezone,omitempty" jsonschema:"IANA time zone of cron_tab, e.g. Europe/Prague; UTC when a schedule is added without one."`
 	State      string `json:"state,omitempty" jsonschema:"enabled or disabled; a new schedule is enabled unless told otherwise."`
+	// The Python server's published schema spells two fields in camelCase.
+	ScheduleIDCamel string `json:"scheduleId,omitempty" jsonschema:"Another spelling of schedule_id (the Python server's)."`
+	CronTabCamel    string `json:"cronTab,omitempty" jsonschema:"Another spelling of cron_tab (the Python server's)."`
 }
 
 // scheduleOp is a checked schedule request.
@@ -39,8 +43,8 @@ func parseScheduleRequests(reqs []flowScheduleRequest) ([]scheduleOp, error) {
 	seen := map[string]bool{}
 	for i, r := range reqs {
 		where := fmt.Sprintf("schedules[%d] (%s)", i, r.Action)
-		op := scheduleOp{action: r.Action, id: strings.TrimSpace(r.ScheduleID),
-			cron: strings.Join(strings.Fields(r.CronTab), " "), timezone: strings.TrimSpace(r.Timezone), state: r.State}
+		op := scheduleOp{action: r.Action, id: strings.TrimSpace(cmp.Or(r.ScheduleID, r.ScheduleIDCamel)),
+			cron: strings.Join(strings.Fields(cmp.Or(r.CronTab, r.CronTabCamel)), " "), timezone: strings.TrimSpace(r.Timezone), state: r.State}
 		op.hasCron, op.hasTZ, op.hasStat = op.cron != "", op.timezone != "", op.state != ""
 		switch r.Action {
 		case "add":

@@ -45,6 +45,11 @@ type getJobsInput struct {
 	Offset      int      `json:"offset,omitempty" jsonschema:"Number of jobs to skip, for paging."`
 	SortBy      string   `json:"sort_by,omitempty" jsonschema:"The field to sort the list by."`
 	SortOrder   string   `json:"sort_order,omitempty" jsonschema:"Sort direction: desc lists the newest first."`
+	// The Python server's log options: job details here always end with
+	// the job's newest log events, so these are accepted and need no effect.
+	IncludeLogs   bool     `json:"include_logs,omitempty" jsonschema:"Accepted for compatibility: job details (job_ids) always include the job's newest log events."`
+	LogTailLines  int      `json:"log_tail_lines,omitempty" jsonschema:"Accepted for compatibility: job details show the newest 20 log events."`
+	LogEventTypes []string `json:"log_event_types,omitempty" jsonschema:"Accepted for compatibility: job details show log events of every type."`
 }
 
 // jobLogLines is how many of a job's newest events get_jobs shows.

@@ -36,8 +36,39 @@ func Reference() string {
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", name, typeOf(p), req, strings.ReplaceAll(p.Description, "|", "\\|"))
 		}
 	}
+	b.WriteString(pythonDifferences)
 	return b.String()
 }
+
+// pythonDifferences is the hand-written part of the reference: how these
+// tools take calls made for the Python Keboola MCP server
+// (keboola/mcp-server), and where they deliberately do something else.
+const pythonDifferences = `
+## Differences from the Python server
+
+Every tool accepts the calls of the Python Keboola MCP server (v1.76): each parameter of its published input
+schemas, under the same name, with a type at least as wide and every enum value; ` + "`null`" + ` for any optional
+parameter means "not given" (its default applies). ` + "`internal/tools/testdata/python-shapes.json`" + ` holds such calls
+for every tool and a test runs them through the MCP SDK's own validation. Where the meaning differs:
+
+| tool | parameter | here | why |
+|---|---|---|---|
+| ` + "`run_sync_action`" + ` | ` + "`action_name`" + ` | same as ` + "`action`" + `; either may be given | our original name is kept for existing callers |
+| ` + "`run_sync_action`" + ` | ` + "`configuration_id`" + ` | optional: ` + "`config_data`" + ` can test a configuration before it is saved | wider, not narrower |
+| ` + "`modify_flow`" + ` | ` + "`schedules[].cronTab`" + `, ` + "`scheduleId`" + ` | same as ` + "`cron_tab`" + `, ` + "`schedule_id`" + ` | the Python schema publishes camelCase, its description snake_case; both work |
+| ` + "`link_shared_bucket`" + ` | ` + "`source_project_id`" + ` | a string or an integer | as in Python |
+| ` + "`search`" + ` | ` + "`item_types`" + ` ` + "`component`" + `, ` + "`rows`" + `, ` + "`workspace`" + `, ` + "`shared-code`" + `, ` + "`state`" + ` | component: configurations and rows; rows: configuration rows; workspace, shared-code, state: configurations | our search knows configurations by kind, not those Python-only types |
+| ` + "`update_sql_transformation`" + ` | ` + "`description`" + ` | same as ` + "`updated_description`" + ` | both names work; giving both with different values is refused |
+| ` + "`get_jobs`" + ` | ` + "`include_logs`" + `, ` + "`log_tail_lines`" + `, ` + "`log_event_types`" + ` | accepted; job details always end with the job's 20 newest log events | a failed job's reason is always wanted; one fixed tail keeps answers small |
+| ` + "`get_tables`" + ` | ` + "`include_usage`" + ` | accepted, not applied | ` + "`search`" + ` with ` + "`search_type=config-based`" + ` and the table id finds every use |
+| configurations, transformations, flows, data apps | ` + "`folder`" + ` | accepted, not applied yet | filing into UI folders (the ` + "`KBC.configuration.folderName`" + ` metadata) is still to be built |
+| ` + "`create_config`" + `, ` + "`update_config`" + `, SQL transformations | ` + "`variables`" + ` | accepted, not applied yet | linked ` + "`keboola.variables`" + ` configurations are still to be built |
+
+Tool visibility follows the Python server's rules per session (a readOnly token sees read tools only; ` + "`modify_flow`" + ` for
+admin, share and Keboola OAuth sessions, ` + "`update_flow`" + ` for other roles; ` + "`create_flow`" + ` only in projects with the
+` + "`hide-conditional-flows`" + ` feature, ` + "`create_conditional_flow`" + ` elsewhere; data app tools only on the main branch;
+semantic tools only in projects with a semantic model); the stricter of that and the OAuth scope wins.
+`
 
 func kind(t Tool) string {
 	a := t.def.Annotations
@@ -67,19 +98,23 @@ func propertyNames(s *jsonschema.Schema) []string {
 // array of string, array of object, "a" | "b" for enums.
 func typeOf(p *jsonschema.Schema) string {
 	if len(p.Enum) > 0 {
-		vals := make([]string, len(p.Enum))
-		for i, v := range p.Enum {
-			vals[i] = fmt.Sprintf("`%v`", v)
+		var vals []string
+		for _, v := range p.Enum {
+			if v != nil { // null: every optional parameter takes it
+				vals = append(vals, fmt.Sprintf("`%v`", v))
+			}
 		}
 		return strings.Join(vals, " \\| ")
 	}
 	typ := p.Type
 	if typ == "" {
+		var types []string
 		for _, t := range p.Types {
 			if t != "null" {
-				typ = t
+				types = append(types, t)
 			}
 		}
+		typ = strings.Join(types, " or ")
 	}
 	if typ == "array" && p.Items != nil {
 		return "array of " + typeOf(p.Items)

@@ -15,7 +15,21 @@ import (
 
 // Item types the search knows, named as the Python server names them so
 // prompts written for it keep working; "column" is ours.
-var searchItemTypes = []string{"bucket", "table", "column", "configuration", "configuration-row", "transformation", "flow", "data-app"}
+var searchItemTypes = []string{"bucket", "table", "column", "configuration", "configuration-row", "transformation", "flow", "data-app",
+	"component", "workspace", "shared-code", "rows", "state"}
+
+// pythonItemTypes are the Python server's item types that name no kind of
+// ours, with the kinds that hold those items here: its "component" means the
+// configurations and rows of extractors, writers and applications, "rows"
+// configuration rows; workspaces, shared code and states are configurations
+// of their own components, which our configuration search covers.
+var pythonItemTypes = map[string][]string{
+	"component":   {"configuration", "configuration-row"},
+	"rows":        {"configuration-row"},
+	"workspace":   {"configuration"},
+	"shared-code": {"configuration"},
+	"state":       {"configuration"},
+}
 
 // Pattern modes: literal substrings by default (what a person types),
 // regular expressions on request.
@@ -137,6 +151,9 @@ func search(ctx context.Context, c call, in searchInput) (string, error) {
 	m, err := newMatcher(in.Patterns, in.Mode, in.CaseSensitive)
 	if err != nil {
 		return "", err
+	}
+	for _, t := range slices.Clone(in.ItemTypes) {
+		in.ItemTypes = append(in.ItemTypes, pythonItemTypes[t]...)
 	}
 	byConfig := in.SearchType == searchConfigBased
 	scopes, err := searchScopes(in.Scopes, byConfig)

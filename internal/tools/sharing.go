@@ -29,6 +29,7 @@ var sharingTools = []Tool{
 			"The data stays in the source project and updates with it. Returns the new bucket's id.",
 		hints{}, func(s *jsonschema.Schema) {
 			minLen(s, "source_project_id", 1)
+			stringOrInteger(s, "source_project_id")
 			minLen(s, "source_bucket_id", 1)
 			minLen(s, "target_bucket_name", 1)
 			enum(s, "target_stage", "in", "out")
@@ -96,16 +97,16 @@ func displayOr(display, name string) string {
 }
 
 type linkSharedBucketInput struct {
-	SourceProjectID  string `json:"source_project_id" jsonschema:"The id of the project that shares the bucket (get_shared_buckets)."`
-	SourceBucketID   string `json:"source_bucket_id" jsonschema:"The shared bucket's id in its project, e.g. out.c-benchmarks (get_shared_buckets)."`
-	TargetBucketName string `json:"target_bucket_name" jsonschema:"The name of the new bucket here: letters, digits, - and _ (the bucket id becomes <stage>.c-<name>)."`
-	TargetStage      string `json:"target_stage,omitempty" jsonschema:"The stage of the new bucket, in or out; by default the shared bucket's own."`
-	DisplayName      string `json:"display_name,omitempty" jsonschema:"A display name for the new bucket."`
+	SourceProjectID  flexibleID `json:"source_project_id" jsonschema:"The id of the project that shares the bucket (get_shared_buckets), as a string or a number."`
+	SourceBucketID   string     `json:"source_bucket_id" jsonschema:"The shared bucket's id in its project, e.g. out.c-benchmarks (get_shared_buckets)."`
+	TargetBucketName string     `json:"target_bucket_name" jsonschema:"The name of the new bucket here: letters, digits, - and _ (the bucket id becomes <stage>.c-<name>)."`
+	TargetStage      string     `json:"target_stage,omitempty" jsonschema:"The stage of the new bucket, in or out; by default the shared bucket's own."`
+	DisplayName      string     `json:"display_name,omitempty" jsonschema:"A display name for the new bucket."`
 }
 
 func linkSharedBucket(ctx context.Context, c call, in linkSharedBucketInput) (string, error) {
 	req := keboola.LinkRequest{
-		SourceProjectID: strings.TrimSpace(in.SourceProjectID),
+		SourceProjectID: strings.TrimSpace(string(in.SourceProjectID)),
 		SourceBucketID:  strings.TrimSpace(in.SourceBucketID),
 		Stage:           in.TargetStage,
 		// Keboola adds the c- prefix itself; a name that has it would end

@@ -116,6 +116,9 @@ type getTablesInput struct {
 	TableIDs  []string `json:"table_ids,omitempty" jsonschema:"Describe these tables in full, with columns and SQL names (e.g. in.c-crm.customers)."`
 	Limit     int      `json:"limit,omitempty" jsonschema:"Maximum number of tables to list (applies to bucket_ids listings)."`
 	Offset    int      `json:"offset,omitempty" jsonschema:"Number of tables to skip in a bucket_ids listing, for paging."`
+	// include_usage of the Python server lists where each table is used;
+	// here search with search_type=config-based answers that.
+	IncludeUsage bool `json:"include_usage,omitempty" jsonschema:"Accepted for compatibility and not applied: to find where a table is used, call search with search_type=config-based and the table id as the pattern."`
 }
 
 func getTables(ctx context.Context, c call, in getTablesInput) (string, error) {

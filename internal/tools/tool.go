@@ -117,10 +117,12 @@ func Lookup(name string) (Tool, bool) {
 // Keboola client with deps.Clients.
 func Register(s *mcp.Server, ts []Tool, deps Deps) {
 	deps = deps.withDefaults()
-	s.AddReceivingMiddleware(nullArgumentsAsEmpty)
+	schemas := make(map[string]*jsonschema.Schema, len(ts))
 	for _, t := range ts {
 		t.add(s, t.def, deps)
+		schemas[t.Name()] = t.def.InputSchema.(*jsonschema.Schema)
 	}
+	s.AddReceivingMiddleware(nullsAsAbsent(schemas), nullArgumentsAsEmpty)
 }
 
 // nullArgumentsAsEmpty treats a tools/call with "arguments": null as one
@@ -181,16 +183,12 @@ func define[In any](name, title, description string, h hints, tweak func(*jsonsc
 	if err != nil {
 		panic(fmt.Sprintf("tool %s: %v", name, err))
 	}
-	for _, p := range schema.Properties {
-		// Optional lists infer as ["null","array"]; models need not send
-		// null, and some clients handle only single types.
-		if len(p.Types) == 2 && p.Types[0] == "null" {
-			p.Type, p.Types = p.Types[1], nil
-		}
-	}
 	if tweak != nil {
 		tweak(schema)
 	}
+	// The Python server's schemas let every optional parameter be null, and
+	// clients and saved calls made for it send null for "not given".
+	nullableOptionals(schema)
 	ann := &mcp.ToolAnnotations{Title: title, ReadOnlyHint: h.readOnly, IdempotentHint: h.idempotent}
 	if !h.readOnly {
 		// The MCP default for a write tool is destructive; say so either way.
@@ -372,6 +370,51 @@ func minLen(s *jsonschema.Schema, name string, n int) {
 		return
 	}
 	p.MinLength = jsonschema.Ptr(n)
+}
+
+// pythonFolder is the Python server's folder parameter (the Keboola UI's
+// folder of a configuration, kept in its KBC.configuration.folderName
+// metadata). It is accepted so Python-shaped calls work; filing into folders
+// is not done yet (docs/tools.md lists it among the differences).
+type pythonFolder struct {
+	Folder string `json:"folder,omitempty" jsonschema:"Accepted for compatibility with the Python server and not applied yet: the Keboola UI folder to file this under."`
+}
+
+// pythonVariables is the Python server's variables parameter (definitions
+// kept in a linked keboola.variables configuration). Accepted, not applied
+// yet, like pythonFolder.
+type pythonVariables struct {
+	Variables []pythonVariable `json:"variables,omitempty" jsonschema:"Accepted for compatibility with the Python server and not applied yet: variable definitions of the configuration."`
+}
+
+type pythonVariable struct {
+	Name         string `json:"name" jsonschema:"The variable's name."`
+	Type         string `json:"type,omitempty" jsonschema:"string or vault."`
+	DefaultValue string `json:"default_value,omitempty" jsonschema:"The variable's default value."`
+}
+
+// flexibleID is an id a caller may send as a string or a number (the Python
+// server takes Keboola project ids as either).
+type flexibleID string
+
+func (id *flexibleID) UnmarshalJSON(b []byte) error {
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*id = flexibleID(n.String())
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("an id must be a string or a number")
+	}
+	*id = flexibleID(s)
+	return nil
+}
+
+// stringOrInteger widens a flexibleID property's schema to match.
+func stringOrInteger(s *jsonschema.Schema, name string) {
+	p := prop(s, name)
+	p.Type, p.Types = "", []string{"string", "integer"}
 }
 
 func mustJSON(v any) json.RawMessage {

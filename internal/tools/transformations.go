@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,6 +85,8 @@ type createSQLTransformationInput struct {
 	Description       string   `json:"description" jsonschema:"What the transformation does and why: its inputs, logic and outputs."`
 	SQLCodeBlocks     []tfCode `json:"sql_code_blocks" jsonschema:"The SQL, as named codes run in order."`
 	CreatedTableNames []string `json:"created_table_names,omitempty" jsonschema:"Plain names (no quotes, no bucket) of the tables the SQL creates, to load into Storage."`
+	pythonFolder
+	pythonVariables
 }
 
 var plainTableName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_$-]{0,254}$`)
@@ -287,6 +290,10 @@ type updateSQLTransformationInput struct {
 	Storage            map[string]any `json:"storage,omitempty" jsonschema:"A new storage mapping (input and output tables), replacing the whole current one: include what should stay."`
 	UpdatedDescription string         `json:"updated_description,omitempty" jsonschema:"A new description, when the transformation's behaviour changes; leave out to keep it."`
 	IsDisabled         *bool          `json:"is_disabled,omitempty" jsonschema:"true disables the transformation, false enables it; leave out to keep it as it is."`
+	Name               string         `json:"name,omitempty" jsonschema:"A new name; leave out to keep it."`
+	Description        string         `json:"description,omitempty" jsonschema:"The Python server's name for updated_description: a new description; leave out to keep it."`
+	pythonFolder
+	pythonVariables
 }
 
 func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransformationInput) (string, error) {
@@ -344,15 +351,22 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 			return "", err
 		}
 	}
-	if in.UpdatedDescription != "" {
-		upd.Description = &in.UpdatedDescription
+	if name := strings.TrimSpace(in.Name); name != "" {
+		upd.Name = &name
+		changes = append(changes, "renamed")
+	}
+	if d := cmp.Or(in.UpdatedDescription, in.Description); d != "" {
+		if in.UpdatedDescription != "" && in.Description != "" && in.UpdatedDescription != in.Description {
+			return "", errorf("give the new description once: updated_description and description differ")
+		}
+		upd.Description = &d
 		changes = append(changes, "new description")
 	}
 	if in.IsDisabled != nil {
 		changes = append(changes, map[bool]string{true: "disabled", false: "enabled"}[*in.IsDisabled])
 	}
 	if len(changes) == 0 {
-		return "", errorf("nothing to change: give parameter_updates, storage, updated_description or is_disabled")
+		return "", errorf("nothing to change: give parameter_updates, storage, name, updated_description or is_disabled")
 	}
 	cfg, err := c.client.UpdateConfig(ctx, compID, cfgID, upd)
 	if err != nil {
