@@ -127,6 +127,8 @@ type Client struct {
 	// workspace is the query workspace this session resolved (see
 	// QueryWorkspace).
 	workspace queryWorkspace
+	// facts are the branch and semantic-model checks of this session.
+	facts sessionFacts
 }
 
 // mainBranchNames are the KBC_BRANCH_ID values that mean the main branch,

@@ -58,8 +58,12 @@ type Server struct {
 	full, readOnly *lazySet
 	// writeTools names the enabled tools a read-only Access may not call.
 	writeTools map[string]bool
-	log        *slog.Logger
-	sse        *sseHandler
+	// readOnlyTool maps every enabled tool to its read-only flag, for gating.
+	readOnlyTool map[string]bool
+	// sessions is the one cache of Keboola sessions of this server.
+	sessions *keboola.Sessions
+	log      *slog.Logger
+	sse      *sseHandler
 }
 
 // lazySet builds its toolSet on first use. Building one (inferring and
@@ -93,17 +97,19 @@ func New(opts Options) (*Server, error) {
 	if opts.MessagesPath == "" {
 		opts.MessagesPath = "/messages"
 	}
-	s := &Server{opts: opts, writeTools: map[string]bool{}, log: log}
+	s := &Server{opts: opts, writeTools: map[string]bool{}, readOnlyTool: map[string]bool{}, log: log,
+		sessions: keboola.NewSessions(opts.Client, keboola.SessionOptions{})}
 	s.sse = &sseHandler{s: s, sessions: map[string]*sseSession{}}
 	var readOnly []tools.Tool
 	for _, t := range enabled {
+		s.readOnlyTool[t.Name()] = t.ReadOnly()
 		if t.ReadOnly() {
 			readOnly = append(readOnly, t)
 		} else {
 			s.writeTools[t.Name()] = true
 		}
 	}
-	s.deps = tools.Deps{Clients: sessionClients(keboola.NewSessions(opts.Client, keboola.SessionOptions{})), Logger: log, ServerVersion: opts.Version}
+	s.deps = tools.Deps{Clients: sessionClients(s.sessions), Logger: log, ServerVersion: opts.Version}
 	s.readOnly = &lazySet{tools: readOnly}
 	if opts.ReadOnly {
 		s.full = s.readOnly
@@ -146,7 +152,8 @@ func (s *Server) build(ts []tools.Tool, deps tools.Deps) toolSet {
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
 	})
 	tools.Register(srv, ts, deps)
-	list := new(toolListCache)
+	srv.AddReceivingMiddleware(s.gating)
+	list := &toolListCache{gate: s.gateFor, readOnlyTool: s.readOnlyTool}
 	// Added last, so outermost: a cached tools/list skips the rest.
 	srv.AddReceivingMiddleware(list.middleware)
 	names := make([]string, len(ts))

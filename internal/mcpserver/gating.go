@@ -1,0 +1,191 @@
+package mcpserver
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+)
+
+// Gate is which tools one session sees and may call, decided per session
+// from who it is (its Access) and what its project is, with the Python
+// server's rules (its ToolsFilteringMiddleware):
+//
+//   - a token whose member role is readOnly gets the read-only tools only;
+//   - modify_flow (which also manages schedules) is for admin and share
+//     roles and Keboola OAuth sessions; update_flow for every other role;
+//   - create_flow (legacy flows) only where the project has the
+//     hide-conditional-flows feature, create_conditional_flow elsewhere;
+//   - data app tools only on the main branch;
+//   - semantic tools only where the project has a semantic model;
+//   - a gateway's allowed/disallowed tool lists.
+//
+// The OAuth scope (Access.ReadOnly) picks the tool set before the gate
+// applies, so the stricter of the two always wins. Sessions with equal gates
+// see the same tools/list page: Key names it.
+type Gate struct {
+	ReadOnly    bool // the read-only tools only
+	LegacyFlows bool // create_flow instead of create_conditional_flow
+	ModifyFlow  bool // modify_flow instead of update_flow
+	DevBranch   bool // no data app tools
+	Semantic    bool // the semantic tools
+	Allowed     []string
+	Disallowed  []string
+	// Unrecorded is set for a request without credentials, as the Worker's
+	// static answers are recorded at build time: no project is known, so
+	// only the Access rules (read-only, tool lists) apply.
+	Unrecorded bool
+}
+
+// GateFor computes a session's gate from its Access, its token's
+// verification and its project's facts. It is the one place the rules are
+// written; the Worker's fast path keys its tools/list pages on the same Key.
+func GateFor(a access.Access, info *keboola.TokenInfo, devBranch, semantic bool) Gate {
+	role := ""
+	if info != nil && info.Admin != nil {
+		role = strings.ToLower(info.Admin.Role)
+	}
+	var features []string
+	if info != nil {
+		features = info.Owner.Features
+	}
+	keboolaOAuth := !a.Credentials.OAuthToken.IsZero()
+	return Gate{
+		ReadOnly:    a.ReadOnly || role == "readonly",
+		LegacyFlows: slices.Contains(features, "hide-conditional-flows"),
+		ModifyFlow:  role == "admin" || role == "share" || keboolaOAuth,
+		DevBranch:   devBranch,
+		Semantic:    semantic,
+		Allowed:     a.AllowedTools,
+		Disallowed:  a.DisallowedTools,
+	}
+}
+
+// Key names the gate compactly: equal keys, equal tool lists.
+func (g Gate) Key() string {
+	bit := func(b bool) byte {
+		if b {
+			return '1'
+		}
+		return '0'
+	}
+	k := []byte{bit(g.ReadOnly), bit(g.LegacyFlows), bit(g.ModifyFlow), bit(g.DevBranch), bit(g.Semantic), bit(g.Unrecorded)}
+	if g.Allowed == nil && len(g.Disallowed) == 0 {
+		return string(k)
+	}
+	allowed := "*"
+	if g.Allowed != nil {
+		allowed = strings.Join(sortedCopy(g.Allowed), ",")
+	}
+	return string(k) + "|" + allowed + "|" + strings.Join(sortedCopy(g.Disallowed), ",")
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return slices.Compact(c)
+}
+
+// Tools hidden by project facts or role, by name.
+var (
+	dataAppTools = []string{"get_data_apps", "modify_streamlit_data_app", "modify_python_js_data_app",
+		"create_python_js_data_app_git_credential", "deploy_data_app", "delete_python_js_data_app_draft"}
+	semanticTools = []string{"search_semantic_context", "get_semantic_context", "get_semantic_schema", "validate_semantic_query"}
+)
+
+// refusal returns why the gate hides a tool, "" when it does not. The
+// messages tell the model what to use instead.
+func (g Gate) refusal(name string, readOnlyTool bool) string {
+	switch {
+	case g.ReadOnly && !readOnlyTool:
+		return fmt.Sprintf("the tool %s changes the project, and this session may only read (a read-only token role or grant)", name)
+	case g.Allowed != nil && !slices.Contains(g.Allowed, name), slices.Contains(g.Disallowed, name):
+		return fmt.Sprintf("the tool %s is not enabled for this session", name)
+	case g.Unrecorded:
+		return ""
+	case !g.Semantic && slices.Contains(semanticTools, name):
+		return fmt.Sprintf("the tool %s is not available: this project has no semantic model", name)
+	case g.LegacyFlows && name == "create_conditional_flow":
+		return "create_conditional_flow is not available: this project has conditional flows turned off (feature hide-conditional-flows); use create_flow"
+	case !g.LegacyFlows && name == "create_flow":
+		return "create_flow is not available: this project uses conditional flows; use create_conditional_flow"
+	case g.ModifyFlow && name == "update_flow":
+		return "update_flow is not available for this token; use modify_flow, which also manages schedules"
+	case !g.ModifyFlow && name == "modify_flow":
+		return "modify_flow is not available for this token role; use update_flow"
+	case g.DevBranch && slices.Contains(dataAppTools, name):
+		return fmt.Sprintf("the tool %s is not available on a development branch: data apps live only on the main branch", name)
+	}
+	return ""
+}
+
+// gateFor resolves the gate of the request in ctx. Token verification and
+// the project facts are cached per session, so after a session's first
+// request this costs map lookups.
+func (s *Server) gateFor(ctx context.Context) (Gate, error) {
+	a, ok := access.From(ctx)
+	if !ok {
+		return Gate{}, errNoAccess
+	}
+	if a.Credentials.StorageToken.IsZero() {
+		return Gate{ReadOnly: a.ReadOnly, Allowed: a.AllowedTools, Disallowed: a.DisallowedTools, Unrecorded: true}, nil
+	}
+	client, err := s.sessions.Client(a.Credentials)
+	if err != nil {
+		return Gate{}, err
+	}
+	info, err := client.VerifyToken(ctx)
+	if err != nil {
+		return Gate{}, err
+	}
+	dev, err := client.OnDevBranch(ctx)
+	if err != nil {
+		return Gate{}, err
+	}
+	return GateFor(a, info, dev, client.HasSemanticModels(ctx)), nil
+}
+
+// gating is a receiving middleware that refuses a tools/call of a tool the
+// session's gate hides, with a tool error that says why (as the Python
+// server does). tools/list is filtered by the list cache.
+func (s *Server) gating(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		call, ok := req.(*mcp.CallToolRequest)
+		if !ok || call.Params == nil {
+			return next(ctx, method, req)
+		}
+		t, known := s.readOnlyTool[call.Params.Name]
+		if !known {
+			return next(ctx, method, req) // the SDK answers an unknown tool
+		}
+		g, err := s.gateFor(ctx)
+		if err != nil {
+			return toolFailure(fmt.Sprintf("cannot check which tools this session may use: %v", err)), nil
+		}
+		if why := g.refusal(call.Params.Name, t); why != "" {
+			return toolFailure(why), nil
+		}
+		return next(ctx, method, req)
+	}
+}
+
+func toolFailure(msg string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
+}
+
+// VisibleToolNames returns the names of the tools a session with gate g
+// sees, sorted; readOnly selects the tool set of a keboola:read grant.
+func (s *Server) VisibleToolNames(g Gate, readOnly bool) []string {
+	var out []string
+	for _, name := range s.set(readOnly).names {
+		if g.refusal(name, s.readOnlyTool[name]) == "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
