@@ -19,6 +19,7 @@ import (
 
 	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/cliflags"
+	"github.com/keboola-mcp/keboola-mcp/internal/headerauth"
 	"github.com/keboola-mcp/keboola-mcp/internal/httpserver"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
@@ -39,7 +40,7 @@ type serveConfig struct {
 	metricsAddr                               string
 	stacks, origins, tools, exclude           cliflags.StringList
 	accessTTL, refreshTTL                     time.Duration
-	readOnly                                  bool
+	readOnly, trustedGateway                  bool
 }
 
 // serveMain is runServe with its environment and listener injectable for
@@ -51,7 +52,8 @@ func serveMain(ctx context.Context, args []string, stderr io.Writer, getenv func
 	fs.StringVar(&c.publicURL, "public-url", "", "public base URL, the OAuth issuer (default http://<addr> on loopback; required otherwise)")
 	fs.Var(&c.stacks, "stack", "allowed Keboola stack URL (repeatable; default the public multi-tenant stacks)")
 	fs.StringVar(&c.storeURL, "store", "sqlite:./keboola-mcp.db", "where grants and tokens live: sqlite:PATH, or postgres://… or redis://… shared by several replicas")
-	fs.StringVar(&c.auth, "auth", "oauth", "how requests authenticate: oauth, proxy (signed headers from the Worker) or none (loopback only; KBC_* env credentials)")
+	fs.StringVar(&c.auth, "auth", "oauth", "how requests authenticate: oauth, proxy (signed headers from the Worker), headers (the Python server's X-StorageApi-Token, X-Storage-Api-Url, … headers; loopback or --trusted-gateway) or none (loopback only; KBC_* env credentials)")
+	fs.BoolVar(&c.trustedGateway, "trusted-gateway", false, "with --auth headers on a non-loopback --addr: declare that only a trusted gateway can reach this address (see docs/self-hosting.md)")
 	fs.DurationVar(&c.accessTTL, "access-ttl", time.Hour, "access token lifetime")
 	fs.DurationVar(&c.refreshTTL, "refresh-ttl", 30*24*time.Hour, "refresh token lifetime")
 	fs.BoolVar(&c.readOnly, "read-only", false, "serve only the tools that do not change projects")
@@ -74,6 +76,11 @@ Environment:
   KBC_OAUTH_CLIENT_SECRET
   KEBOOLA_MCP_PROXY_SECRET  (or _FILE) HMAC secret shared with the Worker, for --auth proxy
   KBC_STORAGE_TOKEN, KBC_STORAGE_API_URL, KBC_BRANCH_ID, KBC_WORKSPACE_SCHEMA  for --auth none
+
+--auth headers reads the Python Keboola MCP server's headers on every request:
+X-StorageApi-Token (or Authorization: Bearer), X-Storage-Api-Url (on --stack),
+X-Branch-Id, X-Workspace-Schema, X-Read-Only-Mode, X-Allowed-Tools,
+X-Disallowed-Tools, X-Conversation-Id.
 
 Flags (each also read from KEBOOLA_MCP_<FLAG>):
 `)
@@ -124,7 +131,7 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 		if !loopback {
 			return errors.New("--auth none serves one project's credentials to anyone who can connect: it is allowed only on a loopback --addr")
 		}
-		creds, err := envCredentials(getenv)
+		creds, err := envCredentials(getenv, log)
 		if err != nil {
 			return err
 		}
@@ -143,8 +150,18 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 				return access.With(ctx, access.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
 			})
 		})
+	case "headers":
+		if !loopback && !c.trustedGateway {
+			return errors.New("--auth headers takes Keboola tokens from whoever connects: on a non-loopback --addr it needs --trusted-gateway, " +
+				"declaring that only your gateway can reach this address (a private network, Cloudflare Tunnel or mTLS; see docs/self-hosting.md)")
+		}
+		stacks, err := login.NewAllowlist(c.stacks)
+		if err != nil {
+			return fmt.Errorf("--stack: %w", err)
+		}
+		hcfg.Auth = headerauth.New(headerauth.Options{Stacks: stacks, Keboola: kopts, Logger: log})
 	default:
-		return fmt.Errorf("--auth %q: use oauth, proxy or none", c.auth)
+		return fmt.Errorf("--auth %q: use oauth, proxy, headers or none", c.auth)
 	}
 
 	m, err := mcpserver.New(mopts)
@@ -306,7 +323,7 @@ func loopbackAddr(addr string) (bool, error) {
 }
 
 // envCredentials reads the stdio-style KBC_* variables for --auth none.
-func envCredentials(getenv func(string) string) (keboola.Credentials, error) {
+func envCredentials(getenv func(string) string, log *slog.Logger) (keboola.Credentials, error) {
 	token := getenv("KBC_STORAGE_TOKEN")
 	if token == "" {
 		return keboola.Credentials{}, errors.New("--auth none needs KBC_STORAGE_TOKEN (and KBC_STORAGE_API_URL unless the project is on " + defaultStackURL + ")")
@@ -315,11 +332,11 @@ func envCredentials(getenv func(string) string) (keboola.Credentials, error) {
 	if stack == "" {
 		stack = defaultStackURL
 	}
-	u, err := keboola.ParseStackURL(stack)
+	n, err := stackFromEnv(stack, log)
 	if err != nil {
-		return keboola.Credentials{}, fmt.Errorf("KBC_STORAGE_API_URL: %w", err)
+		return keboola.Credentials{}, err
 	}
-	return keboola.Credentials{StackURL: u.String(), StorageToken: keboola.Secret(token), BranchID: getenv("KBC_BRANCH_ID"), WorkspaceSchema: getenv("KBC_WORKSPACE_SCHEMA")}, nil
+	return keboola.Credentials{StackURL: n, StorageToken: keboola.Secret(token), BranchID: access.NormalizeBranchID(getenv("KBC_BRANCH_ID")), WorkspaceSchema: getenv("KBC_WORKSPACE_SCHEMA")}, nil
 }
 
 // sweep deletes expired codes, tokens and states every ten minutes.

@@ -31,6 +31,7 @@ func TestServe_RefusesUnsafeConfigurations(t *testing.T) {
 		{"plain http public URL beyond loopback", []string{"--addr", "0.0.0.0:0", "--public-url", "http://mcp.example.com", "--store", db}, map[string]string{"KEBOOLA_MCP_SECRET": strings.Repeat("x", 32)}, "must use https"},
 		{"half a Keboola OAuth client", []string{"--store", db}, map[string]string{"KBC_OAUTH_CLIENT_ID": "id"}, "both KBC_OAUTH_CLIENT_ID"},
 		{"proxy without its secret", []string{"--auth", "proxy"}, nil, "KEBOOLA_MCP_PROXY_SECRET"},
+		{"header auth beyond loopback without a trusted gateway", []string{"--addr", "0.0.0.0:0", "--public-url", "https://mcp.example.com", "--auth", "headers"}, nil, "--trusted-gateway"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,5 +162,24 @@ func TestServe_MetricsOnlyOnMetricsAddr(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(b), "keboola_mcp_uptime_seconds") {
 		t.Errorf("/metrics on --metrics-addr: %d %s", resp.StatusCode, b)
+	}
+}
+
+// With --trusted-gateway the operator vouches for the network: header mode
+// then serves beyond loopback (here on every interface, asked on loopback).
+func TestServe_HeaderAuthBeyondLoopbackWithATrustedGateway(t *testing.T) {
+	base := startServe(t, []string{"--addr", "0.0.0.0:0", "--public-url", "https://mcp.example.com", "--auth", "headers", "--trusted-gateway"}, nil)
+	base = strings.Replace(base, "0.0.0.0", "127.0.0.1", 1)
+	req, _ := http.NewRequest(http.MethodPost, base+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Host = "mcp.example.com"
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "X-StorageApi-Token") {
+		t.Errorf("no token: status %d %s, want 401 naming the header", resp.StatusCode, body)
 	}
 }

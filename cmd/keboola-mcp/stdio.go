@@ -8,14 +8,29 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/cliflags"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/login"
 	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
 )
 
 // defaultStackURL is the Storage API of the US AWS stack, the Python
 // server's default.
 const defaultStackURL = "https://connection.keboola.com"
+
+// stackFromEnv normalises KBC_STORAGE_API_URL as the Python server does (a
+// bare host gets https://, a path is dropped), saying so in the log.
+func stackFromEnv(raw string, log *slog.Logger) (string, error) {
+	n, amended, err := login.LenientStackURL(raw)
+	if err != nil {
+		return "", fmt.Errorf("KBC_STORAGE_API_URL: %w", err)
+	}
+	if amended {
+		log.Warn("amended KBC_STORAGE_API_URL", "given", raw, "used", n)
+	}
+	return n, nil
+}
 
 // runStdio serves MCP over stdin/stdout for one project, with credentials
 // from the same environment variables the Python server reads, so existing
@@ -65,16 +80,17 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 	if stack == "" {
 		stack = defaultStackURL
 	}
-	if _, err := keboola.ParseStackURL(stack); err != nil {
-		return fmt.Errorf("KBC_STORAGE_API_URL: %w", err)
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	stack, err := stackFromEnv(stack, logger)
+	if err != nil {
+		return err
 	}
 	creds := keboola.Credentials{
 		StackURL:        stack,
 		StorageToken:    keboola.Secret(token),
-		BranchID:        getenv("KBC_BRANCH_ID"),
+		BranchID:        access.NormalizeBranchID(getenv("KBC_BRANCH_ID")),
 		WorkspaceSchema: getenv("KBC_WORKSPACE_SCHEMA"),
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	opts := mcpserver.Options{
 		ReadOnly:     *readOnly,
 		Tools:        only,

@@ -19,11 +19,23 @@ func TestStdio_ConfigFromEnvironmentAndFlags(t *testing.T) {
 		args    []string
 		env     map[string]string
 		wantErr string
+		// logged must appear on stderr.
+		logged string
 		check   func(t *testing.T, o mcpserver.Options, c keboola.Credentials)
 	}{
 		{name: "token is required", env: map[string]string{}, wantErr: "KBC_STORAGE_TOKEN is not set"},
-		{name: "bad stack URL", env: map[string]string{"KBC_STORAGE_TOKEN": "t", "KBC_STORAGE_API_URL": "connection.keboola.com"},
+		{name: "bad stack URL", env: map[string]string{"KBC_STORAGE_TOKEN": "t", "KBC_STORAGE_API_URL": "ftp://connection.keboola.com"},
 			wantErr: "KBC_STORAGE_API_URL"},
+		// The Python server amends a bare host or a path, and reads these
+		// branch names as the main branch (its Config.__post_init__).
+		{name: "stack without scheme, with a path; branch named default", env: map[string]string{"KBC_STORAGE_TOKEN": "t",
+			"KBC_STORAGE_API_URL": "connection.eu-central-1.keboola.com/v2/storage", "KBC_BRANCH_ID": "default"},
+			logged: "amended KBC_STORAGE_API_URL",
+			check: func(t *testing.T, _ mcpserver.Options, c keboola.Credentials) {
+				if c.StackURL != "https://connection.eu-central-1.keboola.com" || c.BranchID != "" {
+					t.Errorf("creds %+v", c)
+				}
+			}},
 		{name: "defaults", env: map[string]string{"KBC_STORAGE_TOKEN": "123-secret"},
 			check: func(t *testing.T, o mcpserver.Options, c keboola.Credentials) {
 				if c.StackURL != "https://connection.keboola.com" || c.StorageToken.Reveal() != "123-secret" || o.ReadOnly {
@@ -63,6 +75,9 @@ func TestStdio_ConfigFromEnvironmentAndFlags(t *testing.T) {
 			}
 			if !errors.Is(err, errServed) {
 				t.Fatalf("err = %v, want the server to run", err)
+			}
+			if !strings.Contains(stderr.String(), tc.logged) {
+				t.Errorf("stderr lacks %q: %s", tc.logged, stderr.String())
 			}
 			if strings.Contains(stderr.String(), tc.env["KBC_STORAGE_TOKEN"]+"\n") || strings.Contains(stderr.String(), "123-secret") {
 				t.Errorf("stderr shows the token: %s", stderr.String())

@@ -1,5 +1,7 @@
 package access
 
+import "strings"
+
 // Credentials are what a tool needs to act for one user in one Keboola
 // project. stdio reads them from the environment; the HTTP server takes them
 // from an OAuth grant, the Worker's signed headers or a trusted gateway's
@@ -21,4 +23,16 @@ type Credentials struct {
 	// WorkspaceSchema pins the workspace used for SQL; empty means find or
 	// create one.
 	WorkspaceSchema string
+}
+
+// NormalizeBranchID reads a branch id as the Python server reads
+// KBC_BRANCH_ID and X-Branch-Id: empty, "default", "production", "none" and
+// "null" (any case) mean the main branch, returned as "".
+func NormalizeBranchID(id string) string {
+	id = strings.TrimSpace(id)
+	switch strings.ToLower(id) {
+	case "", "default", "production", "none", "null":
+		return ""
+	}
+	return id
 }

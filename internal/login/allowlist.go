@@ -100,3 +100,33 @@ func NormalizeStackURL(raw string) (string, error) {
 	}
 	return scheme + "://" + host, nil
 }
+
+// LenientStackURL reads a Storage API URL as the Python server reads
+// KBC_STORAGE_API_URL and X-Storage-Api-Url: a bare host gets https://
+// (http:// for localhost), and a path, query or fragment is dropped. It
+// returns the normalised URL and whether that differs from what was given,
+// so the caller can log the amendment.
+func LenientStackURL(raw string) (string, bool, error) {
+	given := strings.TrimSpace(raw)
+	s := given
+	if s == "" {
+		return "", false, errors.New("the stack URL is empty")
+	}
+	if !strings.Contains(s, "://") {
+		host, _, _ := strings.Cut(s, "/")
+		scheme := "https://"
+		if h, _, err := net.SplitHostPort(host); (err == nil && strings.EqualFold(h, "localhost")) || strings.EqualFold(host, "localhost") {
+			scheme = "http://"
+		}
+		s = scheme + s
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "", false, fmt.Errorf("stack %q is not a URL like https://connection.keboola.com", given)
+	}
+	n, err := NormalizeStackURL(u.Scheme + "://" + u.Host)
+	if err != nil {
+		return "", false, err
+	}
+	return n, n != strings.TrimRight(given, "/"), nil
+}
