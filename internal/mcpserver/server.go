@@ -148,10 +148,12 @@ func (s *Server) build(ts []tools.Tool, deps tools.Deps) toolSet {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "keboola-mcp", Title: "Keboola", Version: version}, &mcp.ServerOptions{
 		Instructions: Instructions,
 		Logger:       s.log,
-		// Tools are fixed for the server's lifetime, so list_changed is never sent.
-		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}},
+		// Tools and prompts are fixed for the server's lifetime, so
+		// list_changed is never sent.
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}, Prompts: &mcp.PromptCapabilities{}},
 	})
 	tools.Register(srv, ts, deps)
+	addPrompts(srv)
 	srv.AddReceivingMiddleware(s.gating)
 	list := &toolListCache{gate: s.gateFor, readOnlyTool: s.readOnlyTool}
 	// Added last, so outermost: a cached tools/list skips the rest.
