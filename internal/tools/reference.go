@@ -21,6 +21,13 @@ func Reference() string {
 	}
 	for _, t := range registry {
 		fmt.Fprintf(&b, "\n## %s\n\n**%s** · %s\n\n%s\n", t.Name(), t.def.Title, kind(t), t.def.Description)
+		if out, ok := t.def.OutputSchema.(*jsonschema.Schema); ok {
+			b.WriteString("\nBesides the text, it answers with `structuredContent` (its `outputSchema`):\n\n| field | type | description |\n|---|---|---|\n")
+			for _, name := range propertyNames(out) {
+				p := out.Properties[name]
+				fmt.Fprintf(&b, "| `%s` | %s | %s |\n", name, typeOf(p), strings.ReplaceAll(p.Description, "|", "\\|"))
+			}
+		}
 		s := t.def.InputSchema.(*jsonschema.Schema)
 		if len(s.Properties) == 0 {
 			b.WriteString("\nNo parameters.\n")

@@ -16,7 +16,7 @@ import (
 )
 
 var sqlTools = []Tool{
-	define("query_data", "Query data with SQL",
+	defineStructured("query_data", "Query data with SQL",
 		"Runs one read-only SQL SELECT in the project's workspace and returns the result as CSV (at most "+
 			"10,000 rows or 50,000 characters; the answer says how many rows were returned of how many). Write it "+
 			"in the project's SQL dialect (get_project_info) with the fully qualified table names from get_tables. "+
@@ -36,19 +36,30 @@ type queryDataInput struct {
 	QueryName string `json:"query_name,omitempty" jsonschema:"A short human-readable name for what the query answers, e.g. Revenue by month."`
 }
 
-func queryData(ctx context.Context, c call, in queryDataInput) (string, error) {
+// queryOutput is query_data's structured answer: the same rows as the CSV
+// text, as JSON values, for clients that parse results.
+type queryOutput struct {
+	Columns      []string `json:"columns" jsonschema:"The result's column names, in order."`
+	Rows         [][]any  `json:"rows" jsonschema:"The returned rows, each a list of values in column order, as the Query Service gives them (values as text), null for SQL NULL."`
+	ReturnedRows int      `json:"returned_rows" jsonschema:"How many rows are returned here."`
+	TotalRows    int64    `json:"total_rows" jsonschema:"How many rows the query produced."`
+	Truncated    bool     `json:"truncated" jsonschema:"True when fewer rows are returned than the query produced (the answer is capped)."`
+	Message      string   `json:"message,omitempty" jsonschema:"The engine's note for a statement without a result set."`
+}
+
+func queryData(ctx context.Context, c call, in queryDataInput) (string, *queryOutput, error) {
 	sql := strings.TrimSpace(in.SQLQuery)
 	if sql == "" {
-		return "", errorf("sql_query must not be empty")
+		return "", nil, errorf("sql_query must not be empty")
 	}
 	if kw := leadingKeyword(sql); !readKeywords[kw] {
-		return "", errorf("query_data runs read-only queries (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN); this statement starts with %q", kw)
+		return "", nil, errorf("query_data runs read-only queries (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN); this statement starts with %q", kw)
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.deps.QueryTimeout)
 	defer cancel()
 	ws, err := c.client.QueryWorkspace(ctx)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	opts := keboola.QueryOptions{MaxRows: maxQueryRows, PollInterval: c.deps.QueryPollInterval, Progress: progressReporter(ctx, c.req)}
 	res, err := c.client.RunQuery(ctx, ws, sql, opts)
@@ -63,15 +74,16 @@ func queryData(ctx context.Context, c call, in queryDataInput) (string, error) {
 	switch {
 	case errors.As(err, &failed):
 		if failed.Message != "" {
-			return "", errorf("the SQL query failed: %s", failed.Message)
+			return "", nil, errorf("the SQL query failed: %s", failed.Message)
 		}
-		return "", errorf("the SQL query ended with status %s", failed.Status)
+		return "", nil, errorf("the SQL query ended with status %s", failed.Status)
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
-		return "", errorf("the query ran longer than %s and was cancelled; narrow it (filters, LIMIT, aggregation)", c.deps.QueryTimeout)
+		return "", nil, errorf("the query ran longer than %s and was cancelled; narrow it (filters, LIMIT, aggregation)", c.deps.QueryTimeout)
 	case err != nil:
-		return "", err
+		return "", nil, err
 	}
-	return queryCSV(in.QueryName, res), nil
+	text, shown := queryCSV(in.QueryName, res)
+	return text, structuredResult(res, shown), nil
 }
 
 // readKeywords are the statements query_data runs. The workspace can only
@@ -109,15 +121,33 @@ func leadingKeyword(sql string) string {
 	}
 }
 
-// queryCSV renders a result as CSV within the row and character caps. SQL
-// NULL is an empty field.
-func queryCSV(name string, res *keboola.QueryResult) string {
+// structuredResult is the structured twin of queryCSV's text: the rows the
+// text shows.
+func structuredResult(res *keboola.QueryResult, shown int) *queryOutput {
+	out := &queryOutput{Columns: make([]string, len(res.Columns)), Rows: make([][]any, 0, shown),
+		TotalRows: max(res.TotalRows, int64(len(res.Rows))), Message: res.Message}
+	for i, col := range res.Columns {
+		out.Columns[i] = col.Name
+	}
+	for _, r := range res.Rows[:shown] {
+		row := make([]any, len(out.Columns))
+		copy(row, r)
+		out.Rows = append(out.Rows, row)
+	}
+	out.ReturnedRows = shown
+	out.Truncated = int64(shown) < out.TotalRows
+	return out
+}
+
+// queryCSV renders a result as CSV within the row and character caps, and
+// says how many rows it shows. SQL NULL is an empty field.
+func queryCSV(name string, res *keboola.QueryResult) (string, int) {
 	if len(res.Columns) == 0 {
 		msg := res.Message
 		if msg == "" {
 			msg = "The statement ran and returned no result set."
 		}
-		return msg + "\n"
+		return msg + "\n", 0
 	}
 	header := make([]string, len(res.Columns))
 	for i, col := range res.Columns {
@@ -153,7 +183,7 @@ func queryCSV(name string, res *keboola.QueryResult) string {
 		fmt.Fprintf(&out, "Returned %d of %d rows.\n", shown, total)
 	}
 	out.WriteString(body.String())
-	return out.String()
+	return out.String(), shown
 }
 
 func cell(v any) string {

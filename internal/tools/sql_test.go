@@ -2,6 +2,8 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +133,58 @@ func waitFor[T any](t *testing.T, get func() []T) []T {
 			t.Fatal("the expected effect did not happen")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// query_data answers with structuredContent too, valid against its
+// outputSchema (the SDK validates it before sending), holding the rows the
+// text shows.
+func TestQueryData_StructuredContent(t *testing.T) {
+	f := readFixture(t)
+	for _, tc := range []struct {
+		name, sql string
+		columns   []string
+		returned  int
+		total     int64
+		truncated bool
+		firstRow  string
+	}{
+		{name: "aggregate", sql: `SELECT "status", COUNT(*) AS n FROM ` + orders + ` GROUP BY "status" ORDER BY "status"`,
+			columns: []string{"status", "n"}, returned: 3, total: 3, firstRow: `["completed",`},
+		{name: "NULL stays null; values come as the Query Service sends them (text)", sql: `SELECT NULL AS a, 1 AS b`, columns: []string{"a", "b"}, returned: 1, total: 1, firstRow: `[null,"1"]`},
+		{name: "row cap", sql: `SELECT 1 AS x FROM ` + orders + ` a CROSS JOIN ` + orders + ` b LIMIT 12000`,
+			columns: []string{"x"}, returned: maxQueryRows, total: 12000, truncated: true, firstRow: `["1"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := f.session.CallTool(context.Background(), &mcp.CallToolParams{Name: "query_data", Arguments: map[string]any{"sql_query": tc.sql}})
+			if err != nil || res.IsError {
+				t.Fatalf("err=%v result=%+v", err, res)
+			}
+			raw, _ := json.Marshal(res.StructuredContent)
+			var out struct {
+				Columns      []string          `json:"columns"`
+				Rows         []json.RawMessage `json:"rows"`
+				ReturnedRows int               `json:"returned_rows"`
+				TotalRows    int64             `json:"total_rows"`
+				Truncated    bool              `json:"truncated"`
+			}
+			if err := json.Unmarshal(raw, &out); err != nil {
+				t.Fatalf("structuredContent %s: %v", raw, err)
+			}
+			if !slices.Equal(out.Columns, tc.columns) || out.ReturnedRows != tc.returned || len(out.Rows) != tc.returned ||
+				out.TotalRows != tc.total || out.Truncated != tc.truncated {
+				t.Errorf("structuredContent = %.300s", raw)
+			}
+			if len(out.Rows) > 0 && !strings.HasPrefix(string(out.Rows[0]), tc.firstRow) {
+				t.Errorf("first row %s, want it to start with %s", out.Rows[0], tc.firstRow)
+			}
+			if text := res.Content[0].(*mcp.TextContent).Text; !strings.Contains(text, "Returned ") {
+				t.Errorf("the text answer changed: %.200s", text)
+			}
+		})
+	}
+	res, err := f.session.CallTool(context.Background(), &mcp.CallToolParams{Name: "query_data", Arguments: map[string]any{"sql_query": "SELECT 1 +"}})
+	if err != nil || !res.IsError || res.StructuredContent != nil {
+		t.Errorf("a failed query: err=%v isError=%v structured=%v", err, res.IsError, res.StructuredContent)
 	}
 }

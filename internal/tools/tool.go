@@ -179,6 +179,33 @@ type call struct {
 // tests catch at once.
 func define[In any](name, title, description string, h hints, tweak func(*jsonschema.Schema),
 	handler func(ctx context.Context, c call, in In) (string, error)) Tool {
+	return newTool(name, title, description, h, tweak, nil, func(ctx context.Context, c call, in In) (string, any, error) {
+		text, err := handler(ctx, c, in)
+		return text, nil, err
+	})
+}
+
+// defineStructured is define for a tool that also answers with
+// structuredContent of type Out, announced as its outputSchema, for clients
+// that parse results; the text stays the answer for models. A failed call
+// has no structured content.
+func defineStructured[In, Out any](name, title, description string, h hints, tweak func(*jsonschema.Schema),
+	handler func(ctx context.Context, c call, in In) (string, *Out, error)) Tool {
+	out, err := jsonschema.For[Out](nil)
+	if err != nil {
+		panic(fmt.Sprintf("tool %s output: %v", name, err))
+	}
+	return newTool(name, title, description, h, tweak, out, func(ctx context.Context, c call, in In) (string, any, error) {
+		text, structured, err := handler(ctx, c, in)
+		if structured == nil {
+			return text, nil, err // not a typed nil: that would encode as null
+		}
+		return text, structured, err
+	})
+}
+
+func newTool[In any](name, title, description string, h hints, tweak func(*jsonschema.Schema), output *jsonschema.Schema,
+	handler func(ctx context.Context, c call, in In) (string, any, error)) Tool {
 	schema, err := jsonschema.For[In](nil)
 	if err != nil {
 		panic(fmt.Sprintf("tool %s: %v", name, err))
@@ -203,8 +230,11 @@ func define[In any](name, title, description string, h hints, tweak func(*jsonsc
 		Annotations: ann,
 		InputSchema: schema,
 	}
+	if output != nil {
+		def.OutputSchema = output
+	}
 	add := func(s *mcp.Server, def *mcp.Tool, deps Deps) {
-		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (res *mcp.CallToolResult, _ any, err error) {
+		mcp.AddTool(s, def, func(ctx context.Context, req *mcp.CallToolRequest, in In) (res *mcp.CallToolResult, out any, err error) {
 			// The SDK does not recover handler panics; one would end the
 			// whole process, every user's session with it.
 			defer func() {
@@ -219,12 +249,12 @@ func define[In any](name, title, description string, h hints, tweak func(*jsonsc
 				return nil, nil, fmt.Errorf("no Keboola client for this request: %w", err)
 			}
 			start := time.Now()
-			text, err := handler(ctx, call{client: client, req: req, deps: deps}, in)
+			text, structured, err := handler(ctx, call{client: client, req: req, deps: deps}, in)
 			deps.Audit(ctx, client, toolCallEvent(def.Name, deps.ServerVersion, req, err, time.Since(start)))
 			if err != nil {
 				return failure(err), nil, nil
 			}
-			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}, nil, nil
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}}}, structured, nil
 		})
 	}
 	return Tool{def: def, add: add}
