@@ -126,5 +126,8 @@ func typeOf(p *jsonschema.Schema) string {
 	if typ == "array" && p.Items != nil {
 		return "array of " + typeOf(p.Items)
 	}
+	if typ == "" {
+		return "any"
+	}
 	return typ
 }
