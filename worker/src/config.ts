@@ -13,8 +13,15 @@ export interface Env {
   MCP_ORIGIN?: string;
   /** Where proxied requests go instead of the public fetch (the Containers variant sets it). */
   MCP_UPSTREAM?: { fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> };
-  /** Shared HMAC secret for the proxy headers (secret; required with MCP_ORIGIN). */
+  /** Shared HMAC secret for the proxy headers (secret; required with MCP_ORIGIN unless UPSTREAM_AUTH=headers). */
   MCP_PROXY_SECRET?: string;
+  /**
+   * How MCP_ORIGIN learns the user's credentials: "signed" (default; HMAC-signed headers for
+   * `keboola-mcp serve --auth proxy`) or "headers" (the Python Keboola MCP server's plain
+   * X-StorageApi-Token / X-Storage-Api-Url / X-Read-Only-Mode headers, for the Python server or
+   * `keboola-mcp serve --auth headers`; the link must be private, see docs/deploy-cloudflare.md).
+   */
+  UPSTREAM_AUTH?: string;
   /** Key for the opaque user ids put into grants (secret, 32+ characters). */
   COOKIE_SECRET?: string;
   /** Keboola OAuth client ("Sign in with Keboola"); both secrets, both needed to show the button. */
@@ -127,6 +134,27 @@ export function allowedStacks(env: Env): string[] {
       if (!n) throw new Error(`KEBOOLA_STACKS: ${JSON.stringify(s)} is not a Storage API URL like https://connection.keboola.com`);
       return n;
     });
+}
+
+export type UpstreamAuth = 'signed' | 'headers';
+
+/** UPSTREAM_AUTH, checked: a typo must not silently send credentials another way. */
+export function upstreamAuth(env: Env): UpstreamAuth {
+  const raw = (env.UPSTREAM_AUTH ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'signed') return 'signed';
+  if (raw === 'headers') return 'headers';
+  throw new Error(`UPSTREAM_AUTH=${JSON.stringify(env.UPSTREAM_AUTH)}: use signed (default) or headers`);
+}
+
+/**
+ * The Python Keboola MCP server's request headers for a grant: what an upstream
+ * in UPSTREAM_AUTH=headers mode authenticates by. Unsigned: only a private link
+ * to the upstream keeps them from being forged.
+ */
+export function pythonHeaders(stackURL: string, token: string, readOnly: boolean): Headers {
+  const h = new Headers({ 'X-StorageApi-Token': token, 'X-Storage-Api-Url': stackURL });
+  if (readOnly) h.set('X-Read-Only-Mode', 'true');
+  return h;
 }
 
 /** Browser origins allowed on /mcp: the Worker's own plus ALLOWED_ORIGINS. */

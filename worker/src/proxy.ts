@@ -1,9 +1,11 @@
 // Serves authenticated MCP requests (/mcp) with the grant's Keboola
 // credentials: through the Go MCP server in this isolate (wasm), or, when
 // MCP_ORIGIN is set, by forwarding to a native `keboola-mcp serve --auth
-// proxy` with the credentials in signed headers.
+// proxy` with the credentials in signed headers, or (UPSTREAM_AUTH=headers) to
+// the Python Keboola MCP server or `keboola-mcp serve --auth headers` with the
+// Python server's plain credential headers.
 import { insufficientScope, type OAuthResourceContext } from '@cloudflare/workers-oauth-provider';
-import { allowedOrigins, MAX_REQUEST_BYTES, SCOPE_READ, SCOPE_WRITE, type Env, type Props } from './config';
+import { allowedOrigins, MAX_REQUEST_BYTES, pythonHeaders, SCOPE_READ, SCOPE_WRITE, upstreamAuth, type Env, type Props } from './config';
 import { signedHeaders } from './proxyauth';
 import { fastPath, gateKey } from './fastpath';
 import { keboolaMCP, startMillis } from './wasm';
@@ -96,16 +98,27 @@ async function viaNative(
   props: Props,
   readOnly: boolean,
 ): Promise<Response> {
-  if (!env.MCP_PROXY_SECRET) {
-    return text(500, 'server misconfigured: MCP_ORIGIN is set but MCP_PROXY_SECRET is not');
-  }
   const target = new URL(url.pathname + url.search, env.MCP_ORIGIN);
-  const scopes = readOnly ? [SCOPE_READ] : [SCOPE_READ, SCOPE_WRITE];
-  const headers = await signedHeaders(env.MCP_PROXY_SECRET, request.method, target.pathname + target.search, body, {
-    stackURL: props.stackURL,
-    token: props.storageToken,
-    scopes,
-  });
+  let mode;
+  try {
+    mode = upstreamAuth(env);
+  } catch (e) {
+    return text(500, `server misconfigured: ${(e as Error).message}`);
+  }
+  let headers: Headers;
+  if (mode === 'headers') {
+    headers = pythonHeaders(props.stackURL, props.storageToken, readOnly);
+  } else {
+    if (!env.MCP_PROXY_SECRET) {
+      return text(500, 'server misconfigured: MCP_ORIGIN is set but MCP_PROXY_SECRET is not');
+    }
+    const scopes = readOnly ? [SCOPE_READ] : [SCOPE_READ, SCOPE_WRITE];
+    headers = await signedHeaders(env.MCP_PROXY_SECRET, request.method, target.pathname + target.search, body, {
+      stackURL: props.stackURL,
+      token: props.storageToken,
+      scopes,
+    });
+  }
   for (const h of FORWARDED_REQUEST_HEADERS) {
     const v = request.headers.get(h);
     if (v !== null) headers.set(h, v);

@@ -86,12 +86,12 @@ export async function startDevStack(): Promise<Proc> {
   return { url, output: p.output, stop: () => stopProcess(p.child) };
 }
 
-export async function startNative(stackURL: string, extra: Record<string, string> = {}): Promise<Proc> {
+export async function startNative(stackURL: string, extra: Record<string, string> = {}, auth: 'proxy' | 'headers' = 'proxy'): Promise<Proc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const p = run(
     BIN,
-    ['serve', '--addr', `127.0.0.1:${port}`, '--auth', 'proxy', '--public-url', url, '--stack', stackURL],
+    ['serve', '--addr', `127.0.0.1:${port}`, '--auth', auth, '--public-url', url, '--stack', stackURL],
     { KEBOOLA_MCP_PROXY_SECRET: PROXY_SECRET, ...extra },
   );
   await waitFor(`${url}/healthz`, p, 30);
