@@ -188,7 +188,10 @@ export async function startNative({ stack, auth = 'oauth', accessTTL, name = `na
   return { name: 'native', url, mcpURL: `${url}/mcp`, proc };
 }
 
-/** `wrangler dev` of worker/ (Go MCP server in wasm), local KV in a fresh temp dir. */
+/**
+ * `wrangler dev` of worker/ (Go MCP server in wasm, or forwarding to an
+ * upstream given in vars), local KV in a fresh temp dir.
+ */
 export async function startWorker({ stack, accessTTL, name = 'worker', vars = {} }) {
   const [port, inspector] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
