@@ -21,7 +21,7 @@ func TestStdio_ConfigFromEnvironmentAndFlags(t *testing.T) {
 		wantErr string
 		// logged must appear on stderr.
 		logged string
-		check   func(t *testing.T, o mcpserver.Options, c keboola.Credentials)
+		check  func(t *testing.T, o mcpserver.Options, c keboola.Credentials)
 	}{
 		{name: "token is required", env: map[string]string{}, wantErr: "KBC_STORAGE_TOKEN is not set"},
 		{name: "bad stack URL", env: map[string]string{"KBC_STORAGE_TOKEN": "t", "KBC_STORAGE_API_URL": "ftp://connection.keboola.com"},
