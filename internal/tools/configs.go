@@ -699,20 +699,25 @@ func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, er
 	if err != nil {
 		return "", err
 	}
-	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration, false)
+	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration, in.given())
 	if err != nil {
 		return "", err
-	}
-	cfg, err := c.client.UpdateConfig(ctx, comp.ID, cfgID, upd)
-	if err != nil {
-		return "", conflictHint(err)
 	}
 	u, err := c.client.Links(ctx)
 	if err != nil {
 		return "", err
 	}
+	if upd.Name == nil && upd.Description == nil && upd.Configuration == nil {
+		// Only the folder changes: that is metadata, not a new version.
+		return in.apply(ctx, c.client, comp.ID, cfgID) + links("Configuration", u.Config(comp.ID, cfgID)), nil
+	}
+	cfg, err := c.client.UpdateConfig(ctx, comp.ID, cfgID, upd)
+	if err != nil {
+		return "", conflictHint(err)
+	}
 	return fmt.Sprintf("Updated configuration %s %q of %s (now version %d).\n", cfgID, cfg.Name, comp.ID, cfg.Version) +
-		changeList(upd, changes) + note + markWrittenByMCP(ctx, c.client, comp.ID, cfgID, cfg.Version) + links("Configuration", u.Config(comp.ID, cfgID)), nil
+		changeList(upd, changes) + note + markWrittenByMCP(ctx, c.client, comp.ID, cfgID, cfg.Version) +
+		in.apply(ctx, c.client, comp.ID, cfgID) + links("Configuration", u.Config(comp.ID, cfgID)), nil
 }
 
 func updateConfigRow(ctx context.Context, c call, in updateConfigRowInput) (string, error) {

@@ -516,7 +516,14 @@ type modifyPythonJSInput struct {
 	AuthenticationType      string         `json:"authentication_type,omitempty" jsonschema:"basic-auth protects the app with a password, no-auth makes it public, default keeps an existing app's setting (basic-auth for new apps)."`
 	AutoSuspendAfterSeconds int            `json:"auto_suspend_after_seconds,omitempty" jsonschema:"Seconds without traffic after which the running app is suspended."`
 	Storage                 map[string]any `json:"storage,omitempty" jsonschema:"Input/output table mappings ({input:{tables:[…]}, output:{tables:[…]}}); replaces the whole storage block. Omit to keep it; {} clears it."`
-	pythonFolder
+	dataAppFolder
+}
+
+// dataAppFolder is the Python server's folder parameter on the data app
+// tools: accepted so Python-shaped calls work, not applied yet (data apps
+// are created and updated along several paths; docs/tools.md says so).
+type dataAppFolder struct {
+	Folder *string `json:"folder,omitempty" jsonschema:"Accepted for compatibility with the Python server; data apps are not filed into UI folders yet."`
 }
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)

@@ -25,7 +25,7 @@ type modifyStreamlitInput struct {
 	AuthenticationType string   `json:"authentication_type,omitempty" jsonschema:"basic-auth protects the app with a password, no-auth makes it public, default keeps an existing app's setting (basic-auth for new apps)."`
 	ConfigurationID    string   `json:"configuration_id,omitempty" jsonschema:"Configuration id of the app to update; empty creates a new app."`
 	ChangeDescription  string   `json:"change_description,omitempty" jsonschema:"What changed, for the version history (updates)."`
-	pythonFolder
+	dataAppFolder
 }
 
 // streamlitPackages are always installed: query_data needs them.

@@ -483,7 +483,7 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	}
 	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %d phases and %d tasks.\n",
 		flowKind(flowType), cfg.Name, cfg.id, flowType, cfg.Version, len(in.Phases), len(in.Tasks)) +
-		cfg.note + links("Flow", cfg.links.FlowOf(flowType, cfg.id), "Flows", cfg.links.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
+		cfg.note + in.apply(ctx, c.client, flowType, cfg.id) + links("Flow", cfg.links.FlowOf(flowType, cfg.id), "Flows", cfg.links.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
 }
 
 // flowConfigurationJSON encodes a configuration, encrypting secret values
@@ -605,7 +605,7 @@ type modifyFlowInput struct {
 func updateFlow(ctx context.Context, c call, in updateFlowInput) (string, error) {
 	return modifyFlow(ctx, c, modifyFlowInput{ConfigurationID: in.ConfigurationID, FlowType: in.FlowType,
 		ChangeDescription: in.ChangeDescription, Name: in.Name, Description: in.Description, Phases: in.Phases, Tasks: in.Tasks,
-		IsDisabled: in.IsDisabled})
+		IsDisabled: in.IsDisabled, pythonFolder: in.pythonFolder})
 }
 
 // resolveFlow finds a flow by id, in the given flow component or, when none
@@ -642,8 +642,8 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 		return "", errorf("change_description must say what changes")
 	}
 	changesFlow := in.Name != "" || in.Description != "" || in.Phases != nil || in.Tasks != nil || in.IsDisabled != nil
-	if !changesFlow && len(in.Schedules) == 0 {
-		return "", errorf("nothing to change: give name, description, phases, tasks, is_disabled or schedules")
+	if !changesFlow && len(in.Schedules) == 0 && !in.given() {
+		return "", errorf("nothing to change: give name, description, phases, tasks, is_disabled, folder or schedules")
 	}
 	scheduleOps, err := parseScheduleRequests(in.Schedules)
 	if err != nil {
@@ -732,6 +732,7 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 		}
 		return "", err
 	}
+	out.WriteString(in.apply(ctx, c.client, typ, id))
 	u, err := c.client.Links(ctx)
 	if err != nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
@@ -11,6 +12,10 @@ import (
 // createdChange is the version-history note of every configuration a tool
 // creates, so the history reads the same whichever tool made it.
 const createdChange = "Created by the Keboola MCP server"
+
+// This file holds every writer of configuration metadata: the markers of
+// changes made through the MCP server, and the folder a configuration is
+// filed in.
 
 // markWrittenByMCP sets the metadata that tells the Keboola UI that a
 // configuration (version > 0: that version of it) was written through an
@@ -50,4 +55,35 @@ func createMarkedConfig(ctx context.Context, c call, compID, name, description s
 	}
 	id := cfg.ID.String()
 	return &createdConfig{Config: cfg, id: id, links: u, note: markWrittenByMCP(ctx, c.client, compID, id, 0)}, nil
+}
+
+// pythonFolder is the Python server's folder parameter: the Keboola UI
+// groups configurations into folders by their KBC.configuration.folderName
+// metadata.
+type pythonFolder struct {
+	Folder *string `json:"folder,omitempty" jsonschema:"The Keboola UI folder to file this under, e.g. Sales; leave out to keep the current folder."`
+}
+
+// folderMetadataKey is the configuration metadata the Keboola UI reads a
+// configuration's folder from.
+const folderMetadataKey = "KBC.configuration.folderName"
+
+// given reports whether the call names a folder to file into.
+func (f pythonFolder) given() bool { return f.Folder != nil && strings.TrimSpace(*f.Folder) != "" }
+
+// apply files the written configuration into the folder and says so. The
+// configuration is saved already, so a failure is told in the answer rather
+// than failing the call (as the Python server does).
+func (f pythonFolder) apply(ctx context.Context, client *keboola.Client, compID, cfgID string) string {
+	switch {
+	case f.Folder == nil:
+		return ""
+	case !f.given():
+		return "Removing a configuration from its folder is not supported here; the folder is unchanged.\n"
+	}
+	name := strings.TrimSpace(*f.Folder)
+	if _, err := client.SetConfigMetadata(ctx, compID, cfgID, []keboola.MetadataInput{{Key: folderMetadataKey, Value: name}}); err != nil {
+		return fmt.Sprintf("The change is saved, but filing it in folder %q failed: %v\n", name, err)
+	}
+	return fmt.Sprintf("Filed in folder %q.\n", name)
 }

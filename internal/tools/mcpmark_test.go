@@ -127,3 +127,48 @@ func TestMarkWrittenByMCP_IsTheOnlyWriterOfTheMarker(t *testing.T) {
 		}
 	}
 }
+
+// folder, as the Python server uses it, files a configuration into a Keboola
+// UI folder: the KBC.configuration.folderName metadata (its
+// apply_folder_metadata). A folder alone changes no version.
+func TestFolder_FilesTheConfigurationIntoTheUIFolder(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakestack.Options{})
+	const comp = "keboola.snowflake-transformation"
+	folderOf := func(id string) string {
+		// Writing a harmless key returns the configuration's whole metadata.
+		md, err := f.client.SetConfigMetadata(context.Background(), comp, id, []keboola.MetadataInput{{Key: "test.probe", Value: "1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := md.Get(folderMetadataKey)
+		return v
+	}
+	text, isErr := f.call(t, "create_sql_transformation", map[string]any{"name": "Orders per day", "description": "Counts orders.",
+		"sql_code_blocks": []any{map[string]any{"name": "Count", "script": `SELECT 1;`}}, "folder": " Sales ", "variables": nil})
+	if isErr || !strings.Contains(text, `Filed in folder "Sales".`) {
+		t.Fatalf("create: %s", text)
+	}
+	id := createdTransformation.FindStringSubmatch(text)[1]
+	if got := folderOf(id); got != "Sales" {
+		t.Errorf("folder after create = %q, want Sales", got)
+	}
+	version := storedConfig(t, f, comp, id).Version
+	text, isErr = f.call(t, "update_sql_transformation", map[string]any{"configuration_id": id, "change_description": "Move to Finance", "folder": "Finance"})
+	if isErr || !strings.Contains(text, `Filed in folder "Finance".`) {
+		t.Fatalf("folder-only update: %s", text)
+	}
+	if got := folderOf(id); got != "Finance" {
+		t.Errorf("folder after update = %q, want Finance", got)
+	}
+	if v := storedConfig(t, f, comp, id).Version; v != version {
+		t.Errorf("a folder-only update made version %d (was %d)", v, version)
+	}
+	text, isErr = f.call(t, "update_sql_transformation", map[string]any{"configuration_id": id, "change_description": "Unfile", "folder": ""})
+	if !isErr || !strings.Contains(text, "not supported") {
+		t.Errorf("an empty folder alone should be refused as not supported, not silently dropped: isError=%v %s", isErr, text)
+	}
+	if got := folderOf(id); got != "Finance" {
+		t.Errorf("folder after an empty folder = %q, want it unchanged", got)
+	}
+}

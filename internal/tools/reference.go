@@ -68,7 +68,8 @@ for every tool and a test runs them through the MCP SDK's own validation. Where 
 | ` + "`update_sql_transformation`" + ` | ` + "`description`" + ` | same as ` + "`updated_description`" + ` | both names work; giving both with different values is refused |
 | ` + "`get_jobs`" + ` | ` + "`include_logs`" + `, ` + "`log_tail_lines`" + `, ` + "`log_event_types`" + ` | accepted; job details always end with the job's 20 newest log events | a failed job's reason is always wanted; one fixed tail keeps answers small |
 | ` + "`get_tables`" + ` | ` + "`include_usage`" + ` | accepted, not applied | ` + "`search`" + ` with ` + "`search_type=config-based`" + ` and the table id finds every use |
-| configurations, transformations, flows, data apps | ` + "`folder`" + ` | accepted, not applied yet | filing into UI folders (the ` + "`KBC.configuration.folderName`" + ` metadata) is still to be built |
+| configurations, SQL transformations, flows | ` + "`folder`" + ` | files the configuration into the UI folder (` + "`KBC.configuration.folderName`" + ` metadata), also alone; an empty folder does not remove one (it is left as is, and the answer says so) | removing needs a metadata delete the client does not have yet |
+| data app tools | ` + "`folder`" + ` | accepted, not applied yet | data apps are written along several paths; still to be done |
 | ` + "`create_config`" + `, ` + "`update_config`" + `, SQL transformations | ` + "`variables`" + ` | accepted, not applied yet | linked ` + "`keboola.variables`" + ` configurations are still to be built |
 
 Tool visibility follows the Python server's rules per session (a readOnly token sees read tools only; ` + "`modify_flow`" + ` for

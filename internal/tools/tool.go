@@ -402,14 +402,6 @@ func minLen(s *jsonschema.Schema, name string, n int) {
 	p.MinLength = jsonschema.Ptr(n)
 }
 
-// pythonFolder is the Python server's folder parameter (the Keboola UI's
-// folder of a configuration, kept in its KBC.configuration.folderName
-// metadata). It is accepted so Python-shaped calls work; filing into folders
-// is not done yet (docs/tools.md lists it among the differences).
-type pythonFolder struct {
-	Folder string `json:"folder,omitempty" jsonschema:"Accepted for compatibility with the Python server and not applied yet: the Keboola UI folder to file this under."`
-}
-
 // pythonVariables is the Python server's variables parameter (definitions
 // kept in a linked keboola.variables configuration). Accepted, not applied
 // yet, like pythonFolder.

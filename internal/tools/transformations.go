@@ -132,6 +132,7 @@ func createSQLTransformation(ctx context.Context, c call, in createSQLTransforma
 	var out strings.Builder
 	fmt.Fprintf(&out, "Created SQL transformation %s %q (%s, version %d). run_job runs it.\n", cfg.id, cfg.Name, compID, cfg.Version)
 	out.WriteString(cfg.note)
+	out.WriteString(in.apply(ctx, c.client, compID, cfg.id))
 	if len(outputs) > 0 {
 		fmt.Fprintf(&out, "Output tables load into bucket %s: %s.\n", bucket, strings.Join(in.CreatedTableNames, ", "))
 	} else {
@@ -365,19 +366,26 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 	if in.IsDisabled != nil {
 		changes = append(changes, map[bool]string{true: "disabled", false: "enabled"}[*in.IsDisabled])
 	}
+	u, err := c.client.Links(ctx)
+	if err != nil {
+		return "", err
+	}
 	if len(changes) == 0 {
-		return "", errorf("nothing to change: give parameter_updates, storage, name, updated_description or is_disabled")
+		if in.given() {
+			// Only the folder changes: that is metadata, not a new version.
+			return in.apply(ctx, c.client, compID, cfgID) + links("Transformation", u.Transformation(compID, cfgID)), nil
+		}
+		if in.Folder != nil {
+			return "", errorf("removing a configuration from its folder (folder \"\") is not supported here; nothing was changed")
+		}
+		return "", errorf("nothing to change: give parameter_updates, storage, name, updated_description, is_disabled or folder")
 	}
 	cfg, err := c.client.UpdateConfig(ctx, compID, cfgID, upd)
 	if err != nil {
 		return "", conflictHint(err)
 	}
-	u, err := c.client.Links(ctx)
-	if err != nil {
-		return "", err
-	}
 	return fmt.Sprintf("Updated SQL transformation %s %q (now version %d).\nChanges: %s.\n", cfgID, cfg.Name, cfg.Version, strings.Join(changes, "; ")) +
-		markWrittenByMCP(ctx, c.client, compID, cfgID, cfg.Version) + describeBlocks(blocks) + links("Transformation", u.Transformation(compID, cfgID)), nil
+		markWrittenByMCP(ctx, c.client, compID, cfgID, cfg.Version) + in.apply(ctx, c.client, compID, cfgID) + describeBlocks(blocks) + links("Transformation", u.Transformation(compID, cfgID)), nil
 }
 
 // storedBlocks returns the blocks of stored parameters, refusing shapes the
