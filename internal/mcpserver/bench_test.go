@@ -191,3 +191,25 @@ func BenchmarkToolsList(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGateFor measures what gating adds to every tools/list and
+// tools/call of a session after its first request: the session lookup, the
+// cached token verification and project facts, and the page key.
+func BenchmarkGateFor(b *testing.B) {
+	stack := shared.Get(b)
+	srv, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := access.With(context.Background(), access.Access{Credentials: keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())}})
+	if _, err := srv.gateFor(ctx); err != nil { // warm: verification and facts are cached from here on
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		g, err := srv.gateFor(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = g.Key()
+	}
+}
