@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -22,6 +23,8 @@ var jobTools = []Tool{
 			enum(s, "status", jobStatuses...)
 			enum(s, "sort_by", "startTime", "endTime", "createdTime", "durationSeconds", "id")
 			enum(s, "sort_order", "asc", "desc")
+			bounds(s, "log_tail_lines", 1, 500, jobLogLines)
+			enum(s, "log_event_types", "info", "warn", "error", "success")
 			prop(s, "sort_by").Default = mustJSON("startTime")
 			prop(s, "sort_order").Default = mustJSON("desc")
 			paging(s, listPage, listPageMax)
@@ -45,11 +48,12 @@ type getJobsInput struct {
 	Offset      int      `json:"offset,omitempty" jsonschema:"Number of jobs to skip, for paging."`
 	SortBy      string   `json:"sort_by,omitempty" jsonschema:"The field to sort the list by."`
 	SortOrder   string   `json:"sort_order,omitempty" jsonschema:"Sort direction: desc lists the newest first."`
-	// The Python server's log options: job details here always end with
-	// the job's newest log events, so these are accepted and need no effect.
+	// The Python server's log options. Job details here always end with the
+	// job's newest log events (a failed job's reason is what is wanted), so
+	// include_logs needs no effect; the other two shape that log.
 	IncludeLogs   bool     `json:"include_logs,omitempty" jsonschema:"Accepted for compatibility: job details (job_ids) always include the job's newest log events."`
-	LogTailLines  int      `json:"log_tail_lines,omitempty" jsonschema:"Accepted for compatibility: job details show the newest 20 log events."`
-	LogEventTypes []string `json:"log_event_types,omitempty" jsonschema:"Accepted for compatibility: job details show log events of every type."`
+	LogTailLines  int      `json:"log_tail_lines,omitempty" jsonschema:"With job_ids: how many of each job's newest log events to show."`
+	LogEventTypes []string `json:"log_event_types,omitempty" jsonschema:"With job_ids: show only log events of these types, e.g. [\"error\"]; all types when empty."`
 }
 
 // jobLogLines is how many of a job's newest events get_jobs shows.
@@ -61,7 +65,7 @@ func getJobs(ctx context.Context, c call, in getJobsInput) (string, error) {
 		return "", err
 	}
 	if len(in.JobIDs) > 0 {
-		return jobDetails(ctx, c.client, u, in.JobIDs)
+		return jobDetails(ctx, c.client, u, in.JobIDs, jobLog{tail: defaultInt(in.LogTailLines, jobLogLines), types: in.LogEventTypes})
 	}
 	search := keboola.JobSearch{
 		ComponentID: in.ComponentID,
@@ -115,7 +119,13 @@ func duration(sec float64) string {
 	return fmt.Sprintf("%.0fs", sec)
 }
 
-func jobDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []string) (string, error) {
+// jobLog says which of a job's log events its details show.
+type jobLog struct {
+	tail  int      // the newest this many events
+	types []string // only these event types; all when empty
+}
+
+func jobDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []string, log jobLog) (string, error) {
 	return describeEach(ids, "job(s)", "get_jobs without job_ids lists recent jobs.", func(id string) (string, bool, error) {
 		j, err := c.GetJob(ctx, id)
 		if errors.Is(err, keboola.ErrNotFound) {
@@ -126,9 +136,14 @@ func jobDetails(ctx context.Context, c *keboola.Client, u keboola.Links, ids []s
 		}
 		var out strings.Builder
 		out.WriteString(jobFields(j, u))
-		events, err := c.ListEvents(ctx, keboola.EventQuery{JobID: j.ID.String(), Limit: jobLogLines})
+		events, err := c.ListEvents(ctx, keboola.EventQuery{JobID: j.ID.String(), Limit: log.tail})
 		if err != nil {
 			return "", false, err
+		}
+		if len(log.types) > 0 {
+			// Of the newest events, those of the asked types (as the Python
+			// server filters its tail).
+			events = slices.DeleteFunc(events, func(e keboola.Event) bool { return !slices.Contains(log.types, e.Type) })
 		}
 		if len(events) > 0 {
 			out.WriteString("Log (newest first):\n")

@@ -21,6 +21,11 @@ func TestGetJobs(t *testing.T) {
 			contains: []string{"keboola.ex-db-mysql,7410001,success"}, absent: []string{"keboola.ex-http", "Component processing finished"}},
 		{name: "details with the failure and its log", args: map[string]any{"job_ids": []string{failedID}},
 			contains: []string{"Job: " + failedID, "Status: error", "Result: Google Sheets authorization has expired", "/queue/" + failedID}},
+		// The Python server's log options: the newest N events, of some types.
+		{name: "log of errors only", args: map[string]any{"job_ids": []string{failedID}, "log_event_types": []string{"error"}, "include_logs": true},
+			contains: []string{",error,Google Sheets authorization has expired"}, absent: []string{",info,"}},
+		{name: "log tail of one", args: map[string]any{"job_ids": []string{failedID}, "log_tail_lines": 1},
+			contains: []string{",error,Google Sheets"}, absent: []string{"Running component"}},
 		{name: "unknown job", args: map[string]any{"job_ids": []string{"999999999"}}, isError: true,
 			contains: []string{"999999999", "get_jobs"}},
 		{name: "unknown status is a schema error", args: map[string]any{"status": "exploded"}, isError: true},
