@@ -112,13 +112,11 @@ func linkedFrom(b keboola.Bucket) string {
 }
 
 type getTablesInput struct {
-	BucketIDs []string `json:"bucket_ids,omitempty" jsonschema:"List the tables of these buckets (e.g. in.c-crm)."`
-	TableIDs  []string `json:"table_ids,omitempty" jsonschema:"Describe these tables in full, with columns and SQL names (e.g. in.c-crm.customers)."`
-	Limit     int      `json:"limit,omitempty" jsonschema:"Maximum number of tables to list (applies to bucket_ids listings)."`
-	Offset    int      `json:"offset,omitempty" jsonschema:"Number of tables to skip in a bucket_ids listing, for paging."`
-	// include_usage of the Python server lists where each table is used;
-	// here search with search_type=config-based answers that.
-	IncludeUsage bool `json:"include_usage,omitempty" jsonschema:"Accepted for compatibility and not applied: to find where a table is used, call search with search_type=config-based and the table id as the pattern."`
+	BucketIDs    []string `json:"bucket_ids,omitempty" jsonschema:"List the tables of these buckets (e.g. in.c-crm)."`
+	TableIDs     []string `json:"table_ids,omitempty" jsonschema:"Describe these tables in full, with columns and SQL names (e.g. in.c-crm.customers)."`
+	Limit        int      `json:"limit,omitempty" jsonschema:"Maximum number of tables to list (applies to bucket_ids listings)."`
+	Offset       int      `json:"offset,omitempty" jsonschema:"Number of tables to skip in a bucket_ids listing, for paging."`
+	IncludeUsage bool     `json:"include_usage,omitempty" jsonschema:"With table_ids: also list the configurations (components, transformations, flows, data apps) whose storage mappings read or write these tables."`
 }
 
 func getTables(ctx context.Context, c call, in getTablesInput) (string, error) {
@@ -150,9 +148,30 @@ func getTables(ctx context.Context, c call, in getTablesInput) (string, error) {
 			out.WriteString("\n")
 		}
 		out.WriteString(details)
+		if in.IncludeUsage {
+			usage, err := tableUsage(ctx, c, in.TableIDs)
+			if err != nil {
+				return "", err
+			}
+			out.WriteString(usage)
+		}
+	} else if in.IncludeUsage {
+		out.WriteString("include_usage lists where tables are used for table_ids; name the tables to see it.\n")
 	}
 	out.WriteString(links("Storage", u.Storage()))
 	return out.String(), nil
+}
+
+// tableUsage is the Python server's include_usage: the configurations whose
+// input or output mappings name the tables, found by a config-based search
+// of their storage blocks.
+func tableUsage(ctx context.Context, c call, tableIDs []string) (string, error) {
+	hits, err := search(ctx, c, searchInput{Patterns: tableIDs, SearchType: searchConfigBased, Scopes: []string{"storage"},
+		Limit: searchPageMax})
+	if err != nil {
+		return "", err
+	}
+	return "\nWhere these tables are used (storage mappings of configurations):\n" + hits, nil
 }
 
 func tableListing(ctx context.Context, c *keboola.Client, in getTablesInput) (string, error) {

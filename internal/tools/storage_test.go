@@ -28,6 +28,11 @@ func TestGetTables(t *testing.T) {
 	t.Parallel()
 	f := readFixture(t)
 	f.check(t, "get_tables", []expect{
+		// The Python server's include_usage: where the tables are read or written.
+		{name: "include_usage lists the configurations mapping the table", args: map[string]any{"table_ids": []string{"in.c-crm.orders"}, "include_usage": true},
+			contains: []string{"Where these tables are used", "transformation,keboola.snowflake-transformation/7410010,Revenue reports,configuration.storage"}},
+		{name: "without include_usage no usage", args: map[string]any{"table_ids": []string{"in.c-crm.orders"}},
+			absent: []string{"Where these tables are used"}},
 		{name: "needs a filter", isError: true, contains: []string{"bucket_ids", "table_ids"}},
 		{name: "lists a bucket", args: map[string]any{"bucket_ids": []string{"in.c-crm"}},
 			contains: []string{"2 tables", "id,name,rows,primary_key,description", "in.c-crm.customers,", "in.c-crm.orders,"}},
