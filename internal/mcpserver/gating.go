@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -127,7 +128,15 @@ func (g Gate) refusal(name string, readOnlyTool bool) string {
 // gateFor resolves the gate of the request in ctx. Token verification and
 // the project facts are cached per session, so after a session's first
 // request this costs map lookups.
-func (s *Server) gateFor(ctx context.Context) (Gate, error) {
+func (s *Server) gateFor(ctx context.Context) (Gate, error) { return s.gate(ctx, false) }
+
+// listGateFor is gateFor for tools/list. A branch id the project lacks does
+// not stop the listing (as in the Python server, a client can discover the
+// tools before the branch exists); the branch counts as a development branch
+// then, the stricter reading, and tool calls report the missing branch.
+func (s *Server) listGateFor(ctx context.Context) (Gate, error) { return s.gate(ctx, true) }
+
+func (s *Server) gate(ctx context.Context, listing bool) (Gate, error) {
 	a, ok := access.From(ctx)
 	if !ok {
 		return Gate{}, errNoAccess
@@ -144,6 +153,9 @@ func (s *Server) gateFor(ctx context.Context) (Gate, error) {
 		return Gate{}, err
 	}
 	dev, err := client.OnDevBranch(ctx)
+	if listing && errors.Is(err, keboola.ErrBranchNotFound) {
+		dev, err = true, nil
+	}
 	if err != nil {
 		return Gate{}, err
 	}

@@ -155,7 +155,7 @@ func (s *Server) build(ts []tools.Tool, deps tools.Deps) toolSet {
 	tools.Register(srv, ts, deps)
 	addPrompts(srv)
 	srv.AddReceivingMiddleware(s.gating)
-	list := &toolListCache{gate: s.gateFor, readOnlyTool: s.readOnlyTool}
+	list := &toolListCache{gate: s.listGateFor, readOnlyTool: s.readOnlyTool}
 	// Added last, so outermost: a cached tools/list skips the rest.
 	srv.AddReceivingMiddleware(list.middleware)
 	names := make([]string, len(ts))
