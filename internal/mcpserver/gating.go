@@ -11,6 +11,7 @@ import (
 
 	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/tools"
 )
 
 // Gate is which tools one session sees and may call, decided per session
@@ -149,6 +150,10 @@ func (s *Server) gate(ctx context.Context, listing bool) (Gate, error) {
 		return Gate{}, err
 	}
 	info, err := client.VerifyToken(ctx)
+	if listing && err != nil && ctx.Err() == nil {
+		s.log.Warn("tools/list: token verification failed; listing the read-only tools", "err", err)
+		return unverifiedGate(a), nil
+	}
 	if err != nil {
 		return Gate{}, err
 	}
@@ -160,6 +165,15 @@ func (s *Server) gate(ctx context.Context, listing bool) (Gate, error) {
 		return Gate{}, err
 	}
 	return GateFor(a, info, dev, client.HasSemanticModels(ctx)), nil
+}
+
+// unverifiedGate is the gate of a listing whose token Keboola refused or
+// could not check: the read-only tools a session of any role would see, so
+// the model can still call one and learn from its error what is wrong.
+func unverifiedGate(a access.Access) Gate {
+	g := GateFor(a, nil, true, false)
+	g.ReadOnly = true
+	return g
 }
 
 // gating is a receiving middleware that refuses a tools/call of a tool the
@@ -177,17 +191,15 @@ func (s *Server) gating(next mcp.MethodHandler) mcp.MethodHandler {
 		}
 		g, err := s.gateFor(ctx)
 		if err != nil {
-			return toolFailure(fmt.Sprintf("cannot check which tools this session may use: %v", err)), nil
+			// Fail closed: no gate, no call; the error says what to fix
+			// (a refused token, a missing branch).
+			return tools.ErrorResult(err), nil
 		}
 		if why := g.refusal(call.Params.Name, t); why != "" {
-			return toolFailure(why), nil
+			return tools.ErrorResult(errors.New(why)), nil
 		}
 		return next(ctx, method, req)
 	}
-}
-
-func toolFailure(msg string) *mcp.CallToolResult {
-	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: msg}}}
 }
 
 // VisibleToolNames returns the names of the tools a session with gate g

@@ -317,6 +317,11 @@ func whenToRetry(err error) string {
 	return "try again in a few minutes"
 }
 
+// ErrorResult is the tool result for a failed call, worded as every tool
+// words it (failure); the MCP server uses it for calls it refuses before the
+// tool runs.
+func ErrorResult(err error) *mcp.CallToolResult { return failure(err) }
+
 type cancelKey struct{}
 
 // CancelWith returns a context that makes every tool call running under it
