@@ -22,6 +22,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // Options tune a Client. The zero value gives sensible defaults.
@@ -131,10 +133,6 @@ type Client struct {
 	facts sessionFacts
 }
 
-// mainBranchNames are the KBC_BRANCH_ID values that mean the main branch,
-// as the Python server reads them (config.py).
-var mainBranchNames = map[string]bool{"default": true, "production": true, "none": true, "null": true}
-
 // New returns a client acting with creds. creds.StackURL must be an absolute
 // http(s) URL (http is meant for local fakes); creds.StorageToken must be set.
 func New(creds Credentials, opts Options) (*Client, error) {
@@ -145,10 +143,9 @@ func New(creds Credentials, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	branch := strings.TrimSpace(creds.BranchID)
-	if mainBranchNames[strings.ToLower(branch)] {
-		branch = ""
-	}
+	// The main-branch names of the Python server (default, production, …)
+	// mean "", wherever the credentials came from.
+	branch := access.NormalizeBranchID(creds.BranchID)
 	if branch != "" && !isDigits(branch) {
 		return nil, fmt.Errorf("keboola: branch id %q must be numeric", branch)
 	}
