@@ -73,7 +73,7 @@ describe('TypeScript SDK over serve --auth headers', () => {
         assert.ok(!r.isError, resultText(r));
       });
       await step(c, 'query_data answers with structuredContent too', async () => {
-        const r = await client.callTool({ name: 'query_data', arguments: { sql_query: 'SELECT 1 AS one', query_name: null } });
+        const r = await client.callTool({ name: 'query_data', arguments: { sql_query: 'SELECT 1 AS "one"', query_name: null } });
         assert.ok(!r.isError, resultText(r));
         assert.match(resultText(r), /Returned 1 of 1 rows/);
         assert.deepEqual(r.structuredContent.columns, ['one']);

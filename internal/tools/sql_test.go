@@ -150,10 +150,10 @@ func TestQueryData_StructuredContent(t *testing.T) {
 		firstRow  string
 	}{
 		{name: "aggregate", sql: `SELECT "status", COUNT(*) AS n FROM ` + orders + ` GROUP BY "status" ORDER BY "status"`,
-			columns: []string{"status", "n"}, returned: 3, total: 3, firstRow: `["completed",`},
-		{name: "NULL stays null; values come as the Query Service sends them (text)", sql: `SELECT NULL AS a, 1 AS b`, columns: []string{"a", "b"}, returned: 1, total: 1, firstRow: `[null,"1"]`},
+			columns: []string{"status", "N"}, returned: 3, total: 3, firstRow: `["completed",`},
+		{name: "NULL stays null; values come as the Query Service sends them (text)", sql: `SELECT NULL AS a, 1 AS b`, columns: []string{"A", "B"}, returned: 1, total: 1, firstRow: `[null,"1"]`},
 		{name: "row cap", sql: `SELECT 1 AS x FROM ` + orders + ` a CROSS JOIN ` + orders + ` b LIMIT 12000`,
-			columns: []string{"x"}, returned: maxQueryRows, total: 12000, truncated: true, firstRow: `["1"]`},
+			columns: []string{"X"}, returned: maxQueryRows, total: 12000, truncated: true, firstRow: `["1"]`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := f.session.CallTool(context.Background(), &mcp.CallToolParams{Name: "query_data", Arguments: map[string]any{"sql_query": tc.sql}})
