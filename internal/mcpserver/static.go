@@ -13,7 +13,7 @@ import (
 )
 
 // Static answers let the Worker serve the requests that need no Keboola call
-// (initialize, ping, tools/list, the initialized notification) without
+// (initialize, ping, the initialized notification) without
 // starting the Go server in wasm. They are recorded here, at build time, by
 // sending each request to the Streamable HTTP handler the Worker runs, so
 // they are this server's answers by construction; the Worker only puts the
@@ -34,8 +34,10 @@ var StaticProtocolVersions = []string{"2024-11-05", "2025-03-26", "2025-06-18", 
 // own newest version), which the tests check with several.
 const StaticOtherVersion = "*"
 
-// StaticMethods are the JSON-RPC methods answered statically.
-var StaticMethods = []string{"initialize", "ping", "tools/list", "notifications/initialized"}
+// StaticMethods are the JSON-RPC methods answered statically. tools/list is
+// not one: which tools a session sees depends on its token's role and its
+// project's features and branch (see Gate), which only a Keboola call tells.
+var StaticMethods = []string{"initialize", "ping", "notifications/initialized"}
 
 // StaticGate is one tool set the Worker can answer for: Key is what the
 // Worker computes from the grant, Access what the server sees for it. Adding

@@ -1,5 +1,5 @@
 // Answers the MCP requests that need no Keboola call (initialize, ping,
-// tools/list, notifications/initialized) without starting the Go server in
+// notifications/initialized) without starting the Go server in
 // wasm, from the answers the Go build recorded from that same server
 // (cmd/keboola-mcp-static → build/mcp-static.json; see
 // internal/mcpserver/static.go). The wasm module then starts only on the
@@ -61,7 +61,6 @@ const INITIALIZE_PARAMS: Shape = {
 const METHODS: Record<string, { params: Shape; notification: boolean }> = {
   initialize: { params: INITIALIZE_PARAMS, notification: false },
   ping: { params: EMPTY, notification: false },
-  'tools/list': { params: EMPTY, notification: false },
   'notifications/initialized': { params: EMPTY, notification: true },
 };
 

@@ -59,7 +59,8 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, props: Prop
     const v = request.headers.get(h);
     if (v !== null) headers.set(h, v);
   }
-  // initialize, ping and tools/list need no Keboola call: answered without starting wasm.
+  // initialize and ping need no Keboola call: answered without starting wasm.
+  // tools/list goes to Go: a session's tools depend on its token and project.
   const fast = fastPath.answer({ method: request.method, headers, body }, gateKey(readOnly));
   const cold = !fast && startMillis === 0;
   const go = fast ? undefined : await keboolaMCP();

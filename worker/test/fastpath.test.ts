@@ -2,7 +2,9 @@
 // wasm: for every request the fast path answers, the same request written
 // with whitespace (which the fast path leaves to Go, and Go reads alike) gets
 // the byte-identical answer from the wasm build. Also: the wasm module is not
-// started by initialize or tools/list, only by the first request that needs it.
+// started by initialize or ping, only by the first request that needs it; and
+// tools/list always reaches Go, since a session's tools depend on its token's
+// role and its project (the gate Go computes).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,10 +49,10 @@ function initialize(id: unknown, protocolVersion: string, capabilities: object =
 // Runs first, in an isolate the login warmed up: restart it on the same KV
 // so the wasm module is not loaded yet.
 describe('the wasm module starts lazily', () => {
-  test('initialize, ping and tools/list in a fresh isolate leave it unstarted; the first tools/call starts it', async () => {
+  test('initialize and ping in a fresh isolate leave it unstarted; the first tools/call starts it', async () => {
     await worker.stop();
     worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state, Number(new URL(worker.url).port));
-    for (const msg of [initialize(1, '2025-06-18'), { jsonrpc: '2.0', id: 2, method: 'ping' }, { jsonrpc: '2.0', id: 3, method: 'tools/list' }]) {
+    for (const msg of [initialize(1, '2025-06-18'), { jsonrpc: '2.0', id: 2, method: 'ping' }]) {
       const r = await post(grants.full, JSON.stringify(msg), { 'MCP-Protocol-Version': '2025-06-18' });
       assert.equal(r.status, 200, r.body);
       assert.equal(r.served, 'static', `${msg.method}: ${r.timing}`);
@@ -70,18 +72,17 @@ describe('static answers are the Go server’s answers', () => {
     const headers = hv ? { 'MCP-Protocol-Version': hv } : undefined;
     const at = hv ?? 'no version header';
     for (const v of [...versions, '2026-07-28', '2099-01-01']) cases.push({ name: `${at}: initialize ${v}`, msg: initialize(7, v), headers });
-    cases.push({ name: `${at}: tools/list`, msg: { jsonrpc: '2.0', id: 1, method: 'tools/list' }, headers });
     cases.push({ name: `${at}: ping`, msg: { jsonrpc: '2.0', id: 'p-1', method: 'ping', params: {} }, headers });
     cases.push({ name: `${at}: initialized`, msg: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers });
   }
   for (const id of [0, -3, 9007199254740991, 'abc', 'a.b:c_d-e']) {
-    cases.push({ name: `tools/list id ${JSON.stringify(id)}`, msg: { jsonrpc: '2.0', id, method: 'tools/list', params: {} } });
+    cases.push({ name: `ping id ${JSON.stringify(id)}`, msg: { jsonrpc: '2.0', id, method: 'ping', params: {} } });
   }
   cases.push({
     name: 'initialize with client capabilities',
     msg: initialize(8, '2025-06-18', { roots: { listChanged: true }, sampling: { tools: {} }, elicitation: { form: {}, url: {} }, experimental: { x: [1] } }),
   });
-  cases.push({ name: 'Accept with more types', msg: { jsonrpc: '2.0', id: 2, method: 'tools/list' }, headers: { Accept: 'text/event-stream;q=0.9, application/json, */*' } });
+  cases.push({ name: 'Accept with more types', msg: { jsonrpc: '2.0', id: 2, method: 'ping' }, headers: { Accept: 'text/event-stream;q=0.9, application/json, */*' } });
   cases.push({ name: 'charset and a session id', msg: { jsonrpc: '2.0', id: 2, method: 'ping' }, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Mcp-Session-Id': 'abc' } });
 
   for (const grant of ['full', 'read'] as const) {
@@ -108,6 +109,7 @@ describe('static answers are the Go server’s answers', () => {
 describe('what the fast path leaves to Go', () => {
   const declined: { name: string; body: string; headers?: Record<string, string> }[] = [
     { name: 'tools/call', body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_buckets","arguments":{}}}' },
+    { name: 'tools/list (the session’s gate decides its tools)', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' },
     { name: 'a cursor', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"x"}}' },
     { name: '_meta', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"progressToken":1}}}' },
     { name: 'a batch', body: '[{"jsonrpc":"2.0","id":1,"method":"ping"}]' },
@@ -122,11 +124,11 @@ describe('what the fast path leaves to Go', () => {
     { name: 'initialize without clientInfo', body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{}}}' },
     { name: 'initialize with a mistyped capability', body: JSON.stringify(initialize(1, '2025-06-18', { roots: { listChanged: 'yes' } })) },
     { name: 'a notification with an id', body: '{"jsonrpc":"2.0","id":1,"method":"notifications/initialized"}' },
-    { name: 'protocol 2026-07-28', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', headers: { 'MCP-Protocol-Version': '2026-07-28' } },
-    { name: 'an unknown protocol header', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', headers: { 'MCP-Protocol-Version': '1999-01-01' } },
-    { name: 'Accept without SSE', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', headers: { Accept: 'application/json' } },
-    { name: 'a text body', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', headers: { 'Content-Type': 'text/plain' } },
-    { name: 'Last-Event-ID', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', headers: { 'Last-Event-ID': '1' } },
+    { name: 'protocol 2026-07-28', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { 'MCP-Protocol-Version': '2026-07-28' } },
+    { name: 'an unknown protocol header', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { 'MCP-Protocol-Version': '1999-01-01' } },
+    { name: 'Accept without SSE', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { Accept: 'application/json' } },
+    { name: 'a text body', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { 'Content-Type': 'text/plain' } },
+    { name: 'Last-Event-ID', body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { 'Last-Event-ID': '1' } },
   ];
   for (const c of declined) {
     test(c.name, async () => {
