@@ -276,6 +276,8 @@ func TestNew_Filters(t *testing.T) {
 		{name: "exclude", opts: Options{ExcludeTools: []string{"run_job"}}, mustHave: []string{"get_buckets"}, mustLack: []string{"run_job"}},
 		{name: "read-only server", opts: Options{ReadOnly: true}, mustHave: []string{"query_data"}, mustLack: []string{"run_job", "update_descriptions", "update_project_description"}},
 		{name: "unknown name", opts: Options{ExcludeTools: []string{"get_bukets"}}, wantError: "get_bukets"},
+		{name: "write tool asked of a read-only server", opts: Options{ReadOnly: true, Tools: []string{"get_jobs", "run_job"}}, wantError: "run_job"},
+		{name: "read tools of a read-only server", opts: Options{ReadOnly: true, Tools: []string{"get_jobs"}}, want: []string{"get_jobs"}},
 		{name: "nothing left", opts: Options{Tools: []string{"run_job"}, ExcludeTools: []string{"run_job"}}, wantError: "no tool"},
 	}
 	for _, tc := range cases {
