@@ -98,7 +98,15 @@ func TestValidateSemanticQuery(t *testing.T) {
 		{name: "compares with expectations", args: map[string]any{"sql_query": revenueOnly, "semantic_model_ids": model,
 			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Revenue"], ids["Order count"]}}, {"object_type": "semantic-relationship"}}},
 			contains: []string{"Used as expected:\nobject_type,id,name\nsemantic-metric," + ids["Revenue"], "Expected but not found in the SQL:",
-				"semantic-relationship,(any)", "semantic-metric," + ids["Order count"] + ",Order count", "Rules for the expected objects:\nValid: yes"}},
+				"semantic-relationship,(any)", "semantic-metric," + ids["Order count"] + ",Order count",
+				"Valid: no\nThe SQL does not use every expected object"},
+			absent: []string{"Valid: yes", "No dataset of these models was recognised"}},
+		// One verdict, and no "no dataset recognised" after listing the
+		// datasets the SQL uses (issue 13).
+		{name: "meets its expectations", args: map[string]any{"sql_query": full, "semantic_model_ids": model,
+			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Revenue"], ids["Order count"]}}}},
+			contains: []string{"Valid: yes", "Orders,in.c-crm.orders", "Customers,in.c-crm.customers", "The query uses exactly the expected objects."},
+			absent:   []string{"Valid: no", "No dataset of these models was recognised", "Expected but not found"}},
 		{name: "expected object of another type", args: map[string]any{"sql_query": revenueOnly, "semantic_model_ids": model,
 			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Orders"]}}}},
 			isError: true, contains: []string{"not found", "search_semantic_context"}},
@@ -160,7 +168,8 @@ func TestValidation_RulesStayWithinTheirModel(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctxs := []*modelContext{a, b}
 			var out strings.Builder
-			writeValidation(&out, "Check", ctxs, detectUsage(tc.sql, ctxs))
+			u := detectUsage(tc.sql, ctxs)
+			writeValidation(&out, ctxs, u, len(u.datasets) > 0, false)
 			for _, w := range tc.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("lacks %q:\n%s", w, out.String())
