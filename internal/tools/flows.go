@@ -690,7 +690,7 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 			return "", err
 		}
 	}
-	plan, err := planSchedules(ctx, c.client, typ, id, scheduleOps)
+	plan, err := planSchedules(ctx, c.client, typ, id, scheduleOps, in.Name != "" && in.Name != cur.Name)
 	if err != nil {
 		return "", err
 	}
