@@ -37,7 +37,9 @@ func TestQueryData(t *testing.T) {
 			isError: true, contains: []string{"the SQL query failed: ", "nope"}},
 		{name: "empty query is a schema error", args: map[string]any{"sql_query": ""}, isError: true},
 		{name: "a write statement is refused", args: map[string]any{"sql_query": "/* tidy */ DROP TABLE x"},
-			isError: true, contains: []string{`starts with "DROP"`}},
+			isError: true, contains: []string{`starts with DROP`}},
+		{name: "a write behind WITH is refused", args: map[string]any{"sql_query": `WITH o AS (SELECT 1) DELETE FROM ` + orders},
+			isError: true, contains: []string{`starts with DELETE`}},
 		{name: "comments before a SELECT are fine", args: map[string]any{"sql_query": "-- how many\nSELECT 1 AS one"},
 			contains: []string{"Returned 1 of 1 rows."}},
 	})
