@@ -40,6 +40,12 @@ func TestQueryData(t *testing.T) {
 			isError: true, contains: []string{`starts with DROP`}},
 		{name: "a write behind WITH is refused", args: map[string]any{"sql_query": `WITH o AS (SELECT 1) DELETE FROM ` + orders},
 			isError: true, contains: []string{`starts with DELETE`}},
+		// The description names SHOW, DESCRIBE and EXPLAIN; a Snowflake
+		// workspace runs them with its usage grants (issue 13).
+		{name: "SHOW TABLES in a bucket", args: map[string]any{"sql_query": `SHOW TABLES IN SCHEMA "KEBOOLA_1234"."in.c-crm"`},
+			contains: []string{",customers,KEBOOLA_1234,in.c-crm,TABLE,", ",orders,KEBOOLA_1234,in.c-crm,TABLE,"}},
+		{name: "DESCRIBE a table", args: map[string]any{"sql_query": `DESCRIBE TABLE ` + orders},
+			contains: []string{"name,type,kind,null?", "order_id,", ",COLUMN,", "total_usd,"}},
 		{name: "comments before a SELECT are fine", args: map[string]any{"sql_query": "-- how many\nSELECT 1 AS one"},
 			contains: []string{"Returned 1 of 1 rows."}},
 	})
