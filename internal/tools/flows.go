@@ -598,6 +598,11 @@ type modifyFlowInput struct {
 }
 
 func updateFlow(ctx context.Context, c call, in updateFlowInput) (string, error) {
+	// Checked here, not in modifyFlow, whose message names schedules,
+	// which update_flow does not take.
+	if in.Name == "" && in.Description == "" && in.Phases == nil && in.Tasks == nil {
+		return "", errorf("nothing to change: give name, description, phases or tasks (modify_flow changes schedules)")
+	}
 	return modifyFlow(ctx, c, modifyFlowInput{ConfigurationID: in.ConfigurationID, FlowType: in.FlowType,
 		ChangeDescription: in.ChangeDescription, Name: in.Name, Description: in.Description, Phases: in.Phases, Tasks: in.Tasks})
 }

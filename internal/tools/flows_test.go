@@ -270,7 +270,7 @@ func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
 		{name: "unknown flow", args: map[string]any{"configuration_id": "999", "name": "x", "change_description": "x"}, isError: true,
 			contains: []string{"flow 999 not found"}},
 		{name: "nothing to change", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x"}, isError: true,
-			contains: []string{"nothing to change"}},
+			contains: []string{"nothing to change: give name, description, phases or tasks (modify_flow changes schedules)"}},
 		{name: "new tasks are checked against the kept phases", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x",
 			"tasks": []any{obj(t, `{"id":1,"name":"T","phase":"9",`+jobMySQL+`}`)}}, isError: true, contains: []string{"task 1 belongs to phase 9", "get_flow_schema and get_flow_examples (flow_type=keboola.orchestrator)"}},
 		{name: "a flow cannot run itself", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x",

@@ -257,7 +257,7 @@ func getSemanticContext(ctx context.Context, c call, in getSemanticContextInput)
 			if err != nil {
 				return "", err
 			}
-			fmt.Fprintf(&out, "%s: %d objects\n", sel.ObjectType, len(objs))
+			fmt.Fprintf(&out, "%s: %s\n", sel.ObjectType, counted(len(objs), "object"))
 			if len(objs) > 0 {
 				rows := make([][]string, len(objs))
 				for i, o := range objs {

@@ -34,7 +34,7 @@ func TestGetSemanticContext(t *testing.T) {
 	ids := demoSemantic(t, f)
 	f.check(t, "get_semantic_context", []expect{
 		{name: "lists models", args: map[string]any{"semantic_objects": []map[string]any{{"object_type": "semantic-model"}}},
-			contains: []string{"semantic-model: 1 objects", "id,name,sql_dialect,description", ids["Retail sales"] + ",Retail sales,snowflake"}},
+			contains: []string{"semantic-model: 1 object\n", "id,name,sql_dialect,description", ids["Retail sales"] + ",Retail sales,snowflake"}},
 		{name: "lists datasets and metrics of a model", args: map[string]any{"semantic_model_ids": []string{ids["Retail sales"]},
 			"semantic_objects": []map[string]any{{"object_type": "semantic-dataset"}, {"object_type": "semantic-metric"}}},
 			contains: []string{"semantic-dataset: 2 objects", "in.c-crm.orders", "semantic-metric: 2 objects", `"SUM(""total_usd"")"`}},
