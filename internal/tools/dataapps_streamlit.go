@@ -302,4 +302,3 @@ func asList(v any) []any {
 	l, _ := v.([]any)
 	return l
 }
-
