@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -182,6 +183,36 @@ func TestStreamableHTTP_JSONResponseMode(t *testing.T) {
 	}
 	if !bytes.Contains(body, []byte(`"name":"get_project_info"`)) {
 		t.Errorf("tools/list answer lacks the tools: %s", body)
+	}
+}
+
+// An unknown method is a JSON-RPC -32601 error over HTTP, as over stdio,
+// not a text/plain 400 that clients report as a broken transport (issue 13).
+// A malformed call keeps its 400.
+func TestStreamableHTTP_UnknownMethodIsAJSONRPCError(t *testing.T) {
+	e := newEnv(t, Options{})
+	resp := e.post(t, e.stack.MasterToken(), false, `{"jsonrpc":"2.0","id":"x-7","method":"foo/bar","params":{}}`)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, content type %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	var msg struct {
+		ID    string `json:"id"`
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil || msg.ID != "x-7" || msg.Error.Code != -32601 || !strings.Contains(msg.Error.Message, "foo/bar") {
+		t.Errorf("answer %s (%v), want error -32601 naming foo/bar for id x-7", body, err)
+	}
+	resp = e.post(t, e.stack.MasterToken(), false, `{"jsonrpc":"2.0","method":"tools/list"}`)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a call without an id: status %d, want 400", resp.StatusCode)
+	}
+	resp = e.post(t, e.stack.MasterToken(), false, `{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{}}`)
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("get_project_info")) {
+		t.Errorf("tools/list after: status %d: %.200s", resp.StatusCode, body)
 	}
 }
 
