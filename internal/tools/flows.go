@@ -480,8 +480,8 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %d phases and %d tasks.\n",
-		flowKind(flowType), cfg.Name, cfg.id, flowType, cfg.Version, len(in.Phases), len(in.Tasks)) +
+	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %s and %s.\n",
+		flowKind(flowType), cfg.Name, cfg.id, flowType, cfg.Version, counted(len(in.Phases), "phase"), counted(len(in.Tasks), "task")) +
 		cfg.note + links("Flow", cfg.links.FlowOf(flowType, cfg.id), "Flows", cfg.links.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
 }
 
@@ -676,11 +676,11 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 		phases, tasks := b.Phases, b.Tasks
 		if in.Phases != nil {
 			phases = in.Phases
-			summary = append(summary, fmt.Sprintf("%d phases", len(phases)))
+			summary = append(summary, counted(len(phases), "phase"))
 		}
 		if in.Tasks != nil {
 			tasks = in.Tasks
-			summary = append(summary, fmt.Sprintf("%d tasks", len(tasks)))
+			summary = append(summary, counted(len(tasks), "task"))
 		}
 		spec, err := flow.Build(typ, phases, tasks)
 		if err != nil {

@@ -284,7 +284,7 @@ func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
 
 	text, isErr := f.call(t, "update_flow", map[string]any{"configuration_id": demoLegacyFlow, "change_description": "Drop the web extractor",
 		"tasks": []any{obj(t, `{"id":11,"name":"CRM","phase":"1",`+jobMySQL+`}`)}})
-	if isErr || !strings.Contains(text, "to version 2: 1 tasks.") {
+	if isErr || !strings.Contains(text, "to version 2: 1 task.") {
 		t.Fatalf("replace tasks: %s", text)
 	}
 	cfg, body := flowConfig(t, f, keboola.LegacyFlowComponentID, demoLegacyFlow)
