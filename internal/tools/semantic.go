@@ -825,8 +825,15 @@ func writeValidation(out *strings.Builder, ctxs []*modelContext, u usage, recogn
 		}
 		return csvTable([]string{"constraint_id", "name", "severity", "status", "message", "validation_query"}, rs)
 	}
-	if len(violations) > 0 {
-		out.WriteString("Violations (fix before running):\n" + findings(violations))
+	// A pre-query check is a rule to confirm, not something the SQL broke:
+	// listing it as a violation told the model to fix a query that complied.
+	broken := slices.DeleteFunc(slices.Clone(violations), func(f finding) bool { return f.status == "pre_query_check" })
+	toConfirm := slices.DeleteFunc(slices.Clone(violations), func(f finding) bool { return f.status != "pre_query_check" })
+	if len(broken) > 0 {
+		out.WriteString("Violations (fix before running):\n" + findings(broken))
+	}
+	if len(toConfirm) > 0 {
+		out.WriteString("Rules to confirm the SQL follows before running:\n" + findings(toConfirm))
 	}
 	if len(checks) > 0 {
 		out.WriteString("Checks to run on the result:\n" + findings(checks))

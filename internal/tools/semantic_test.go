@@ -105,8 +105,10 @@ func TestValidateSemanticQuery(t *testing.T) {
 		// datasets the SQL uses (issue 13).
 		{name: "meets its expectations", args: map[string]any{"sql_query": full, "semantic_model_ids": model,
 			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Revenue"], ids["Order count"]}}}},
-			contains: []string{"Valid: yes", "Orders,in.c-crm.orders", "Customers,in.c-crm.customers", "The query uses exactly the expected objects."},
-			absent:   []string{"Valid: no", "No dataset of these models was recognised", "Expected but not found"}},
+			contains: []string{"Valid: yes", "Orders,in.c-crm.orders", "Customers,in.c-crm.customers", "The query uses exactly the expected objects.",
+				// A rule to confirm is not a violation of a valid query.
+				"Rules to confirm the SQL follows before running:\nconstraint_id,name,severity,status,message,validation_query\n" + ids["Completed orders only"]},
+			absent: []string{"Valid: no", "No dataset of these models was recognised", "Expected but not found", "Violations"}},
 		{name: "expected object of another type", args: map[string]any{"sql_query": revenueOnly, "semantic_model_ids": model,
 			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Orders"]}}}},
 			isError: true, contains: []string{"not found", "search_semantic_context"}},
