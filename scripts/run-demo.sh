@@ -94,9 +94,11 @@ cat <<MSG
 
   MCP server URL (paste into your MCP client):   http://$addr/mcp
 
-  Try it with a client:
-    npx @modelcontextprotocol/inspector          (Transport: Streamable HTTP, URL above, Connect)
-    npx mcp-remote http://$addr/mcp        (a stdio bridge for desktop clients)
+  Try it with a client, in another terminal:
+    npx @modelcontextprotocol/inspector
+        then Transport "Streamable HTTP", the URL above, Connect
+    npx mcp-remote http://$addr/mcp
+        a stdio bridge, as desktop clients start it
 
   On the login page that opens, choose the stack $stack_url
   and paste this Storage API token:              $token
