@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 DEV_PORT  ?= 8765
 MCP_ADDR  ?= 127.0.0.1:8000
 
-.PHONY: build run test test-go check bench
+.PHONY: build run test test-prereqs test-go check bench
 
 # keboola-mcp is static pure Go (CGO off); the fake stack for demos and tests
 # is its own binary, built with cgo for its DuckDB SQL engine.
@@ -19,8 +19,14 @@ build:
 run: build
 	./scripts/run-demo.sh $(BIN) $(DEV_PORT) $(MCP_ADDR)
 
-# The one test command: Go (with -race), then the Worker and the end-to-end suites.
-test: test-go test-worker e2e
+# The one test command: what the suites need (installed as root on Debian,
+# else named), then Go (with -race), the Worker and the end-to-end suites.
+# The store suites must then find PostgreSQL and Redis rather than skip.
+test: export KEBOOLA_MCP_REQUIRE_STORES := 1
+test: test-prereqs test-go test-worker e2e
+
+test-prereqs:
+	@./scripts/test-prereqs.sh
 
 test-go:
 	$(GO) test -race -count=1 ./...

@@ -48,11 +48,19 @@ export async function openLoginPage(page, url) {
   if (!csrf) throw new Error('login page has an empty CSRF field');
 }
 
-/** Saves a full-page screenshot into artifacts/ and returns its path. */
+/**
+ * Saves full-page screenshots into artifacts/: <name>.png at the page's
+ * desktop width and <name>-375.png at a phone's 375 px. Returns both paths.
+ */
 export async function screenshot(page, name) {
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
-  return path;
+  const desktop = page.viewportSize();
+  const phone = join(ARTIFACTS, `${name}-375.png`);
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.screenshot({ path: phone, fullPage: true });
+  if (desktop) await page.setViewportSize(desktop);
+  return [path, phone];
 }
 
 /**

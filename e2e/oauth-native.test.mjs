@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startDevStack, startNative, stopAll } from './harness.mjs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { Proc, ROOT, BIN, freePort, startDevStack, startNative, stopAll, tempDir } from './harness.mjs';
 import { RecordingProvider, rawMCP, resultText, startAuthorization } from './sdkclient.mjs';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -49,7 +51,7 @@ const unescapeHTML = (s) => s.replaceAll('&#43;', '+').replaceAll('&#34;', '"').
  * stack, pastes its token, ticks the scopes and approves. Returns the query
  * of the redirect back to the client.
  */
-async function approve(authorizationURL, scopes) {
+async function approve(authorizationURL, scopes, { server = native, stackURL = stack.url, token = stack.token } = {}) {
   const b = new Browser();
   const page = await b.fetch(authorizationURL);
   const html = await page.text();
@@ -57,11 +59,11 @@ async function approve(authorizationURL, scopes) {
   assert.match(html, /name="storage_token" type="password"/);
   const form = new URLSearchParams();
   for (const [, name, value] of html.matchAll(/name="(request|csrf_token)" value="([^"]*)"/g)) form.set(name, unescapeHTML(value));
-  form.set('stack_url', stack.url);
-  form.set('storage_token', stack.token);
+  form.set('stack_url', stackURL);
+  form.set('storage_token', token);
   for (const s of scopes) form.append('scope', s);
   form.set('action', 'approve');
-  const res = await b.fetch(new URL('/authorize', native.url), {
+  const res = await b.fetch(new URL('/authorize', server.url), {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: form,
@@ -73,23 +75,24 @@ async function approve(authorizationURL, scopes) {
 }
 
 /** Runs the SDK's whole OAuth flow and returns a connected client. */
-async function login(scopes) {
+async function login(scopes, target = {}) {
+  const server = target.server ?? native;
   let redirect;
   const provider = new RecordingProvider({
     redirectUrl: REDIRECT,
     onAuthorize: async (url) => {
-      redirect = await approve(url, scopes);
+      redirect = await approve(url, scopes, target);
     },
   });
-  const early = await startAuthorization({ mcpURL: native.mcpURL, provider });
+  const early = await startAuthorization({ mcpURL: server.mcpURL, provider });
   assert.equal(early, null, 'the server must demand authorization');
   assert.ok(provider.info?.client_id, 'the SDK registered a client (DCR)');
   const sent = provider.opened.at(-1);
   assert.equal(sent.searchParams.get('code_challenge_method'), 'S256');
-  assert.equal(redirect.get('iss'), native.url, 'RFC 9207 iss in the redirect');
-  await new StreamableHTTPClientTransport(new URL(native.mcpURL), { authProvider: provider }).finishAuth(redirect.get('code'));
+  assert.equal(redirect.get('iss'), server.url, 'RFC 9207 iss in the redirect');
+  await new StreamableHTTPClientTransport(new URL(server.mcpURL), { authProvider: provider }).finishAuth(redirect.get('code'));
   const client = new Client({ name: 'oauth-native-e2e', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(native.mcpURL), { authProvider: provider }));
+  await client.connect(new StreamableHTTPClientTransport(new URL(server.mcpURL), { authProvider: provider }));
   return { client, provider };
 }
 
@@ -132,4 +135,53 @@ test('TypeScript SDK: a read-only grant hides write tools and gets 403 for them'
   assert.match(challenge, /error="insufficient_scope"/);
   assert.match(challenge, /scope="keboola:read keboola:write"/);
   assert.match(challenge, /resource_metadata="/);
+});
+
+/** `scripts/run-demo.sh` (make run) on free ports with its state in dir. */
+async function runDemo(dir, name, ports) {
+  const proc = new Proc(name, join(ROOT, 'scripts', 'run-demo.sh'), [BIN, String(ports.stack), `127.0.0.1:${ports.serve}`, dir]);
+  await proc.waitForOutput(/Keboola MCP demo is running/, 60);
+  const token = (await proc.waitForOutput(/paste this Storage API token:\s+(\S+)/, 5))[1];
+  const stackURL = (await proc.waitForOutput(/choose the stack (\S+)/, 5))[1];
+  const url = `http://127.0.0.1:${ports.serve}`;
+  return { proc, token, stackURL, server: { url, mcpURL: `${url}/mcp` } };
+}
+
+// Issue 13: every `make run` made a new token, database and secret, so a
+// client connected to the demo had to log in again after each restart.
+test('make run twice in a row keeps a connected client logged in', async () => {
+  const dir = tempDir('run-demo');
+  const ports = { stack: await freePort(), serve: await freePort() };
+  const first = await runDemo(dir, 'run-demo-1', ports);
+  const { client, provider } = await login(['keboola:read'], first);
+  await client.close();
+  await first.proc.stop();
+
+  const second = await runDemo(dir, 'run-demo-2', ports);
+  assert.equal(second.token, first.token, 'the demo token must stay the same');
+  const again = new Client({ name: 'oauth-native-e2e', version: '1.0.0' });
+  await again.connect(new StreamableHTTPClientTransport(new URL(second.server.mcpURL), { authProvider: provider }));
+  const res = await again.callTool({ name: 'get_buckets', arguments: {} });
+  assert.ok(!res.isError, resultText(res));
+  assert.equal(provider.opened.length, 1, 'the client must not be sent to the login page again');
+  await again.close();
+  await second.proc.stop();
+});
+
+// Issue 13: with the port held by another server that answers /healthz, the
+// script printed its banner and token for a server that had failed to bind.
+test('make run refuses a port that is already in use', async () => {
+  const squatter = createServer((req, res) => res.end('ok'));
+  await new Promise((ok) => squatter.listen(0, '127.0.0.1', ok));
+  try {
+    const held = squatter.address().port;
+    const proc = new Proc('run-demo-port-held', join(ROOT, 'scripts', 'run-demo.sh'),
+      [BIN, String(await freePort()), `127.0.0.1:${held}`, tempDir('run-demo-held')]);
+    const { code } = await proc.exited;
+    assert.notEqual(code, 0, proc.tail());
+    assert.match(proc.log, new RegExp(`127\\.0\\.0\\.1:${held} is already in use`));
+    assert.doesNotMatch(proc.log, /demo is running|Storage API token/);
+  } finally {
+    squatter.close();
+  }
 });

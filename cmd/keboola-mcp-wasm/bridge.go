@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/login"
 )
 
 // bridge turns JavaScript calls into Go calls: the MCP handler (mcp.go)
@@ -46,6 +47,8 @@ func (b *bridge) verifyToken(_ js.Value, args []js.Value) any {
 				"ok":           false,
 				"invalidToken": errors.Is(err, keboola.ErrInvalidToken),
 				"error":        err.Error(),
+				// The login page's words, as the native server shows them.
+				"message": login.ExplainTokenError(args[0].String(), err).Error(),
 			}, nil
 		}
 		return map[string]any{"ok": true, "token": tokenFacts(info)}, nil

@@ -8,12 +8,15 @@
 //	    request:  {method, url (path and query), headers: [[name, value]…], body: Uint8Array}
 //	    access:   {stackURL, token, readOnly, resourceMetadataURL}
 //	    response: {status, headers: [[name, value]…], body: Uint8Array}
-//	verifyToken(stackURL, token) → Promise<{ok: true, token: {…}} | {ok: false, invalidToken, error}>
+//	verifyToken(stackURL, token) → Promise<{ok: true, token: {…}} | {ok: false, invalidToken, error, message}>
+//	    message: what the login page says, worded as on the native server
 //	upstreamAuthorizeURL({stackURL, clientID, clientSecret, redirectURL}, state) → string
 //	upstreamSignIn({stackURL, clientID, clientSecret, redirectURL}, code)
 //	    → Promise<{ok: true, storageToken, oauthToken, oauthExpires, token: {…}} | {ok: false, error}>
-//	renderLogin({clientName, clientID?, verified, redirectHost, loopback, stacks, stack?,
-//	             read, write, csrf, upstream, error?}) → string (or an Error)
+//	renderLogin({clientName, clientID?, verified, redirectURI, stacks, stack?,
+//	             read, write, csrf, upstream, error?, errorField?}) → string (or an Error)
+//	loginMessages: {chooseStack, chooseScope, pasteToken, malformedToken}, the form's own
+//	    error messages, worded as on the native server
 //	version: string
 //
 // The Worker has authenticated the MCP client and decrypted the grant; Go
@@ -24,6 +27,8 @@ package main
 
 import (
 	"syscall/js"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/login"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -37,6 +42,8 @@ func main() {
 	api.Set("upstreamAuthorizeURL", js.FuncOf(b.upstreamAuthorizeURL))
 	api.Set("upstreamSignIn", js.FuncOf(b.upstreamSignIn))
 	api.Set("renderLogin", js.FuncOf(renderLogin))
+	api.Set("loginMessages", map[string]any{"chooseStack": login.MsgChooseStack, "chooseScope": login.MsgChooseScope,
+		"pasteToken": login.MsgPasteToken, "malformedToken": login.MsgMalformedToken})
 	api.Set("version", version)
 	js.Global().Set("keboolaMCP", api)
 	// Stay alive: every call arrives through the functions above.

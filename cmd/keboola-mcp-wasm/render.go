@@ -28,21 +28,30 @@ func renderLogin(_ js.Value, args []js.Value) any {
 // decodePage reads the model, refusing one that would render a page the
 // user cannot act on (no client, no stack to choose, no csrf handle).
 func decodePage(m js.Value) (*login.Page, error) {
+	// The page names the redirect as the native server does (host with
+	// port), so it is derived here from the URI, not taken from the caller.
+	redirectURI := stringField(m, "redirectURI")
 	p := &login.Page{
 		ClientName:   stringField(m, "clientName"),
 		ClientID:     stringField(m, "clientID"),
-		RedirectHost: stringField(m, "redirectHost"),
+		RedirectHost: login.RedirectHost(redirectURI),
 		Verified:     boolField(m, "verified"),
-		Loopback:     boolField(m, "loopback"),
+		Loopback:     login.IsLocalRedirect(redirectURI),
 		Stack:        stringField(m, "stack"),
 		Read:         boolField(m, "read"),
 		Write:        boolField(m, "write"),
 		CSRF:         stringField(m, "csrf"),
 		Upstream:     boolField(m, "upstream"),
 		Error:        stringField(m, "error"),
+		ErrorField:   stringField(m, "errorField"),
 	}
-	if p.ClientName == "" || p.RedirectHost == "" || p.CSRF == "" {
-		return nil, errors.New("clientName, redirectHost and csrf are required strings")
+	if p.ClientName == "" || redirectURI == "" || p.CSRF == "" {
+		return nil, errors.New("clientName, redirectURI and csrf are required strings")
+	}
+	switch p.ErrorField {
+	case "", login.FieldStack, login.FieldToken, login.FieldScope:
+	default:
+		return nil, errors.New("errorField must be stack_url, storage_token or scope")
 	}
 	stacks := m.Get("stacks")
 	if !stacks.InstanceOf(js.Global().Get("Array")) || stacks.Length() == 0 {

@@ -46,39 +46,30 @@ func Parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 		if v == "" {
 			return
 		}
-		if err := setFromEnv(f, v); err != nil {
+		if err := f.Value.Set(v); err != nil { // a list flag splits v at commas
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	})
 	return errors.Join(errs...)
 }
 
-// setFromEnv sets a flag from an environment value; a repeatable flag takes a
-// comma-separated list.
-func setFromEnv(f *flag.Flag, v string) error {
-	if _, repeatable := f.Value.(*StringList); repeatable {
-		for _, part := range strings.Split(v, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				if err := f.Value.Set(part); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	return f.Value.Set(v)
-}
-
 func envName(flagName string) string {
 	return "KEBOOLA_MCP_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// StringList is a repeatable string flag (--stack a --stack b).
+// StringList is a list flag, repeated or comma-separated: --tools a,b and
+// --tools a --tools b mean the same (the README and the Python server's
+// clients write the first). No value it holds (tool names, stack URLs,
+// origins, client id:secret pairs) contains a comma.
 type StringList []string
 
 func (l *StringList) String() string { return strings.Join(*l, ",") }
 
 func (l *StringList) Set(v string) error {
-	*l = append(*l, v)
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*l = append(*l, part)
+		}
+	}
 	return nil
 }

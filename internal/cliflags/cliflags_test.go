@@ -37,3 +37,17 @@ func TestParseFlags_RejectsStrayArguments(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUsage", err)
 	}
 }
+
+// The README writes --tools a,b; the flag must read it as two names, as the
+// environment variable does.
+func TestParseFlags_ListFlagTakesCommaSeparatedValues(t *testing.T) {
+	fs := NewFlagSet("test", io.Discard)
+	var names StringList
+	fs.Var(&names, "tools", "")
+	if err := Parse(fs, []string{"--tools", "get_buckets,get_tables", "--tools", " search "}, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"get_buckets", "get_tables", "search"}; !slices.Equal(names, want) {
+		t.Errorf("tools = %q, want %q", names, want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -54,6 +55,12 @@ type Component struct {
 	ConfigurationRowSchema RawObject `json:"configurationRowSchema,omitempty"`
 	// Configurations is filled by ListComponents with IncludeConfigs.
 	Configurations []Config `json:"configurations,omitempty"`
+}
+
+// UsesOAuth reports whether the component signs in with OAuth (its UI has
+// the Developer Portal's genericDockerUI-authorization option).
+func (c *Component) UsesOAuth() bool {
+	return slices.Contains(c.Flags, "genericDockerUI-authorization")
 }
 
 // ListComponentsOptions filter ListComponents.

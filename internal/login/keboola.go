@@ -27,13 +27,15 @@ func (e *userError) Is(t error) bool { return t == ErrUser }
 // login page and never contain the token.
 func VerifyStorageToken(ctx context.Context, stackURL string, token keboola.Secret, opts keboola.Options) (*keboola.TokenInfo, error) {
 	if strings.TrimSpace(token.Reveal()) == "" {
-		return nil, &userError{"Paste a Storage API token (Keboola: Project Settings → API Tokens)."}
+		return nil, &userError{MsgPasteToken}
 	}
 	info, err := keboola.VerifyToken(ctx, stackURL, keboola.Secret(strings.TrimSpace(token.Reveal())), opts)
-	return info, explain(stackURL, err)
+	return info, ExplainTokenError(stackURL, err)
 }
 
-func explain(stackURL string, err error) error {
+// ExplainTokenError words a keboola.VerifyToken failure for the login page
+// (nil for nil); the Worker shows the same words through the wasm build.
+func ExplainTokenError(stackURL string, err error) error {
 	switch {
 	case err == nil:
 		return nil

@@ -204,3 +204,88 @@ func TestHTML_ActionOnlyHTTPOrPath(t *testing.T) {
 		}
 	}
 }
+
+// The page as a product surface (issue 13): where a token comes from before
+// any error, a required token field, actions that look like what they do,
+// errors tied to their control, write that visibly includes read, and a
+// product name.
+func TestHTML_ProductSurface(t *testing.T) {
+	base := Page{ClientName: "Claude", RedirectHost: "127.0.0.1:33418", Stacks: []string{"https://connection.keboola.com", "https://connection.eu-central-1.keboola.com"},
+		Stack: "https://connection.eu-central-1.keboola.com", Read: true, CSRF: "c", Upstream: true}
+	render := func(t *testing.T, p Page) string {
+		t.Helper()
+		return HTML(&p)
+	}
+	t.Run("help, required field, identity, write includes read", func(t *testing.T) {
+		body := render(t, base)
+		for _, want := range []string{
+			"Keboola MCP Server",
+			"Where do I find a Storage API token?", "Settings → API Tokens",
+			`href="https://connection.eu-central-1.keboola.com/admin"`,
+			`name="storage_token" type="password" autocomplete="off" required aria-describedby="token-help"`,
+			"keboola:write; includes read", `class="implied"`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("missing %q", want)
+			}
+		}
+		if strings.Contains(body, `aria-invalid="true"`) || strings.Contains(body, " autofocus") {
+			t.Error("a page without an error marks a control invalid")
+		}
+	})
+	t.Run("primary, secondary and destructive actions; deny apart", func(t *testing.T) {
+		body := render(t, base)
+		approve := strings.Index(body, `<button type="submit" class="primary" name="action" value="approve">`)
+		keboola := strings.Index(body, `<button type="submit" class="secondary" name="action" value="keboola" formnovalidate>`)
+		deny := strings.Index(body, `<button type="submit" class="destructive" name="action" value="deny" formnovalidate>`)
+		separator := strings.Index(body, `<div class="deny">`)
+		if approve < 0 || keboola < 0 || deny < 0 || separator < 0 {
+			t.Fatalf("buttons: approve %d, keboola %d, deny %d, deny block %d", approve, keboola, deny, separator)
+		}
+		// Approve comes first (Enter submits it); Deny sits in its own block after both.
+		if !(approve < keboola && keboola < separator && separator < deny) {
+			t.Errorf("order: approve %d, keboola %d, deny block %d, deny %d", approve, keboola, separator, deny)
+		}
+	})
+	for _, tc := range []struct {
+		field, control string
+	}{
+		{FieldToken, `<input id="storage_token" name="storage_token" type="password" autocomplete="off" required aria-describedby="form-error token-help" aria-invalid="true" autofocus>`},
+		{FieldStack, `<select id="stack_url" name="stack_url" aria-invalid="true" aria-describedby="form-error" autofocus>`},
+		{FieldScope, `<fieldset aria-invalid="true" aria-describedby="form-error">`},
+	} {
+		t.Run("error tied to "+tc.field, func(t *testing.T) {
+			p := base
+			p.Error, p.ErrorField = "That went wrong.", tc.field
+			body := render(t, p)
+			if !strings.Contains(body, `<p class="err" id="form-error" role="alert">That went wrong.</p>`) {
+				t.Error("the error is not an alert with an id")
+			}
+			if !strings.Contains(body, tc.control) {
+				t.Errorf("missing %s", tc.control)
+			}
+			if n := strings.Count(body, `aria-invalid="true"`); n != 1 {
+				t.Errorf("%d controls marked invalid, want 1", n)
+			}
+		})
+	}
+}
+
+// Both deployments name the redirect the same way: with its port, which is
+// what tells two programs on one machine apart (the Worker dropped it).
+func TestRedirectHost(t *testing.T) {
+	for uri, want := range map[string]string{
+		"http://127.0.0.1:33418/callback":         "127.0.0.1:33418",
+		"https://claude.ai/api/mcp/auth_callback": "claude.ai",
+		// A private-use scheme is shown whole: its "host" proves nothing.
+		"cursor://anysphere.cursor-mcp/oauth": "cursor://anysphere.cursor-mcp/oauth",
+		"com.example.app:/oauth":              "com.example.app:/oauth",
+	} {
+		if got := RedirectHost(uri); got != want {
+			t.Errorf("RedirectHost(%q) = %q, want %q", uri, got, want)
+		}
+	}
+	if !IsLocalRedirect("http://[::1]:9/cb") || !IsLocalRedirect("cursor://x/cb") || IsLocalRedirect("https://127.0.0.1/cb") || IsLocalRedirect("http://example.com/cb") {
+		t.Error("IsLocalRedirect")
+	}
+}

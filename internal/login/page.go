@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/access"
 )
 
 // Page is what the login + consent page shows. Every string is escaped
@@ -43,10 +45,62 @@ type Page struct {
 	Upstream bool
 	// Error explains, in words, what went wrong with the last attempt.
 	Error string
+	// ErrorField names the control Error is about (FieldStack, FieldToken
+	// or FieldScope): it is marked invalid, described by the error and
+	// focused. Empty for an error about no single control.
+	ErrorField string
 	// FormTargets are where an answer to the form may be redirected (the
 	// client's redirect origin or scheme, the Keboola stacks): they go
 	// into the CSP form-action, never into the markup.
 	FormTargets []string
+}
+
+// The form's controls an error can be about.
+const (
+	FieldStack = "stack_url"
+	FieldToken = "storage_token"
+	FieldScope = "scope"
+)
+
+// Messages of the form's own checks, one wording for both deployments (the
+// Worker reads them through the wasm build).
+const (
+	MsgChooseStack    = "That Keboola stack is not offered by this server. Pick one from the list."
+	MsgChooseScope    = "Choose at least read access (keboola:read)."
+	MsgPasteToken     = "Paste a Storage API token (Keboola: your project → Settings → API Tokens)."
+	MsgMalformedToken = "That is not a Storage API token: a token has no spaces or special characters. Copy it again from Keboola."
+	MsgChooseAnAction = "Choose Approve or Deny."
+)
+
+// RedirectHost is how the page names where the browser goes after approval,
+// the same on both deployments: a web redirect by its host with its port
+// (two programs on one machine differ only by port). A private-use scheme
+// can carry any "host" (evil.app://claude.ai/…) and is delivered to
+// whichever local program claimed the scheme, so it is shown whole.
+func RedirectHost(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		return redirectURI
+	}
+	return u.Host
+}
+
+// IsLocalRedirect reports a redirect URI that hands the code to a program
+// on this computer: a loopback http one, or a private-use scheme.
+func IsLocalRedirect(redirectURI string) bool {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		return false
+	}
+	return (u.Scheme == "http" && access.IsLoopbackHost(u.Hostname())) || (u.Scheme != "https" && u.Scheme != "http")
+}
+
+// stackHost shows a stack URL as its host, as people know it.
+func stackHost(stackURL string) string {
+	if u, err := url.Parse(stackURL); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return stackURL
 }
 
 // ErrorPage is a page that only explains a problem (no form), used when the
@@ -57,15 +111,43 @@ type ErrorPage struct {
 }
 
 // pageStyle is the page's only styling (the CSP allows inline styles, no scripts).
-const pageStyle = `body{font-family:system-ui,sans-serif;max-width:34rem;margin:2rem auto;padding:0 1rem;color:#1b2430}
-.box{border:1px solid #d0d7de;border-radius:8px;padding:1rem 1.25rem}
-.warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:.5rem .75rem}
-.err{background:#ffebe9;border:1px solid #ff8182;border-radius:6px;padding:.5rem .75rem}
-label{display:block;margin:.75rem 0 .25rem;font-weight:600}
-input[type=password],select{width:100%;padding:.4rem;box-sizing:border-box}
-.scope{font-weight:normal}
-button{margin:1rem .5rem 0 0;padding:.5rem 1rem}
-code{word-break:break-all}
+const pageStyle = `*{box-sizing:border-box}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f2f4f7;color:#1f2933}
+main{max-width:32rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+.brand{display:flex;align-items:center;gap:.6rem;margin-bottom:1.25rem;color:#1f2933}
+.brand svg{flex:none}
+.brand b{display:block;font-size:1.05rem}
+.brand small{color:#52606d}
+.card{background:#fff;border:1px solid #d9e0e7;border-radius:12px;padding:1.25rem 1.25rem 1.5rem;box-shadow:0 1px 2px rgba(16,24,40,.06)}
+h1{font-size:1.35rem;line-height:1.3;margin:0 0 .75rem}
+.who p{margin:.35rem 0}
+.warn{background:#fff8e1;border:1px solid #e9b949;border-radius:8px;padding:.5rem .75rem;margin:.75rem 0;font-size:.95rem}
+.err{background:#fdecea;border:1px solid #e66a62;border-radius:8px;padding:.5rem .75rem;margin:1rem 0;color:#8a1c13}
+label,legend{display:block;margin:1rem 0 .3rem;font-weight:600}
+select,input[type=password]{width:100%;padding:.6rem .7rem;font:inherit;border:1px solid #9aa5b1;border-radius:8px;background:#fff}
+select:focus,input:focus,button:focus-visible{outline:3px solid #8fc6ff;outline-offset:1px}
+input[aria-invalid=true]{border-color:#c0392b;background:#fffafa}
+.help{font-size:.9rem;color:#52606d;margin:.4rem 0 0}
+.help summary{cursor:pointer;color:#0b62c4}
+.help ol{margin:.4rem 0;padding-left:1.25rem}
+fieldset{border:0;padding:0;margin:0}
+legend{padding:0}
+.scope{display:flex;gap:.5rem;align-items:flex-start;font-weight:400;margin:.4rem 0}
+.scope input{margin-top:.3rem}
+.implied{display:none;color:#52606d}
+fieldset:has(input[value="keboola:write"]:checked) .implied{display:inline}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.5rem}
+button{font:inherit;font-weight:600;border-radius:8px;padding:.65rem 1.1rem;cursor:pointer;border:1px solid transparent}
+.primary{background:#0b62c4;color:#fff}
+.primary:hover{background:#094f9e}
+.secondary{background:#fff;color:#0b62c4;border-color:#0b62c4}
+.secondary:hover{background:#eef5fd}
+.deny{margin-top:1.5rem;padding-top:1rem;border-top:1px solid #e4e7eb;display:flex;align-items:center;justify-content:space-between;gap:.75rem;flex-wrap:wrap;font-size:.9rem;color:#52606d}
+.destructive{background:#fff;color:#b42318;border-color:#f1aeb5;font-weight:500}
+.destructive:hover{background:#fdecea}
+code{word-break:break-all;font-size:.9em}
+a{color:#0b62c4}
+@media (max-width:30rem){.actions button{flex:1 1 100%}}
 `
 
 // writePage writes the page. It is plain Go rather than an html/template:
@@ -83,32 +165,35 @@ func writePage(b *bytes.Buffer, data pageData) {
 	} else if data.Err != nil {
 		b.WriteString(esc(data.Err.Title))
 	}
-	b.WriteString("</title>\n<style>\n" + pageStyle + "</style></head><body>\n")
+	b.WriteString("</title>\n<style>\n" + pageStyle + "</style></head><body><main>\n")
+	b.WriteString(`<header class="brand"><svg width="36" height="36" viewBox="0 0 36 36" aria-hidden="true"><rect width="36" height="36" rx="8" fill="#0b62c4"/><path d="M11 9v18M11 18l9-9M14 15l9 12" stroke="#fff" stroke-width="3.2" stroke-linecap="round" stroke-linejoin="round" fill="none"/></svg>` +
+		"\n<span><b>Keboola MCP Server</b><small>Connects AI assistants to your Keboola project</small></span></header>\n")
 	if e := data.Err; e != nil {
-		b.WriteString("<h1>" + esc(e.Title) + "</h1><p class=\"err\">" + esc(e.Message) + "</p>\n")
+		b.WriteString("<div class=\"card\"><h1>" + esc(e.Title) + "</h1><p class=\"err\">" + esc(e.Message) + "</p></div>\n")
 	}
 	if f := data.Form; f != nil {
 		writeForm(b, f, esc)
 	}
-	b.WriteString("</body></html>\n")
+	b.WriteString("</main></body></html>\n")
 }
 
 func writeForm(b *bytes.Buffer, f *Page, esc func(string) string) {
-	b.WriteString("<h1>Connect to Keboola</h1>\n<div class=\"box\">\n")
-	b.WriteString("<p><strong>" + esc(f.ClientName) + "</strong> wants to use your Keboola project through this MCP server.</p>\n")
+	field := f.ErrorField
+	b.WriteString("<div class=\"card\">\n<h1>Connect " + esc(f.ClientName) + " to Keboola</h1>\n<div class=\"who\">\n")
+	b.WriteString("<p><strong>" + esc(f.ClientName) + "</strong> asks to use your Keboola project through this server.</p>\n")
 	if f.ClientID != "" {
 		b.WriteString("<p>Client: <code>" + esc(f.ClientID) + "</code></p>\n")
 	}
 	b.WriteString("<p>After you approve, your browser returns to <strong>" + esc(f.RedirectHost) + "</strong>.</p>\n")
 	if !f.Verified {
-		b.WriteString("<p class=\"warn\">This client registered itself; its name is not verified. Continue only if you started this connection yourself.</p>\n")
+		b.WriteString("<p class=\"warn\">This application registered itself; its name is not verified. Continue only if you started this connection yourself.</p>\n")
 	}
 	if f.Loopback {
 		b.WriteString("<p class=\"warn\">The answer goes to a program on this computer (" + esc(f.RedirectHost) + "). Any local program listening there would receive access.</p>\n")
 	}
 	b.WriteString("</div>\n")
 	if f.Error != "" {
-		b.WriteString("<p class=\"err\" role=\"alert\">" + esc(f.Error) + "</p>\n")
+		b.WriteString("<p class=\"err\" id=\"form-error\" role=\"alert\">" + esc(f.Error) + "</p>\n")
 	}
 	b.WriteString("<form method=\"post\"")
 	if safeAction(f.Action) {
@@ -119,20 +204,35 @@ func writeForm(b *bytes.Buffer, f *Page, esc func(string) string) {
 		b.WriteString("<input type=\"hidden\" name=\"request\" value=\"" + esc(f.Request) + "\">\n")
 	}
 	b.WriteString("<input type=\"hidden\" name=\"csrf_token\" value=\"" + esc(f.CSRF) + "\">\n")
-	b.WriteString("<label for=\"stack_url\">Keboola stack</label>\n<select id=\"stack_url\" name=\"stack_url\">")
+	b.WriteString("<label for=\"stack_url\">Keboola stack</label>\n<select id=\"stack_url\" name=\"stack_url\"" +
+		attrIf(field == FieldStack, " aria-invalid=\"true\" aria-describedby=\"form-error\" autofocus") + ">")
 	for _, s := range f.Stacks {
-		b.WriteString("<option value=\"" + esc(s) + "\"" + attrIf(s == f.Stack, " selected") + ">" + esc(s) + "</option>")
+		b.WriteString("<option value=\"" + esc(s) + "\"" + attrIf(s == f.Stack, " selected") + ">" + esc(stackHost(s)) + "</option>")
 	}
 	b.WriteString("</select>\n<label for=\"storage_token\">Storage API token</label>\n")
-	b.WriteString("<input id=\"storage_token\" name=\"storage_token\" type=\"password\" autocomplete=\"off\" placeholder=\"" + attrIf(f.Upstream, "or use Sign in with Keboola below") + "\">\n")
-	b.WriteString("<fieldset><legend>Allow</legend>\n")
-	b.WriteString("<label class=\"scope\"><input type=\"checkbox\" name=\"scope\" value=\"keboola:read\"" + attrIf(f.Read, " checked") + "> read the project (keboola:read)</label>\n")
-	b.WriteString("<label class=\"scope\"><input type=\"checkbox\" name=\"scope\" value=\"keboola:write\"" + attrIf(f.Write, " checked") + "> change the project: configurations, jobs, descriptions (keboola:write)</label>\n")
-	b.WriteString("</fieldset>\n<button type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\n")
-	if f.Upstream {
-		b.WriteString("<button type=\"submit\" name=\"action\" value=\"keboola\">Sign in with Keboola</button>\n")
+	b.WriteString("<input id=\"storage_token\" name=\"storage_token\" type=\"password\" autocomplete=\"off\" required aria-describedby=\"" +
+		attrIf(field == FieldToken, "form-error ") + "token-help\"" + attrIf(field == FieldToken, " aria-invalid=\"true\" autofocus") + ">\n")
+	b.WriteString("<details class=\"help\" id=\"token-help\"" + attrIf(field == FieldToken, " open") + "><summary>Where do I find a Storage API token?</summary>\n<ol><li>Open your project in Keboola")
+	if safeAction(f.Stack) && !strings.HasPrefix(f.Stack, "/") {
+		host := esc(stackHost(f.Stack))
+		b.WriteString(", e.g. <a href=\"" + esc(f.Stack) + "/admin\" target=\"_blank\" rel=\"noopener noreferrer\">" + host + "/admin</a> (your project's address, <code>" +
+			host + "/admin/projects/&lt;id&gt;/…</code>, names its stack)")
 	}
-	b.WriteString("<button type=\"submit\" name=\"action\" value=\"deny\">Deny</button>\n</form>\n")
+	b.WriteString(".</li>\n<li>Go to <b>Settings → API Tokens</b> and create a token (or use your own).</li>\n" +
+		"<li>Copy it here. The token stays on this server, encrypted; the AI application never sees it.</li></ol>\n")
+	if f.Upstream {
+		b.WriteString("<p>Or skip the token: <b>Sign in with Keboola</b> below creates one for you.</p>")
+	}
+	b.WriteString("</details>\n<fieldset" + attrIf(field == FieldScope, " aria-invalid=\"true\" aria-describedby=\"form-error\"") + "><legend>Allow " + esc(f.ClientName) + " to</legend>\n")
+	b.WriteString("<label class=\"scope\"><input type=\"checkbox\" name=\"scope\" value=\"keboola:read\"" + attrIf(f.Read, " checked") + attrIf(field == FieldScope, " autofocus") +
+		"><span>read the project: data, configurations, jobs (keboola:read) <span class=\"implied\">— included with change</span></span></label>\n")
+	b.WriteString("<label class=\"scope\"><input type=\"checkbox\" name=\"scope\" value=\"keboola:write\"" + attrIf(f.Write, " checked") +
+		"><span>also change the project: configurations, jobs, descriptions (keboola:write; includes read)</span></label>\n")
+	b.WriteString("</fieldset>\n<div class=\"actions\">\n<button type=\"submit\" class=\"primary\" name=\"action\" value=\"approve\">Approve</button>\n")
+	if f.Upstream {
+		b.WriteString("<button type=\"submit\" class=\"secondary\" name=\"action\" value=\"keboola\" formnovalidate>Sign in with Keboola</button>\n")
+	}
+	b.WriteString("</div>\n<div class=\"deny\"><span>Not you, or not now?</span><button type=\"submit\" class=\"destructive\" name=\"action\" value=\"deny\" formnovalidate>Deny access</button></div>\n</form>\n</div>\n")
 }
 
 func attrIf(cond bool, s string) string {

@@ -44,19 +44,28 @@ func (s *Server) StreamableHandler() http.Handler {
 			http.Error(w, "unauthorized: no Keboola credentials", http.StatusUnauthorized)
 			return
 		}
-		if r.Method == http.MethodPost && !s.checkScope(w, r, a) {
+		ctx := tools.CancelWith(r.Context(), r.Context())
+		if r.Method != http.MethodPost {
+			h.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
-		h.ServeHTTP(w, r.WithContext(tools.CancelWith(r.Context(), r.Context())))
+		// The body is read here to check the grant's scope and to know the
+		// call's id should its method be unknown.
+		body, ok := peekBody(w, r)
+		if !ok || !s.checkScope(w, body, a) {
+			return
+		}
+		mw := &methodNotFound{ResponseWriter: w, id: callID(body)}
+		h.ServeHTTP(mw, r.WithContext(ctx))
+		mw.finish()
 	})
 }
 
-// checkScope answers 403 insufficient_scope, and returns false, when a
-// read-only Access posts a tools/call of a write tool. It reads the body and
-// puts it back for the next handler.
-func (s *Server) checkScope(w http.ResponseWriter, r *http.Request, a access.Access) bool {
-	if !a.ReadOnly || len(s.writeTools) == 0 || r.Body == nil {
-		return true
+// peekBody reads a request body and puts it back for the next handler; on a
+// failure it answers the request and returns false.
+func peekBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if r.Body == nil {
+		return nil, true
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, access.MaxRequestBytes))
 	r.Body.Close()
@@ -67,9 +76,18 @@ func (s *Server) checkScope(w http.ResponseWriter, r *http.Request, a access.Acc
 		} else {
 			http.Error(w, "failed to read the request body", http.StatusBadRequest)
 		}
-		return false
+		return nil, false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, true
+}
+
+// checkScope answers 403 insufficient_scope, and returns false, when a
+// read-only Access posts a tools/call of a write tool.
+func (s *Server) checkScope(w http.ResponseWriter, body []byte, a access.Access) bool {
+	if !a.ReadOnly || len(s.writeTools) == 0 {
+		return true
+	}
 	if name, ok := s.writeToolCalled(body); ok {
 		w.Header().Set("WWW-Authenticate", s.insufficientScope())
 		http.Error(w, fmt.Sprintf("forbidden: the tool %s changes the project and this grant is read-only (scope keboola:read); authorize with scope keboola:write to use it", name), http.StatusForbidden)
@@ -201,8 +219,11 @@ func (h *sseHandler) post(w http.ResponseWriter, r *http.Request, a access.Acces
 		http.Error(w, "forbidden: this session belongs to other credentials", http.StatusForbidden)
 		return
 	}
-	if !h.s.checkScope(w, r, a) {
-		return
+	if a.ReadOnly {
+		body, ok := peekBody(w, r)
+		if !ok || !h.s.checkScope(w, body, a) {
+			return
+		}
 	}
 	sess.transport.ServeHTTP(w, r)
 }

@@ -84,7 +84,8 @@ type toolSet struct {
 }
 
 // New builds the servers for the enabled tools. It fails on a tool name in
-// Tools or ExcludeTools that does not exist, listing the valid names.
+// Tools or ExcludeTools that does not exist, listing the valid names, and on a
+// write tool named in Tools of a ReadOnly server.
 func New(opts Options) (*Server, error) {
 	enabled, err := selectTools(opts)
 	if err != nil {
@@ -180,6 +181,21 @@ func selectTools(opts Options) ([]tools.Tool, error) {
 		}
 		return nil, fmt.Errorf("unknown tool name(s) %s; valid names: %s",
 			strings.Join(unknown, ", "), strings.Join(valid, ", "))
+	}
+	if opts.ReadOnly {
+		// Asking for a tool by name and for a read-only server at once is a
+		// contradiction the operator must resolve; serving without the tool
+		// (or with none at all) would look like a broken server to the client.
+		var writers []string
+		for _, n := range opts.Tools {
+			if t, _ := tools.Lookup(n); !t.ReadOnly() {
+				writers = append(writers, n)
+			}
+		}
+		if len(writers) > 0 {
+			return nil, fmt.Errorf("--read-only serves only tools that do not change the project, but --tools names %s, which do: drop them from --tools or drop --read-only",
+				strings.Join(writers, ", "))
+		}
 	}
 	var out []tools.Tool
 	for _, t := range tools.All() {

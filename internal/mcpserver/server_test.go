@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -188,6 +189,36 @@ func TestStreamableHTTP_JSONResponseMode(t *testing.T) {
 	}
 }
 
+// An unknown method is a JSON-RPC -32601 error over HTTP, as over stdio,
+// not a text/plain 400 that clients report as a broken transport (issue 13).
+// A malformed call keeps its 400.
+func TestStreamableHTTP_UnknownMethodIsAJSONRPCError(t *testing.T) {
+	e := newEnv(t, Options{})
+	resp := e.post(t, e.stack.MasterToken(), false, `{"jsonrpc":"2.0","id":"x-7","method":"foo/bar","params":{}}`)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("status %d, content type %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	var msg struct {
+		ID    string `json:"id"`
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(body, &msg); err != nil || msg.ID != "x-7" || msg.Error.Code != -32601 || !strings.Contains(msg.Error.Message, "foo/bar") {
+		t.Errorf("answer %s (%v), want error -32601 naming foo/bar for id x-7", body, err)
+	}
+	resp = e.post(t, e.stack.MasterToken(), false, `{"jsonrpc":"2.0","method":"tools/list"}`)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a call without an id: status %d, want 400", resp.StatusCode)
+	}
+	resp = e.post(t, e.stack.MasterToken(), false, `{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{}}`)
+	if body, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("get_project_info")) {
+		t.Errorf("tools/list after: status %d: %.200s", resp.StatusCode, body)
+	}
+}
+
 func (e *env) post(t testing.TB, token string, readOnly bool, body string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.http.URL+"/mcp", strings.NewReader(body))
@@ -279,6 +310,8 @@ func TestNew_Filters(t *testing.T) {
 		{name: "exclude", opts: Options{ExcludeTools: []string{"run_job"}}, mustHave: []string{"get_buckets"}, mustLack: []string{"run_job"}},
 		{name: "read-only server", opts: Options{ReadOnly: true}, mustHave: []string{"query_data"}, mustLack: []string{"run_job", "update_descriptions", "update_project_description"}},
 		{name: "unknown name", opts: Options{ExcludeTools: []string{"get_bukets"}}, wantError: "get_bukets"},
+		{name: "write tool asked of a read-only server", opts: Options{ReadOnly: true, Tools: []string{"get_jobs", "run_job"}}, wantError: "run_job"},
+		{name: "read tools of a read-only server", opts: Options{ReadOnly: true, Tools: []string{"get_jobs"}}, want: []string{"get_jobs"}},
 		{name: "nothing left", opts: Options{Tools: []string{"run_job"}, ExcludeTools: []string{"run_job"}}, wantError: "no tool"},
 	}
 	for _, tc := range cases {

@@ -166,7 +166,7 @@ func TestAttacks(t *testing.T) {
 			}
 			// The page's wording belongs to the template; what the server
 			// decides is what it hands the template.
-			if p := e.srv.page(&client{Name: "Claude"}, spoof, "", "", "", true, false, ""); p.RedirectHost != spoof || !p.Loopback {
+			if p := e.srv.page(&client{Name: "Claude"}, spoof, "", "", "", true, false, "", ""); p.RedirectHost != spoof || !p.Loopback {
 				t.Errorf("page for a private-use redirect shows %q, local-program warning %v; want the whole URI and the warning", p.RedirectHost, p.Loopback)
 			}
 		}},

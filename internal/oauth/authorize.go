@@ -142,7 +142,7 @@ func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) {
 	browser := s.guard.EnsureBrowser(w, r)
 	stacks := s.cfg.Stacks.Stacks()
 	read, write := true, len(p.Scope) == 0 || slices.Contains(p.Scope, access.ScopeWrite)
-	login.Render(w, http.StatusOK, s.page(c, redirectURI, sealed, s.guard.CSRFToken(browser, sealed), stacks[0], read, write, ""))
+	login.Render(w, http.StatusOK, s.page(c, redirectURI, sealed, s.guard.CSRFToken(browser, sealed), stacks[0], read, write, "", ""))
 }
 
 // errorRedirectAllowed decides where an error found before consent goes
@@ -167,32 +167,24 @@ func errorRedirectAllowed(c *client, redirectURI string) bool {
 	return err == nil && u.Scheme == "http" && access.IsLoopbackHost(u.Hostname())
 }
 
-func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, write bool, msg string) *login.Page {
-	ru, _ := url.Parse(redirectURI)
-	// A web redirect is named by its host. A private-use scheme can carry
-	// any "host" (evil.app://claude.ai/…) and is delivered to whichever
-	// local program claimed the scheme, so it is shown whole, with the
-	// local-program warning.
-	host, local := ru.Host, ru.Scheme == "http" && access.IsLoopbackHost(ru.Hostname())
-	if ru.Scheme != "https" && ru.Scheme != "http" {
-		host, local = redirectURI, true
-	}
+func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, write bool, field, msg string) *login.Page {
 	name := c.Name
 	if name == "" {
 		name = "An unnamed application"
 	}
 	p := &login.Page{
-		Action: "/authorize", ClientName: name, RedirectHost: host, Verified: c.Verified,
-		Loopback: local,
+		Action: "/authorize", ClientName: name, RedirectHost: login.RedirectHost(redirectURI), Verified: c.Verified,
+		Loopback: login.IsLocalRedirect(redirectURI),
 		Stacks:   s.cfg.Stacks.Stacks(), Stack: stack, Read: read, Write: write,
-		Request: sealed, CSRF: csrf, Upstream: s.cfg.Upstream != nil, Error: msg,
+		Request: sealed, CSRF: csrf, Upstream: s.cfg.Upstream != nil, Error: msg, ErrorField: field,
 	}
 	if c.Verified {
 		p.ClientID = c.ID
 	}
 	// An answer to the form is redirected to the client, or first to a
 	// Keboola stack: the page's form-action must allow exactly those.
-	if local && ru.Scheme != "http" {
+	ru, _ := url.Parse(redirectURI)
+	if ru.Scheme != "https" && ru.Scheme != "http" {
 		p.FormTargets = []string{ru.Scheme + ":"}
 	} else {
 		p.FormTargets = []string{ru.Scheme + "://" + ru.Host}
@@ -236,24 +228,26 @@ func (s *Server) authorizeForm(w http.ResponseWriter, r *http.Request) {
 	}
 	stack, stackOK := s.cfg.Stacks.Match(f.Get("stack_url"))
 	scopes := grantedScopes(f["scope"], req.Scope)
-	again := func(status int, msg string) {
+	// againAt shows the form again with an error about one field.
+	againAt := func(status int, field, msg string) {
 		shown := stack
 		if !stackOK {
 			shown = s.cfg.Stacks.Stacks()[0]
 		}
 		login.Render(w, status, s.page(c, req.RedirectURI, sealed, f.Get("csrf_token"), shown,
-			slices.Contains(scopes, access.ScopeRead) || len(scopes) == 0, slices.Contains(scopes, access.ScopeWrite), msg))
+			slices.Contains(scopes, access.ScopeRead) || len(scopes) == 0, slices.Contains(scopes, access.ScopeWrite), field, msg))
 	}
+	again := func(status int, msg string) { againAt(status, "", msg) }
 	if action != "approve" && action != "keboola" {
-		again(http.StatusBadRequest, "Choose Approve or Deny.")
+		again(http.StatusBadRequest, login.MsgChooseAnAction)
 		return
 	}
 	if !stackOK {
-		again(http.StatusBadRequest, "That Keboola stack is not offered by this server. Pick one from the list.")
+		againAt(http.StatusBadRequest, login.FieldStack, login.MsgChooseStack)
 		return
 	}
 	if len(scopes) == 0 {
-		again(http.StatusBadRequest, "Choose at least read access (keboola:read).")
+		againAt(http.StatusBadRequest, login.FieldScope, login.MsgChooseScope)
 		return
 	}
 	if action == "keboola" {
@@ -263,7 +257,7 @@ func (s *Server) authorizeForm(w http.ResponseWriter, r *http.Request) {
 	token := keboola.Secret(f.Get("storage_token"))
 	info, err := login.VerifyStorageToken(r.Context(), stack, token, s.cfg.Keboola)
 	if err != nil {
-		again(http.StatusBadRequest, err.Error())
+		againAt(http.StatusBadRequest, login.FieldToken, err.Error())
 		return
 	}
 	if !s.spendConsent(w, r, sealed, req.Expires) {

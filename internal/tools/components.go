@@ -104,10 +104,25 @@ func componentDetails(ctx context.Context, c *keboola.Client, u keboola.Links, i
 		if comp.LongDescription != "" && comp.LongDescription != comp.Description {
 			f.add("Details", shorten(comp.LongDescription, 600))
 		}
-		f.add("Configurations", fmt.Sprint(liveConfigs(comp.Configurations)))
+		// The component detail carries no configurations: count them from
+		// the component's own list.
+		cfgs, err := c.ListConfigs(ctx, comp.ID)
+		if err != nil && !errors.Is(err, keboola.ErrNotFound) {
+			return "", false, err
+		}
+		f.add("Configurations", fmt.Sprint(liveConfigs(cfgs)))
 		f.add("Documentation", comp.DocumentationURL)
 		f.add("Link", u.Component(comp.ID))
-		return f.String(), true, nil
+		out := f.String()
+		// create_config, add_config_row and update_config send the model
+		// here for the parameters' shape.
+		if schema := compactJSON(comp.ConfigurationSchema); schema != "" {
+			out += "Configuration schema (parameters of create_config / update_config):\n" + schema + "\n"
+		}
+		if schema := compactJSON(comp.ConfigurationRowSchema); schema != "" {
+			out += "Row schema (parameters of add_config_row / update_config_row):\n" + schema + "\n"
+		}
+		return out, true, nil
 	})
 }
 
@@ -234,6 +249,15 @@ func configDetails(ctx context.Context, c *keboola.Client, u keboola.Links, refs
 // redactedJSON renders a configuration compactly with the values of
 // secret keys (those starting with #) replaced, empty for no configuration.
 func redactedJSON(raw keboola.RawObject) string {
+	return renderObject(raw, redactSecrets)
+}
+
+// compactJSON renders a JSON object on one line, empty for none or {}.
+func compactJSON(raw keboola.RawObject) string {
+	return renderObject(raw, func(v any) any { return v })
+}
+
+func renderObject(raw keboola.RawObject, transform func(any) any) string {
 	if len(raw) == 0 {
 		return ""
 	}
@@ -244,7 +268,7 @@ func redactedJSON(raw keboola.RawObject) string {
 	if m, ok := v.(map[string]any); ok && len(m) == 0 {
 		return ""
 	}
-	b, err := json.Marshal(redactSecrets(v))
+	b, err := json.Marshal(transform(v))
 	if err != nil {
 		return ""
 	}

@@ -13,7 +13,11 @@ func TestGetComponents(t *testing.T) {
 		{name: "filters by type", args: map[string]any{"types": []string{"writer"}},
 			contains: []string{"keboola.wr-google-sheets,writer"}, absent: []string{"keboola.ex-db-mysql"}},
 		{name: "details, also of a component not in use", args: map[string]any{"component_ids": []string{"keboola.ex-db-mysql", "keboola.ex-salesforce-v2"}},
-			contains: []string{"Component: keboola.ex-db-mysql", "Name: MySQL", "Component: keboola.ex-salesforce-v2", "/components/keboola.ex-db-mysql"}},
+			contains: []string{"Component: keboola.ex-db-mysql", "Name: MySQL", "Component: keboola.ex-salesforce-v2", "/components/keboola.ex-db-mysql",
+				// The demo has one MySQL configuration (7410001); create_config and
+				// add_config_row send the model here for the schemas.
+				"Configurations: 1\n", "Configuration schema (parameters of create_config", `"host":{"title":"Hostname"`,
+				"Row schema (parameters of add_config_row", `"tableName":{"title":"Table"`}},
 		{name: "unknown component", args: map[string]any{"component_ids": []string{"keboola.ex-nope"}}, isError: true,
 			contains: []string{"keboola.ex-nope", "find_component_id"}},
 		{name: "unknown type is a schema error", args: map[string]any{"types": []string{"robot"}}, isError: true},

@@ -228,6 +228,13 @@ func addConfigRow(ctx context.Context, c call, in addConfigRowInput) (string, er
 		return "", err
 	}
 	cfgID := strings.TrimSpace(in.ConfigurationID)
+	// A missing configuration is the first thing to tell: its parameters'
+	// schema errors would send the model on a fruitless fix.
+	if _, err := c.client.GetConfig(ctx, comp.ID, cfgID); errors.Is(err, keboola.ErrNotFound) {
+		return "", errorf("configuration %s/%s not found; get_configs lists the existing ones", comp.ID, cfgID)
+	} else if err != nil {
+		return "", err
+	}
 	body, note, err := newConfiguration(comp, comp.ConfigurationRowSchema, in.configBody)
 	if err != nil {
 		return "", err
@@ -903,8 +910,15 @@ const oauthTokenTTL = time.Hour
 
 func createOAuthURL(ctx context.Context, c call, in createOAuthURLInput) (string, error) {
 	compID, cfgID := strings.TrimSpace(in.ComponentID), strings.TrimSpace(in.ConfigID)
-	// Checking the configuration first avoids minting a token for a link
-	// that could not work.
+	// Checking the component and the configuration first avoids minting a
+	// token for a link that could not work.
+	comp, err := lookupComponent(ctx, c.client, compID)
+	if err != nil {
+		return "", err
+	}
+	if !comp.UsesOAuth() {
+		return "", errorf("%s does not sign in with OAuth, so it has no authorisation link; its credentials are parameters of the configuration (update_config, secrets under keys starting with #)", compID)
+	}
 	if _, err := c.client.GetConfig(ctx, compID, cfgID); errors.Is(err, keboola.ErrNotFound) {
 		return "", errorf("configuration %s/%s not found; get_configs lists the existing ones, create_config makes a new one", compID, cfgID)
 	} else if err != nil {

@@ -135,6 +135,9 @@ func TestAddConfigRow(t *testing.T) {
 		{name: "unknown configuration", args: map[string]any{"component_id": "keboola.ex-db-mysql", "configuration_id": "999", "name": "x",
 			"description": "d", "parameters": map[string]any{"outputTable": "in.c-x.y"}},
 			isError: true, contains: []string{"keboola.ex-db-mysql/999 not found", "get_configs"}},
+		{name: "unknown configuration before the row's schema", args: map[string]any{"component_id": "keboola.ex-db-mysql", "configuration_id": "999", "name": "x",
+			"description": "d", "parameters": map[string]any{"table": map[string]any{"schema": "crm"}}},
+			isError: true, contains: []string{"keboola.ex-db-mysql/999 not found"}, absent: []string{"schema"}},
 	})
 	rows := storedConfig(t, f, "keboola.ex-db-mysql", "7410001").Rows
 	if len(rows) != 3 || rows[2].Name != "products" {
@@ -271,6 +274,9 @@ func TestCreateOAuthURL(t *testing.T) {
 	f.check(t, "create_oauth_url", []expect{
 		{name: "unknown configuration", args: map[string]any{"component_id": "keboola.wr-google-sheets", "config_id": "1"}, isError: true,
 			contains: []string{"keboola.wr-google-sheets/1 not found", "get_configs", "create_config"}},
+		// MySQL takes a password, not an OAuth sign-in (issue 13).
+		{name: "component without OAuth", args: map[string]any{"component_id": "keboola.ex-db-mysql", "config_id": "7410001"}, isError: true,
+			contains: []string{"keboola.ex-db-mysql does not sign in with OAuth", "update_config"}},
 	})
 	if f.requests("POST", "/v2/storage/tokens") != before {
 		t.Error("a token was minted for a configuration that does not exist")

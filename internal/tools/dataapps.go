@@ -576,6 +576,11 @@ func deriveSlug(name string, draft bool) string {
 	}
 	base, suffix := b.String(), ""
 	if draft {
+		// "Sales draft" must not become sales-draft-draft-…: the suffix
+		// already says draft.
+		for strings.HasSuffix(base, "-draft") || base == "draft" {
+			base = strings.TrimSuffix(strings.TrimSuffix(base, "draft"), "-")
+		}
 		var rnd [3]byte
 		_, _ = rand.Read(rnd[:]) // crypto/rand does not fail on supported platforms
 		suffix = "-draft-" + hex.EncodeToString(rnd[:])

@@ -18,7 +18,7 @@ import (
 // BRANCH_ID.
 
 type modifyStreamlitInput struct {
-	Name               string   `json:"name" jsonschema:"Name of the data app (its URL prefix is derived from it, at most 50 characters). On update, empty keeps the name."`
+	Name               string   `json:"name,omitempty" jsonschema:"Name of the data app (its URL prefix is derived from it, at most 50 characters). Required on create; on update, empty keeps the name."`
 	Description        string   `json:"description,omitempty" jsonschema:"Description of the data app. On update, empty keeps it."`
 	SourceCode         string   `json:"source_code,omitempty" jsonschema:"The complete Streamlit app in Python, with the {QUERY_DATA_FUNCTION} placeholder. Required on create; on update, empty keeps the code."`
 	Packages           []string `json:"packages,omitempty" jsonschema:"Extra pip requirements, e.g. [\"plotly\", \"requests~=2.32\"]. On update, empty keeps the current list."`
@@ -147,6 +147,18 @@ func injectQueryData(source, code string) string {
 	return code + "\n" + strings.TrimLeft(source, "\n")
 }
 
+// placementNote tells where query_data went when the code had no
+// placeholder: the description asks for one, and a model that forgot it must
+// learn that the function sits at the top (before its own imports), not
+// believe the code was taken as written.
+func placementNote(source string) string {
+	if source == "" || strings.Contains(source, queryPlaceholder) || injectedBlockRe.MatchString(source) {
+		return ""
+	}
+	return "The source code has no " + queryPlaceholder + " placeholder, so the query_data function was put at the top of the app; " +
+		"put the placeholder where it belongs if that place is wrong.\n"
+}
+
 // appPackages merges the requested packages with the ones query_data needs.
 func appPackages(requested []string) []any {
 	var all []string
@@ -229,7 +241,7 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	f.add("App id", ds.ID.String())
 	f.add("Slug", slug)
 	f.add("Authentication", authentication(body))
-	return f.String() + note + fmt.Sprintf("Next: deploy_data_app(action=deploy, configuration_id=%s) to start it.\n", ds.ConfigID) +
+	return f.String() + placementNote(in.SourceCode) + note + fmt.Sprintf("Next: deploy_data_app(action=deploy, configuration_id=%s) to start it.\n", ds.ConfigID) +
 		links("Data app", u.DataApp(ds.ConfigID.String())), nil
 }
 
@@ -284,7 +296,7 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 		delete(a.body, "storage") // [] left by earlier writes breaks the UI's mapping editor
 	}
 	return saveDataAppUpdate(ctx, c, a, a.body, appUpdate{configID: in.ConfigurationID, name: in.Name, description: in.Description,
-		change: firstNonBlank(in.ChangeDescription, "Update Streamlit data app")}, nil)
+		change: firstNonBlank(in.ChangeDescription, "Update Streamlit data app")}, []string{strings.TrimSpace(placementNote(strings.TrimSpace(in.SourceCode)))})
 }
 
 func asList(v any) []any {

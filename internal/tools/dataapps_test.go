@@ -96,8 +96,11 @@ func TestModifyPythonJSDataApp_CreatesProductionAppAndDraft(t *testing.T) {
 	if isErr {
 		t.Fatal(text)
 	}
+	if strings.Contains(text, "draft-draft") {
+		t.Errorf("the draft's slug says draft twice:\n%s", text)
+	}
 	for _, want := range []string{"Draft of: " + prod, "Branch: low-stock-alert", "Clone URL (contains a push token; shown once): https://kai:gitpat_",
-		"Slug: stock-monitor-draft-draft-", "Authentication: none (public)", "mode=dev"} {
+		"Slug: stock-monitor-draft-", "Authentication: none (public)", "mode=dev"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("draft create lacks %q:\n%s", want, text)
 		}
@@ -233,21 +236,24 @@ func TestModifyStreamlitDataApp(t *testing.T) {
 		{name: "updates code and authentication", args: map[string]any{"name": "", "configuration_id": id, "authentication_type": "no-auth",
 			"source_code": source + "st.write('v2')\n", "change_description": "v2"},
 			contains: []string{"Updated: Top Customers", "Version: 2", "Authentication: none (public)"}},
+		// name is optional on update (issue 13).
+		{name: "keeps the name when none is given", args: map[string]any{"configuration_id": id, "source_code": "import streamlit as st\nst.write('v3')\n"},
+			contains: []string{"Updated: Top Customers", "Version: 3", "has no {QUERY_DATA_FUNCTION} placeholder, so the query_data function was put at the top"}},
 		{name: "keeps code when none is given", args: map[string]any{"name": "Top Customers 2", "configuration_id": id},
-			contains: []string{"Updated: Top Customers 2", "Version: 3"}},
+			contains: []string{"Updated: Top Customers 2", "Version: 4"}, absent: []string{"placeholder"}},
 		{name: "new apps need code", args: map[string]any{"name": "x"}, isError: true, contains: []string{"source_code"}},
 		{name: "python-js apps are refused", args: map[string]any{"name": "", "configuration_id": demoAppsByName(t, f)["Customer explorer"], "source_code": "x"},
 			isError: true, contains: []string{"python-js"}},
 	})
-	if n := f.requests("POST", "/components/keboola.data-apps/configs/"+id+"/metadata"); n != 3 {
-		t.Errorf("%d metadata writes marking the app as made through MCP, want 3 (create and two updates)", n)
+	if n := f.requests("POST", "/components/keboola.data-apps/configs/"+id+"/metadata"); n != 4 {
+		t.Errorf("%d metadata writes marking the app as made through MCP, want 4 (create and three updates)", n)
 	}
 	cfg, err = f.client.GetConfig(ctx, keboola.DataAppComponentID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body = string(cfg.Configuration)
-	if n := strings.Count(body, "def query_data("); n != 1 || !strings.Contains(body, "st.write('v2')") || !strings.Contains(body, `"slug":"top-customers-2"`) {
+	if n := strings.Count(body, "def query_data("); n != 1 || !strings.Contains(body, "st.write('v3')") || !strings.Contains(body, `"slug":"top-customers-2"`) {
 		t.Errorf("after updates: %d query_data functions; body %s", n, body)
 	}
 }
@@ -309,5 +315,30 @@ func TestModifyDataApps_UpdateOfARunningAppAsksForARedeploy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDeriveSlug(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		draft bool
+		want  string // the slug, or its prefix before the random draft suffix
+	}{
+		{"Stock Monitor", false, "stock-monitor"},
+		{"Stock Monitor draft", false, "stock-monitor-draft"},
+		{"Stock Monitor draft", true, "stock-monitor-draft-"},
+		{"Stock Monitor (Draft) draft", true, "stock-monitor-draft-"},
+		{"Draft", true, "data-app-draft-"},
+		{"Drafting tool", true, "drafting-tool-draft-"},
+		{"!!!", false, "data-app"},
+	} {
+		got := deriveSlug(tc.name, tc.draft)
+		if tc.draft {
+			if !strings.HasPrefix(got, tc.want) || len(got) != len(tc.want)+6 || strings.Count(got, "draft") != strings.Count(tc.want, "draft") {
+				t.Errorf("deriveSlug(%q, draft) = %q, want %q + 6 hex digits", tc.name, got, tc.want)
+			}
+		} else if got != tc.want {
+			t.Errorf("deriveSlug(%q) = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

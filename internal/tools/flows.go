@@ -481,8 +481,8 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %d phases and %d tasks.\n",
-		flowKind(flowType), cfg.Name, cfg.id, flowType, cfg.Version, len(in.Phases), len(in.Tasks)) +
+	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %s and %s.\n",
+		flowKind(flowType), cfg.Name, cfg.id, flowType, cfg.Version, counted(len(in.Phases), "phase"), counted(len(in.Tasks), "task")) +
 		cfg.note + in.apply(ctx, c.client, flowType, cfg.id) + links("Flow", cfg.links.FlowOf(flowType, cfg.id), "Flows", cfg.links.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
 }
 
@@ -603,6 +603,11 @@ type modifyFlowInput struct {
 }
 
 func updateFlow(ctx context.Context, c call, in updateFlowInput) (string, error) {
+	// Checked here, not in modifyFlow, whose message names schedules,
+	// which update_flow does not take.
+	if in.Name == "" && in.Description == "" && in.Phases == nil && in.Tasks == nil && in.IsDisabled == nil && in.Folder == nil {
+		return "", errorf("nothing to change: give name, description, phases, tasks, is_disabled or folder (modify_flow changes schedules)")
+	}
 	return modifyFlow(ctx, c, modifyFlowInput{ConfigurationID: in.ConfigurationID, FlowType: in.FlowType,
 		ChangeDescription: in.ChangeDescription, Name: in.Name, Description: in.Description, Phases: in.Phases, Tasks: in.Tasks,
 		IsDisabled: in.IsDisabled, pythonFolder: in.pythonFolder})
@@ -677,11 +682,11 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 		phases, tasks := b.Phases, b.Tasks
 		if in.Phases != nil {
 			phases = in.Phases
-			summary = append(summary, fmt.Sprintf("%d phases", len(phases)))
+			summary = append(summary, counted(len(phases), "phase"))
 		}
 		if in.Tasks != nil {
 			tasks = in.Tasks
-			summary = append(summary, fmt.Sprintf("%d tasks", len(tasks)))
+			summary = append(summary, counted(len(tasks), "task"))
 		}
 		spec, err := flow.Build(typ, phases, tasks)
 		if err != nil {
@@ -696,7 +701,7 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 			return "", err
 		}
 	}
-	plan, err := planSchedules(ctx, c.client, typ, id, scheduleOps)
+	plan, err := planSchedules(ctx, c.client, typ, id, scheduleOps, in.Name != "" && in.Name != cur.Name)
 	if err != nil {
 		return "", err
 	}

@@ -175,10 +175,11 @@ type schedulePlan struct {
 }
 
 // planSchedules makes sure every schedule an op names belongs to the flow,
-// and reads the configurations the updates will change.
-func planSchedules(ctx context.Context, c *keboola.Client, flowType, flowID string, ops []scheduleOp) (*schedulePlan, error) {
+// and reads the configurations the updates will change. A renamed flow also
+// relabels every schedule it keeps (see scheduleLabels).
+func planSchedules(ctx context.Context, c *keboola.Client, flowType, flowID string, ops []scheduleOp, flowRenamed bool) (*schedulePlan, error) {
 	plan := &schedulePlan{ops: ops, current: map[string]*keboola.Config{}}
-	needsLookup := false
+	needsLookup := flowRenamed
 	for _, op := range ops {
 		needsLookup = needsLookup || op.action != "add"
 	}
@@ -195,7 +196,19 @@ func planSchedules(ctx context.Context, c *keboola.Client, flowType, flowID stri
 		own[s.ConfigurationID.String()] = true
 		ids = append(ids, s.ConfigurationID.String())
 	}
-	for _, op := range ops {
+	if flowRenamed {
+		named := map[string]bool{}
+		for _, op := range ops {
+			named[op.id] = true
+		}
+		for _, id := range ids {
+			if !named[id] {
+				// An update that changes no timing only relabels.
+				plan.ops = append(plan.ops, scheduleOp{action: "update", id: id})
+			}
+		}
+	}
+	for _, op := range plan.ops {
 		if op.action == "add" {
 			continue
 		}
@@ -224,7 +237,8 @@ type scheduleBody struct {
 }
 
 // applySchedules carries out a plan: removals, then updates, then
-// additions. It returns a line per change made, also when a later one fails.
+// additions. It returns a line per change made, also when a later one fails;
+// an update with nothing to change makes none.
 func applySchedules(ctx context.Context, c *keboola.Client, flowType, flowID, flowName string, plan *schedulePlan) ([]string, error) {
 	var done []string
 	for _, pass := range []string{"remove", "update", "add"} {
@@ -238,14 +252,16 @@ func applySchedules(ctx context.Context, c *keboola.Client, flowType, flowID, fl
 			case "remove":
 				line, err = removeSchedule(ctx, c, op.id)
 			case "update":
-				line, err = updateSchedule(ctx, c, plan.current[op.id], op)
+				line, err = updateSchedule(ctx, c, flowID, flowName, plan.current[op.id], op)
 			default:
 				line, err = addSchedule(ctx, c, flowType, flowID, flowName, op)
 			}
 			if err != nil {
 				return done, err
 			}
-			done = append(done, line)
+			if line != "" {
+				done = append(done, line)
+			}
 		}
 	}
 	return done, nil
@@ -263,7 +279,7 @@ func removeSchedule(ctx context.Context, c *keboola.Client, id string) (string, 
 	return "Removed schedule " + id + ".", nil
 }
 
-func updateSchedule(ctx context.Context, c *keboola.Client, cur *keboola.Config, op scheduleOp) (string, error) {
+func updateSchedule(ctx context.Context, c *keboola.Client, flowID, flowName string, cur *keboola.Config, op scheduleOp) (string, error) {
 	conf := map[string]any{}
 	if len(cur.Configuration) > 0 {
 		if err := json.Unmarshal(cur.Configuration, &conf); err != nil {
@@ -288,18 +304,56 @@ func updateSchedule(ctx context.Context, c *keboola.Client, cur *keboola.Config,
 	if err != nil {
 		return "", err
 	}
-	cfg, err := c.UpdateConfig(ctx, keboola.SchedulerComponentID, op.id, keboola.ConfigUpdate{
-		Configuration: body, ChangeDescription: "Schedule changed by the Keboola MCP server"})
+	upd := keboola.ConfigUpdate{Configuration: body, ChangeDescription: "Schedule changed by the Keboola MCP server"}
+	str := func(k string) string { v, _ := sched[k].(string); return v }
+	name, desc := scheduleLabels(flowID, flowName, str("cronTab"), str("timezone"), str("state"))
+	// Labels someone wrote by hand are theirs; only ours follow the change.
+	if strings.HasPrefix(cur.Name, scheduleNamePrefix) && cur.Name != name {
+		upd.Name = &name
+	}
+	if isScheduleDescription(cur.Description) && cur.Description != desc {
+		upd.Description = &desc
+	}
+	retimed := op.hasCron || op.hasTZ || op.hasStat
+	if !retimed && upd.Name == nil && upd.Description == nil {
+		return "", nil
+	}
+	if !retimed {
+		upd.Configuration = nil
+	}
+	cfg, err := c.UpdateConfig(ctx, keboola.SchedulerComponentID, op.id, upd)
 	if err != nil {
 		return "", err
+	}
+	mark := markWrittenByMCP(ctx, c, keboola.SchedulerComponentID, op.id, cfg.Version)
+	if !retimed {
+		return strings.TrimSpace(fmt.Sprintf("Renamed schedule %s to %q. %s", op.id, cfg.Name, mark)), nil
 	}
 	s, err := c.ActivateSchedule(ctx, op.id)
 	if err != nil {
 		return "", err
 	}
 	// A failed mark is told on the same line: the caller lists one line per change.
-	return strings.TrimSpace("Updated schedule " + op.id + ": " + scheduleText(s.Schedule) + ". " +
-		markWrittenByMCP(ctx, c, keboola.SchedulerComponentID, op.id, cfg.Version)), nil
+	return strings.TrimSpace("Updated schedule " + op.id + ": " + scheduleText(s.Schedule) + ". " + mark), nil
+}
+
+// scheduleNamePrefix starts the name this server gives a schedule.
+const scheduleNamePrefix = "Schedule of "
+
+// scheduleLabels names and describes a schedule after its flow and timing.
+// The Keboola UI and search show these labels, so they follow every change
+// of the flow's name or the schedule's timing (issue 13: a stale "Runs flow
+// ... at 0 6 * * 1-5" after the cron changed misled users and search).
+func scheduleLabels(flowID, flowName, cron, tz, state string) (name, description string) {
+	description = "Runs flow " + flowID + " at " + cron + " " + tz + "."
+	if state == "disabled" {
+		description = "Paused; when enabled, runs flow " + flowID + " at " + cron + " " + tz + "."
+	}
+	return scheduleNamePrefix + flowName, description
+}
+
+func isScheduleDescription(d string) bool {
+	return strings.HasPrefix(d, "Runs flow ") || strings.HasPrefix(d, "Paused; when enabled, runs flow ")
 }
 
 func addSchedule(ctx context.Context, c *keboola.Client, flowType, flowID, flowName string, op scheduleOp) (string, error) {
@@ -317,9 +371,9 @@ func addSchedule(ctx context.Context, c *keboola.Client, flowType, flowID, flowN
 	if err != nil {
 		return "", err
 	}
+	name, desc := scheduleLabels(flowID, flowName, op.cron, tz, state)
 	cfg, err := c.CreateConfig(ctx, keboola.SchedulerComponentID, keboola.ConfigInput{
-		Name: "Schedule of " + flowName, Description: "Runs flow " + flowID + " at " + op.cron + " " + tz + ".", Configuration: body,
-		ChangeDescription: createdChange})
+		Name: name, Description: desc, Configuration: body, ChangeDescription: createdChange})
 	if err != nil {
 		return "", err
 	}

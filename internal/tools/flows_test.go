@@ -270,7 +270,7 @@ func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
 		{name: "unknown flow", args: map[string]any{"configuration_id": "999", "name": "x", "change_description": "x"}, isError: true,
 			contains: []string{"flow 999 not found"}},
 		{name: "nothing to change", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x"}, isError: true,
-			contains: []string{"nothing to change"}},
+			contains: []string{"nothing to change: give name, description, phases, tasks, is_disabled or folder (modify_flow changes schedules)"}},
 		{name: "new tasks are checked against the kept phases", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x",
 			"tasks": []any{obj(t, `{"id":1,"name":"T","phase":"9",`+jobMySQL+`}`)}}, isError: true, contains: []string{"task 1 belongs to phase 9", "get_flow_schema and get_flow_examples (flow_type=keboola.orchestrator)"}},
 		{name: "a flow cannot run itself", args: map[string]any{"configuration_id": demoLegacyFlow, "change_description": "x",
@@ -284,7 +284,7 @@ func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
 
 	text, isErr := f.call(t, "update_flow", map[string]any{"configuration_id": demoLegacyFlow, "change_description": "Drop the web extractor",
 		"tasks": []any{obj(t, `{"id":11,"name":"CRM","phase":"1",`+jobMySQL+`}`)}})
-	if isErr || !strings.Contains(text, "to version 2: 1 tasks.") {
+	if isErr || !strings.Contains(text, "to version 2: 1 task.") {
 		t.Fatalf("replace tasks: %s", text)
 	}
 	cfg, body := flowConfig(t, f, keboola.LegacyFlowComponentID, demoLegacyFlow)
@@ -319,11 +319,40 @@ func TestModifyFlow_ChangesFlowAndSchedules(t *testing.T) {
 		t.Fatalf("schedules %v %v", scheds, err)
 	}
 	newID := scheds[0].ConfigurationID.String()
+	flow, err := f.client.GetConfig(context.Background(), keboola.ConditionalFlowComponentID, demoConditionalFlow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schedule's name and description follow its timing and its flow's
+	// name: the UI and search show them (issue 13).
+	labels := func(wantName, wantDesc string) {
+		t.Helper()
+		cfg, err := f.client.GetConfig(context.Background(), keboola.SchedulerComponentID, newID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Name != wantName || cfg.Description != wantDesc {
+			t.Errorf("schedule labelled %q / %q, want %q / %q", cfg.Name, cfg.Description, wantName, wantDesc)
+		}
+	}
+	labels("Schedule of "+flow.Name, "Runs flow "+demoConditionalFlow+" at 0 6 * * 1-5 Europe/Prague.")
 
 	text, isErr = f.call(t, "modify_flow", map[string]any{"configuration_id": demoConditionalFlow, "change_description": "Pause",
-		"schedules": []any{map[string]any{"action": "update", "schedule_id": newID, "state": "disabled"}}})
-	if isErr || !strings.Contains(text, "Updated schedule "+newID+`: "0 6 * * 1-5" Europe/Prague, disabled.`) {
+		"schedules": []any{map[string]any{"action": "update", "schedule_id": newID, "state": "disabled", "cron_tab": "30 7 * * *"}}})
+	if isErr || !strings.Contains(text, "Updated schedule "+newID+`: "30 7 * * *" Europe/Prague, disabled.`) {
 		t.Fatalf("update schedule: %s", text)
+	}
+	labels("Schedule of "+flow.Name, "Paused; when enabled, runs flow "+demoConditionalFlow+" at 30 7 * * * Europe/Prague.")
+
+	text, isErr = f.call(t, "modify_flow", map[string]any{"configuration_id": demoConditionalFlow, "change_description": "Rename",
+		"name": "Weekday revenue refresh"})
+	if isErr || !strings.Contains(text, "Renamed schedule "+newID+` to "Schedule of Weekday revenue refresh".`) {
+		t.Fatalf("rename flow: %s", text)
+	}
+	labels("Schedule of Weekday revenue refresh", "Paused; when enabled, runs flow "+demoConditionalFlow+" at 30 7 * * * Europe/Prague.")
+	text, _ = f.call(t, "search", map[string]any{"patterns": []string{"Schedule of Weekday revenue"}})
+	if !strings.Contains(text, newID) {
+		t.Errorf("search does not find the schedule by its new name:\n%s", text)
 	}
 	text, isErr = f.call(t, "modify_flow", map[string]any{"configuration_id": demoConditionalFlow, "change_description": "Stop",
 		"schedules": []any{map[string]any{"action": "remove", "schedule_id": newID}}})
@@ -361,12 +390,12 @@ func TestModifyFlow_FailedActivationIsRolledBackAndReported(t *testing.T) {
 	if err := f.stack.InjectFault(fakestack.Fault{PathPrefix: "/scheduler/schedules", Fail5xx: 1}); err != nil {
 		t.Fatal(err)
 	}
-	text, isErr := f.call(t, "modify_flow", map[string]any{"configuration_id": demoLegacyFlow, "change_description": "Rename and schedule",
-		"name": "Nightly revenue", "schedules": []any{map[string]any{"action": "add", "cron_tab": "0 3 * * *"}}})
+	text, isErr := f.call(t, "modify_flow", map[string]any{"configuration_id": demoLegacyFlow, "change_description": "Describe and schedule",
+		"description": "Refreshes revenue every night.", "schedules": []any{map[string]any{"action": "add", "cron_tab": "0 3 * * *"}}})
 	if !isErr {
 		t.Fatalf("activation failure not reported: %s", text)
 	}
-	for _, w := range []string{`Updated legacy flow "Nightly revenue"`, "then a schedule change failed (the changes above were made)", "HTTP 500"} {
+	for _, w := range []string{`Updated legacy flow "`, "description.", "then a schedule change failed (the changes above were made)", "HTTP 500"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("error lacks %q:\n%s", w, text)
 		}

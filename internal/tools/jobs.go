@@ -195,10 +195,17 @@ func runJob(ctx context.Context, c call, in runJobInput) (string, error) {
 	}
 	// Check the configuration first: the queue would accept the job and fail
 	// it later, which the model would only see on a later get_jobs.
-	if _, err := c.client.GetConfig(ctx, in.ComponentID, in.ConfigurationID); errors.Is(err, keboola.ErrNotFound) {
+	cfg, err := c.client.GetConfig(ctx, in.ComponentID, in.ConfigurationID)
+	if errors.Is(err, keboola.ErrNotFound) {
 		return "", errorf("configuration %s/%s not found; get_configs lists the existing ones", in.ComponentID, in.ConfigurationID)
 	} else if err != nil {
 		return "", err
+	}
+	// The queue refuses a disabled configuration with advice (mode forceRun)
+	// this tool cannot follow; say what the user can do instead.
+	if cfg.IsDisabled {
+		return "", errorf("configuration %s/%s is disabled, so it does not run; someone must enable it in Keboola first (%s), then call run_job again",
+			in.ComponentID, in.ConfigurationID, u.Config(in.ComponentID, in.ConfigurationID))
 	}
 	j, err := c.client.RunJob(ctx, keboola.JobRequest{ComponentID: in.ComponentID, ConfigID: in.ConfigurationID, ConfigRowIDs: in.ConfigurationRowIDs})
 	if err != nil {

@@ -1,8 +1,12 @@
 package tools
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
 func TestGetJobs(t *testing.T) {
@@ -52,8 +56,17 @@ func TestGetJobs_LogOfAJobAFlowStarted(t *testing.T) {
 func TestRunJob(t *testing.T) {
 	t.Parallel()
 	f := readFixture(t)
+	disabled, err := f.client.CreateConfig(context.Background(), "keboola.ex-http", keboola.ConfigInput{Name: "Paused feed", IsDisabled: true,
+		Configuration: json.RawMessage(`{"parameters":{"baseUrl":"https://example.com"}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.resetRequests()
 	f.check(t, "run_job", []expect{
+		// The queue would advise "mode forceRun", which run_job cannot pass (issue 13).
+		{name: "disabled configuration", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": disabled.ID.String()},
+			isError: true, contains: []string{"is disabled", "enable it in Keboola", "/components/keboola.ex-http/" + disabled.ID.String()},
+			absent: []string{"forceRun"}},
 		{name: "starts a run", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "7410002"},
 			contains: []string{"Job started", "Component: keboola.ex-http", "Configuration: 7410002", "/queue/"}},
 		{name: "unknown configuration", args: map[string]any{"component_id": "keboola.ex-http", "configuration_id": "1"},

@@ -388,7 +388,6 @@ func tableHits(m matcher, tables []keboola.Table, u keboola.Links, wantTables, w
 		if wantTables {
 			if where, ok := m.first("id", t.ID, "name", t.DisplayName, "description", tableDescription(t)); ok {
 				hits = append(hits, hit{"table", t.ID, t.DisplayName, where, link})
-				continue
 			}
 		}
 		if wantColumns {

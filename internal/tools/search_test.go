@@ -15,7 +15,9 @@ func TestSearch(t *testing.T) {
 	f.resetRequests()
 	f.check(t, "search", []expect{
 		{name: "finds buckets, tables and configurations", args: map[string]any{"patterns": []string{"CUSTOMER"}},
-			contains: []string{"type,id,name,matched,link", "bucket,in.c-crm,", "table,in.c-crm.customers,", "configuration,keboola.ex-db-mysql/7410001,"}},
+			contains: []string{"type,id,name,matched,link", "bucket,in.c-crm,", "table,in.c-crm.customers,", "configuration,keboola.ex-db-mysql/7410001,",
+				// The table matches too; its matching column is still a hit (issue 13).
+				"column,in.c-crm.customers.customer_id,customer_id,column name"}},
 		{name: "finds columns of tables that do not match themselves", args: map[string]any{"patterns": []string{"email"}},
 			contains: []string{"column,in.c-crm.customers.email,email,column name"}},
 		{name: "narrows by type and links transformations to their section", args: map[string]any{"patterns": []string{"revenue"}, "item_types": []string{"transformation"}},

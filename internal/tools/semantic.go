@@ -257,7 +257,7 @@ func getSemanticContext(ctx context.Context, c call, in getSemanticContextInput)
 			if err != nil {
 				return "", err
 			}
-			fmt.Fprintf(&out, "%s: %d objects\n", sel.ObjectType, len(objs))
+			fmt.Fprintf(&out, "%s: %s\n", sel.ObjectType, counted(len(objs), "object"))
 			if len(objs) > 0 {
 				rows := make([][]string, len(objs))
 				for i, o := range objs {
@@ -482,21 +482,40 @@ func validateSemanticQuery(ctx context.Context, c call, in validateSemanticInput
 		return "", err
 	}
 	detected := detectUsage(sql, ctxs)
-	var out strings.Builder
-	writeValidation(&out, "Detected in the SQL", ctxs, detected)
-
+	// The rules of the expected objects apply too (as in the Python
+	// server, which validates the union); an expected object the SQL
+	// misses makes the query invalid, so the union never hides a rule the
+	// SQL itself breaks. One verdict covers both.
+	checked := detected
+	var expectations strings.Builder
+	missingExpected := false
 	if len(in.ExpectedSemanticObjects) > 0 {
 		expected, err := loadExpected(ctx, c.client, in.ExpectedSemanticObjects, modelIDs)
 		if err != nil {
 			return "", err
 		}
-		writeExpectations(&out, in.ExpectedSemanticObjects, detected, expected)
-		if exp := (usage{datasets: expected[semDataset], metrics: expected[semMetric], relationships: expected[semRelationship]}); len(exp.datasets)+len(exp.metrics)+len(exp.relationships) > 0 {
-			out.WriteString("\n")
-			writeValidation(&out, "Rules for the expected objects", ctxs, exp)
-		}
+		checked = detected.with(expected)
+		missingExpected = writeExpectations(&expectations, in.ExpectedSemanticObjects, detected, expected)
 	}
+	var out strings.Builder
+	writeValidation(&out, ctxs, checked, len(detected.datasets) > 0, missingExpected)
+	out.WriteString(expectations.String())
 	return out.String(), nil
+}
+
+// with returns u plus the expected objects it lacks.
+func (u usage) with(expected map[string][]*semObj) usage {
+	add := func(have, more []*semObj) []*semObj {
+		out := slices.Clone(have)
+		for _, o := range more {
+			if !slices.ContainsFunc(out, func(x *semObj) bool { return x.id == o.id }) {
+				out = append(out, o)
+			}
+		}
+		return out
+	}
+	return usage{datasets: add(u.datasets, expected[semDataset]), metrics: add(u.metrics, expected[semMetric]),
+		relationships: add(u.relationships, expected[semRelationship])}
 }
 
 // loadModelContexts reads the models and, with one listing per object type
@@ -754,7 +773,10 @@ func validationQuery(rule *semObj, dialect string) string {
 	return v
 }
 
-func writeValidation(out *strings.Builder, title string, ctxs []*modelContext, u usage) {
+// writeValidation writes the one verdict on the objects checked (found in
+// the SQL, plus any expected ones) and the rules that apply to them.
+// recognised says whether the SQL itself uses a dataset of the models.
+func writeValidation(out *strings.Builder, ctxs []*modelContext, u usage, recognised, missingExpected bool) {
 	valid := true
 	var violations, checks []finding
 	dialects := map[string]bool{}
@@ -768,7 +790,10 @@ func writeValidation(out *strings.Builder, title string, ctxs []*modelContext, u
 		}
 		modelRows = append(modelRows, []string{mc.model.id, mc.model.name, mc.model.str("sql_dialect")})
 	}
-	fmt.Fprintf(out, "%s:\nValid: %s\n", title, yesNo(valid))
+	fmt.Fprintf(out, "Valid: %s\n", yesNo(valid && !missingExpected))
+	if missingExpected {
+		out.WriteString("The SQL does not use every expected object (see Expected objects below).\n")
+	}
 	out.WriteString("Models:\n" + csvTable([]string{"id", "name", "sql_dialect"}, modelRows))
 	if len(dialects) > 1 {
 		out.WriteString("Warning: the models use different SQL dialects; the query may not suit all of them.\n")
@@ -800,13 +825,20 @@ func writeValidation(out *strings.Builder, title string, ctxs []*modelContext, u
 		}
 		return csvTable([]string{"constraint_id", "name", "severity", "status", "message", "validation_query"}, rs)
 	}
-	if len(violations) > 0 {
-		out.WriteString("Violations (fix before running):\n" + findings(violations))
+	// A pre-query check is a rule to confirm, not something the SQL broke:
+	// listing it as a violation told the model to fix a query that complied.
+	broken := slices.DeleteFunc(slices.Clone(violations), func(f finding) bool { return f.status == "pre_query_check" })
+	toConfirm := slices.DeleteFunc(slices.Clone(violations), func(f finding) bool { return f.status != "pre_query_check" })
+	if len(broken) > 0 {
+		out.WriteString("Violations (fix before running):\n" + findings(broken))
+	}
+	if len(toConfirm) > 0 {
+		out.WriteString("Rules to confirm the SQL follows before running:\n" + findings(toConfirm))
 	}
 	if len(checks) > 0 {
 		out.WriteString("Checks to run on the result:\n" + findings(checks))
 	}
-	if len(u.datasets) == 0 {
+	if !recognised {
 		out.WriteString("No dataset of these models was recognised in the SQL; use the fully qualified names (fqn) the datasets list.\n")
 	} else if len(violations) == 0 && len(checks) == 0 {
 		out.WriteString("No rule applies to this query.\n")
@@ -841,8 +873,9 @@ func loadExpected(ctx context.Context, c *keboola.Client, sels []semanticSelecti
 	return out, nil
 }
 
-// writeExpectations compares what the query uses with what was expected.
-func writeExpectations(out *strings.Builder, sels []semanticSelection, detected usage, expected map[string][]*semObj) {
+// writeExpectations compares what the query uses with what was expected and
+// reports whether an expected object is missing.
+func writeExpectations(out *strings.Builder, sels []semanticSelection, detected usage, expected map[string][]*semObj) bool {
 	found := detected.byType()
 	var matched, missing, unexpected [][]string
 	for _, sel := range sels {
@@ -867,14 +900,13 @@ func writeExpectations(out *strings.Builder, sels []semanticSelection, detected 
 	}
 	for _, typ := range []string{semDataset, semMetric, semRelationship} {
 		for _, o := range found[typ] {
+			// Only a type the caller named can hold a surprise: a metric
+			// needs its dataset, so expecting metrics does not make their
+			// datasets unexpected.
 			named := expected[typ]
-			switch {
-			case !expectedTypes[typ]:
-			case len(named) > 0 && !slices.ContainsFunc(named, func(x *semObj) bool { return x.id == o.id }):
-			default:
-				continue
+			if expectedTypes[typ] && len(named) > 0 && !slices.ContainsFunc(named, func(x *semObj) bool { return x.id == o.id }) {
+				unexpected = append(unexpected, []string{typ, o.id, o.name})
 			}
-			unexpected = append(unexpected, []string{typ, o.id, o.name})
 		}
 	}
 	header := []string{"object_type", "id", "name"}
@@ -891,4 +923,5 @@ func writeExpectations(out *strings.Builder, sels []semanticSelection, detected 
 	if len(missing) == 0 && len(unexpected) == 0 {
 		out.WriteString("The query uses exactly the expected objects.\n")
 	}
+	return len(missing) > 0
 }

@@ -34,7 +34,7 @@ func TestGetSemanticContext(t *testing.T) {
 	ids := demoSemantic(t, f)
 	f.check(t, "get_semantic_context", []expect{
 		{name: "lists models", args: map[string]any{"semantic_objects": []map[string]any{{"object_type": "semantic-model"}}},
-			contains: []string{"semantic-model: 1 objects", "id,name,sql_dialect,description", ids["Retail sales"] + ",Retail sales,snowflake"}},
+			contains: []string{"semantic-model: 1 object\n", "id,name,sql_dialect,description", ids["Retail sales"] + ",Retail sales,snowflake"}},
 		{name: "lists datasets and metrics of a model", args: map[string]any{"semantic_model_ids": []string{ids["Retail sales"]},
 			"semantic_objects": []map[string]any{{"object_type": "semantic-dataset"}, {"object_type": "semantic-metric"}}},
 			contains: []string{"semantic-dataset: 2 objects", "in.c-crm.orders", "semantic-metric: 2 objects", `"SUM(""total_usd"")"`}},
@@ -98,7 +98,17 @@ func TestValidateSemanticQuery(t *testing.T) {
 		{name: "compares with expectations", args: map[string]any{"sql_query": revenueOnly, "semantic_model_ids": model,
 			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Revenue"], ids["Order count"]}}, {"object_type": "semantic-relationship"}}},
 			contains: []string{"Used as expected:\nobject_type,id,name\nsemantic-metric," + ids["Revenue"], "Expected but not found in the SQL:",
-				"semantic-relationship,(any)", "semantic-metric," + ids["Order count"] + ",Order count", "Rules for the expected objects:\nValid: yes"}},
+				"semantic-relationship,(any)", "semantic-metric," + ids["Order count"] + ",Order count",
+				"Valid: no\nThe SQL does not use every expected object"},
+			absent: []string{"Valid: yes", "No dataset of these models was recognised"}},
+		// One verdict, and no "no dataset recognised" after listing the
+		// datasets the SQL uses (issue 13).
+		{name: "meets its expectations", args: map[string]any{"sql_query": full, "semantic_model_ids": model,
+			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Revenue"], ids["Order count"]}}}},
+			contains: []string{"Valid: yes", "Orders,in.c-crm.orders", "Customers,in.c-crm.customers", "The query uses exactly the expected objects.",
+				// A rule to confirm is not a violation of a valid query.
+				"Rules to confirm the SQL follows before running:\nconstraint_id,name,severity,status,message,validation_query\n" + ids["Completed orders only"]},
+			absent: []string{"Valid: no", "No dataset of these models was recognised", "Expected but not found", "Violations"}},
 		{name: "expected object of another type", args: map[string]any{"sql_query": revenueOnly, "semantic_model_ids": model,
 			"expected_semantic_objects": []map[string]any{{"object_type": "semantic-metric", "ids": []string{ids["Orders"]}}}},
 			isError: true, contains: []string{"not found", "search_semantic_context"}},
@@ -160,7 +170,8 @@ func TestValidation_RulesStayWithinTheirModel(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctxs := []*modelContext{a, b}
 			var out strings.Builder
-			writeValidation(&out, "Check", ctxs, detectUsage(tc.sql, ctxs))
+			u := detectUsage(tc.sql, ctxs)
+			writeValidation(&out, ctxs, u, len(u.datasets) > 0, false)
 			for _, w := range tc.want {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("lacks %q:\n%s", w, out.String())

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -52,8 +51,8 @@ func queryData(ctx context.Context, c call, in queryDataInput) (string, *queryOu
 	if sql == "" {
 		return "", nil, errorf("sql_query must not be empty")
 	}
-	if kw := leadingKeyword(sql); !readKeywords[kw] {
-		return "", nil, errorf("query_data runs read-only queries (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN); this statement starts with %q", kw)
+	if err := checkReadOnlySQL(sql); err != nil {
+		return "", nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.deps.QueryTimeout)
 	defer cancel()
@@ -84,41 +83,6 @@ func queryData(ctx context.Context, c call, in queryDataInput) (string, *queryOu
 	}
 	text, shown := queryCSV(in.QueryName, res)
 	return text, structuredResult(res, shown), nil
-}
-
-// readKeywords are the statements query_data runs. The workspace can only
-// read Storage anyway; the check keeps a model from changing the workspace
-// itself under a tool that is announced, and granted, as read-only.
-var readKeywords = map[string]bool{"SELECT": true, "WITH": true, "SHOW": true, "DESCRIBE": true, "DESC": true,
-	"EXPLAIN": true, "VALUES": true, "(": true}
-
-// leadingKeyword returns the first word of a statement in upper case,
-// skipping comments; "(" for a parenthesised query.
-func leadingKeyword(sql string) string {
-	for {
-		sql = strings.TrimSpace(sql)
-		switch {
-		case strings.HasPrefix(sql, "--"):
-			if i := strings.IndexByte(sql, '\n'); i >= 0 {
-				sql = sql[i+1:]
-				continue
-			}
-			return ""
-		case strings.HasPrefix(sql, "/*"):
-			if i := strings.Index(sql, "*/"); i >= 0 {
-				sql = sql[i+2:]
-				continue
-			}
-			return ""
-		case strings.HasPrefix(sql, "("):
-			return "("
-		}
-		end := strings.IndexFunc(sql, func(r rune) bool { return !(r == '_' || unicode.IsLetter(r)) })
-		if end < 0 {
-			end = len(sql)
-		}
-		return strings.ToUpper(sql[:end])
-	}
 }
 
 // structuredResult is the structured twin of queryCSV's text: the rows the

@@ -39,7 +39,15 @@ func TestQueryData(t *testing.T) {
 			isError: true, contains: []string{"the SQL query failed: ", "nope"}},
 		{name: "empty query is a schema error", args: map[string]any{"sql_query": ""}, isError: true},
 		{name: "a write statement is refused", args: map[string]any{"sql_query": "/* tidy */ DROP TABLE x"},
-			isError: true, contains: []string{`starts with "DROP"`}},
+			isError: true, contains: []string{`starts with DROP`}},
+		{name: "a write behind WITH is refused", args: map[string]any{"sql_query": `WITH o AS (SELECT 1) DELETE FROM ` + orders},
+			isError: true, contains: []string{`starts with DELETE`}},
+		// The description names SHOW, DESCRIBE and EXPLAIN; a Snowflake
+		// workspace runs them with its usage grants (issue 13).
+		{name: "SHOW TABLES in a bucket", args: map[string]any{"sql_query": `SHOW TABLES IN SCHEMA "KEBOOLA_1234"."in.c-crm"`},
+			contains: []string{",customers,KEBOOLA_1234,in.c-crm,TABLE,", ",orders,KEBOOLA_1234,in.c-crm,TABLE,"}},
+		{name: "DESCRIBE a table", args: map[string]any{"sql_query": `DESCRIBE TABLE ` + orders},
+			contains: []string{"name,type,kind,null?", "order_id,", ",COLUMN,", "total_usd,"}},
 		{name: "comments before a SELECT are fine", args: map[string]any{"sql_query": "-- how many\nSELECT 1 AS one"},
 			contains: []string{"Returned 1 of 1 rows."}},
 	})

@@ -13,7 +13,7 @@ import {
   type AuthRequest,
 } from '@cloudflare/workers-oauth-provider';
 import { allowedStacks, isLoopbackHost, SCOPE_READ, SCOPE_WRITE, SCOPES, type Env, type Props } from './config';
-import { keboolaMCP, type UpstreamConfig } from './wasm';
+import { keboolaMCP, type LoginModel, type UpstreamConfig } from './wasm';
 
 /** Form field names: a stable contract shared with the native login page. */
 export const FIELD = {
@@ -141,6 +141,7 @@ async function renderConsent(
   extraHeaders: Headers,
   error: string | undefined,
   chosenStack: string | undefined,
+  errorField?: LoginModel['errorField'],
 ): Promise<Response> {
   const oauth = env.OAUTH_PROVIDER;
   // describeConsent first: a failed client lookup then leaves nothing in KV.
@@ -162,8 +163,7 @@ async function renderConsent(
     // A metadata-document client is identified by its https URL; a registered one only names itself.
     clientID: details.clientDomain ? details.clientId : undefined,
     verified: Boolean(details.clientDomain),
-    redirectHost: details.redirectHost,
-    loopback: details.redirectIsLoopback,
+    redirectURI: authRequest.redirectUri,
     stacks,
     stack: chosenStack ?? stacks[0],
     read: requested.includes(SCOPE_READ),
@@ -171,6 +171,7 @@ async function renderConsent(
     csrf: consent.handle,
     upstream: upstreamEnabled(env),
     error,
+    errorField,
   });
   if (html instanceof Error) throw html;
   return new Response(html, { status: error ? 400 : 200, headers });
@@ -191,13 +192,16 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   // Approved as requested first, to learn what the client asked for.
   const approved = await oauth.approveConsent(request, handle);
   const scopes = grantedScopes(form.getAll(FIELD.scope).map(String), approved.request.scope);
-  const again = (message: string, stack?: string) => renderConsent(env, approved.request, approved.headers, message, stack);
+  const again = (message: string, stack?: string, field?: LoginModel['errorField']) =>
+    renderConsent(env, approved.request, approved.headers, message, stack, field);
   const granted: AuthRequest = { ...approved.request, scope: scopes };
+  // The page's words come from Go, so both deployments say the same.
+  const { loginMessages: say } = await keboolaMCP();
 
-  if (scopes.length === 0) return again('Choose at least read access.');
+  if (scopes.length === 0) return again(say.chooseScope, undefined, 'scope');
   const stacks = allowedStacks(env);
   const stackURL = String(form.get(FIELD.stack) ?? '');
-  if (!stacks.includes(stackURL)) return again('Choose a Keboola stack from the list.');
+  if (!stacks.includes(stackURL)) return again(say.chooseStack, undefined, 'stack_url');
   if (signInWithKeboola) {
     // The consent is given; only now does a state exist, bound to this browser.
     const { state, headers } = await oauth.beginUpstream(granted, { data: { stackURL }, headers: approved.headers });
@@ -206,18 +210,11 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
     return new Response(null, { status: AFTER_POST, headers });
   }
   const token = String(form.get(FIELD.token) ?? '').trim();
-  if (token === '') return again('Enter a Storage API token.', stackURL);
-  if (!/^[\x21-\x7e]{1,512}$/.test(token)) return again('That does not look like a Storage API token.', stackURL);
+  if (token === '') return again(say.pasteToken, stackURL, 'storage_token');
+  if (!/^[\x21-\x7e]{1,512}$/.test(token)) return again(say.malformedToken, stackURL, 'storage_token');
 
   const verified = await (await keboolaMCP()).verifyToken(stackURL, token);
-  if (!verified.ok) {
-    return again(
-      verified.invalidToken
-        ? 'Keboola did not accept this token on the chosen stack: check the token and the stack.'
-        : 'Keboola could not be reached to check the token; try again in a moment.',
-      stackURL,
-    );
-  }
+  if (!verified.ok) return again(verified.message, stackURL, 'storage_token');
   const userId = await opaqueUserId(env, stackURL, verified.token.projectId, verified.token.id);
   const props: Props = { stackURL, storageToken: token, scopes };
   const { redirectTo } = await oauth.completeAuthorization({

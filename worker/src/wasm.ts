@@ -49,7 +49,10 @@ export interface TokenFacts {
   projectName: string;
 }
 
-export type VerifyResult = { ok: true; token: TokenFacts } | { ok: false; invalidToken: boolean; error: string };
+export type VerifyResult =
+  | { ok: true; token: TokenFacts }
+  /** message: the login page's words for the failure, as the native server shows them. */
+  | { ok: false; invalidToken: boolean; error: string; message: string };
 
 /** The Worker's registration as a Keboola OAuth client, for one stack. */
 export interface UpstreamConfig {
@@ -73,8 +76,8 @@ export interface LoginModel {
   /** The client's https client ID, shown only when verified. */
   clientID?: string;
   verified: boolean;
-  redirectHost: string;
-  loopback: boolean;
+  /** Where the browser goes after approval; Go shows its host and port and tells a loopback one. */
+  redirectURI: string;
   stacks: string[];
   stack?: string;
   read: boolean;
@@ -83,6 +86,16 @@ export interface LoginModel {
   /** Offers "Sign in with Keboola" (action=keboola). */
   upstream: boolean;
   error?: string;
+  /** The control the error is about: it is marked invalid and focused. */
+  errorField?: 'stack_url' | 'storage_token' | 'scope';
+}
+
+/** The login form's own error messages, worded as on the native server. */
+export interface LoginMessages {
+  chooseStack: string;
+  chooseScope: string;
+  pasteToken: string;
+  malformedToken: string;
 }
 
 export interface KeboolaMCP {
@@ -92,6 +105,7 @@ export interface KeboolaMCP {
   upstreamAuthorizeURL(config: UpstreamConfig, state: string): string;
   upstreamSignIn(config: UpstreamConfig, code: string): Promise<SignInResult>;
   renderLogin(model: LoginModel): string | Error;
+  loginMessages: LoginMessages;
   version: string;
 }
 

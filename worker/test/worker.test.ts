@@ -124,7 +124,9 @@ describe('OAuth flow and the Go tools (wasm)', () => {
     ]);
     assert.equal(res.status, 400);
     const html = await res.text();
-    assert.match(html, /did not accept this token/);
+    // The native server's words, with the stack, tied to the token field.
+    assert.match(html, /Keboola did not accept this token on http:\/\/127\.0\.0\.1:\d+\. Check that it belongs to a project on this stack/);
+    assert.match(html, /id="storage_token"[^>]*aria-invalid="true"/);
     const again = /name="csrf_token" value="([^"]*)"/.exec(html)?.[1];
     assert.ok(again && again !== form.csrf);
   });
@@ -141,7 +143,7 @@ describe('OAuth flow and the Go tools (wasm)', () => {
       ['action', 'approve'],
     ]);
     assert.equal(res.status, 400);
-    assert.match(await res.text(), /Choose a Keboola stack/);
+    assert.match(await res.text(), /That Keboola stack is not offered by this server/);
   });
 });
 
@@ -153,7 +155,9 @@ describe('consent page rules', () => {
     assert.equal(form.status, 200);
     assert.ok(!form.html.includes('<script>alert(1)</script>'));
     assert.ok(form.html.includes('&lt;script&gt;alert(1)&lt;/script&gt; Evil'));
-    assert.ok(form.html.includes('127.0.0.1'));
+    // As on the native page: the redirect with its port, and the local-program warning (issue 13).
+    assert.ok(form.html.includes('<strong>127.0.0.1:9</strong>'), 'the redirect host keeps its port');
+    assert.match(form.html, /a program on this computer \(127\.0\.0\.1:9\)/);
     for (const field of ['name="stack_url"', 'name="storage_token"', 'value="keboola:read"', 'value="keboola:write"', 'value="approve"', 'value="deny"']) {
       assert.ok(form.html.includes(field), field);
     }

@@ -127,9 +127,13 @@ func (s *Stack) handleSuggestComponent(w http.ResponseWriter, r *http.Request, _
 	var out []scored
 	s.mu.Lock()
 	for _, c := range s.state.catalogue {
-		text := strings.Join([]string{c.id, strings.ReplaceAll(c.id, ".", " "), strings.ReplaceAll(c.id, "-", " "),
-			c.name, c.typ, c.description, c.longDescription, strings.Join(c.categories, " ")}, " ")
-		if sc := keywordScore(prompt, text); sc > 0 {
+		// A word of the component's name or id weighs more than one of its
+		// description, as in any relevance ranking: otherwise "load data
+		// from Google Sheets" ranked MySQL ("loads data") level with Google
+		// Sheets.
+		name := strings.Join([]string{c.id, strings.ReplaceAll(c.id, ".", " "), strings.ReplaceAll(c.id, "-", " "), c.name}, " ")
+		text := strings.Join([]string{c.typ, c.description, c.longDescription, strings.Join(c.categories, " ")}, " ")
+		if sc := 3*keywordScore(prompt, name) + keywordScore(prompt, text); sc > 0 {
 			out = append(out, scored{c.id, sc})
 		}
 	}

@@ -35,6 +35,15 @@ func TestAI_SuggestComponentRanksByKeywords(t *testing.T) {
 			t.Errorf("%q: %v, want %s first", prompt, got["components"], want)
 		}
 	}
+	// A name match outranks description words: MySQL "loads data" too, but
+	// must not tie with Google Sheets (issue 13's run through the tools).
+	got := api(t, s, "POST", "/ai/suggest/component", map[string]any{"prompt": "load data from google sheets"}).object(t)
+	if path(t, got, "components", 0, "componentId") != "keboola.wr-google-sheets" {
+		t.Errorf("google sheets: %v", got["components"])
+	}
+	if second, _ := path(t, got, "components", 1, "score").(float64); second >= 1 {
+		t.Errorf("google sheets: the runner-up scores %v, level with the match: %v", second, got["components"])
+	}
 	wantStatus(t, api(t, s, "POST", "/ai/suggest/component", map[string]any{"prompt": " "}), http.StatusBadRequest)
 }
 

@@ -38,9 +38,9 @@ func seedCatalogue(st *state) {
 			documentation:    "The AWS S3 extractor loads CSV files from an S3 bucket using an access key. Rows select a key or wildcard and the destination table.",
 			configSchema:     obj(map[string]any{"accessKeyId": str("Access key id"), "#secretAccessKey": str("Secret access key")}, "accessKeyId", "#secretAccessKey"),
 		},
-		{id: "keboola.ex-google-analytics-v4", typ: "extractor", name: "Google Analytics", categories: []string{"Marketing"},
+		{id: "keboola.ex-google-analytics-v4", typ: "extractor", name: "Google Analytics", flags: oauthFlags, categories: []string{"Marketing"},
 			description: "Extracts reports from Google Analytics 4 properties.", documentationURL: "https://help.keboola.com/components/extractors/marketing-sales/google-analytics/"},
-		{id: "keboola.ex-salesforce-v2", typ: "extractor", name: "Salesforce", categories: []string{"CRM"},
+		{id: "keboola.ex-salesforce-v2", typ: "extractor", name: "Salesforce", flags: oauthFlags, categories: []string{"CRM"},
 			description: "Extracts objects from Salesforce with SOQL.", documentationURL: "https://help.keboola.com/components/extractors/marketing-sales/salesforce/"},
 		{id: "keboola.snowflake-transformation", typ: "transformation", name: "Snowflake SQL", categories: []string{"Transformation"},
 			description:      "Transforms Storage tables with Snowflake SQL.",
@@ -51,7 +51,7 @@ func seedCatalogue(st *state) {
 		},
 		{id: "keboola.python-transformation-v2", typ: "transformation", name: "Python", categories: []string{"Transformation"},
 			description: "Transforms data with a Python script.", documentationURL: "https://help.keboola.com/transformations/python-plain/"},
-		{id: "keboola.wr-google-sheets", typ: "writer", name: "Google Sheets", categories: []string{"Spreadsheets"},
+		{id: "keboola.wr-google-sheets", typ: "writer", name: "Google Sheets", flags: oauthFlags, categories: []string{"Spreadsheets"},
 			description:      "Writes Storage tables into Google Sheets.",
 			documentationURL: "https://help.keboola.com/components/writers/other/google-sheets/",
 			documentation:    "The Google Sheets writer uploads tables into sheets of a Google spreadsheet, replacing or appending rows. It authorises with Google OAuth; an expired authorisation makes jobs fail until it is renewed.",
@@ -233,3 +233,8 @@ func seedJobHistory(s *Stack, master *token) {
 		}
 	}
 }
+
+// oauthFlags marks a component that signs in with OAuth: the Developer
+// Portal's UI option genericDockerUI-authorization shows the "Authorize"
+// button in the Keboola UI, and only such components can use the OAuth broker.
+var oauthFlags = []string{"genericDockerUI", "genericDockerUI-authorization"}
