@@ -78,7 +78,7 @@ worker:
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WORKER_BUILD)/keboola-mcp.go.wasm -o $(WORKER_BUILD)/keboola-mcp.wasm
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WORKER_BUILD)/keboola-mcp-login.go.wasm -o $(WORKER_BUILD)/keboola-mcp-login.wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WORKER_BUILD)/wasm_exec.js
-	$(GO) run -ldflags '$(WASM_LDFLAGS)' ./cmd/keboola-mcp-static -o $(WORKER_BUILD)/mcp-static.json
+	$(GO) run -ldflags '$(WASM_LDFLAGS)' ./cmd/keboola-mcp-static -o $(WORKER_BUILD)/mcp-static.json -tools $(WORKER_BUILD)/tools.json
 	@for f in keboola-mcp.go keboola-mcp keboola-mcp-login.go keboola-mcp-login; do printf '%-22s %9s bytes raw, %8s bytes gzip\n' $$f.wasm $$(wc -c < $(WORKER_BUILD)/$$f.wasm) $$(gzip -9 -c $(WORKER_BUILD)/$$f.wasm | wc -c); done
 
 # Runs the Worker in workerd (wrangler dev, local KV) against a fake Keboola

@@ -1,10 +1,13 @@
 // Command keboola-mcp-static writes the answers the Worker gives without
-// starting the Go server in wasm (initialize, ping, tools/list, the
-// initialized notification), recorded from the same handler the wasm build
-// runs (see mcpserver.StaticAnswers). make worker runs it next to the wasm
-// build, with the same version:
+// starting the Go server in wasm (initialize, ping, the initialized
+// notification), recorded from the same handler the wasm build runs (see
+// mcpserver.StaticAnswers). make worker runs it next to the wasm build, with
+// the same version:
 //
-//	go run -ldflags '-X main.version=V' ./cmd/keboola-mcp-static -o worker/build/mcp-static.json
+//	go run -ldflags '-X main.version=V' ./cmd/keboola-mcp-static -o worker/build/mcp-static.json -tools worker/build/tools.json
+//
+// -tools also writes every tool's definition, as a session with all tools
+// lists them: the plain-JS Worker of make bench-worker serves that list.
 package main
 
 import (
@@ -14,6 +17,7 @@ import (
 	"os"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
+	"github.com/keboola-mcp/keboola-mcp/internal/tools"
 )
 
 // version is set at build time with -ldflags "-X main.version=…", as for the wasm build.
@@ -21,14 +25,28 @@ var version = "dev"
 
 func main() {
 	out := flag.String("o", "", "output file (default: standard output)")
+	toolsOut := flag.String("tools", "", "also write every tool's definition to this file")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	if err := run(*out, *toolsOut); err != nil {
 		fmt.Fprintln(os.Stderr, "keboola-mcp-static:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string) error {
+func run(out, toolsOut string) error {
+	if toolsOut != "" {
+		var defs []any
+		for _, t := range tools.All() {
+			defs = append(defs, t.Definition())
+		}
+		data, err := json.Marshal(map[string]any{"tools": defs})
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(toolsOut, data, 0o644); err != nil {
+			return err
+		}
+	}
 	srv, err := mcpserver.New(mcpserver.WorkerOptions(version))
 	if err != nil {
 		return err

@@ -5,16 +5,15 @@
 // /authorize approves every request at once (no login), so the benchmark can
 // get a token; it must never be deployed.
 import { OAuthProvider } from '@cloudflare/workers-oauth-provider';
-import recorded from '../../build/mcp-static.json';
+import recorded from '../../build/tools.json';
 
 interface Env {
   OAUTH_KV: KVNamespace;
   OAUTH_PROVIDER: import('@cloudflare/workers-oauth-provider').OAuthHelpers;
 }
 
-// The same tools, as our server lists them to a full grant.
-const page = recorded.answers['full|2025-06-18|tools/list|'].body.map((i: number) => recorded.parts[i]).join('1');
-const tools = JSON.parse(page).result.tools;
+// The same tools, as our server lists them to a session with every tool.
+const tools = recorded.tools;
 
 const api = {
   async fetch(request: Request): Promise<Response> {
