@@ -584,11 +584,11 @@ func moveWithinGroup(toks []sqlToken) []sqlToken {
 		if !toks[i].punct(")") || !toks[i+1].is("WITHIN") || !toks[i+2].is("GROUP") || !toks[i+3].punct("(") {
 			continue
 		}
-		open := matchingOpen(toks, i)
+		open := matchingParen(toks, i)
 		if open < 1 || toks[open-1].is("PERCENTILE_CONT", "PERCENTILE_DISC", "MODE") {
 			continue
 		}
-		end := matchingClose(toks, i+3)
+		end := matchingParen(toks, i+3)
 		if end < 0 {
 			return toks
 		}
@@ -602,29 +602,20 @@ func moveWithinGroup(toks []sqlToken) []sqlToken {
 	return toks
 }
 
-func matchingOpen(toks []sqlToken, close int) int {
-	depth := 0
-	for j := close; j >= 0; j-- {
-		switch {
-		case toks[j].punct(")"):
-			depth++
-		case toks[j].punct("("):
-			depth--
-			if depth == 0 {
-				return j
-			}
-		}
+// matchingParen returns the index of the parenthesis that pairs with the
+// one at at, searching forward from "(" and backward from ")"; -1 when it
+// is unbalanced.
+func matchingParen(toks []sqlToken, at int) int {
+	step, opens, closes := 1, "(", ")"
+	if toks[at].punct(")") {
+		step, opens, closes = -1, ")", "("
 	}
-	return -1
-}
-
-func matchingClose(toks []sqlToken, open int) int {
 	depth := 0
-	for j := open; j < len(toks); j++ {
+	for j := at; j >= 0 && j < len(toks); j += step {
 		switch {
-		case toks[j].punct("("):
+		case toks[j].punct(opens):
 			depth++
-		case toks[j].punct(")"):
+		case toks[j].punct(closes):
 			depth--
 			if depth == 0 {
 				return j
