@@ -80,3 +80,74 @@ func TestMiddleware_ServesTheMCPHandlerWithForwardedCredentials(t *testing.T) {
 		t.Fatalf("unsigned: %d %s", res.StatusCode, body)
 	}
 }
+
+// TestMiddleware_ForwardedBearerReachesKeboolaAsTheMember is a "Sign in with
+// Keboola" session through the Worker: the Storage token is the one minted
+// at sign-in, which lacks the member's admin context; the signed bearer
+// carries it. The fake stack's Scheduler, like Keboola's, answers only an
+// admin context (fakestack/scheduler.go), and the tools offer modify_flow to
+// an OAuth session (mcpserver/gating.go), so both show whether the bearer
+// arrived.
+func TestMiddleware_ForwardedBearerReachesKeboolaAsTheMember(t *testing.T) {
+	stack := fakestacktest.NewServer(t, fakestack.Options{})
+	minted := keboola.Secret(stack.AddToken(fakestack.TokenOptions{Description: "minted at sign-in", CanManageBuckets: true}))
+	bearer, err := stack.SignIn(stack.MasterToken())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mcpserver.New(mcpserver.Options{ResourceMetadataURL: "https://worker.example/.well-known/oauth-protected-resource/mcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := proxyauth.NewVerifier([]byte(secret), proxyauth.VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := httptest.NewServer(v.Middleware(srv.StreamableHandler(), func(ctx context.Context, f proxyauth.Forwarded) context.Context {
+		return access.With(ctx, access.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
+	}))
+	defer native.Close()
+	signer, err := proxyauth.NewSigner([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(body string, oauthToken keboola.Secret) string {
+		t.Helper()
+		r, err := http.NewRequest(http.MethodPost, native.URL+"/mcp", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Accept", "application/json, text/event-stream")
+		f := proxyauth.Forwarded{StackURL: stack.URL(), Token: minted, Scopes: []string{access.ScopeRead, access.ScopeWrite}, OAuthToken: oauthToken}
+		if err := signer.Sign(r, []byte(body), f); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", res.StatusCode, b)
+		}
+		return string(b)
+	}
+	list := `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+	schedules := `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_flows","arguments":{"flow_ids":["7410030"]}}}`
+
+	if body := post(list, keboola.Secret(bearer)); !strings.Contains(body, `"modify_flow"`) {
+		t.Errorf("with the bearer, tools/list lacks modify_flow: %.300s", body)
+	}
+	if body := post(schedules, keboola.Secret(bearer)); !strings.Contains(body, `0 2 * * *`) {
+		t.Errorf("with the bearer, the flow's schedule is missing: %.600s", body)
+	}
+	// The minted token alone: no admin context, so neither.
+	if body := post(list, ""); strings.Contains(body, `"modify_flow"`) {
+		t.Errorf("without the bearer, tools/list offers modify_flow: %.300s", body)
+	}
+	if body := post(schedules, ""); strings.Contains(body, `0 2 * * *`) {
+		t.Errorf("without the bearer, the Scheduler answered the minted token: %.600s", body)
+	}
+}

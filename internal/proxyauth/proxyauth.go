@@ -9,13 +9,21 @@
 //	X-Keboola-MCP-Stack      the Storage API URL
 //	X-Keboola-MCP-Token      the Storage API token
 //	X-Keboola-MCP-Scope      granted scopes, space separated (keboola:read [keboola:write])
+//	X-Keboola-MCP-OAuth-Token  optional: the Keboola OAuth bearer of a
+//	                         "Sign in with Keboola" grant, while it is valid
 //	X-Keboola-MCP-Timestamp  Unix seconds when the Worker signed it
 //	X-Keboola-MCP-Nonce      a random value used once
-//	X-Keboola-MCP-Signature  "v1=" + hex HMAC-SHA256(secret, canonical string)
+//	X-Keboola-MCP-Signature  "v1=" or "v2=" + hex HMAC-SHA256(secret, canonical string)
 //
 // The canonical string binds the method, path and query, timestamp, nonce,
 // body and credentials (see Canonical), so none can be changed or moved to
-// another request. The verifier accepts a timestamp within a short window and
+// another request. A request without a bearer is signed as v1, one with a
+// bearer as v2, whose canonical string names its version and adds the
+// bearer's hash: the verifier derives the version from the presence of the
+// bearer header, so adding a bearer to a v1 request or stripping it from a v2
+// one changes the string the signature must match. v1 stays the format of
+// bearer-less requests, so a Worker and a server of different releases
+// still agree on them. The verifier accepts a timestamp within a short window and
 // remembers nonces for that window, so a captured request cannot be replayed
 // to the same instance. The TypeScript signer in worker/src/proxyauth.ts
 // implements the same format; testdata/vectors.json pins both.
@@ -47,6 +55,8 @@ const (
 	HeaderTimestamp = "X-Keboola-MCP-Timestamp"
 	HeaderNonce     = "X-Keboola-MCP-Nonce"
 	HeaderSignature = "X-Keboola-MCP-Signature"
+	// HeaderOAuthToken is optional: absent means no bearer.
+	HeaderOAuthToken = "X-Keboola-MCP-OAuth-Token"
 )
 
 // MinSecretLen is the shortest shared secret accepted: 32 bytes, the size of
@@ -57,7 +67,14 @@ const MinSecretLen = 32
 // clock, either way. Short, since the Worker signs just before sending.
 const DefaultWindow = 60 * time.Second
 
-const version = "v1"
+// The protocol versions: v1 signs requests without a bearer, v2 those with one.
+const (
+	versionNoBearer   = "v1"
+	versionWithBearer = "v2"
+)
+
+// canonicalPrefix starts a canonical string's first line, which ends in its version.
+const canonicalPrefix = "keboola-mcp-proxy-"
 
 // Forwarded is what a signed request says about its user.
 type Forwarded struct {
@@ -67,6 +84,9 @@ type Forwarded struct {
 	Token keboola.Secret
 	// Scopes are the scopes of the user's grant.
 	Scopes []string
+	// OAuthToken is the Keboola OAuth bearer of a "Sign in with Keboola"
+	// grant while it is valid; zero for none.
+	OAuthToken keboola.Secret
 }
 
 // ReadOnly reports whether the grant lacks keboola:write.
@@ -75,35 +95,52 @@ func (f Forwarded) ReadOnly() bool { return access.ReadOnlyScopes(f.Scopes) }
 // Credentials returns the forwarded credentials as the keboola package
 // takes them.
 func (f Forwarded) Credentials() keboola.Credentials {
-	return keboola.Credentials{StackURL: f.StackURL, StorageToken: f.Token}
+	return keboola.Credentials{StackURL: f.StackURL, StorageToken: f.Token, OAuthToken: f.OAuthToken}
+}
+
+func (f Forwarded) version() string {
+	if f.OAuthToken.IsZero() {
+		return versionNoBearer
+	}
+	return versionWithBearer
 }
 
 // Canonical returns the string that is signed: lines joined by "\n" with the
 // version, method, path with query, timestamp, nonce, hex SHA-256 of the
-// body, stack URL, scopes, and hex SHA-256 of the token. Hashing the body and
-// the token keeps arbitrary bytes out of the line structure; header values
+// body, stack URL, scopes, and hex SHA-256 of the token; with a bearer (v2),
+// a last line with the hex SHA-256 of the bearer. Hashing the body and the
+// tokens keeps arbitrary bytes out of the line structure; header values
 // cannot contain newlines, so the other fields cannot forge a line break.
 func Canonical(method, pathQuery string, timestamp int64, nonce string, body []byte, f Forwarded) string {
-	bodySum := sha256.Sum256(body)
-	tokenSum := sha256.Sum256([]byte(f.Token.Reveal()))
-	return strings.Join([]string{
-		"keboola-mcp-proxy-" + version,
+	lines := []string{
+		canonicalPrefix + f.version(),
 		strings.ToUpper(method),
 		pathQuery,
 		strconv.FormatInt(timestamp, 10),
 		nonce,
-		hex.EncodeToString(bodySum[:]),
+		sha256Hex(body),
 		f.StackURL,
 		strings.Join(f.Scopes, " "),
-		hex.EncodeToString(tokenSum[:]),
-	}, "\n")
+		sha256Hex([]byte(f.Token.Reveal())),
+	}
+	if !f.OAuthToken.IsZero() {
+		lines = append(lines, sha256Hex([]byte(f.OAuthToken.Reveal())))
+	}
+	return strings.Join(lines, "\n")
 }
 
-// Signature returns the value of the signature header for a canonical string.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Signature returns the value of the signature header for a canonical
+// string: the version its first line names, "=", and the hex HMAC.
 func Signature(secret []byte, canonical string) string {
+	first, _, _ := strings.Cut(canonical, "\n")
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(canonical))
-	return version + "=" + hex.EncodeToString(m.Sum(nil))
+	return strings.TrimPrefix(first, canonicalPrefix) + "=" + hex.EncodeToString(m.Sum(nil))
 }
 
 func checkSecret(secret []byte) error {
@@ -148,6 +185,9 @@ func (s *Signer) Sign(r *http.Request, body []byte, f Forwarded) error {
 	r.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	r.Header.Set(HeaderNonce, nonce)
 	r.Header.Set(HeaderSignature, Signature(s.secret, canonical))
+	if !f.OAuthToken.IsZero() {
+		r.Header.Set(HeaderOAuthToken, f.OAuthToken.Reveal())
+	}
 	return nil
 }
 
@@ -157,6 +197,9 @@ func (f Forwarded) validate() error {
 	}
 	if f.Token.IsZero() || !printableASCII(f.Token.Reveal()) {
 		return errors.New("proxyauth: the Storage token is empty or has characters a header cannot carry")
+	}
+	if !f.OAuthToken.IsZero() && !printableASCII(f.OAuthToken.Reveal()) {
+		return errors.New("proxyauth: the OAuth bearer has characters a header cannot carry")
 	}
 	if len(f.Scopes) == 0 {
 		return errors.New("proxyauth: no scope granted")

@@ -34,8 +34,10 @@ type vector struct {
 	StackURL  string   `json:"stack_url"`
 	Token     string   `json:"token"`
 	Scopes    []string `json:"scopes"`
-	Canonical string   `json:"canonical"`
-	Signature string   `json:"signature"`
+	// OAuthToken is the optional Keboola OAuth bearer (a v2 signature).
+	OAuthToken string `json:"oauth_token,omitempty"`
+	Canonical  string `json:"canonical"`
+	Signature  string `json:"signature"`
 }
 
 func loadVectors(t *testing.T) []vector {
@@ -55,7 +57,7 @@ func loadVectors(t *testing.T) []vector {
 }
 
 func (v vector) forwarded() Forwarded {
-	return Forwarded{StackURL: v.StackURL, Token: keboola.Secret(v.Token), Scopes: v.Scopes}
+	return Forwarded{StackURL: v.StackURL, Token: keboola.Secret(v.Token), Scopes: v.Scopes, OAuthToken: keboola.Secret(v.OAuthToken)}
 }
 
 func TestVectors_CanonicalAndSignatureMatchTheSharedFile(t *testing.T) {
@@ -99,7 +101,8 @@ func TestVectors_VerifierAcceptsEachVector(t *testing.T) {
 			t.Errorf("%s: %v", v.Name, err)
 			continue
 		}
-		if f.StackURL != v.StackURL || f.Token.Reveal() != v.Token || strings.Join(f.Scopes, " ") != strings.Join(v.Scopes, " ") {
+		if f.StackURL != v.StackURL || f.Token.Reveal() != v.Token || strings.Join(f.Scopes, " ") != strings.Join(v.Scopes, " ") ||
+			f.OAuthToken.Reveal() != v.OAuthToken || f.Credentials().OAuthToken != f.OAuthToken {
 			t.Errorf("%s: forwarded = %+v", v.Name, f)
 		}
 		if body, _ := io.ReadAll(r.Body); string(body) != v.Body {
@@ -120,6 +123,9 @@ func vectorRequest(v vector) *http.Request {
 	r.Header.Set(HeaderTimestamp, strconv.FormatInt(v.Timestamp, 10))
 	r.Header.Set(HeaderNonce, v.Nonce)
 	r.Header.Set(HeaderSignature, v.Signature)
+	if v.OAuthToken != "" {
+		r.Header.Set(HeaderOAuthToken, v.OAuthToken)
+	}
 	return r
 }
 
@@ -200,6 +206,71 @@ func TestVerify_RefusesWhatTheWorkerDidNotSign(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// The bearer is optional, so the signature must also pin whether there is
+// one: a bearer-less (v1) signature must not carry a bearer added later, and
+// a bearer's (v2) signature must not survive its bearer being stripped, even
+// with the version label of the signature rewritten to match.
+func TestVerify_TheOAuthBearerIsSignedOrAbsent(t *testing.T) {
+	withBearer := user
+	withBearer.OAuthToken = "kbc_at_member-bearer"
+	relabel := func(r *http.Request, version string) {
+		_, mac, _ := strings.Cut(r.Header.Get(HeaderSignature), "=")
+		r.Header.Set(HeaderSignature, version+"="+mac)
+	}
+	tests := []struct {
+		name   string
+		signed Forwarded
+		mutate func(r *http.Request)
+		want   error // nil: accepted, with want bearer
+		bearer keboola.Secret
+	}{
+		{"no bearer", user, func(*http.Request) {}, nil, ""},
+		{"bearer", withBearer, func(*http.Request) {}, nil, withBearer.OAuthToken},
+		{"bearer added to a v1 request", user, func(r *http.Request) { r.Header.Set(HeaderOAuthToken, "kbc_at_stolen") }, ErrTampered, ""},
+		{"bearer added, signature relabelled v2", user, func(r *http.Request) {
+			r.Header.Set(HeaderOAuthToken, "kbc_at_stolen")
+			relabel(r, "v2")
+		}, ErrTampered, ""},
+		{"bearer stripped from a v2 request", withBearer, func(r *http.Request) { r.Header.Del(HeaderOAuthToken) }, ErrTampered, ""},
+		{"bearer stripped, signature relabelled v1", withBearer, func(r *http.Request) {
+			r.Header.Del(HeaderOAuthToken)
+			relabel(r, "v1")
+		}, ErrTampered, ""},
+		{"another bearer", withBearer, func(r *http.Request) { r.Header.Set(HeaderOAuthToken, "kbc_at_someone-else") }, ErrTampered, ""},
+		{"empty bearer header", user, func(r *http.Request) { r.Header.Set(HeaderOAuthToken, "") }, ErrMalformed, ""},
+		{"bearer header repeated", withBearer, func(r *http.Request) { r.Header.Add(HeaderOAuthToken, "kbc_at_someone-else") }, ErrMalformed, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := NewVerifier([]byte(testSecret), VerifierOptions{Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := signed(t, http.MethodPost, "http://native/mcp", `{"method":"tools/list"}`, tc.signed, now)
+			tc.mutate(r)
+			f, err := v.Verify(r)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if err == nil && (f.OAuthToken != tc.bearer || f.Credentials().OAuthToken != tc.bearer) {
+				t.Fatalf("bearer = %q, credentials bearer = %q, want %q", f.OAuthToken, f.Credentials().OAuthToken, tc.bearer)
+			}
+		})
+	}
+}
+
+func TestSign_RefusesABearerAHeaderCannotCarry(t *testing.T) {
+	s, err := NewSigner([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := user
+	f.OAuthToken = "kbc_at_line\nbreak"
+	if err := s.Sign(httptest.NewRequest(http.MethodPost, "http://native/mcp", nil), nil, f); err == nil {
+		t.Fatal("a bearer with a newline was signed")
 	}
 }
 

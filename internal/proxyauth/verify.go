@@ -84,7 +84,7 @@ func (v *Verifier) Verify(r *http.Request) (Forwarded, error) {
 	if sig == "" {
 		return Forwarded{}, ErrUnsigned
 	}
-	for _, h := range []string{HeaderStack, HeaderToken, HeaderScope, HeaderTimestamp, HeaderNonce, HeaderSignature} {
+	for _, h := range []string{HeaderStack, HeaderToken, HeaderScope, HeaderTimestamp, HeaderNonce, HeaderSignature, HeaderOAuthToken} {
 		// Read here as the first value, a repeated header could be read
 		// as another by a component in between.
 		if len(r.Header.Values(h)) > 1 {
@@ -99,10 +99,15 @@ func (v *Verifier) Verify(r *http.Request) (Forwarded, error) {
 	if !validNonce(nonce) {
 		return Forwarded{}, fmt.Errorf("%w: %s must be 16 to 128 characters of [A-Za-z0-9_-]", ErrMalformed, HeaderNonce)
 	}
+	// An absent bearer header means no bearer; an empty one is neither.
+	if bearer := r.Header.Values(HeaderOAuthToken); len(bearer) == 1 && bearer[0] == "" {
+		return Forwarded{}, fmt.Errorf("%w: %s is empty (leave it out when there is no bearer)", ErrMalformed, HeaderOAuthToken)
+	}
 	f := Forwarded{
-		StackURL: r.Header.Get(HeaderStack),
-		Token:    keboola.Secret(r.Header.Get(HeaderToken)),
-		Scopes:   strings.Fields(r.Header.Get(HeaderScope)),
+		StackURL:   r.Header.Get(HeaderStack),
+		Token:      keboola.Secret(r.Header.Get(HeaderToken)),
+		Scopes:     strings.Fields(r.Header.Get(HeaderScope)),
+		OAuthToken: keboola.Secret(r.Header.Get(HeaderOAuthToken)),
 	}
 	if err := f.validate(); err != nil {
 		return Forwarded{}, fmt.Errorf("%w: %v", ErrMalformed, err)
