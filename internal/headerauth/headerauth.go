@@ -6,6 +6,10 @@
 //	X-StorageApi-Token      the Storage API token (also X-Storage-Api-Token,
 //	                        X-Storage-Token, or Authorization: Bearer <token>)
 //	X-Storage-Api-Url       the stack; must be on the --stack list [the first one]
+//	X-Bearer-Token          optional: the Keboola OAuth access token of a
+//	                        "Sign in with Keboola" session (the Python
+//	                        server's bearer_token setting); sent as a Bearer
+//	                        to the services that accept one
 //	X-Branch-Id             a development branch; default, production, none,
 //	                        null or empty mean the main branch
 //	X-Workspace-Schema      the workspace query_data runs in
@@ -16,7 +20,10 @@
 //
 // The token is verified with Keboola before the request goes on, through the
 // same per-token cache as every other way in (keboola.VerifyToken), so a
-// session costs one verification per cache period, not one per request.
+// session costs one verification per cache period, not one per request. A
+// bearer is verified too, and must belong to the Storage token's project:
+// the Python server trusts it unchecked, but a pair that names two projects
+// would have tools read from one and write to the other.
 package headerauth
 
 import (
@@ -65,6 +72,10 @@ func New(o Options) access.Authenticator {
 // tokenHeaders are the header names the Python server accepts for the
 // Storage token (its names, compared without case, dashes or underscores).
 var tokenHeaders = []string{"X-StorageApi-Token", "X-Storage-Api-Token", "X-Storage-Token"}
+
+// HeaderBearer carries a Keboola OAuth access token: the Python server reads
+// its bearer_token setting from the X-<setting> header (config.py).
+const HeaderBearer = "X-Bearer-Token"
 
 // authenticate reads the headers into an Access, or says which status and
 // message refuse the request.
@@ -115,18 +126,39 @@ func (o Options) authenticate(r *http.Request) (access.Access, int, string) {
 		DisallowedTools: toolList(r.Header.Get("X-Disallowed-Tools")),
 		ConversationID:  strings.TrimSpace(r.Header.Get("X-Conversation-Id")),
 	}
-	if _, err := keboola.VerifyToken(r.Context(), stack, a.Credentials.StorageToken, o.Keboola); err != nil {
-		switch {
-		case errors.Is(err, keboola.ErrInvalidToken):
-			return access.Access{}, http.StatusUnauthorized, "unauthorized: " + stack + " did not accept the Storage API token (wrong project or stack, or expired)"
-		case errors.Is(err, context.Canceled):
-			return access.Access{}, http.StatusBadRequest, "the request was cancelled"
-		default:
-			o.Logger.Warn("header auth: token verification failed", "stack", stack, "err", err)
-			return access.Access{}, http.StatusBadGateway, "cannot verify the Storage API token with " + stack + " right now; try again"
+	info, err := keboola.VerifyToken(r.Context(), stack, a.Credentials.StorageToken, o.Keboola)
+	if err != nil {
+		return o.verifyRefusal(err, stack, "the Storage API token")
+	}
+	if bearer := strings.TrimSpace(r.Header.Get(HeaderBearer)); bearer != "" {
+		a.Credentials.OAuthToken = access.Secret(bearer)
+		c, err := keboola.New(a.Credentials, o.Keboola)
+		if err != nil {
+			return access.Access{}, http.StatusBadRequest, "bad " + HeaderBearer + ": " + err.Error()
+		}
+		member, err := c.VerifyToken(r.Context())
+		if err != nil {
+			return o.verifyRefusal(err, stack, "the OAuth access token in "+HeaderBearer)
+		}
+		if member.Owner.ID != info.Owner.ID {
+			return access.Access{}, http.StatusUnauthorized, fmt.Sprintf("unauthorized: the OAuth access token in %s is for project %s, the Storage API token for project %s; send the pair of one sign-in",
+				HeaderBearer, member.Owner.ID, info.Owner.ID)
 		}
 	}
 	return a, 0, ""
+}
+
+// verifyRefusal answers a failed verification of what (a token) with stack.
+func (o Options) verifyRefusal(err error, stack, what string) (access.Access, int, string) {
+	switch {
+	case errors.Is(err, keboola.ErrInvalidToken):
+		return access.Access{}, http.StatusUnauthorized, "unauthorized: " + stack + " did not accept " + what + " (wrong project or stack, or expired)"
+	case errors.Is(err, context.Canceled):
+		return access.Access{}, http.StatusBadRequest, "the request was cancelled"
+	default:
+		o.Logger.Warn("header auth: token verification failed", "stack", stack, "err", err)
+		return access.Access{}, http.StatusBadGateway, "cannot verify " + what + " with " + stack + " right now; try again"
+	}
 }
 
 func firstHeader(r *http.Request, names ...string) string {

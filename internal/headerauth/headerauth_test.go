@@ -1,6 +1,7 @@
 package headerauth
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,11 +18,11 @@ import (
 )
 
 // server serves an endpoint behind the header authenticator that echoes the
-// Access it was given; the fake stack is the only allowed stack besides
+// Access it was given; stackURL is the only allowed stack besides
 // connection.keboola.com.
-func server(t *testing.T, stack *fakestack.Stack) (*httptest.Server, *access.Access) {
+func server(t *testing.T, stackURL string) (*httptest.Server, *access.Access) {
 	t.Helper()
-	stacks, err := login.NewAllowlist([]string{stack.URL(), "https://connection.keboola.com"})
+	stacks, err := login.NewAllowlist([]string{stackURL, "https://connection.keboola.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +53,14 @@ func send(t *testing.T, url string, h map[string]string) (int, string, http.Head
 
 func TestHeaders_AuthenticateLikeThePythonServer(t *testing.T) {
 	stack := fakestacktest.NewServer(t, fakestack.Options{})
-	ts, got := server(t, stack)
+	ts, got := server(t, stack.URL())
 	master := stack.MasterToken()
+	// A "Sign in with Keboola" session: the Storage token minted at sign-in and the member's bearer.
+	minted := stack.AddToken(fakestack.TokenOptions{Description: "minted at sign-in"})
+	bearer, err := stack.SignIn(master)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name    string
 		headers map[string]string
@@ -93,6 +100,20 @@ func TestHeaders_AuthenticateLikeThePythonServer(t *testing.T) {
 					t.Errorf("access = %+v", a)
 				}
 			}},
+		{name: "the Python server's X-Bearer-Token", headers: map[string]string{"X-StorageApi-Token": minted, "X-Storage-Api-Url": stack.URL(), "X-Bearer-Token": bearer},
+			status: 200, check: func(t *testing.T, a access.Access) {
+				if a.Credentials.OAuthToken.Reveal() != bearer || a.Credentials.StorageToken.Reveal() != minted {
+					t.Errorf("credentials = %+v", a.Credentials)
+				}
+			}},
+		{name: "no bearer header, no bearer", headers: map[string]string{"X-StorageApi-Token": minted, "X-Storage-Api-Url": stack.URL()},
+			status: 200, check: func(t *testing.T, a access.Access) {
+				if !a.Credentials.OAuthToken.IsZero() {
+					t.Errorf("a bearer appeared: %+v", a.Credentials)
+				}
+			}},
+		{name: "a bearer Keboola refuses", headers: map[string]string{"X-StorageApi-Token": minted, "X-Storage-Api-Url": stack.URL(), "X-Bearer-Token": "kbc_at_forged"},
+			status: 401, body: "did not accept the OAuth access token in X-Bearer-Token"},
 		{name: "X-Storage-Token spelling", headers: map[string]string{"X-Storage-Token": master, "X-Storage-Api-Url": stack.URL()},
 			status: 200, check: func(t *testing.T, a access.Access) {
 				if a.Credentials.StorageToken.Reveal() != master {
@@ -112,8 +133,8 @@ func TestHeaders_AuthenticateLikeThePythonServer(t *testing.T) {
 			if status == 401 && h.Get("WWW-Authenticate") == "" {
 				t.Error("a 401 without WWW-Authenticate")
 			}
-			if strings.Contains(body, master) {
-				t.Error("the refusal repeats the token")
+			if strings.Contains(body, master) || strings.Contains(body, bearer) || strings.Contains(body, "kbc_at_forged") {
+				t.Error("the refusal repeats a token")
 			}
 			if tc.check != nil {
 				tc.check(t, *got)
@@ -126,7 +147,7 @@ func TestHeaders_AuthenticateLikeThePythonServer(t *testing.T) {
 // verification cache is keboola's, shared with the other authenticators.
 func TestHeaders_VerifyATokenOnce(t *testing.T) {
 	stack := fakestacktest.NewServer(t, fakestack.Options{})
-	ts, _ := server(t, stack)
+	ts, _ := server(t, stack.URL())
 	token := stack.AddToken(fakestack.TokenOptions{Description: "gateway user"})
 	for range 3 {
 		if status, body, _ := send(t, ts.URL, map[string]string{"X-StorageApi-Token": token, "X-Storage-Api-Url": stack.URL()}); status != 200 {
@@ -141,5 +162,40 @@ func TestHeaders_VerifyATokenOnce(t *testing.T) {
 	}
 	if verifies != 1 {
 		t.Errorf("%d token verifications for 3 requests, want 1", verifies)
+	}
+}
+
+// A bearer and a Storage token of two projects would have tools read with
+// one and write with the other: refused. The fake stack holds one project,
+// so a stand-in answers tokens/verify with the project (owner.id) of each
+// credential, as Keboola's does.
+func TestHeaders_BearerOfAnotherProjectRefused(t *testing.T) {
+	projectOf := map[string]string{"X-StorageApi-Token 11-storage": "1", "Authorization Bearer kbc_at_project1": "1", "Authorization Bearer kbc_at_project2": "2"}
+	keboolaStandIn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := projectOf["X-StorageApi-Token "+r.Header.Get("X-StorageApi-Token")]
+		if !ok {
+			id, ok = projectOf["Authorization "+r.Header.Get("Authorization")]
+		}
+		if r.URL.Path != "/v2/storage/tokens/verify" || !ok {
+			http.Error(w, `{"error":"Invalid access token","code":"storage.tokenInvalid"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"7","description":"x","owner":{"id":%s,"name":"p%s"},"organization":{"id":"1"}}`, id, id)
+	}))
+	defer keboolaStandIn.Close()
+	ts, got := server(t, keboolaStandIn.URL)
+	for _, tc := range []struct {
+		bearer string
+		status int
+	}{{"kbc_at_project1", 200}, {"kbc_at_project2", 401}} {
+		*got = access.Access{}
+		status, body, _ := send(t, ts.URL, map[string]string{"X-StorageApi-Token": "11-storage", "X-Storage-Api-Url": keboolaStandIn.URL, "X-Bearer-Token": tc.bearer})
+		if status != tc.status {
+			t.Fatalf("%s: status %d, want %d: %s", tc.bearer, status, tc.status, body)
+		}
+		if status == 401 && (!strings.Contains(body, "project 2") || got.Credentials.StackURL != "") {
+			t.Errorf("%s: refusal %q, access %+v", tc.bearer, body, *got)
+		}
 	}
 }
