@@ -151,10 +151,17 @@ export function upstreamAuth(env: Env): UpstreamAuth {
  * in UPSTREAM_AUTH=headers mode authenticates by. Unsigned: only a private link
  * to the upstream keeps them from being forged.
  */
-export function pythonHeaders(stackURL: string, token: string, readOnly: boolean): Headers {
+export function pythonHeaders(stackURL: string, token: string, readOnly: boolean, oauthToken?: string): Headers {
   const h = new Headers({ 'X-StorageApi-Token': token, 'X-Storage-Api-Url': stackURL });
   if (readOnly) h.set('X-Read-Only-Mode', 'true');
+  // The Python server reads its bearer_token setting from X-Bearer-Token (config.py maps X-<field> headers).
+  if (oauthToken) h.set('X-Bearer-Token', oauthToken);
   return h;
+}
+
+/** A grant's Keboola OAuth bearer while it is valid; after that the minted Storage token serves alone. */
+export function liveOAuthToken(props: Props, now: number = Date.now()): string | undefined {
+  return props.oauthToken && (props.oauthExpires ?? 0) * 1000 > now ? props.oauthToken : undefined;
 }
 
 /** Browser origins allowed on /mcp: the Worker's own plus ALLOWED_ORIGINS. */

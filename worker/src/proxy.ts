@@ -5,7 +5,7 @@
 // the Python Keboola MCP server or `keboola-mcp serve --auth headers` with the
 // Python server's plain credential headers.
 import { insufficientScope, type OAuthResourceContext } from '@cloudflare/workers-oauth-provider';
-import { allowedOrigins, MAX_REQUEST_BYTES, pythonHeaders, SCOPE_READ, SCOPE_WRITE, upstreamAuth, type Env, type Props } from './config';
+import { allowedOrigins, liveOAuthToken, MAX_REQUEST_BYTES, pythonHeaders, SCOPE_READ, SCOPE_WRITE, upstreamAuth, type Env, type Props } from './config';
 import { signedHeaders } from './proxyauth';
 import { fastPath, gateKey } from './fastpath';
 import { keboolaMCP, startMillis } from './wasm';
@@ -106,9 +106,10 @@ async function viaNative(
   } catch (e) {
     return text(500, `server misconfigured: ${(e as Error).message}`);
   }
+  const oauthToken = liveOAuthToken(props);
   let headers: Headers;
   if (mode === 'headers') {
-    headers = pythonHeaders(props.stackURL, props.storageToken, readOnly);
+    headers = pythonHeaders(props.stackURL, props.storageToken, readOnly, oauthToken);
   } else {
     if (!env.MCP_PROXY_SECRET) {
       return text(500, 'server misconfigured: MCP_ORIGIN is set but MCP_PROXY_SECRET is not');
@@ -118,6 +119,7 @@ async function viaNative(
       stackURL: props.stackURL,
       token: props.storageToken,
       scopes,
+      oauthToken,
     });
   }
   for (const h of FORWARDED_REQUEST_HEADERS) {

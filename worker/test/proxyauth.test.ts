@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { canonical, signature, signedHeaders, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_NONCE } from '../src/proxyauth.ts';
+import { canonical, signature, signedHeaders, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_OAUTH_TOKEN } from '../src/proxyauth.ts';
 
 interface Vector {
   name: string;
@@ -15,6 +15,7 @@ interface Vector {
   stack_url: string;
   token: string;
   scopes: string[];
+  oauth_token?: string;
   canonical: string;
   signature: string;
 }
@@ -22,9 +23,10 @@ interface Vector {
 const vectors: Vector[] = JSON.parse(readFileSync(new URL('../../internal/proxyauth/testdata/vectors.json', import.meta.url), 'utf8'));
 
 test('vectors: the TypeScript signer produces the canonical string and signature Go expects', async () => {
-  assert.ok(vectors.length >= 3);
+  assert.ok(vectors.length >= 5);
+  assert.ok(vectors.some((v) => v.oauth_token) && vectors.some((v) => !v.oauth_token), 'vectors with and without a bearer');
   for (const v of vectors) {
-    const f = { stackURL: v.stack_url, token: v.token, scopes: v.scopes };
+    const f = { stackURL: v.stack_url, token: v.token, scopes: v.scopes, oauthToken: v.oauth_token };
     const c = await canonical(v.method, v.path_query, v.timestamp, v.nonce, new TextEncoder().encode(v.body), f);
     assert.equal(c, v.canonical, v.name);
     assert.equal(await signature(v.secret, c), v.signature, v.name);
@@ -42,6 +44,21 @@ test('signedHeaders: fresh nonce per request, timestamp in seconds, signature ov
   assert.notEqual(a.get(HEADER_NONCE), b.get(HEADER_NONCE));
   const expected = await signature(secret, await canonical('POST', '/mcp', 1_800_000_000, a.get(HEADER_NONCE)!, body, f));
   assert.equal(a.get(HEADER_SIGNATURE), expected);
+});
+
+test('signedHeaders: the bearer travels only when given, and its signature is v2 over it', async () => {
+  const secret = 'x'.repeat(32);
+  const body = new TextEncoder().encode('{}');
+  const plain = { stackURL: 'https://connection.keboola.com', token: '1-x', scopes: ['keboola:read'] };
+  const without = await signedHeaders(secret, 'POST', '/mcp', body, plain);
+  assert.equal(without.has(HEADER_OAUTH_TOKEN), false);
+  assert.match(without.get(HEADER_SIGNATURE)!, /^v1=/);
+  const withBearer = { ...plain, oauthToken: 'kbc_at_member' };
+  const h = await signedHeaders(secret, 'POST', '/mcp', body, withBearer, 1_800_000_000_000);
+  assert.equal(h.get(HEADER_OAUTH_TOKEN), 'kbc_at_member');
+  const expected = await signature(secret, await canonical('POST', '/mcp', 1_800_000_000, h.get(HEADER_NONCE)!, body, withBearer));
+  assert.match(expected, /^v2=/);
+  assert.equal(h.get(HEADER_SIGNATURE), expected);
 });
 
 test('signedHeaders: refuses a short secret', async () => {
