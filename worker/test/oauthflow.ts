@@ -127,6 +127,43 @@ export async function login(
   return (await t.json()) as Tokens;
 }
 
+/**
+ * Runs "Sign in with Keboola" for a registered client: the consent form with
+ * action=keboola, the (fake) Keboola stack approving as the holder of
+ * memberToken, the Worker's callback, then the code for tokens. The grant
+ * then holds the Storage token minted at sign-in and the member's bearer.
+ */
+export async function keboolaSignIn(base: string, clientId: string, stackURL: string, memberToken: string, scopes: string[] = ['keboola:read']): Promise<Tokens> {
+  const jar: Jar = new Map();
+  const { verifier, challenge } = pkce();
+  const form = await openForm(authorizeURL(base, clientId, challenge, scopes.join(' ')), jar);
+  if (form.status !== 200 || !form.csrf) throw new Error(`form: ${form.status} ${form.html.slice(0, 300)}`);
+  const consent = await submit(base, jar, [['csrf_token', form.csrf], ['stack_url', stackURL], ...scopes.map((s) => ['scope', s] as [string, string]), ['action', 'keboola']]);
+  if (consent.status !== 303) throw new Error(`consent: ${consent.status} ${await consent.text()}`);
+  const q = new URL(consent.headers.get('Location')!).searchParams;
+  const approved = await fetch(`${stackURL}/oauth/authorize`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: q.get('client_id')!,
+      redirect_uri: q.get('redirect_uri')!,
+      state: q.get('state')!,
+      response_type: 'code',
+      token: memberToken,
+      action: 'authorize',
+    }).toString(),
+    redirect: 'manual',
+  });
+  if (approved.status !== 302) throw new Error(`Keboola authorize: ${approved.status} ${await approved.text()}`);
+  const back = await fetch(approved.headers.get('Location')!, { headers: { Cookie: cookieHeader(jar) }, redirect: 'manual' });
+  if (back.status !== 302) throw new Error(`callback: ${back.status} ${await back.text()}`);
+  const code = new URL(back.headers.get('Location')!).searchParams.get('code');
+  if (!code) throw new Error(`no code in ${back.headers.get('Location')}`);
+  const t = await tokenRequest(base, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: clientId, code_verifier: verifier, resource: `${base}/mcp` });
+  if (t.status !== 200) throw new Error(`token: ${t.status} ${await t.text()}`);
+  return (await t.json()) as Tokens;
+}
+
 export async function mcp(base: string, token: string, message: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(`${base}/mcp`, {
     method: 'POST',

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { signedHeaders } from '../src/proxyauth.ts';
-import { DEV_TOKEN, PROXY_SECRET, startDevStack, startNative, startWorker, type Proc } from './harness.ts';
-import { login, mcp, readRPC, register } from './oauthflow.ts';
+import { DEV_TOKEN, KBC_CLIENT, PROXY_SECRET, startDevStack, startNative, startWorker, type Proc } from './harness.ts';
+import { keboolaSignIn, login, mcp, readRPC, register } from './oauthflow.ts';
 
 let stack: Proc;
 let native: Proc;
@@ -15,7 +15,12 @@ let worker: Proc;
 before(async () => {
   stack = await startDevStack();
   native = await startNative(stack.url);
-  worker = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET }, undefined, undefined, 'wrangler.proxy.jsonc');
+  worker = await startWorker(
+    { KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET, KBC_OAUTH_CLIENT_ID: KBC_CLIENT.id, KBC_OAUTH_CLIENT_SECRET: KBC_CLIENT.secret },
+    undefined,
+    undefined,
+    'wrangler.proxy.jsonc',
+  );
 });
 
 after(async () => {
@@ -58,6 +63,20 @@ test('through the Worker: the native server answers tools/list and tool calls wi
   assert.ok((await readRPC(list)).result.tools.some((x: { name: string }) => x.name === 'get_buckets'));
   const call = await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } });
   assert.match(JSON.stringify(await readRPC(call)), /in\.c-crm/);
+});
+
+// The Storage token minted at sign-in has no admin context; the member's
+// bearer has. The dev stack's Scheduler answers only an admin context
+// (fakestack/scheduler.go, after the Python server's clients/client.py), and
+// the tools offer modify_flow to an OAuth session (mcpserver/gating.go): both
+// show that the bearer reached the native server and Keboola.
+test('through the Worker: a Sign in with Keboola grant reaches the native server with its bearer', async () => {
+  const t = await keboolaSignIn(worker.url, await register(worker.url), stack.url, DEV_TOKEN, ['keboola:read', 'keboola:write']);
+  const names = (await readRPC(await mcp(worker.url, t.access_token, toolsList))).result.tools.map((x: { name: string }) => x.name);
+  assert.ok(names.includes('modify_flow') && !names.includes('update_flow'), names.join(','));
+  const flow = await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'get_flows', arguments: { flow_ids: ['7410030'] } } });
+  const text = (await readRPC(flow)).result.content[0].text as string;
+  assert.match(text, /schedule \d+: "0 2 \* \* \*"/, text);
 });
 
 test('through the Worker: a write tool under a read-only grant is the same 403 insufficient_scope as in wasm', async () => {

@@ -3,8 +3,8 @@
 // headers` stands in for the Python server.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DEV_TOKEN, startDevStack, startNative, startWorker, type Proc } from './harness.ts';
-import { login, mcp, readRPC, register } from './oauthflow.ts';
+import { DEV_TOKEN, KBC_CLIENT, startDevStack, startNative, startWorker, type Proc } from './harness.ts';
+import { keboolaSignIn, login, mcp, readRPC, register } from './oauthflow.ts';
 
 let stack: Proc;
 let upstream: Proc;
@@ -14,7 +14,13 @@ before(async () => {
   stack = await startDevStack();
   upstream = await startNative(stack.url, {}, 'headers');
   // No MCP_PROXY_SECRET: this mode does not sign.
-  worker = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: upstream.url, UPSTREAM_AUTH: 'headers' });
+  worker = await startWorker({
+    KEBOOLA_STACKS: stack.url,
+    MCP_ORIGIN: upstream.url,
+    UPSTREAM_AUTH: 'headers',
+    KBC_OAUTH_CLIENT_ID: KBC_CLIENT.id,
+    KBC_OAUTH_CLIENT_SECRET: KBC_CLIENT.secret,
+  });
 });
 
 after(async () => {
@@ -33,6 +39,18 @@ test('through the Worker: the header upstream lists tools and answers calls with
   assert.ok(names.includes('get_buckets') && names.includes('update_project_description'), names.join(','));
   const call = await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } });
   assert.match(JSON.stringify(await readRPC(call)), /in\.c-crm/);
+});
+
+// As in proxy.test.ts: the minted Storage token lacks the admin context that
+// the member's bearer (X-Bearer-Token, the Python server's bearer_token
+// setting) carries to the Scheduler and the tool gate.
+test('through the Worker: a Sign in with Keboola grant sends its bearer as X-Bearer-Token', async () => {
+  const t = await keboolaSignIn(worker.url, await register(worker.url), stack.url, DEV_TOKEN, ['keboola:read', 'keboola:write']);
+  const names = await toolNames(await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id: 1, method: 'tools/list' }));
+  assert.ok(names.includes('modify_flow') && !names.includes('update_flow'), names.join(','));
+  const flow = await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'get_flows', arguments: { flow_ids: ['7410030'] } } });
+  const text = (await readRPC(flow)).result.content[0].text as string;
+  assert.match(text, /schedule \d+: "0 2 \* \* \*"/, text);
 });
 
 test('through the Worker: a read-only grant becomes X-Read-Only-Mode: write tools are hidden, and a call gets the Worker’s step-up 403', async () => {
