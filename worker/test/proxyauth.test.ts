@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { liveOAuthToken } from '../src/config.ts';
 import { canonical, signature, signedHeaders, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_OAUTH_TOKEN } from '../src/proxyauth.ts';
 
 interface Vector {
@@ -66,4 +67,12 @@ test('signedHeaders: refuses a short secret', async () => {
     signedHeaders('short', 'POST', '/mcp', new Uint8Array(), { stackURL: 'https://a', token: 't', scopes: ['keboola:read'] }),
     /at least 32/,
   );
+});
+
+test('liveOAuthToken: the bearer is forwarded only until it expires, as in wasm', () => {
+  const props = { stackURL: 'https://connection.keboola.com', storageToken: '1-x', scopes: ['keboola:read'], oauthToken: 'kbc_at_member', oauthExpires: 1_800_000_000 };
+  assert.equal(liveOAuthToken(props, 1_799_999_999_999), 'kbc_at_member');
+  assert.equal(liveOAuthToken(props, 1_800_000_000_000), undefined);
+  assert.equal(liveOAuthToken({ ...props, oauthExpires: undefined }, 0), undefined);
+  assert.equal(liveOAuthToken({ ...props, oauthToken: undefined }, 0), undefined);
 });
