@@ -14,7 +14,10 @@
 //    together;
 //  - a refresh token presented by another client ends its grant.
 //
-// The same object counts the grant's open SSE sessions (sse.ts).
+// The same object counts the grant's open SSE sessions (sse.ts). Named after
+// a consent handle instead of a grant, it spends that consent form once
+// (spendConsent): the library's get-then-delete of the handle in KV lets
+// racing POSTs of one form all pass.
 import { DurableObject } from 'cloudflare:workers';
 import { getOAuthApi } from '@cloudflare/workers-oauth-provider';
 import type { Env } from './config';
@@ -23,6 +26,18 @@ import { provider, providerOptions, REASON_HEADER } from './site';
 
 /** How long a superseded refresh token may still fetch the answer its first use got. */
 export const GRACE_MS = 10_000;
+
+/**
+ * How long a spent consent form is remembered: the library's consent
+ * transaction lives 10 minutes in KV, plus a minute for KV's edge caches.
+ */
+export const CONSENT_SPENT_MS = 11 * 60_000;
+const CONSENT_SPENT_KEY = 'consent-spent';
+
+/** The gate that spends the consent form of a handle (one object per handle, named by its hash). */
+export async function consentGate(env: Env, handle: string): Promise<DurableObjectStub<GrantGate>> {
+  return env.GRANT_GATE.get(env.GRANT_GATE.idFromName(`consent:${await sha256Hex(handle)}`));
+}
 
 /** What the gate remembers of a refresh token it issued. */
 interface RefreshRecord {
@@ -253,6 +268,23 @@ export class GrantGate extends DurableObject<Env> {
     if (!client) return false;
     if ((client.tokenEndpointAuthMethod ?? 'client_secret_basic') === 'none') return true;
     return secret !== null && !!client.clientSecret && constantTimeEqual(await sha256Hex(secret), client.clientSecret);
+  }
+
+  /**
+   * Spends this object's consent form: true for the first caller only. The
+   * read and the write are one step, since a Durable Object delivers no other
+   * call while its storage operation is in progress (input gate).
+   */
+  async spendConsent(): Promise<boolean> {
+    if ((await this.ctx.storage.get(CONSENT_SPENT_KEY)) !== undefined) return false;
+    await this.ctx.storage.put(CONSENT_SPENT_KEY, Date.now());
+    await this.ctx.storage.setAlarm(Date.now() + CONSENT_SPENT_MS);
+    return true;
+  }
+
+  /** Only a consent object sets an alarm: once its form has expired, it forgets it was spent. */
+  async alarm(): Promise<void> {
+    await this.ctx.storage.delete(CONSENT_SPENT_KEY);
   }
 
   /** Admits an SSE session of this grant while fewer than max are open; an entry lapses after ttlMs unless renewed. */

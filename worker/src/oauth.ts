@@ -13,6 +13,7 @@ import {
   type AuthRequest,
 } from '@cloudflare/workers-oauth-provider';
 import { allowedStacks, isLoopbackHost, SCOPE_READ, SCOPE_WRITE, SCOPES, type Env, type Props } from './config';
+import { consentGate } from './gate';
 import { keboolaMCP, type LoginModel, type UpstreamConfig } from './wasm';
 
 /** Form field names: a stable contract shared with the native login page. */
@@ -185,12 +186,14 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   const signInWithKeboola = action === 'keboola' && upstreamEnabled(env);
   if (action !== 'approve' && !signInWithKeboola) {
     const denied = await oauth.denyConsent(request, handle);
+    await spendConsent(env, handle);
     return new Response(null, { status: AFTER_POST, headers: denied.headers });
   }
   // approveConsent checks the browser binding and uses the handle up; a
   // mistake below re-renders the form with a fresh handle for the same request.
   // Approved as requested first, to learn what the client asked for.
   const approved = await oauth.approveConsent(request, handle);
+  await spendConsent(env, handle);
   const scopes = grantedScopes(form.getAll(FIELD.scope).map(String), approved.request.scope);
   const again = (message: string, stack?: string, field?: LoginModel['errorField']) =>
     renderConsent(env, approved.request, approved.headers, message, stack, field);
@@ -227,6 +230,19 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   });
   approved.headers.set('Location', redirectTo);
   return new Response(null, { status: AFTER_POST, headers: approved.headers });
+}
+
+/**
+ * The one atomic spend of a consent form, as on native: the library's handle
+ * check (a KV get, then a delete) lets racing POSTs of one form all pass, so
+ * the first answer to reach the handle's Durable Object wins and the others
+ * get the error page. Called after the library's check, so only a genuine
+ * handle in its own browser reaches the object.
+ */
+async function spendConsent(env: Env, handle: string): Promise<void> {
+  if (!(await (await consentGate(env, handle)).spendConsent())) {
+    throw new AuthorizationError('invalid_request', { description: 'This consent form was already answered; start again' });
+  }
 }
 
 function upstreamEnabled(env: Env): boolean {

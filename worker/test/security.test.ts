@@ -123,6 +123,46 @@ describe('refresh tokens: one rotation, a grace only while the successor is unus
   });
 });
 
+// The library spends a consent handle with a KV get then delete, which two
+// requests can interleave; as on native (one atomic spend), racing answers
+// of one form must give one outcome.
+describe('consent forms', () => {
+  async function racingAnswers(actions: string[]): Promise<Response[]> {
+    const client = await register(worker.url);
+    const jar: Jar = new Map();
+    const form = await openForm(authorizeURL(worker.url, client, pkce().challenge), jar);
+    assert.equal(form.status, 200, form.html.slice(0, 300));
+    return Promise.all(
+      actions.map((action) =>
+        submit(worker.url, new Map(jar), [
+          ['csrf_token', form.csrf],
+          ['stack_url', stack.url],
+          ['storage_token', DEV_TOKEN],
+          ['scope', 'keboola:read'],
+          ['action', action],
+        ]),
+      ),
+    );
+  }
+
+  test('6 concurrent approvals of one form give exactly one code', async () => {
+    const answers = await racingAnswers(Array(6).fill('approve'));
+    const codes = answers.map((r) => r.headers.get('Location')).filter((l) => l !== null && new URL(l).searchParams.has('code'));
+    assert.equal(codes.length, 1, `statuses: ${answers.map((r) => r.status).join(',')}`);
+    for (const r of answers.filter((r) => r.status !== 303)) {
+      assert.equal(r.status, 400);
+      assert.match(await r.text(), /already (used|answered)/);
+    }
+  });
+
+  test('approvals and denials of one form racing: exactly one of them is answered', async () => {
+    const answers = await racingAnswers(['approve', 'deny', 'approve', 'deny', 'approve', 'deny']);
+    const statuses = answers.map((r) => r.status);
+    assert.equal(statuses.filter((s) => s === 303).length, 1, `statuses: ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 400).length, 5, `statuses: ${statuses.join(',')}`);
+  });
+});
+
 describe('authorization codes', () => {
   test('one code redeemed by 6 concurrent requests yields exactly one token response', async () => {
     const client = await register(worker.url);
