@@ -25,28 +25,33 @@ import (
 // a runaway call would matter, this keeps Go from waiting on it forever.
 const requestTimeout = 120 * time.Second
 
-// mcpBridge serves handle() with the Streamable HTTP handlers, one per
-// resource metadata URL.
+// mcpBridge serves handle() and toolGates() with one server per resource
+// metadata URL (the Worker's origin decides it).
 type mcpBridge struct {
 	*bridge
-	mu       sync.Mutex
-	handlers map[string]http.Handler
+	mu      sync.Mutex
+	servers map[string]*mcpServer
 }
 
-// exportMCP adds handle(request, access) to the exports.
+type mcpServer struct {
+	srv     *mcpserver.Server
+	handler http.Handler
+}
+
+// exportMCP adds handle(request, access) and toolGates(access) to the exports.
 func (b *bridge) exportMCP(api js.Value) {
-	m := &mcpBridge{bridge: b, handlers: map[string]http.Handler{}}
+	m := &mcpBridge{bridge: b, servers: map[string]*mcpServer{}}
 	api.Set("handle", js.FuncOf(m.handle))
+	api.Set("toolGates", js.FuncOf(m.toolGates))
 }
 
-// handler returns the Streamable HTTP handler for a resource metadata URL
-// (the Worker's origin decides it), building the server on first use: tool
-// schemas are resolved once per isolate, not per request.
-func (b *mcpBridge) handler(resourceMetadataURL string) (http.Handler, error) {
+// server returns the server for a resource metadata URL, building it on
+// first use: tool schemas are resolved once per isolate, not per request.
+func (b *mcpBridge) server(resourceMetadataURL string) (*mcpServer, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if h, ok := b.handlers[resourceMetadataURL]; ok {
-		return h, nil
+	if s, ok := b.servers[resourceMetadataURL]; ok {
+		return s, nil
 	}
 	opts := mcpserver.WorkerOptions(b.version)
 	opts.ResourceMetadataURL = resourceMetadataURL
@@ -55,42 +60,84 @@ func (b *mcpBridge) handler(resourceMetadataURL string) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := srv.StreamableHandler()
-	b.handlers[resourceMetadataURL] = h
-	return h, nil
+	s := &mcpServer{srv: srv, handler: srv.StreamableHandler()}
+	b.servers[resourceMetadataURL] = s
+	return s, nil
 }
 
-// handle implements keboolaMCP.handle(request, access).
+// handle implements keboolaMCP.handle(request, access). The answer carries,
+// as gate, the key of the tool gate the request was served with, when it
+// resolved one: the Worker answers the grant's later tools/list from it.
 func (b *mcpBridge) handle(_ js.Value, args []js.Value) any {
 	return promise(func() (any, error) {
 		if len(args) != 2 {
 			return nil, errors.New("handle(request, access) takes two arguments")
 		}
-		req, a, rmURL, err := decodeCall(args[0], args[1])
+		req, err := decodeRequest(args[0])
 		if err != nil {
 			return nil, err
 		}
-		h, err := b.handler(rmURL)
+		a, rmURL, err := decodeAccess(args[1])
+		if err != nil {
+			return nil, err
+		}
+		s, err := b.server(rmURL)
 		if err != nil {
 			return nil, err
 		}
 		ctx, cancel := context.WithTimeout(access.With(context.Background(), a), requestTimeout)
 		defer cancel()
+		ctx, report := mcpserver.WithGateReport(ctx)
 		rec := mcpserver.NewRecorder()
-		h.ServeHTTP(rec, req.WithContext(ctx))
-		return responseToJS(rec), nil
+		s.handler.ServeHTTP(rec, req.WithContext(ctx))
+		out := responseToJS(rec)
+		if key := report.Key(); key != "" {
+			out.Set("gate", key)
+		}
+		return out, nil
 	})
 }
 
-// decodeCall turns handle's arguments into an HTTP request and an Access.
-func decodeCall(jsReq, jsAccess js.Value) (*http.Request, access.Access, string, error) {
-	var none access.Access
-	if jsReq.Type() != js.TypeObject || jsAccess.Type() != js.TypeObject {
-		return nil, none, "", errors.New("handle: request and access must be objects")
+// toolGates implements keboolaMCP.toolGates(access): the tool gate keys of
+// the session under either scope, {full, read}, for the Worker to store in
+// a grant at login (see mcpserver.Server.GateKey). access.readOnly is
+// ignored.
+func (b *mcpBridge) toolGates(_ js.Value, args []js.Value) any {
+	return promise(func() (any, error) {
+		if len(args) != 1 {
+			return nil, errors.New("toolGates(access) takes one argument")
+		}
+		a, rmURL, err := decodeAccess(args[0])
+		if err != nil {
+			return nil, err
+		}
+		s, err := b.server(rmURL)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		out := map[string]any{}
+		for name, readOnly := range map[string]bool{"full": false, "read": true} {
+			a.ReadOnly = readOnly
+			key, err := s.srv.GateKey(access.With(ctx, a))
+			if err != nil {
+				return nil, err
+			}
+			out[name] = key
+		}
+		return out, nil
+	})
+}
+
+// decodeRequest turns handle's first argument into an HTTP request.
+func decodeRequest(jsReq js.Value) (*http.Request, error) {
+	if jsReq.Type() != js.TypeObject {
+		return nil, errors.New("handle: request must be an object")
 	}
 	method, target := stringField(jsReq, "method"), stringField(jsReq, "url")
 	if method == "" || target == "" || target[0] != '/' {
-		return nil, none, "", errors.New("handle: request.method and request.url (a path) are required")
+		return nil, errors.New("handle: request.method and request.url (a path) are required")
 	}
 	var body []byte
 	if jb := jsReq.Get("body"); jb.Type() == js.TypeObject && jb.InstanceOf(js.Global().Get("Uint8Array")) {
@@ -99,7 +146,7 @@ func decodeCall(jsReq, jsAccess js.Value) (*http.Request, access.Access, string,
 	}
 	req, err := http.NewRequest(method, target, bytes.NewReader(body))
 	if err != nil {
-		return nil, none, "", fmt.Errorf("handle: %w", err)
+		return nil, fmt.Errorf("handle: %w", err)
 	}
 	req.RequestURI = target
 	if hs := jsReq.Get("headers"); hs.Type() == js.TypeObject {
@@ -108,9 +155,18 @@ func decodeCall(jsReq, jsAccess js.Value) (*http.Request, access.Access, string,
 			req.Header.Add(pair.Index(0).String(), pair.Index(1).String())
 		}
 	}
+	return req, nil
+}
+
+// decodeAccess turns a JavaScript access object into an Access and the
+// resource metadata URL.
+func decodeAccess(jsAccess js.Value) (access.Access, string, error) {
+	if jsAccess.Type() != js.TypeObject {
+		return access.Access{}, "", errors.New("access must be an object")
+	}
 	stack, token := stringField(jsAccess, "stackURL"), stringField(jsAccess, "token")
 	if stack == "" || token == "" {
-		return nil, none, "", errors.New("handle: access.stackURL and access.token are required")
+		return access.Access{}, "", errors.New("access.stackURL and access.token are required")
 	}
 	a := access.Access{
 		// oauthToken is the Keboola OAuth bearer of a "Sign in with
@@ -120,5 +176,5 @@ func decodeCall(jsReq, jsAccess js.Value) (*http.Request, access.Access, string,
 		// Anything but an explicit false is read-only: a missing flag must not grant writes.
 		ReadOnly: !(jsAccess.Get("readOnly").Type() == js.TypeBoolean && !jsAccess.Get("readOnly").Bool()),
 	}
-	return req, a, stringField(jsAccess, "resourceMetadataURL"), nil
+	return a, stringField(jsAccess, "resourceMetadataURL"), nil
 }

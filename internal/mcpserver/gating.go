@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -138,6 +139,9 @@ func (s *Server) gateFor(ctx context.Context) (Gate, error) { return s.gate(ctx,
 func (s *Server) listGateFor(ctx context.Context) (Gate, error) { return s.gate(ctx, true) }
 
 func (s *Server) gate(ctx context.Context, listing bool) (Gate, error) {
+	if g, ok := ctx.Value(recordingGate{}).(Gate); ok {
+		return g, nil
+	}
 	a, ok := access.From(ctx)
 	if !ok {
 		return Gate{}, errNoAccess
@@ -164,8 +168,60 @@ func (s *Server) gate(ctx context.Context, listing bool) (Gate, error) {
 	if err != nil {
 		return Gate{}, err
 	}
-	return GateFor(a, info, dev, client.HasSemanticModels(ctx)), nil
+	g := GateFor(a, info, dev, client.HasSemanticModels(ctx))
+	if r, ok := ctx.Value(gateReportKey{}).(*GateReport); ok {
+		r.set(g.Key())
+	}
+	return g, nil
 }
+
+// GateKey is the key of the gate of the session whose Access is in ctx. The
+// Worker stores it in a grant at login, so that the grant's tools/list can
+// be answered from the page recorded for that key (see StaticAnswers)
+// without starting this server in wasm.
+func (s *Server) GateKey(ctx context.Context) (string, error) {
+	g, err := s.gateFor(ctx)
+	if err != nil {
+		return "", err
+	}
+	return g.Key(), nil
+}
+
+// GateReport receives the key of the gate a request was served with, when
+// serving it resolved one from the session's facts (a listing that fell
+// back to the read-only tools reports none). The Worker keeps the key for
+// the grant: its project's facts may have changed since login.
+type GateReport struct {
+	mu  sync.Mutex
+	key string
+}
+
+type gateReportKey struct{}
+
+// WithGateReport returns a context whose requests report their gate to the
+// returned GateReport.
+func WithGateReport(ctx context.Context) (context.Context, *GateReport) {
+	r := &GateReport{}
+	return context.WithValue(ctx, gateReportKey{}, r), r
+}
+
+// Key is the reported gate's key, "" when the request resolved none.
+func (r *GateReport) Key() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.key
+}
+
+func (r *GateReport) set(key string) {
+	r.mu.Lock()
+	r.key = key
+	r.mu.Unlock()
+}
+
+// recordingGate is the context key of the gate StaticAnswers records a
+// tools/list page for: at build time there is no token or project to ask.
+// Only this package sets it.
+type recordingGate struct{}
 
 // unverifiedGate is the gate of a listing whose token Keboola refused or
 // could not check: the read-only tools a session of any role would see, so

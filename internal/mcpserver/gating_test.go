@@ -161,3 +161,41 @@ func TestGating_ADevBranchIsVerifiedAndTheDefaultBranchIsMain(t *testing.T) {
 		t.Errorf("on the default branch by id, data app tools are hidden: %v", names)
 	}
 }
+
+// TestGateReport_TellsTheGateARequestWasServedWith: the Worker keeps the
+// reported key for the grant's later tools/list, so a report must name the
+// session's own gate, and a listing that fell back to the read-only tools
+// (the token was refused) must report nothing rather than that fallback.
+func TestGateReport_TellsTheGateARequestWasServedWith(t *testing.T) {
+	stack := fakestacktest.NewServer(t, fakestack.Options{MemberRole: fakestack.RoleGuest, NoDemo: true})
+	srv, err := New(WorkerOptions("dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.StreamableHandler()
+	guest := access.Access{Credentials: keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())}}
+	refused := access.Access{Credentials: keboola.Credentials{StackURL: stack.URL(), StorageToken: "not-a-token-of-this-stack"}}
+	for _, tc := range []struct {
+		name   string
+		access access.Access
+		body   string
+		want   string
+	}{
+		{"tools/call", guest, `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_buckets","arguments":{}}}`, Gate{}.Key()},
+		{"tools/list", guest, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, Gate{}.Key()},
+		{"read-only tools/list", access.Access{Credentials: guest.Credentials, ReadOnly: true}, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, Gate{ReadOnly: true}.Key()},
+		{"ping", guest, `{"jsonrpc":"2.0","id":1,"method":"ping"}`, ""},
+		{"tools/list with a refused token", refused, `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, report := WithGateReport(access.With(context.Background(), tc.access))
+			rec := serveStatic(ctx, h, "2025-06-18", []byte(tc.body))
+			if rec.StatusCode() != 200 {
+				t.Fatalf("status %d: %s", rec.StatusCode(), rec.Body.String())
+			}
+			if got := report.Key(); got != tc.want {
+				t.Errorf("reported %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

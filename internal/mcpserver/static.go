@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -13,11 +14,11 @@ import (
 )
 
 // Static answers let the Worker serve the requests that need no Keboola call
-// (initialize, ping, the initialized notification) without
-// starting the Go server in wasm. They are recorded here, at build time, by
-// sending each request to the Streamable HTTP handler the Worker runs, so
-// they are this server's answers by construction; the Worker only puts the
-// caller's JSON-RPC id back in.
+// (initialize, ping, the initialized notification, and tools/list once the
+// grant's gate is known) without starting the Go server in wasm. They are
+// recorded here, at build time, by sending each request to the Streamable
+// HTTP handler the Worker runs, so they are this server's answers by
+// construction; the Worker only puts the caller's JSON-RPC id back in.
 //
 // The Worker answers from them only what they were recorded for (see
 // StaticKey): any other request, or one whose body is not exactly as a
@@ -34,9 +35,8 @@ var StaticProtocolVersions = []string{"2024-11-05", "2025-03-26", "2025-06-18", 
 // own newest version), which the tests check with several.
 const StaticOtherVersion = "*"
 
-// StaticMethods are the JSON-RPC methods answered statically. tools/list is
-// not one: which tools a session sees depends on its token's role and its
-// project's features and branch (see Gate), which only a Keboola call tells.
+// StaticMethods are the JSON-RPC methods answered statically for every
+// grant, keyed by StaticGates.
 var StaticMethods = []string{"initialize", "ping", "notifications/initialized"}
 
 // StaticGate is one tool set the Worker can answer for: Key is what the
@@ -51,6 +51,24 @@ type StaticGate struct {
 var StaticGates = []StaticGate{
 	{Key: "full", Access: access.Access{ReadOnly: false}},
 	{Key: "read", Access: access.Access{ReadOnly: true}},
+}
+
+// StaticListMethod is answered statically per session gate (Gate.Key): which
+// tools a session sees depends on its token's role and its project's
+// features, which the Worker learns from Go at login (Server.GateKey) and
+// from Go's later answers (GateReport).
+const StaticListMethod = "tools/list"
+
+// WorkerToolGates are the gates a Worker grant can have. The Worker sets no
+// branch and no tool lists, so only four facts vary: the grant's scope or a
+// readOnly role, the project's flow feature, the token's role (or a Keboola
+// OAuth session) for modify_flow, and the project's semantic models.
+func WorkerToolGates() []Gate {
+	var out []Gate
+	for bits := range 16 {
+		out = append(out, Gate{ReadOnly: bits&1 != 0, LegacyFlows: bits&2 != 0, ModifyFlow: bits&4 != 0, Semantic: bits&8 != 0})
+	}
+	return out
 }
 
 // staticIDMarker is the JSON-RPC id of every recorded request; the Worker
@@ -73,10 +91,13 @@ type StaticAnswer struct {
 	Status int `json:"status"`
 	// Headers as the handler set them, in sorted order.
 	Headers [][2]string `json:"headers"`
-	// Body indexes Parts: [before, after] the JSON-encoded request id, or
-	// [whole] for an answer without an id (a notification's 202), or empty.
+	// Body is the concatenation of these Parts, with the caller's JSON-encoded
+	// request id at StaticIDPart; empty for an empty body.
 	Body []int `json:"body"`
 }
+
+// StaticIDPart stands in StaticAnswer.Body for the request id.
+const StaticIDPart = -1
 
 // StaticKey names the answer to a request: the gate, the MCP-Protocol-Version
 // header ("" when absent), the method and, for initialize, the requested
@@ -104,8 +125,18 @@ func (s *Server) StaticAnswers() (*StaticAnswers, error) {
 		return i
 	}
 	h := s.StreamableHandler()
+	record := func(ctx context.Context, key, hv string, body []byte) error {
+		a, err := serveStatic(ctx, h, hv, body).staticAnswer(part)
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		out.Answers[key] = a
+		return nil
+	}
+	headerVersions := append([]string{""}, StaticProtocolVersions...)
 	for _, gate := range StaticGates {
-		for _, hv := range append([]string{""}, StaticProtocolVersions...) {
+		ctx := access.With(context.Background(), gate.Access)
+		for _, hv := range headerVersions {
 			for _, method := range StaticMethods {
 				initVersions := []string{""}
 				if method == "initialize" {
@@ -116,13 +147,18 @@ func (s *Server) StaticAnswers() (*StaticAnswers, error) {
 					if iv == StaticOtherVersion {
 						requested = "2099-01-01"
 					}
-					rec := ServeStatic(h, gate.Access, hv, StaticRequestBody(method, staticIDMarker, requested))
-					a, err := rec.staticAnswer(part)
-					if err != nil {
-						return nil, fmt.Errorf("%s: %w", StaticKey(gate.Key, hv, method, iv), err)
+					if err := record(ctx, StaticKey(gate.Key, hv, method, iv), hv, StaticRequestBody(method, staticIDMarker, requested)); err != nil {
+						return nil, err
 					}
-					out.Answers[StaticKey(gate.Key, hv, method, iv)] = a
 				}
+			}
+		}
+	}
+	for _, gate := range WorkerToolGates() {
+		ctx := context.WithValue(access.With(context.Background(), access.Access{ReadOnly: gate.ReadOnly}), recordingGate{}, gate)
+		for _, hv := range headerVersions {
+			if err := record(ctx, StaticKey(gate.Key(), hv, StaticListMethod, ""), hv, StaticRequestBody(StaticListMethod, staticIDMarker, "")); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -143,10 +179,10 @@ func StaticRequestBody(method, id, initVersion string) []byte {
 	}
 }
 
-// ServeStatic sends one POST /mcp to h as the Worker forwards it (the same
-// headers, no Host, no connection) with a attached, and records the answer.
-func ServeStatic(h http.Handler, a access.Access, headerVersion string, body []byte) *Recorder {
-	req, _ := http.NewRequestWithContext(access.With(context.Background(), a), http.MethodPost, "/mcp", bytes.NewReader(body))
+// serveStatic sends one POST /mcp to h as the Worker forwards it (the same
+// headers, no Host, no connection) with ctx, and records the answer.
+func serveStatic(ctx context.Context, h http.Handler, headerVersion string, body []byte) *Recorder {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/mcp", bytes.NewReader(body))
 	req.RequestURI = "/mcp"
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
@@ -158,6 +194,9 @@ func ServeStatic(h http.Handler, a access.Access, headerVersion string, body []b
 	return rec
 }
 
+// staticAnswer splits the recorded body into parts around the request id
+// and, in a tools/list answer, around each tool, so that the pages of all
+// gates share one copy of each tool's definition.
 func (r *Recorder) staticAnswer(part func(string) int) (StaticAnswer, error) {
 	a := StaticAnswer{Status: r.StatusCode(), Headers: [][2]string{}, Body: []int{}}
 	for _, name := range slices.Sorted(maps.Keys(r.header)) {
@@ -166,17 +205,41 @@ func (r *Recorder) staticAnswer(part func(string) int) (StaticAnswer, error) {
 		}
 	}
 	body := r.Body.String()
+	if body == "" {
+		return a, nil
+	}
 	quoted := fmt.Sprintf("%q", staticIDMarker)
-	switch n := strings.Count(body, quoted); n {
-	case 0:
-		if body != "" {
-			a.Body = []int{part(body)}
-		}
-	case 1:
-		before, after, _ := strings.Cut(body, quoted)
-		a.Body = []int{part(before), part(after)}
-	default:
+	if n := strings.Count(body, quoted); n > 1 {
 		return a, fmt.Errorf("the request id appears %d times in the answer", n)
+	}
+	before, after, hasID := strings.Cut(body, quoted)
+	if !hasID {
+		a.Body = []int{part(body)}
+		return a, nil
+	}
+	a.Body = append(a.Body, part(before), StaticIDPart)
+	var list struct {
+		Result struct {
+			Tools []json.RawMessage `json:"tools"`
+		} `json:"result"`
+	}
+	// Each tool's JSON is a verbatim slice of the body, so finding each one
+	// after the previous splits the body exactly; joined back it must be the body.
+	if json.Unmarshal([]byte(body), &list) == nil {
+		for _, t := range list.Result.Tools {
+			i := strings.Index(after, string(t))
+			if i < 0 {
+				return a, fmt.Errorf("tool %.40s is not in the answer as encoded", t)
+			}
+			if i > 0 {
+				a.Body = append(a.Body, part(after[:i]))
+			}
+			a.Body = append(a.Body, part(string(t)))
+			after = after[i+len(t):]
+		}
+	}
+	if after != "" {
+		a.Body = append(a.Body, part(after))
 	}
 	return a, nil
 }

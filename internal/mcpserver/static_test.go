@@ -2,6 +2,7 @@ package mcpserver
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,19 +12,23 @@ import (
 	"testing"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/access"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack/fakestacktest"
 )
 
-// render is what the Worker does with a static answer: the body with the
-// caller's id, JSON-encoded, where the recorded id was.
+// render is what the Worker does with a static answer: the parts joined,
+// with the caller's id, JSON-encoded, where the recorded id was.
 func (a StaticAnswer) render(parts []string, idJSON string) string {
-	switch len(a.Body) {
-	case 0:
-		return ""
-	case 1:
-		return parts[a.Body[0]]
-	default:
-		return parts[a.Body[0]] + idJSON + parts[a.Body[1]]
+	var b strings.Builder
+	for _, i := range a.Body {
+		if i == StaticIDPart {
+			b.WriteString(idJSON)
+		} else {
+			b.WriteString(parts[i])
+		}
 	}
+	return b.String()
 }
 
 // liveRequest is one request to the live server and the static answer the
@@ -78,6 +83,50 @@ func staticCases() []liveRequest {
 	return out
 }
 
+// sessionListCases are the tools/list requests of live sessions, one for
+// each gate a Worker grant can have: the master tokens of an admin and of a
+// guest, on projects with and without conditional flows and a semantic
+// model, under either scope. Each is paired with the page of the key
+// Server.GateKey gives that session, so the key the Worker stores at login
+// and the page it answers with are proved together. serve starts a live
+// server for a session.
+func sessionListCases(t *testing.T, srv *Server, serve func(label string, a access.Access)) []liveRequest {
+	var out []liveRequest
+	for _, role := range []string{fakestack.RoleAdmin, fakestack.RoleGuest} {
+		for _, legacy := range []bool{false, true} {
+			for _, semantic := range []bool{false, true} {
+				opts := fakestack.Options{MemberRole: role, NoDemo: !semantic}
+				if legacy {
+					opts.ExtraFeatures = []string{"hide-conditional-flows"}
+				}
+				stack := fakestacktest.NewServer(t, opts)
+				for _, readOnly := range []bool{false, true} {
+					a := access.Access{Credentials: keboola.Credentials{StackURL: stack.URL(), StorageToken: keboola.Secret(stack.MasterToken())}, ReadOnly: readOnly}
+					label := fmt.Sprintf("%s legacy=%v semantic=%v readOnly=%v", role, legacy, semantic, readOnly)
+					gate, err := srv.GateKey(access.With(context.Background(), a))
+					if err != nil {
+						t.Fatalf("%s: %v", label, err)
+					}
+					if want := (Gate{ReadOnly: readOnly, LegacyFlows: legacy, ModifyFlow: role == fakestack.RoleAdmin, Semantic: semantic}).Key(); gate != want {
+						t.Fatalf("%s: gate key %s, want %s", label, gate, want)
+					}
+					serve(label, a)
+					for _, hv := range append([]string{""}, StaticProtocolVersions...) {
+						key := StaticKey(gate, hv, StaticListMethod, "")
+						for _, id := range []string{`1`, `"list-7"`} {
+							for _, params := range []string{``, `,"params":{}`} {
+								out = append(out, liveRequest{name: fmt.Sprintf("%s/%q/tools/list id %s%s", label, hv, id, params), gate: label, headerVersion: hv,
+									body: fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":"tools/list"%s}`, id, params), key: key, idJSON: id})
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
 func initializeBody(id, version, capabilities string) string {
 	return fmt.Sprintf(`{"jsonrpc":"2.0","id":%s,"method":"initialize","params":{"protocolVersion":%q,"capabilities":%s,"clientInfo":{"name":"some client","title":"Some Client","version":"0.1"}}}`, id, version, capabilities)
 }
@@ -98,17 +147,20 @@ func TestStaticAnswers_AreTheLiveServersAnswers(t *testing.T) {
 		t.Errorf("version %q, want the server's", static.Version)
 	}
 	live := map[string]string{}
-	for _, gate := range StaticGates {
+	serve := func(label string, a access.Access) {
 		h := srv.StreamableHandler()
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h.ServeHTTP(w, r.WithContext(access.With(r.Context(), gate.Access)))
+			h.ServeHTTP(w, r.WithContext(access.With(r.Context(), a)))
 		}))
 		t.Cleanup(ts.Close)
-		live[gate.Key] = ts.URL
+		live[label] = ts.URL
+	}
+	for _, gate := range StaticGates {
+		serve(gate.Key, gate.Access)
 	}
 
 	used := map[string]bool{}
-	for _, c := range staticCases() {
+	for _, c := range slices.Concat(staticCases(), sessionListCases(t, srv, serve)) {
 		a, ok := static.Answers[c.key]
 		if !ok {
 			t.Fatalf("%s: no static answer %q", c.name, c.key)
@@ -161,10 +213,11 @@ func headerPairs(h http.Header, skip ...string) [][2]string {
 	return out
 }
 
-// TestStaticAnswers_NeverListTools: a session's tools depend on its gate
-// (token role, project features, branch), so tools/list must always reach
-// the server, never a recorded answer.
-func TestStaticAnswers_NeverListTools(t *testing.T) {
+// TestStaticAnswers_ListToolsOnlyPerSessionGate: a session's tools depend on
+// its gate (scope, token role, project features), so tools/list is recorded
+// only under session gate keys, one page per gate a Worker grant can have,
+// never under the scope-only keys of initialize and ping.
+func TestStaticAnswers_ListToolsOnlyPerSessionGate(t *testing.T) {
 	srv, err := New(WorkerOptions("dev"))
 	if err != nil {
 		t.Fatal(err)
@@ -173,13 +226,29 @@ func TestStaticAnswers_NeverListTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for key := range static.Answers {
-		if strings.Contains(key, "tools/list") {
-			t.Errorf("tools/list is answered statically (%s)", key)
+	want := map[string]bool{}
+	for _, g := range WorkerToolGates() {
+		for _, hv := range append([]string{""}, StaticProtocolVersions...) {
+			want[StaticKey(g.Key(), hv, StaticListMethod, "")] = true
 		}
 	}
-	if len(static.Answers) == 0 {
-		t.Fatal("no static answers recorded")
+	if len(want) != 16*(1+len(StaticProtocolVersions)) {
+		t.Fatalf("the Worker gates have %d distinct keys", len(want)/(1+len(StaticProtocolVersions)))
+	}
+	for key := range static.Answers {
+		if strings.Contains(key, StaticListMethod) && !want[key] {
+			t.Errorf("tools/list is recorded for %s, which is no session gate", key)
+		}
+		delete(want, key)
+	}
+	for key := range want {
+		t.Errorf("no tools/list page for %s", key)
+	}
+	// The Worker bundles the pages of every gate: each tool is stored once.
+	for _, p := range static.Parts {
+		if n := strings.Count(p, `"inputSchema":`); n > 1 {
+			t.Errorf("a part holds %d tools, so the pages do not share them: %.80s", n, p)
+		}
 	}
 }
 
@@ -197,11 +266,40 @@ func TestStaticAnswers_RecordedIDAppearsOnce(t *testing.T) {
 	rec.WriteHeader(http.StatusCreated)
 	rec.Body.WriteString(`{"id":"keboola-mcp-static-id"}`)
 	var parts []string
-	a, err := rec.staticAnswer(func(p string) int { parts = append(parts, p); return len(parts) - 1 })
+	part := func(p string) int {
+		if i := slices.Index(parts, p); i >= 0 {
+			return i
+		}
+		parts = append(parts, p)
+		return len(parts) - 1
+	}
+	a, err := rec.staticAnswer(part)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if a.Status != http.StatusCreated || a.render(parts, "77") != `{"id":77}` || !bytes.Equal([]byte(fmt.Sprint(a.Headers)), []byte("[[Content-Type application/json]]")) {
 		t.Errorf("recorded %+v with parts %q", a, parts)
+	}
+
+	// A tools/list page is split around each tool, so pages share them.
+	page := func(tools ...string) StaticAnswer {
+		rec := NewRecorder()
+		fmt.Fprintf(rec, `{"jsonrpc":"2.0","id":"keboola-mcp-static-id","result":{"tools":[%s]}}`+"\n", strings.Join(tools, ","))
+		a, err := rec.staticAnswer(part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	one, two := `{"name":"a","inputSchema":{"type":"object"}}`, `{"name":"b","description":"[\"a\"]"}`
+	both, second := page(one, two), page(two)
+	if got, want := both.render(parts, `"x"`), `{"jsonrpc":"2.0","id":"x","result":{"tools":[`+one+","+two+"]}}\n"; got != want {
+		t.Errorf("page of two renders\n%s\nwant\n%s", got, want)
+	}
+	if got, want := second.render(parts, "3"), `{"jsonrpc":"2.0","id":3,"result":{"tools":[`+two+"]}}\n"; got != want {
+		t.Errorf("page of one renders\n%s\nwant\n%s", got, want)
+	}
+	if shared := slices.Index(parts, two); shared < 0 || !slices.Contains(both.Body, shared) || !slices.Contains(second.Body, shared) {
+		t.Errorf("the pages do not share the tool: %v, %v over %q", both.Body, second.Body, parts)
 	}
 }

@@ -58,6 +58,15 @@ export interface Props {
   /** "Sign in with Keboola" only: the Keboola OAuth bearer and its expiry (Unix seconds). */
   oauthToken?: string;
   oauthExpires?: number;
+  /** The grant's tool gates, as Go decided them at login (toolgates.ts). */
+  toolGates?: ToolGates;
+}
+
+/** A session's tool gate keys (mcpserver.Gate.Key) under either scope, and when Go decided them (ms since the epoch). */
+export interface ToolGates {
+  full: string;
+  read: string;
+  decidedAt: number;
 }
 
 const DEFAULT_ACCESS_TTL = 60 * 60;
@@ -171,4 +180,9 @@ export function allowedOrigins(env: Env, self: string): Set<string> {
     if (o.trim()) out.add(o.trim().replace(/\/+$/, ''));
   }
   return out;
+}
+
+/** The MCP resource's protected resource metadata URL, which Go names in its 401 challenges. */
+export function resourceMetadataURL(origin: string): string {
+  return `${origin}/.well-known/oauth-protected-resource/mcp`;
 }

@@ -1,9 +1,10 @@
 // Answers the MCP requests that need no Keboola call (initialize, ping,
-// notifications/initialized) without starting the Go server in
-// wasm, from the answers the Go build recorded from that same server
-// (cmd/keboola-mcp-static → build/mcp-static.json; see
-// internal/mcpserver/static.go). The wasm module then starts only on the
-// first request that needs it, usually the first tools/call.
+// notifications/initialized, and tools/list once the grant's tool gate is
+// known) without starting the Go server in wasm, from the answers the Go
+// build recorded from that same server (cmd/keboola-mcp-static →
+// build/mcp-static.json; see internal/mcpserver/static.go). The wasm module
+// then starts only on the first request that needs it, usually the first
+// tools/call.
 //
 // The rule that keeps the answers the Go server's own: a request is answered
 // here only if Go would see exactly a recorded request with another id. Its
@@ -22,14 +23,22 @@ export interface StaticAnswers {
   answers: Record<string, { status: number; headers: [string, string][]; body: number[] }>;
 }
 
+/** Marks where the request id goes in a recorded body (mcpserver.StaticIDPart). */
+const ID_PART = -1;
+
 /**
- * The tool set a grant sees, as a key of the recorded answers
- * (mcpserver.StaticGates). Whatever else comes to change the tool list of a
- * request (a per-session tool filter) must become part of this key, with its
- * answers recorded by a new gate in Go; a key without answers makes the fast
- * path step aside, so Go answers.
+ * The keys a request's answers are recorded under. access is the grant's
+ * scope (mcpserver.StaticGates): initialize and ping depend on nothing else.
+ * tools is the session's tool gate (mcpserver.Gate.Key, see toolgates.ts),
+ * absent when not known yet: tools/list then goes to Go. A key without
+ * answers also makes the fast path step aside.
  */
-export function gateKey(readOnly: boolean): string {
+export interface Gates {
+  access: string;
+  tools?: string;
+}
+
+export function accessGate(readOnly: boolean): string {
   return readOnly ? 'read' : 'full';
 }
 
@@ -62,6 +71,7 @@ const METHODS: Record<string, { params: Shape; notification: boolean }> = {
   initialize: { params: INITIALIZE_PARAMS, notification: false },
   ping: { params: EMPTY, notification: false },
   'notifications/initialized': { params: EMPTY, notification: true },
+  'tools/list': { params: EMPTY, notification: false },
 };
 
 /** The members of a JSON-RPC request or notification. */
@@ -75,14 +85,16 @@ const encoder = new TextEncoder();
 
 export class FastPath {
   private readonly encoded = new Map<number, Uint8Array>();
+  /** Each answer's body as chunks between the id slots, encoded once. */
+  private readonly chunks = new Map<string, (Uint8Array | null)[]>();
   private readonly protocolVersions: Set<string>;
 
   constructor(private readonly data: StaticAnswers) {
     this.protocolVersions = new Set(Object.keys(data.answers).map((k) => k.split('|')[3]).filter((v) => v !== '' && v !== '*'));
   }
 
-  /** The recorded answer to req for the gate, or undefined when Go must answer. */
-  answer(req: StaticRequest, gate: string): GoResponse | undefined {
+  /** The recorded answer to req for the gates, or undefined when Go must answer. */
+  answer(req: StaticRequest, gates: Gates): GoResponse | undefined {
     if (req.method !== 'POST' || req.headers.has('last-event-id')) return undefined;
     if (!/^application\/json(; ?charset=utf-8)?$/i.test(req.headers.get('content-type') ?? '')) return undefined;
     if (!acceptsJSONAndSSE(req.headers.get('accept'))) return undefined;
@@ -111,22 +123,33 @@ export class FastPath {
       if (!isObject(params.capabilities)) return undefined;
       initVersion = this.protocolVersions.has(v) ? v : '*';
     }
+    const gate = msg.method === 'tools/list' ? gates.tools : gates.access;
+    if (gate === undefined) return undefined;
     const headerVersion = req.headers.get('mcp-protocol-version') ?? '';
-    if (headerVersion.includes('|')) return undefined;
-    const recorded = this.data.answers[[gate, headerVersion, msg.method, initVersion].join('|')];
+    if (headerVersion.includes('|') || gate.includes('|')) return undefined;
+    const key = [gate, headerVersion, msg.method, initVersion].join('|');
+    const recorded = this.data.answers[key];
     if (!recorded) return undefined;
-    return { status: recorded.status, headers: recorded.headers, body: this.body(recorded.body, idJSON) };
+    return { status: recorded.status, headers: recorded.headers, body: this.body(key, recorded.body, encoder.encode(idJSON)) };
   }
 
-  private body(parts: number[], idJSON: string): Uint8Array {
-    const chunks = parts.length === 2 ? [this.part(parts[0]), encoder.encode(idJSON), this.part(parts[1])] : parts.map((p) => this.part(p));
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.byteLength;
+  private body(key: string, parts: number[], id: Uint8Array): Uint8Array {
+    let chunks = this.chunks.get(key);
+    if (!chunks) {
+      chunks = [];
+      let run: Uint8Array[] = [];
+      for (const p of parts) {
+        if (p !== ID_PART) {
+          run.push(this.part(p));
+          continue;
+        }
+        chunks.push(concat(run), null);
+        run = [];
+      }
+      chunks.push(concat(run));
+      this.chunks.set(key, chunks);
     }
-    return out;
+    return concat(chunks.map((c) => c ?? id));
   }
 
   private part(i: number): Uint8Array {
@@ -137,6 +160,16 @@ export class FastPath {
     }
     return p;
   }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }
 
 /** The Worker's fast path over the answers recorded by this build. */

@@ -12,8 +12,9 @@ import {
   CimdFetchError,
   type AuthRequest,
 } from '@cloudflare/workers-oauth-provider';
-import { allowedStacks, isLoopbackHost, SCOPE_READ, SCOPE_WRITE, SCOPES, type Env, type Props } from './config';
+import { allowedStacks, isLoopbackHost, resourceMetadataURL, SCOPE_READ, SCOPE_WRITE, SCOPES, type Env, type Props } from './config';
 import { consentGate } from './gate';
+import { gatesAtLogin } from './toolgates';
 import { keboolaMCP, type LoginModel, type UpstreamConfig } from './wasm';
 
 /** Form field names: a stable contract shared with the native login page. */
@@ -216,10 +217,12 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   if (token === '') return again(say.pasteToken, stackURL, 'storage_token');
   if (!/^[\x21-\x7e]{1,512}$/.test(token)) return again(say.malformedToken, stackURL, 'storage_token');
 
-  const verified = await (await keboolaMCP()).verifyToken(stackURL, token);
+  const go = await keboolaMCP();
+  const verified = await go.verifyToken(stackURL, token);
   if (!verified.ok) return again(verified.message, stackURL, 'storage_token');
   const userId = await opaqueUserId(env, stackURL, verified.token.projectId, verified.token.id);
-  const props: Props = { stackURL, storageToken: token, scopes };
+  const toolGates = await gatesAtLogin(go, { stackURL, token, resourceMetadataURL: resourceMetadataURL(new URL(request.url).origin) });
+  const props: Props = { stackURL, storageToken: token, scopes, toolGates };
   const { redirectTo } = await oauth.completeAuthorization({
     request: granted,
     userId,
@@ -287,6 +290,12 @@ export async function upstreamCallback(request: Request, env: Env): Promise<Resp
       scopes: original.scope,
       oauthToken: signedIn.oauthToken,
       oauthExpires: signedIn.oauthExpires,
+      toolGates: await gatesAtLogin(go, {
+        stackURL: data.stackURL,
+        token: signedIn.storageToken,
+        oauthToken: signedIn.oauthToken,
+        resourceMetadataURL: resourceMetadataURL(new URL(request.url).origin),
+      }),
     };
     const { redirectTo } = await oauth.completeAuthorization({ request: original, userId, metadata: {}, scope: original.scope, props });
     headers.set('Location', redirectTo);

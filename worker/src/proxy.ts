@@ -5,9 +5,11 @@
 // the Python Keboola MCP server or `keboola-mcp serve --auth headers` with the
 // Python server's plain credential headers.
 import { insufficientScope, type OAuthResourceContext } from '@cloudflare/workers-oauth-provider';
-import { allowedOrigins, liveOAuthToken, MAX_REQUEST_BYTES, pythonHeaders, SCOPE_READ, SCOPE_WRITE, upstreamAuth, type Env, type Props } from './config';
+import { allowedOrigins, liveOAuthToken, MAX_REQUEST_BYTES, pythonHeaders, resourceMetadataURL, SCOPE_READ, SCOPE_WRITE, upstreamAuth, type Env, type Props } from './config';
 import { signedHeaders } from './proxyauth';
-import { fastPath, gateKey } from './fastpath';
+import { accessGate, fastPath } from './fastpath';
+import { grantOf } from './gate';
+import { rememberGate, toolsGate } from './toolgates';
 import { keboolaMCP, startMillis } from './wasm';
 
 /** Bodies beyond this are refused before they reach Go; MCP requests are small. */
@@ -30,7 +32,8 @@ export const mcpHandler = {
     }
     // The token's scopes decide, not the props: a refresh may narrow them.
     const readOnly = !ctx.auth.scope.includes(SCOPE_WRITE);
-    return withStepUp(await serveMCP(request, env, body, ctx.props, readOnly), ctx);
+    const grantId = grantOf(ctx.auth.token)?.grantId ?? '';
+    return withStepUp(await serveMCP(request, env, body, { grantId, props: ctx.props, readOnly }), ctx);
   },
 };
 
@@ -46,22 +49,29 @@ export function foreignOrigin(request: Request, env: Env): Response | null {
   return null;
 }
 
-/** Serves one MCP request (its body already read) with a grant's credentials, in wasm or on the native server. */
-export async function serveMCP(request: Request, env: Env, body: Uint8Array, props: Props, readOnly: boolean): Promise<Response> {
-  const url = new URL(request.url);
-  return env.MCP_ORIGIN ? viaNative(request, env, url, body, props, readOnly) : viaWasm(request, url, body, props, readOnly);
+/** Who a request is served for: the grant (by id), its props and whether its token may only read. */
+export interface Grantee {
+  grantId: string;
+  props: Props;
+  readOnly: boolean;
 }
 
-async function viaWasm(request: Request, url: URL, body: Uint8Array, props: Props, readOnly: boolean): Promise<Response> {
+/** Serves one MCP request (its body already read) with a grant's credentials, in wasm or on the native server. */
+export async function serveMCP(request: Request, env: Env, body: Uint8Array, grantee: Grantee): Promise<Response> {
+  const url = new URL(request.url);
+  return env.MCP_ORIGIN ? viaNative(request, env, url, body, grantee.props, grantee.readOnly) : viaWasm(request, url, body, grantee);
+}
+
+async function viaWasm(request: Request, url: URL, body: Uint8Array, { grantId, props, readOnly }: Grantee): Promise<Response> {
   const t0 = performance.now();
   const headers = new Headers();
   for (const h of FORWARDED_REQUEST_HEADERS) {
     const v = request.headers.get(h);
     if (v !== null) headers.set(h, v);
   }
-  // initialize and ping need no Keboola call: answered without starting wasm.
-  // tools/list goes to Go: a session's tools depend on its token and project.
-  const fast = fastPath.answer({ method: request.method, headers, body }, gateKey(readOnly));
+  // initialize and ping need no Keboola call, and tools/list none once Go
+  // has told the grant's tool gate: answered without starting wasm.
+  const fast = fastPath.answer({ method: request.method, headers, body }, { access: accessGate(readOnly), tools: toolsGate(grantId, props, readOnly) });
   const cold = !fast && startMillis === 0;
   const go = fast ? undefined : await keboolaMCP();
   if (go && !go.handle) {
@@ -75,11 +85,12 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, props: Prop
         stackURL: props.stackURL,
         token: props.storageToken,
         // The Keboola OAuth bearer only while it is valid; the minted token serves alone after.
-        oauthToken: props.oauthToken && (props.oauthExpires ?? 0) * 1000 > Date.now() ? props.oauthToken : undefined,
+        oauthToken: liveOAuthToken(props),
         readOnly,
-        resourceMetadataURL: `${url.origin}/.well-known/oauth-protected-resource/mcp`,
+        resourceMetadataURL: resourceMetadataURL(url.origin),
       },
     ));
+  if (out.gate) rememberGate(grantId, readOnly, out.gate);
   const res = new Headers();
   for (const [k, v] of out.headers) {
     if (!HOP_HEADERS.has(k.toLowerCase())) res.append(k, v);

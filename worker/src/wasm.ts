@@ -37,6 +37,8 @@ export interface GoResponse {
   status: number;
   headers: [string, string][];
   body: Uint8Array;
+  /** The tool gate key the request was served with, when Go resolved one (mcpserver.GateReport). */
+  gate?: string;
 }
 
 /** Facts about a verified Storage token; never the token itself. */
@@ -101,6 +103,8 @@ export interface LoginMessages {
 export interface KeboolaMCP {
   /** Absent in the login-only build. */
   handle?(request: GoRequest, access: GoAccess): Promise<GoResponse>;
+  /** The session's tool gate keys under either scope (access.readOnly is ignored); absent in the login-only build. */
+  toolGates?(access: GoAccess): Promise<{ full: string; read: string }>;
   verifyToken(stackURL: string, token: string): Promise<VerifyResult>;
   upstreamAuthorizeURL(config: UpstreamConfig, state: string): string;
   upstreamSignIn(config: UpstreamConfig, code: string): Promise<SignInResult>;

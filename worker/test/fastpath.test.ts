@@ -2,9 +2,9 @@
 // wasm: for every request the fast path answers, the same request written
 // with whitespace (which the fast path leaves to Go, and Go reads alike) gets
 // the byte-identical answer from the wasm build. Also: the wasm module is not
-// started by initialize or ping, only by the first request that needs it; and
-// tools/list always reaches Go, since a session's tools depend on its token's
-// role and its project (the gate Go computes).
+// started by initialize, ping or tools/list, only by the first request that
+// needs it; and tools/list is answered statically only with the tool gate Go
+// decided for the grant (src/toolgates.ts).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,10 +49,10 @@ function initialize(id: unknown, protocolVersion: string, capabilities: object =
 // Runs first, in an isolate the login warmed up: restart it on the same KV
 // so the wasm module is not loaded yet.
 describe('the wasm module starts lazily', () => {
-  test('initialize and ping in a fresh isolate leave it unstarted; the first tools/call starts it', async () => {
+  test('initialize, ping and tools/list in a fresh isolate leave it unstarted; the first tools/call starts it', async () => {
     await worker.stop();
     worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state, Number(new URL(worker.url).port));
-    for (const msg of [initialize(1, '2025-06-18'), { jsonrpc: '2.0', id: 2, method: 'ping' }]) {
+    for (const msg of [initialize(1, '2025-06-18'), { jsonrpc: '2.0', id: 2, method: 'ping' }, { jsonrpc: '2.0', id: 3, method: 'tools/list' }]) {
       const r = await post(grants.full, JSON.stringify(msg), { 'MCP-Protocol-Version': '2025-06-18' });
       assert.equal(r.status, 200, r.body);
       assert.equal(r.served, 'static', `${msg.method}: ${r.timing}`);
@@ -74,6 +74,8 @@ describe('static answers are the Go server’s answers', () => {
     for (const v of [...versions, '2026-07-28', '2099-01-01']) cases.push({ name: `${at}: initialize ${v}`, msg: initialize(7, v), headers });
     cases.push({ name: `${at}: ping`, msg: { jsonrpc: '2.0', id: 'p-1', method: 'ping', params: {} }, headers });
     cases.push({ name: `${at}: initialized`, msg: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers });
+    cases.push({ name: `${at}: tools/list`, msg: { jsonrpc: '2.0', id: 11, method: 'tools/list' }, headers });
+    cases.push({ name: `${at}: tools/list, empty params`, msg: { jsonrpc: '2.0', id: 'list-2', method: 'tools/list', params: {} }, headers });
   }
   for (const id of [0, -3, 9007199254740991, 'abc', 'a.b:c_d-e']) {
     cases.push({ name: `ping id ${JSON.stringify(id)}`, msg: { jsonrpc: '2.0', id, method: 'ping', params: {} } });
@@ -109,7 +111,6 @@ describe('static answers are the Go server’s answers', () => {
 describe('what the fast path leaves to Go', () => {
   const declined: { name: string; body: string; headers?: Record<string, string> }[] = [
     { name: 'tools/call', body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_buckets","arguments":{}}}' },
-    { name: 'tools/list (the session’s gate decides its tools)', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' },
     { name: 'a cursor', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":"x"}}' },
     { name: '_meta', body: '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"progressToken":1}}}' },
     { name: 'a batch', body: '[{"jsonrpc":"2.0","id":1,"method":"ping"}]' },
@@ -137,13 +138,21 @@ describe('what the fast path leaves to Go', () => {
     });
   }
 
-  test('the data file serves both gates, every header version and the catch-all initialize version', () => {
+  test('the data file serves both scopes, every header version and the catch-all initialize version', () => {
     const h = new Headers(BASE_HEADERS);
-    for (const gate of ['full', 'read']) {
-      const r = fastPath.answer({ method: 'POST', headers: h, body: new TextEncoder().encode(JSON.stringify(initialize(1, '2030-01-01'))) }, gate);
+    for (const access of ['full', 'read']) {
+      const r = fastPath.answer({ method: 'POST', headers: h, body: new TextEncoder().encode(JSON.stringify(initialize(1, '2030-01-01'))) }, { access });
       assert.equal(r?.status, 200);
       assert.match(new TextDecoder().decode(r!.body), /"protocolVersion":"2025-11-25"/);
     }
-    assert.equal(fastPath.answer({ method: 'POST', headers: h, body: new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping"}') }, 'no-such-gate'), undefined);
+    assert.equal(fastPath.answer({ method: 'POST', headers: h, body: new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"ping"}') }, { access: 'no-such-gate' }), undefined);
+  });
+
+  test('tools/list is answered only for a known tool gate with a recorded page', () => {
+    const h = new Headers(BASE_HEADERS);
+    const list = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"method":"tools/list"}');
+    assert.equal(fastPath.answer({ method: 'POST', headers: h, body: list }, { access: 'full' }), undefined, 'no tool gate');
+    assert.equal(fastPath.answer({ method: 'POST', headers: h, body: list }, { access: 'full', tools: 'no-such-gate' }), undefined, 'an unrecorded gate');
+    assert.equal(fastPath.answer({ method: 'POST', headers: h, body: list }, { access: 'full', tools: 'full' }), undefined, 'a scope is no tool gate');
   });
 });
