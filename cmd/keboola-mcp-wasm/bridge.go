@@ -25,7 +25,7 @@ type bridge struct {
 func newBridge(version string) *bridge {
 	b := &bridge{
 		version:    version,
-		clientHTTP: http.Client{Transport: manualRedirects{http.DefaultTransport}, Timeout: 60 * time.Second},
+		clientHTTP: http.Client{Transport: hostTransport{}, Timeout: 60 * time.Second},
 	}
 	b.client = keboola.Options{HTTPClient: &b.clientHTTP, UserAgent: "keboola-mcp-worker/" + version}
 	return b
@@ -35,11 +35,11 @@ func newBridge(version string) *bridge {
 // the stack who the token is and answers with facts about it, never the
 // token itself.
 func (b *bridge) verifyToken(_ js.Value, args []js.Value) any {
-	return promise(func() (any, error) {
+	return promise(func(ctx context.Context) (any, error) {
 		if len(args) != 2 || args[0].Type() != js.TypeString || args[1].Type() != js.TypeString {
 			return nil, errors.New("verifyToken(stackURL, token) takes two strings")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		info, err := keboola.VerifyToken(ctx, args[0].String(), keboola.Secret(args[1].String()), b.client)
 		if err != nil {
@@ -76,33 +76,26 @@ func stringField(v js.Value, name string) string {
 }
 
 // promise runs fn on its own goroutine (it may wait on fetch, which needs
-// the event loop free) and settles a JavaScript Promise with its result.
-func promise(fn func() (any, error)) js.Value {
+// the event loop free) and settles a JavaScript Promise with its result. fn's
+// context names the Worker call entering Go, for hostTransport; the host
+// hears when the call is settled, so the call's request can go on at once.
+func promise(fn func(ctx context.Context) (any, error)) js.Value {
+	call := enteringCall()
+	ctx := context.WithValue(context.Background(), callKey{}, call)
 	var executor js.Func
 	executor = js.FuncOf(func(_ js.Value, args []js.Value) any {
 		resolve, reject := args[0], args[1]
 		executor.Release()
 		go func() {
-			v, err := fn()
+			v, err := fn(ctx)
 			if err != nil {
 				reject.Invoke(js.Global().Get("Error").New(err.Error()))
-				return
+			} else {
+				resolve.Invoke(v)
 			}
-			resolve.Invoke(v)
+			host().Call("settled", call)
 		}()
 		return nil
 	})
 	return js.Global().Get("Promise").New(executor)
-}
-
-// manualRedirects makes fetch hand redirects back instead of following them:
-// a followed redirect would carry the X-StorageApi-Token header to wherever
-// it points. The keboola client then treats the 3xx as the final answer, as
-// it does natively.
-type manualRedirects struct{ base http.RoundTripper }
-
-func (t manualRedirects) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("js.fetch:redirect", "manual")
-	return t.base.RoundTrip(r)
 }

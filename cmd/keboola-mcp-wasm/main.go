@@ -21,7 +21,8 @@
 //
 // The Worker has authenticated the MCP client and decrypted the grant; Go
 // serves the MCP request with the same handler as the native server, and
-// Keboola calls go out through fetch (net/http's js transport). The program
+// Keboola calls go out through the Worker's host, globalThis.keboolaMCPHost
+// (host.go), which fetches in the calling request's context. The program
 // stays resident: the Worker instantiates it once per isolate.
 package main
 

@@ -69,7 +69,7 @@ func (b *mcpBridge) server(resourceMetadataURL string) (*mcpServer, error) {
 // as gate, the key of the tool gate the request was served with, when it
 // resolved one: the Worker answers the grant's later tools/list from it.
 func (b *mcpBridge) handle(_ js.Value, args []js.Value) any {
-	return promise(func() (any, error) {
+	return promise(func(ctx context.Context) (any, error) {
 		if len(args) != 2 {
 			return nil, errors.New("handle(request, access) takes two arguments")
 		}
@@ -85,7 +85,7 @@ func (b *mcpBridge) handle(_ js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(access.With(context.Background(), a), requestTimeout)
+		ctx, cancel := context.WithTimeout(access.With(ctx, a), requestTimeout)
 		defer cancel()
 		ctx, report := mcpserver.WithGateReport(ctx)
 		rec := mcpserver.NewRecorder()
@@ -103,7 +103,7 @@ func (b *mcpBridge) handle(_ js.Value, args []js.Value) any {
 // a grant at login (see mcpserver.Server.GateKey). access.readOnly is
 // ignored.
 func (b *mcpBridge) toolGates(_ js.Value, args []js.Value) any {
-	return promise(func() (any, error) {
+	return promise(func(ctx context.Context) (any, error) {
 		if len(args) != 1 {
 			return nil, errors.New("toolGates(access) takes one argument")
 		}
@@ -115,7 +115,7 @@ func (b *mcpBridge) toolGates(_ js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
 		out := map[string]any{}
 		for name, readOnly := range map[string]bool{"full": false, "read": true} {

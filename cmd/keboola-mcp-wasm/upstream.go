@@ -77,7 +77,7 @@ func (b *bridge) upstreamAuthorizeURL(_ js.Value, args []js.Value) any {
 // Jobs Queue and AI Service take no Bearer) and describes it. The Storage
 // token is returned because the Worker must seal it into the grant.
 func (b *bridge) upstreamSignIn(_ js.Value, args []js.Value) any {
-	return promise(func() (any, error) {
+	return promise(func(ctx context.Context) (any, error) {
 		verifier, ok := optionalVerifier(args, 2)
 		if len(args) < 2 || len(args) > 3 || args[1].Type() != js.TypeString || !ok {
 			return nil, errors.New("upstreamSignIn(config, code[, verifier]) takes an object and strings")
@@ -86,7 +86,7 @@ func (b *bridge) upstreamSignIn(_ js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
 		up := b.upstream(c)
 		fail := func(err error) (any, error) {

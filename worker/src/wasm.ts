@@ -8,6 +8,7 @@
 // full one (MCP served in wasm) or the login-only one (MCP proxied to a
 // native server), so a Worker bundles only the one it needs.
 import '../build/wasm_exec.js';
+import { host, inCall, keepGoTimeouts } from './gohost';
 
 let goBuild: WebAssembly.Module | undefined;
 
@@ -116,10 +117,13 @@ export interface KeboolaMCP {
 declare global {
   // Set by wasm_exec.js.
   // eslint-disable-next-line no-var
-  var Go: new () => { importObject: WebAssembly.Imports; run(instance: WebAssembly.Instance): Promise<void> };
+  var Go: new () => { importObject: WebAssembly.Imports; mem: DataView; _resume(): void; run(instance: WebAssembly.Instance): Promise<void> };
   // Set by the Go program's main.
   // eslint-disable-next-line no-var
   var keboolaMCP: KeboolaMCP | undefined;
+  // Read by the Go program (cmd/keboola-mcp-wasm/host.go).
+  // eslint-disable-next-line no-var
+  var keboolaMCPHost: typeof host | undefined;
 }
 
 let started: Promise<KeboolaMCP> | undefined;
@@ -140,7 +144,9 @@ export function keboolaMCP(): Promise<KeboolaMCP> {
 async function start(): Promise<KeboolaMCP> {
   const t0 = performance.now();
   if (!goBuild) throw new Error('no Go build: the Worker entry must call useGoBuild');
+  globalThis.keboolaMCPHost = host;
   const go = new globalThis.Go();
+  keepGoTimeouts(go);
   const instance = await WebAssembly.instantiate(goBuild, go.importObject);
   // run() resolves only when the Go program exits, which it does not; by the
   // time it yields, main has registered the exports.
@@ -148,5 +154,20 @@ async function start(): Promise<KeboolaMCP> {
   const api = globalThis.keboolaMCP;
   if (!api) throw new Error('the Go wasm module did not register keboolaMCP');
   startMillis = performance.now() - t0;
-  return api;
+  return inCalls(api);
+}
+
+/** The Go exports, each asynchronous one run as a call of its own request (gohost.ts). */
+function inCalls(api: KeboolaMCP): KeboolaMCP {
+  const { handle, toolGates } = api;
+  return {
+    handle: handle && ((request, access) => inCall(() => handle(request, access))),
+    toolGates: toolGates && ((access) => inCall(() => toolGates(access))),
+    verifyToken: (stackURL, token) => inCall(() => api.verifyToken(stackURL, token)),
+    upstreamSignIn: (config, code) => inCall(() => api.upstreamSignIn(config, code)),
+    upstreamAuthorizeURL: (config, state) => api.upstreamAuthorizeURL(config, state),
+    renderLogin: (model) => api.renderLogin(model),
+    loginMessages: api.loginMessages,
+    version: api.version,
+  };
 }
