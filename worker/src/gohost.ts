@@ -19,10 +19,13 @@
 
 /**
  * How often a waiting call looks for work another request's run of Go left
- * it: the most such a hand-over waits. Work Go hands a call while that
+ * it: the most such a hand-over waits, while the call is busy. A call that
+ * finds nothing looks half as often each time, down to IDLE_TICK_MS, so a
+ * long wait on Keboola costs little CPU. Work Go hands a call while that
  * call's own request runs it is taken at once.
  */
 export const TICK_MS = 2;
+export const IDLE_TICK_MS = 32;
 
 /** What Go answers a fetch with: an error message, or the whole response. */
 export type Deliver = (error: string | null, response?: { status: number; headers: [string, string][]; body: Uint8Array }) => void;
@@ -185,24 +188,28 @@ export async function inCall<T>(enter: () => Promise<T>): Promise<T> {
     call.done = true;
   };
   result.then(finished, finished);
+  let tick = TICK_MS;
   try {
     while (!call.done) {
       const job = call.queue.shift();
       if (job) {
         void perform(id, call, job);
+        tick = TICK_MS;
         continue;
       }
       if (nextDue() <= Date.now()) {
         fireDueTimeouts(id);
+        tick = TICK_MS;
         continue;
       }
-      const sleep = Math.max(1, Math.min(TICK_MS, nextDue() - Date.now()));
-      await new Promise<void>((resolve) => {
+      const sleep = Math.max(1, Math.min(tick, nextDue() - Date.now()));
+      const woken = await new Promise<boolean>((resolve) => {
         // Never cleared: a late tick is a no-op.
-        setTimeout(resolve, sleep);
-        call.wake = resolve;
+        setTimeout(() => resolve(false), sleep);
+        call.wake = () => resolve(true);
       });
       call.wake = undefined;
+      tick = woken ? TICK_MS : Math.min(tick * 2, IDLE_TICK_MS);
     }
   } finally {
     calls.delete(id);
