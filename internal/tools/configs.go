@@ -34,10 +34,12 @@ var configTools = []Tool{
 			"values under keys starting with # are encrypted before they are stored. Row-based components "+
 			"(e.g. database extractors) keep shared settings here and one table per row: add rows with "+
 			"add_config_row. SQL transformations have create_sql_transformation; flows have their own tools. "+
+			"variables declares {{ name }} placeholders the configuration uses, with optional default values. "+
 			"Returns the new configuration's id, version and link.",
 		hints{}, func(s *jsonschema.Schema) {
 			minLen(s, "component_id", 1)
 			minLen(s, "name", 1)
+			variablesSchema(s)
 		}, createConfig),
 	define("add_config_row", "Add a configuration row",
 		"Adds a row to an existing configuration: for row-based components, one row is usually one table "+
@@ -54,9 +56,11 @@ var configTools = []Tool{
 			"set, str_replace, remove or list_append at a path), the whole storage mapping, or the processors. "+
 			"What is not given stays as it is. Read it first with get_configs. Secrets show there as "+
 			"[REDACTED]: leave them out of the edits to keep them, or set a new plain value, which is "+
-			"encrypted. Rows are changed with update_config_row. Returns the new version, what changed and a link.",
+			"encrypted. variables replaces the configuration's variables ([] removes them). Rows are changed with "+
+			"update_config_row. Returns the new version, what changed and a link.",
 		hints{destructive: true}, func(s *jsonschema.Schema) {
 			updateSchema(s)
+			variablesSchema(s)
 		}, updateConfig),
 	define("update_config_row", "Update a configuration row",
 		"Changes one row of a configuration: name, description, individual parameters (parameter_updates: "+
@@ -199,6 +203,9 @@ func lookupComponent(ctx context.Context, c *keboola.Client, id string) (*kebool
 }
 
 func createConfig(ctx context.Context, c call, in createConfigInput) (string, error) {
+	if err := in.check(); err != nil {
+		return "", err
+	}
 	comp, err := lookupComponent(ctx, c.client, in.ComponentID)
 	if err != nil {
 		return "", err
@@ -215,7 +222,8 @@ func createConfig(ctx context.Context, c call, in createConfigInput) (string, er
 	if err != nil {
 		return "", err
 	}
-	out := fmt.Sprintf("Created configuration %s %q of %s (version %d).\n%s", cfg.id, cfg.Name, comp.ID, cfg.Version, note) + cfg.note
+	out := fmt.Sprintf("Created configuration %s %q of %s (version %d).\n%s", cfg.id, cfg.Name, comp.ID, cfg.Version, note) + cfg.note +
+		linkNewVariables(ctx, c.client, comp.ID, cfg, in.Variables, "update_config")
 	if nonEmptyObject(comp.ConfigurationRowSchema) {
 		out += "This component is configured in rows: add them with add_config_row.\n"
 	}
@@ -700,13 +708,16 @@ func (e configEdit) prepare(ctx context.Context, c call, compID, cfgID string, s
 }
 
 func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, error) {
+	if err := in.check(); err != nil {
+		return "", err
+	}
 	e := in.configEdit
 	cfgID := strings.TrimSpace(e.ConfigurationID)
 	comp, cur, err := e.current(ctx, c, cfgID)
 	if err != nil {
 		return "", err
 	}
-	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration, in.given())
+	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration, in.given() || in.Variables != nil)
 	if err != nil {
 		return "", err
 	}
@@ -714,9 +725,30 @@ func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, er
 	if err != nil {
 		return "", err
 	}
+	var link linkedVariables
+	if in.Variables != nil {
+		base := []byte(cur.Configuration)
+		if upd.Configuration != nil {
+			base = upd.Configuration // the edited body, secrets encrypted
+		}
+		body, err := decodeObject(base)
+		if err != nil {
+			return "", err
+		}
+		if link, err = linkVariables(ctx, c.client, comp.ID, cfgID, body, in.Variables); err != nil {
+			return "", err
+		}
+		if link.changed {
+			if upd.Configuration, err = json.Marshal(body); err != nil {
+				return "", err
+			}
+			changes = append(changes, link.change)
+		}
+	}
 	if upd.Name == nil && upd.Description == nil && upd.Configuration == nil {
-		// Only the folder changes: that is metadata, not a new version.
-		return in.apply(ctx, c.client, comp.ID, cfgID) + links("Configuration", u.Config(comp.ID, cfgID)), nil
+		// Only the folder changes (or there were no variables to remove):
+		// that is metadata, not a new version.
+		return link.finish(ctx, c.client) + in.apply(ctx, c.client, comp.ID, cfgID) + links("Configuration", u.Config(comp.ID, cfgID)), nil
 	}
 	cfg, err := c.client.UpdateConfig(ctx, comp.ID, cfgID, upd)
 	if err != nil {
@@ -724,7 +756,7 @@ func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, er
 	}
 	return fmt.Sprintf("Updated configuration %s %q of %s (now version %d).\n", cfgID, cfg.Name, comp.ID, cfg.Version) +
 		changeList(upd, changes) + note + markWrittenByMCP(ctx, c.client, comp.ID, cfgID, cfg.Version) +
-		in.apply(ctx, c.client, comp.ID, cfgID) + links("Configuration", u.Config(comp.ID, cfgID)), nil
+		link.finish(ctx, c.client) + in.apply(ctx, c.client, comp.ID, cfgID) + links("Configuration", u.Config(comp.ID, cfgID)), nil
 }
 
 func updateConfigRow(ctx context.Context, c call, in updateConfigRowInput) (string, error) {

@@ -516,14 +516,7 @@ type modifyPythonJSInput struct {
 	AuthenticationType      string         `json:"authentication_type,omitempty" jsonschema:"basic-auth protects the app with a password, no-auth makes it public, default keeps an existing app's setting (basic-auth for new apps)."`
 	AutoSuspendAfterSeconds int            `json:"auto_suspend_after_seconds,omitempty" jsonschema:"Seconds without traffic after which the running app is suspended."`
 	Storage                 map[string]any `json:"storage,omitempty" jsonschema:"Input/output table mappings ({input:{tables:[…]}, output:{tables:[…]}}); replaces the whole storage block. Omit to keep it; {} clears it."`
-	dataAppFolder
-}
-
-// dataAppFolder is the Python server's folder parameter on the data app
-// tools: accepted so Python-shaped calls work, not applied yet (data apps
-// are created and updated along several paths; docs/tools.md says so).
-type dataAppFolder struct {
-	Folder *string `json:"folder,omitempty" jsonschema:"Accepted for compatibility with the Python server; data apps are not filed into UI folders yet."`
+	pythonFolder
 }
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
@@ -746,7 +739,8 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 	}
 	// The app exists from here on: later failures must not read as "not
 	// created", or a retry would create a second app.
-	note := markWrittenByMCP(ctx, c, keboola.DataAppComponentID, ds.ConfigID.String(), 0)
+	note := markWrittenByMCP(ctx, c, keboola.DataAppComponentID, ds.ConfigID.String(), 0) +
+		in.apply(ctx, c, keboola.DataAppComponentID, ds.ConfigID.String())
 	var f fields
 	f.add("Created", "python-js data app "+in.Name)
 	f.add("Configuration", ds.ConfigID.String())
@@ -833,11 +827,14 @@ func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 		}
 	}
 	return saveDataAppUpdate(ctx, c, a, body, appUpdate{configID: in.ConfigurationID, name: in.Name, description: in.Description,
-		change: firstNonBlank(in.ChangeDescription, "Update python-js data app")}, notes)
+		change: firstNonBlank(in.ChangeDescription, "Update python-js data app"), folder: in.pythonFolder}, notes)
 }
 
 // appUpdate is what both data app tools change besides the body.
-type appUpdate struct{ configID, name, description, change string }
+type appUpdate struct {
+	configID, name, description, change string
+	folder                              pythonFolder
+}
 
 // saveDataAppUpdate stores an edited data app configuration and reports it
 // the same way for both kinds of app: new version, state, authentication,
@@ -863,7 +860,8 @@ func saveDataAppUpdate(ctx context.Context, c *keboola.Client, a *app, body map[
 	if err != nil {
 		return "", err
 	}
-	notes = append(notes, strings.TrimSpace(markWrittenByMCP(ctx, c, keboola.DataAppComponentID, in.configID, cfg.Version)))
+	notes = append(notes, strings.TrimSpace(markWrittenByMCP(ctx, c, keboola.DataAppComponentID, in.configID, cfg.Version)),
+		strings.TrimSpace(in.folder.apply(ctx, c, keboola.DataAppComponentID, in.configID)))
 	u, err := c.Links(ctx)
 	if err != nil {
 		return "", err

@@ -25,7 +25,7 @@ type modifyStreamlitInput struct {
 	AuthenticationType string   `json:"authentication_type,omitempty" jsonschema:"basic-auth protects the app with a password, no-auth makes it public, default keeps an existing app's setting (basic-auth for new apps)."`
 	ConfigurationID    string   `json:"configuration_id,omitempty" jsonschema:"Configuration id of the app to update; empty creates a new app."`
 	ChangeDescription  string   `json:"change_description,omitempty" jsonschema:"What changed, for the version history (updates)."`
-	dataAppFolder
+	pythonFolder
 }
 
 // streamlitPackages are always installed: query_data needs them.
@@ -230,7 +230,8 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	if err != nil {
 		return "", err
 	}
-	note := markWrittenByMCP(ctx, c.client, keboola.DataAppComponentID, ds.ConfigID.String(), 0)
+	note := markWrittenByMCP(ctx, c.client, keboola.DataAppComponentID, ds.ConfigID.String(), 0) +
+		in.apply(ctx, c.client, keboola.DataAppComponentID, ds.ConfigID.String())
 	u, err := c.client.Links(ctx)
 	if err != nil {
 		return "", err
@@ -296,7 +297,7 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 		delete(a.body, "storage") // [] left by earlier writes breaks the UI's mapping editor
 	}
 	return saveDataAppUpdate(ctx, c, a, a.body, appUpdate{configID: in.ConfigurationID, name: in.Name, description: in.Description,
-		change: firstNonBlank(in.ChangeDescription, "Update Streamlit data app")}, []string{strings.TrimSpace(placementNote(strings.TrimSpace(in.SourceCode)))})
+		change: firstNonBlank(in.ChangeDescription, "Update Streamlit data app"), folder: in.pythonFolder}, []string{strings.TrimSpace(placementNote(strings.TrimSpace(in.SourceCode)))})
 }
 
 func asList(v any) []any {

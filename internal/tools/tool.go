@@ -407,19 +407,6 @@ func minLen(s *jsonschema.Schema, name string, n int) {
 	p.MinLength = jsonschema.Ptr(n)
 }
 
-// pythonVariables is the Python server's variables parameter (definitions
-// kept in a linked keboola.variables configuration). Accepted, not applied
-// yet, like pythonFolder.
-type pythonVariables struct {
-	Variables []pythonVariable `json:"variables,omitempty" jsonschema:"Accepted for compatibility with the Python server and not applied yet: variable definitions of the configuration."`
-}
-
-type pythonVariable struct {
-	Name         string `json:"name" jsonschema:"The variable's name."`
-	Type         string `json:"type,omitempty" jsonschema:"string or vault."`
-	DefaultValue string `json:"default_value,omitempty" jsonschema:"The variable's default value."`
-}
-
 // flexibleID is an id a caller may send as a string or a number (the Python
 // server takes Keboola project ids as either).
 type flexibleID string

@@ -35,17 +35,18 @@ var transformationTools = []Tool{
 			"code blocks. Scripts read Storage tables by their fully qualified names (get_tables shows them) "+
 			"and create their results with CREATE TABLE \"name\" AS …, using the plain quoted name; list those "+
 			"names in created_table_names so they are loaded into a Storage bucket named after the "+
-			"transformation. A script may hold several statements separated by semicolons. The transformation "+
-			"is created, not run: run_job runs it. Returns its configuration id, its blocks and codes by position, "+
+			"transformation. A script may hold several statements separated by semicolons; {{ name }} in a script "+
+			"is filled from variables when the transformation runs. The transformation is created, not run: run_job runs it. Returns its configuration id, its blocks and codes by position, "+
 			"and links.",
 		hints{}, func(s *jsonschema.Schema) {
 			minLen(s, "name", 1)
 			minLen(s, "sql_code_blocks", 1)
+			variablesSchema(s)
 		}, createSQLTransformation),
 	define("update_sql_transformation", "Update an SQL transformation",
 		"Changes an SQL transformation: its SQL with parameter_updates (add, remove or rename blocks and codes, "+
-			"replace or extend a code's script, find and replace text), its whole storage mapping, description "+
-			"or disabled state. Blocks and codes are named by position, from 0, as get_configs shows them: b0 "+
+			"replace or extend a code's script, find and replace text), its whole storage mapping, description, "+
+			"variables or disabled state. Blocks and codes are named by position, from 0, as get_configs shows them: b0 "+
 			"is the first block, b0.c1 its second code; the answers of both transformation tools list them. "+
 			"Edits apply in order, so an edit sees the positions left by the ones before it. A change that "+
 			"removes or retypes columns of an output table makes the next run fail until that table is deleted: "+
@@ -55,6 +56,7 @@ var transformationTools = []Tool{
 			minLen(s, "change_description", 1)
 			itemEnum(s, "parameter_updates", "op", tfOps...)
 			itemEnum(s, "parameter_updates", "position", "start", "end")
+			variablesSchema(s)
 		}, updateSQLTransformation),
 }
 
@@ -92,6 +94,9 @@ type createSQLTransformationInput struct {
 var plainTableName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_$-]{0,254}$`)
 
 func createSQLTransformation(ctx context.Context, c call, in createSQLTransformationInput) (string, error) {
+	if err := in.check(); err != nil {
+		return "", err
+	}
 	name := strings.TrimSpace(in.Name)
 	if name == "" {
 		return "", errorf("name must not be empty")
@@ -132,6 +137,7 @@ func createSQLTransformation(ctx context.Context, c call, in createSQLTransforma
 	var out strings.Builder
 	fmt.Fprintf(&out, "Created SQL transformation %s %q (%s, version %d). run_job runs it.\n", cfg.id, cfg.Name, compID, cfg.Version)
 	out.WriteString(cfg.note)
+	out.WriteString(linkNewVariables(ctx, c.client, compID, cfg, in.Variables, "update_sql_transformation"))
 	out.WriteString(in.apply(ctx, c.client, compID, cfg.id))
 	if len(outputs) > 0 {
 		fmt.Fprintf(&out, "Output tables load into bucket %s: %s.\n", bucket, strings.Join(in.CreatedTableNames, ", "))
@@ -298,6 +304,9 @@ type updateSQLTransformationInput struct {
 }
 
 func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransformationInput) (string, error) {
+	if err := in.check(); err != nil {
+		return "", err
+	}
 	change := strings.TrimSpace(in.ChangeDescription)
 	if change == "" {
 		return "", errorf("change_description must say what changes")
@@ -314,11 +323,9 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 	if err != nil {
 		return "", err
 	}
-	body := map[string]any{}
-	if len(cur.Configuration) > 0 {
-		if err := json.Unmarshal(cur.Configuration, &body); err != nil || body == nil {
-			return "", fmt.Errorf("the stored transformation %s is not a JSON object", cfgID)
-		}
+	body, err := decodeObject(cur.Configuration)
+	if err != nil {
+		return "", fmt.Errorf("the stored transformation %s is not a JSON object", cfgID)
 	}
 	params, _ := body["parameters"].(map[string]any)
 	if params == nil {
@@ -370,7 +377,24 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 	if err != nil {
 		return "", err
 	}
+	var link linkedVariables
+	if in.Variables != nil {
+		if link, err = linkVariables(ctx, c.client, compID, cfgID, body, in.Variables); err != nil {
+			return "", err
+		}
+		if link.changed {
+			// body holds the edits above, if any, and now the link.
+			if upd.Configuration, err = json.Marshal(body); err != nil {
+				return "", err
+			}
+			changes = append(changes, link.change)
+		}
+	}
 	if len(changes) == 0 {
+		if in.Variables != nil {
+			// There were no variables to remove: nothing else to save.
+			return link.finish(ctx, c.client) + in.apply(ctx, c.client, compID, cfgID) + links("Transformation", u.Transformation(compID, cfgID)), nil
+		}
 		if in.given() {
 			// Only the folder changes: that is metadata, not a new version.
 			return in.apply(ctx, c.client, compID, cfgID) + links("Transformation", u.Transformation(compID, cfgID)), nil
@@ -385,7 +409,7 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 		return "", conflictHint(err)
 	}
 	return fmt.Sprintf("Updated SQL transformation %s %q (now version %d).\nChanges: %s.\n", cfgID, cfg.Name, cfg.Version, strings.Join(changes, "; ")) +
-		markWrittenByMCP(ctx, c.client, compID, cfgID, cfg.Version) + in.apply(ctx, c.client, compID, cfgID) + describeBlocks(blocks) + links("Transformation", u.Transformation(compID, cfgID)), nil
+		markWrittenByMCP(ctx, c.client, compID, cfgID, cfg.Version) + link.finish(ctx, c.client) + in.apply(ctx, c.client, compID, cfgID) + describeBlocks(blocks) + links("Transformation", u.Transformation(compID, cfgID)), nil
 }
 
 // storedBlocks returns the blocks of stored parameters, refusing shapes the

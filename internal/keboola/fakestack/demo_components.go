@@ -73,6 +73,12 @@ func seedCatalogue(st *state) {
 		},
 		{id: schedulerComponent, typ: "other", name: "Scheduler", categories: []string{"Other"},
 			description: "Runs a configuration (usually a flow) on a cron schedule."},
+		// Variables are defined in configurations of this component, which
+		// other configurations link by variables_id
+		// (https://developers.keboola.com/integrate/variables/).
+		{id: variablesComponent, typ: "other", name: "Variables", categories: []string{"Other"},
+			description:      "Defines variables that other configurations use as {{ name }} placeholders.",
+			documentationURL: "https://developers.keboola.com/integrate/variables/"},
 		{id: mcpToolComponent, typ: "application", name: "Keboola MCP Server", categories: []string{"Application"},
 			description: "Holds the workspaces the Keboola MCP server runs SQL in."},
 	}

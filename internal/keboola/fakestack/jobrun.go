@@ -58,7 +58,12 @@ func (s *Stack) phaseDuration() time.Duration { return 3 * s.step }
 func (s *Stack) prepareWork(j *queueJob, cfg *config) {
 	switch j.component {
 	case snowflakeTransformation:
-		j.work = &jobWork{transformation: cfg.configuration}
+		configuration, err := s.resolveVariables(cfg.configuration)
+		if err != nil {
+			j.failMessage = err.Error()
+			return
+		}
+		j.work = &jobWork{transformation: configuration}
 	case orchestratorComponent, flowComponent:
 		phases, _ := cfg.configuration["phases"].([]any)
 		tasks, _ := cfg.configuration["tasks"].([]any)
@@ -66,6 +71,12 @@ func (s *Stack) prepareWork(j *queueJob, cfg *config) {
 			statuses: map[string]string{}}}
 		// Until the phases have run, the flow is planned to take all of them.
 		j.runFor = time.Duration(max(len(phases), 1)) * s.phaseDuration()
+	default:
+		// Other components do no work here, but their variables are
+		// resolved (and can fail the job) as any component's are.
+		if _, err := s.resolveVariables(cfg.configuration); err != nil {
+			j.failMessage = err.Error()
+		}
 	}
 }
 
