@@ -39,7 +39,7 @@ func (s *Stack) resolveVariables(configuration map[string]any) (map[string]any, 
 		}
 	}
 	if vars == nil {
-		return nil, fmt.Errorf("Variable configuration %q was not found.", varsID)
+		return nil, serviceErrorf("Variable configuration %q was not found.", varsID)
 	}
 	values := map[string]string{}
 	if rowID := idValue(configuration["variables_values_id"]); rowID != "" {
@@ -50,7 +50,7 @@ func (s *Stack) resolveVariables(configuration map[string]any) (map[string]any, 
 			}
 		}
 		if row == nil {
-			return nil, fmt.Errorf("Variable values %q were not found in variable configuration %q.", rowID, varsID)
+			return nil, serviceErrorf("Variable values %q were not found in variable configuration %q.", rowID, varsID)
 		}
 		list, _ := row.configuration["values"].([]any)
 		for _, v := range list {
@@ -66,7 +66,7 @@ func (s *Stack) resolveVariables(configuration map[string]any) (map[string]any, 
 		m, _ := d.(map[string]any)
 		name, _ := m["name"].(string)
 		if _, ok := values[name]; !ok {
-			return nil, fmt.Errorf("No value provided for variable %q.", name)
+			return nil, serviceErrorf("No value provided for variable %q.", name)
 		}
 	}
 	resolved, _ := fillPlaceholders(configuration, values).(map[string]any)
