@@ -166,7 +166,10 @@ func linkVariables(ctx context.Context, c *keboola.Client, compID, cfgID string,
 	}
 	summary += "); use them as {{ name }}."
 	if len(withoutDefault) > 0 {
-		summary += fmt.Sprintf(" %s %s no default value: every run must give one (variableValuesData), or the job fails.",
+		// run_job cannot pass values: only a flow task (variableValuesData)
+		// or the Keboola UI can, so say how to make run_job work.
+		summary += fmt.Sprintf(" %s %s no default value: a run fails unless it is given one (a flow task's variableValuesData); "+
+			"add a default_value to run it with run_job.",
 			strings.Join(withoutDefault, ", "), map[bool]string{true: "has", false: "have"}[len(withoutDefault) == 1])
 	}
 	return linkedVariables{changed: true, change: "variables " + strings.Join(names, ", "), summary: summary}, nil

@@ -122,7 +122,7 @@ func TestCreateConfig_VariableWithoutDefaultFailsARunWithoutValues(t *testing.T)
 	if isErr {
 		t.Fatal(text)
 	}
-	for _, want := range []string{"Variables: day, token", "day has no default value: every run must give one"} {
+	for _, want := range []string{"Variables: day, token", "day has no default value: a run fails unless it is given one"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("answer lacks %q:\n%s", want, text)
 		}
