@@ -274,7 +274,13 @@ func linkNewVariables(ctx context.Context, c *keboola.Client, compID string, cfg
 	failed := func(err error) string {
 		return fmt.Sprintf("The configuration is created, but linking its variables failed: %v. Link them with %s and the same variables.\n", err, updateTool)
 	}
-	body, err := decodeObject(cfg.Configuration)
+	// Read the body back rather than trust the create answer to carry it:
+	// saving an empty body would wipe the configuration.
+	stored, err := c.GetConfig(ctx, compID, cfg.id)
+	if err != nil {
+		return failed(err)
+	}
+	body, err := decodeObject(stored.Configuration)
 	if err != nil {
 		return failed(err)
 	}
