@@ -10,7 +10,11 @@
 //   tools/list: warm p50 and req/s, our Worker against a plain-JS Worker on
 //               the same library with the same tool list (bench/plain/)
 //   tools/call: warm p50 through our Worker (wasm) and through the native
-//               server directly; the difference is the Worker's overhead
+//               server twice: with signed proxy headers sent straight to it
+//               (no OAuth at all: the Go server's own cost, what the goal
+//               line compares against) and with its own OAuth bearer
+//               (`serve --auth oauth`, the same product deployed natively);
+//               the differences are the Worker's overhead over each
 //   proxy:      warm tools/call through the Free-plan Worker (proxy to native)
 //   legacy SSE: round trip of a tools/list POSTed to /messages until its
 //               answer arrives on the open /sse stream (a Durable Object per
@@ -169,6 +173,8 @@ try {
   procs.push(stack);
   const native = await startNative(stack.url);
   procs.push(native);
+  const nativeOAuth = await startNative(stack.url, {}, 'oauth');
+  procs.push(nativeOAuth);
 
   // Log in (the login page starts Go), then restart the Worker on the same
   // KV and port: the next requests meet an isolate without the wasm module.
@@ -212,15 +218,26 @@ try {
     headers.set('MCP-Protocol-Version', PROTOCOL);
     return fetch(`${native.url}/mcp`, { method: 'POST', headers, body });
   };
+  // The native server as deployed on its own: its OAuth, its token store.
+  const nativeToken = (await login(nativeOAuth.url, await register(nativeOAuth.url), stack.url, DEV_TOKEN)).access_token;
+  const nativeWithOAuth = () => mcp(nativeOAuth.url, nativeToken, toolCall, { 'MCP-Protocol-Version': PROTOCOL });
   const callOurs: number[] = [];
   const callNative: number[] = [];
+  const callNativeOAuth: number[] = [];
   for (let round = 0; round < 2; round++) {
     callOurs.push(...(await latencies(ours(toolCall), N / 2)));
     callNative.push(...(await latencies(direct, N / 2)));
+    callNativeOAuth.push(...(await latencies(nativeWithOAuth, N / 2)));
   }
   console.log(`warm tools/call get_buckets, our Worker (wasm): ${describe(callOurs)}`);
   console.log(`warm tools/call get_buckets, native (signed, direct): ${describe(callNative)}`);
-  console.log(`tools/call overhead of our Worker over native: ${(p50(callOurs) - p50(callNative)).toFixed(2)} ms p50 (goal ≤ 2 ms)`);
+  console.log(`warm tools/call get_buckets, native (its own OAuth bearer): ${describe(callNativeOAuth)}`);
+  // The goal compares with the signed, direct figure: the Go server's own
+  // cost with no authentication work, so the overhead counts all of the
+  // Worker's (its OAuth included). Against the native server with its own
+  // OAuth, each side pays for validating a bearer.
+  console.log(`tools/call overhead of our Worker over native (signed, direct): ${(p50(callOurs) - p50(callNative)).toFixed(2)} ms p50 (goal ≤ 2 ms)`);
+  console.log(`tools/call overhead of our Worker over native (its own OAuth bearer): ${(p50(callOurs) - p50(callNativeOAuth)).toFixed(2)} ms p50`);
   // Where the overhead goes: a ping answered statically (OAuth and the
   // Worker only), the same ping through Go (its body spaced, so the fast
   // path leaves it to wasm), and the tool call itself.

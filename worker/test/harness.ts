@@ -86,16 +86,27 @@ export async function startDevStack(): Promise<Proc> {
   return { url, output: p.output, stop: () => stopProcess(p.child) };
 }
 
-export async function startNative(stackURL: string, extra: Record<string, string> = {}, auth: 'proxy' | 'headers' = 'proxy'): Promise<Proc> {
+/**
+ * `keboola-mcp serve` against one stack. auth 'oauth' (the native server's
+ * own OAuth, as deployed natively) keeps its SQLite store in a temporary
+ * directory removed on stop.
+ */
+export async function startNative(stackURL: string, extra: Record<string, string> = {}, auth: 'proxy' | 'headers' | 'oauth' = 'proxy'): Promise<Proc> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const p = run(
-    BIN,
-    ['serve', '--addr', `127.0.0.1:${port}`, '--auth', auth, '--public-url', url, '--stack', stackURL],
-    { KEBOOLA_MCP_PROXY_SECRET: PROXY_SECRET, ...extra },
-  );
+  const args = ['serve', '--addr', `127.0.0.1:${port}`, '--auth', auth, '--public-url', url, '--stack', stackURL];
+  const store = auth === 'oauth' ? mkdtempSync(join(tmpdir(), 'kmcp-native-')) : undefined;
+  if (store) args.push('--store', `sqlite:${join(store, 'keboola-mcp.db')}`);
+  const p = run(BIN, args, { KEBOOLA_MCP_PROXY_SECRET: PROXY_SECRET, ...extra });
   await waitFor(`${url}/healthz`, p, 30);
-  return { url, output: p.output, stop: () => stopProcess(p.child) };
+  return {
+    url,
+    output: p.output,
+    stop: async () => {
+      await stopProcess(p.child);
+      if (store) rmSync(store, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

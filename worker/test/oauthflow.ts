@@ -37,6 +37,11 @@ export function cookieHeader(jar: Jar): string {
   return [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
 }
 
+/** Undoes html/template's escaping of an attribute value. */
+function unescapeHTML(s: string): string {
+  return s.replaceAll('&#43;', '+').replaceAll('&#34;', '"').replaceAll('&#39;', "'").replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
+}
+
 export interface Form {
   status: number;
   html: string;
@@ -104,7 +109,10 @@ export async function login(
   const { verifier, challenge } = pkce();
   const form = await openForm(authorizeURL(base, clientId, challenge, scopes.join(' ')), jar);
   if (form.status !== 200 || !form.csrf) throw new Error(`form: ${form.status} ${form.html.slice(0, 300)}`);
+  // The native server's form also carries the authorization request, sealed.
+  const sealed = /name="request" value="([^"]*)"/.exec(form.html)?.[1];
   const res = await submit(base, jar, [
+    ...(sealed ? [['request', unescapeHTML(sealed)] as [string, string]] : []),
     ['csrf_token', form.csrf],
     ['stack_url', stackURL],
     ['storage_token', storageToken],
