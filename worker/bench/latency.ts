@@ -3,6 +3,11 @@
 // this script starts and stops. Figures only, no pass/fail: the machine is
 // shared and noisy, so compare numbers from the same run.
 //
+// Every Worker runs in workerd as under wrangler dev, but without its
+// DevTools inspector (bench/devworker.ts): wrangler dev reports each fetch()
+// a Worker makes to the inspector, which doubled the time of a tools/call
+// (two Keboola requests) and is not paid by a deployed Worker.
+//
 //   size:       both Go builds, raw and gzip, and what wrangler would upload
 //   cold:       in a fresh isolate (the Worker restarted on the same KV), the
 //               first initialize, the first tools/list, then the first
@@ -178,10 +183,10 @@ try {
 
   // Log in (the login page starts Go), then restart the Worker on the same
   // KV and port: the next requests meet an isolate without the wasm module.
-  let worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state);
+  let worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state, undefined, 'wrangler.jsonc', false);
   const token = (await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN)).access_token;
   await worker.stop();
-  worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state, Number(new URL(worker.url).port));
+  worker = await startWorker({ KEBOOLA_STACKS: stack.url }, state, Number(new URL(worker.url).port), 'wrangler.jsonc', false);
   procs.push(worker);
   const ours = (msg: object) => () => mcp(worker.url, token, msg, { 'MCP-Protocol-Version': PROTOCOL });
   for (const [name, msg] of [['initialize', initialize], ['tools/list', toolsList], ['tools/call', toolCall]] as const) {
@@ -189,7 +194,7 @@ try {
     console.log(`cold first ${name}: ${ms.toFixed(1)} ms (Server-Timing: ${res.headers.get('Server-Timing')})`);
   }
 
-  const plain = await startWorker({}, undefined, undefined, 'bench/plain/wrangler.jsonc');
+  const plain = await startWorker({}, undefined, undefined, 'bench/plain/wrangler.jsonc', false);
   procs.push(plain);
   const plainTok = await plainToken(plain.url);
   const theirs = () => mcp(plain.url, plainTok, toolsList, { 'MCP-Protocol-Version': PROTOCOL });
@@ -254,7 +259,7 @@ try {
   console.log(`  of which OAuth + Worker (ping, static): p50 ${p50(pingStatic).toFixed(2)} ms; entering Go (ping through wasm): +${(p50(pingGo) - p50(pingStatic)).toFixed(2)} ms; the call in Go: +${(p50(callOurs) - p50(pingGo)).toFixed(2)} ms`);
 
   // The Free-plan Worker: tokens are bound to its origin, so it needs its own login.
-  const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET }, undefined, undefined, 'wrangler.proxy.jsonc');
+  const proxied = await startWorker({ KEBOOLA_STACKS: stack.url, MCP_ORIGIN: native.url, MCP_PROXY_SECRET: PROXY_SECRET }, undefined, undefined, 'wrangler.proxy.jsonc', false);
   procs.push(proxied);
   const proxiedToken = (await login(proxied.url, await register(proxied.url), stack.url, DEV_TOKEN)).access_token;
   console.log(`warm tools/call, Free-plan Worker (proxy→native): ${describe(await latencies(() => mcp(proxied.url, proxiedToken, toolCall), N / 2))}`);

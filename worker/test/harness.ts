@@ -114,18 +114,26 @@ export async function startNative(stackURL: string, extra: Record<string, string
  * restarted Worker sees the same grants), else in a temporary directory
  * removed on stop. A restart must reuse the port too: the origin is part of
  * every token's audience. config picks the wrangler config (the entry and its
- * Go build).
+ * Go build). inspector false starts it without wrangler dev's DevTools
+ * inspector (bench/devworker.ts), as the benchmark does.
  */
-export async function startWorker(vars: Record<string, string>, stateDir?: string, fixedPort?: number, config = 'wrangler.jsonc'): Promise<Proc> {
+export async function startWorker(vars: Record<string, string>, stateDir?: string, fixedPort?: number, config = 'wrangler.jsonc', inspector = true): Promise<Proc> {
   const port = fixedPort ?? (await freePort());
   const state = stateDir ?? mkdtempSync(join(tmpdir(), 'kmcp-wrangler-'));
-  const args = ['wrangler', 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', process.env.WRANGLER_LOG ?? 'warn'];
-  args.push('--inspector-port', String(await freePort()));
   // Every test registers its own client from 127.0.0.1: the registration rate
   // limit is raised here and tested with its defaults in security.test.ts.
   const defaults = { COOKIE_SECRET, REGISTER_PER_MINUTE: '6000', REGISTER_BURST: '6000' };
-  for (const [k, v] of Object.entries({ ...defaults, ...vars })) args.push('--var', `${k}:${v}`);
-  const p = run('npx', args, { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' });
+  const pairs = Object.entries({ ...defaults, ...vars }).map(([k, v]) => `${k}:${v}`);
+  const env = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+  let p;
+  if (inspector) {
+    const args = ['wrangler', 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--log-level', process.env.WRANGLER_LOG ?? 'warn'];
+    args.push('--inspector-port', String(await freePort()));
+    for (const kv of pairs) args.push('--var', kv);
+    p = run('npx', args, env);
+  } else {
+    p = run(process.execPath, ['--import', 'tsx', 'bench/devworker.ts', config, String(port), state, ...pairs], env);
+  }
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`, p, 90);
   return {
