@@ -7,7 +7,9 @@
 //	handle(request, access) → Promise<response>
 //	    request:  {method, url (path and query), headers: [[name, value]…], body: Uint8Array}
 //	    access:   {stackURL, token, readOnly, resourceMetadataURL}
-//	    response: {status, headers: [[name, value]…], body: Uint8Array}
+//	    response: {status, headers: [[name, value]…], body: Uint8Array, gate?,
+//	               after?: () → Promise, present when Go has work left after the answer (a
+//	               tool call's audit event): runs it (once) and settles when it is done}
 //	verifyToken(stackURL, token) → Promise<{ok: true, token: {…}} | {ok: false, invalidToken, error, message}>
 //	    message: what the login page says, worded as on the native server
 //	upstreamAuthorizeURL({stackURL, clientID, clientSecret, redirectURL}, state) → string

@@ -15,6 +15,7 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/access"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/mcpserver"
+	"github.com/keboola-mcp/keboola-mcp/internal/tools"
 )
 
 // The MCP server itself: left out of the proxyonly build (see
@@ -85,7 +86,10 @@ func (b *mcpBridge) handle(_ js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(access.With(ctx, a), requestTimeout)
+		// The answer does not wait for the tool call's audit event: the
+		// Worker runs it after answering (after(), a call of its own).
+		var later tools.AfterAnswer
+		ctx, cancel := context.WithTimeout(tools.WithAfterAnswer(access.With(ctx, a), &later), requestTimeout)
 		defer cancel()
 		ctx, report := mcpserver.WithGateReport(ctx)
 		rec := mcpserver.NewRecorder()
@@ -94,8 +98,27 @@ func (b *mcpBridge) handle(_ js.Value, args []js.Value) any {
 		if key := report.Key(); key != "" {
 			out.Set("gate", key)
 		}
+		if later.Pending() {
+			out.Set("after", runLater(&later))
+		}
 		return out, nil
 	})
+}
+
+// runLater returns after(), which runs the work a request left for after
+// its answer and returns a Promise settled when it is done. It works once:
+// the Worker calls it as a call of its own (gohost.ts), so the work's
+// Keboola requests run in a request context that is still alive.
+func runLater(later *tools.AfterAnswer) js.Func {
+	var after js.Func
+	after = js.FuncOf(func(js.Value, []js.Value) any {
+		after.Release()
+		return promise(func(ctx context.Context) (any, error) {
+			later.Run(ctx)
+			return nil, nil
+		})
+	})
+	return after
 }
 
 // toolGates implements keboolaMCP.toolGates(access): the tool gate keys of

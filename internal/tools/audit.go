@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -34,15 +35,70 @@ const maxAuditValue = 1000
 // postAuditEvent is the default AuditFunc: one POST /v2/storage/events,
 // best effort. It outlives a caller who has gone (the call did happen) but
 // not auditTimeout; a failure (a read-only token may not write events) is
-// only logged.
+// only logged. In a context from WithAfterAnswer it leaves the post for
+// later and returns at once.
 func postAuditEvent(logger *slog.Logger) AuditFunc {
 	return func(ctx context.Context, client *keboola.Client, event keboola.EventInput) {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
-		defer cancel()
-		if _, err := client.CreateEvent(ctx, event); err != nil {
-			logger.WarnContext(ctx, "tools: recording the tool call in Keboola's event log failed", "error", err.Error())
+		post := func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+			defer cancel()
+			if _, err := client.CreateEvent(ctx, event); err != nil {
+				logger.WarnContext(ctx, "tools: recording the tool call in Keboola's event log failed", "error", err.Error())
+			}
 		}
+		if later, ok := ctx.Value(afterAnswerKey{}).(*AfterAnswer); ok {
+			later.add(post)
+			return
+		}
+		post(ctx)
 	}
+}
+
+// AfterAnswer holds the work tool calls leave for after their answer: their
+// audit events. The Worker uses it (WithAfterAnswer): there every Keboola
+// round trip made in line costs a trip through fetch and the JavaScript
+// event loop on the answer's path, so the events are posted once the answer
+// is out, while the request is kept alive (waitUntil). The native server
+// posts them in line. Whoever makes one must Run it.
+type AfterAnswer struct {
+	mu   sync.Mutex
+	work []func(context.Context)
+}
+
+type afterAnswerKey struct{}
+
+// WithAfterAnswer returns a context in which tool calls leave their audit
+// events to later instead of posting them before they answer.
+func WithAfterAnswer(ctx context.Context, later *AfterAnswer) context.Context {
+	return context.WithValue(ctx, afterAnswerKey{}, later)
+}
+
+func (a *AfterAnswer) add(work func(context.Context)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.work = append(a.work, work)
+}
+
+// Pending reports whether there is work to run.
+func (a *AfterAnswer) Pending() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.work) > 0
+}
+
+// Run runs the work left so far, concurrently, and returns when it is done.
+// ctx carries what the work's requests need where it runs now (in the
+// Worker, the call that runs it); its values, not its end, bound the work.
+func (a *AfterAnswer) Run(ctx context.Context) {
+	a.mu.Lock()
+	work := a.work
+	a.work = nil
+	a.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, w := range work {
+		wg.Go(func() { w(ctx) })
+	}
+	wg.Wait()
 }
 
 // toolCallEvent describes a finished tool call. Its params follow the shape

@@ -3,8 +3,10 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/fakestack"
@@ -72,5 +74,29 @@ func TestAuditFailureDoesNotFailTheCall(t *testing.T) {
 	}
 	if text, isErr := f.call(t, "get_buckets", nil); isErr {
 		t.Fatalf("the call failed with the event log: %s", text)
+	}
+}
+
+// In the Worker the answer must not wait for the audit event
+// (WithAfterAnswer): the call leaves the post for later, and Run posts it.
+func TestAuditAfterAnswerPostsOnlyWhenRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakestack.Options{NoDemo: true})
+	var later AfterAnswer
+	ctx := WithAfterAnswer(context.Background(), &later)
+	postAuditEvent(slog.New(slog.DiscardHandler))(ctx, f.client, toolCallEvent("get_buckets", "test", nil, nil, time.Millisecond))
+	if n := f.requests("POST", "/v2/storage/events"); n != 0 || !later.Pending() {
+		t.Fatalf("the audit call posted in line (%d posts) or left nothing for later", n)
+	}
+	later.Run(context.Background())
+	if n := f.requests("POST", "/v2/storage/events"); n != 1 || later.Pending() {
+		t.Fatalf("%d event posts after Run, want 1 and nothing left", n)
+	}
+	events, err := f.client.ListEvents(context.Background(), keboola.EventQuery{Component: "keboola.mcp-server-tool"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || !strings.Contains(events[0].Message, "get_buckets") {
+		t.Fatalf("want the one audit event, got %+v", events)
 	}
 }

@@ -33,7 +33,7 @@ export const mcpHandler = {
     // The token's scopes decide, not the props: a refresh may narrow them.
     const readOnly = !ctx.auth.scope.includes(SCOPE_WRITE);
     const grantId = grantOf(ctx.auth.token)?.grantId ?? '';
-    return withStepUp(await serveMCP(request, env, body, { grantId, props: ctx.props, readOnly }), ctx);
+    return withStepUp(await serveMCP(request, env, body, { grantId, props: ctx.props, readOnly }, (p) => execCtx.waitUntil(p)), ctx);
   },
 };
 
@@ -56,13 +56,20 @@ export interface Grantee {
   readOnly: boolean;
 }
 
-/** Serves one MCP request (its body already read) with a grant's credentials, in wasm or on the native server. */
-export async function serveMCP(request: Request, env: Env, body: Uint8Array, grantee: Grantee): Promise<Response> {
+/** Keeps the request (or the Durable Object) alive until the promise settles, after the answer has gone. */
+export type WaitUntil = (work: Promise<unknown>) => void;
+
+/**
+ * Serves one MCP request (its body already read) with a grant's credentials,
+ * in wasm or on the native server. Go's work after the answer (a tool call's
+ * audit event) is handed to waitUntil.
+ */
+export async function serveMCP(request: Request, env: Env, body: Uint8Array, grantee: Grantee, waitUntil: WaitUntil): Promise<Response> {
   const url = new URL(request.url);
-  return env.MCP_ORIGIN ? viaNative(request, env, url, body, grantee.props, grantee.readOnly) : viaWasm(request, url, body, grantee);
+  return env.MCP_ORIGIN ? viaNative(request, env, url, body, grantee.props, grantee.readOnly) : viaWasm(request, url, body, grantee, waitUntil);
 }
 
-async function viaWasm(request: Request, url: URL, body: Uint8Array, { grantId, props, readOnly }: Grantee): Promise<Response> {
+async function viaWasm(request: Request, url: URL, body: Uint8Array, { grantId, props, readOnly }: Grantee, waitUntil: WaitUntil): Promise<Response> {
   const t0 = performance.now();
   const headers = new Headers();
   for (const h of FORWARDED_REQUEST_HEADERS) {
@@ -91,6 +98,7 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, { grantId, 
       },
     ));
   if (out.gate) rememberGate(grantId, readOnly, out.gate);
+  if (out.after) waitUntil(out.after());
   const res = new Headers();
   for (const [k, v] of out.headers) {
     if (!HOP_HEADERS.has(k.toLowerCase())) res.append(k, v);

@@ -178,7 +178,7 @@ export class SseSession extends DurableObject<Env> {
       body,
     });
     // The sender's credentials: the same grant, decrypted for this request.
-    const res = await serveMCP(mcp, this.env, body, sender);
+    const res = await serveMCP(mcp, this.env, body, sender, (p) => this.ctx.waitUntil(p));
     if (res.status === 202) return new Response(null, { status: 202 });
     if (res.status !== 200) return res;
     for (const message of await messagesOf(res)) this.send(`event: message\ndata: ${message}\n\n`);

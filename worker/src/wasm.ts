@@ -40,6 +40,12 @@ export interface GoResponse {
   body: Uint8Array;
   /** The tool gate key the request was served with, when Go resolved one (mcpserver.GateReport). */
   gate?: string;
+  /**
+   * Present when Go has work left after the answer (a tool call's audit
+   * event): runs it, in a later task and as a call of its own, and settles
+   * when it is done. The request must live until then (waitUntil).
+   */
+  after?: () => Promise<unknown>;
 }
 
 /** Facts about a verified Storage token; never the token itself. */
@@ -161,7 +167,15 @@ async function start(): Promise<KeboolaMCP> {
 function inCalls(api: KeboolaMCP): KeboolaMCP {
   const { handle, toolGates } = api;
   return {
-    handle: handle && ((request, access) => inCall(() => handle(request, access))),
+    handle:
+      handle &&
+      (async (request, access) => {
+        const out = await inCall(() => handle(request, access));
+        const after = out.after;
+        if (!after) return out;
+        // A later task, so the answer goes out before Go runs the work.
+        return { ...out, after: () => new Promise((ok) => setTimeout(ok, 0)).then(() => inCall(after)) };
+      }),
     toolGates: toolGates && ((access) => inCall(() => toolGates(access))),
     verifyToken: (stackURL, token) => inCall(() => api.verifyToken(stackURL, token)),
     upstreamSignIn: (config, code) => inCall(() => api.upstreamSignIn(config, code)),

@@ -399,3 +399,38 @@ describe('one Go instance serving overlapping requests', () => {
     }
   });
 });
+
+describe('the audit event of a tool call', () => {
+  // Every tool call files a Storage event (the Python server's
+  // _trigger_event). In the Worker the answer does not wait for it: Go
+  // posts it after the answer, under waitUntil, and it still arrives.
+  test('is posted after the answer, and arrives', async () => {
+    const t = await login(worker.url, await register(worker.url), stack.url, DEV_TOKEN);
+    const control = { 'X-StorageApi-Token': DEV_TOKEN, 'Content-Type': 'application/json' };
+    const eventPosts = async () => {
+      const log = (await (await fetch(`${stack.url}/_fake/requests`, { headers: control })).json()) as { method: string; path: string; status: number }[];
+      return log.filter((r) => r.method === 'POST' && r.path === '/v2/storage/events');
+    };
+    // The fake stack logs a request when it has answered it: held 2 s, the
+    // event post cannot be in the log when an answer that waited for it would arrive.
+    const fault = { pathPrefix: '/v2/storage/events', latency: '2s' };
+    assert.equal((await fetch(`${stack.url}/_fake/faults`, { method: 'POST', headers: control, body: JSON.stringify(fault) })).status, 204);
+    try {
+      const before = (await eventPosts()).length;
+      const r = await mcp(worker.url, t.access_token, { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'get_buckets', arguments: {} } });
+      const body = await r.text();
+      assert.equal(r.status, 200, body);
+      assert.ok(!body.includes('"isError":true'), body.slice(0, 300));
+      assert.equal((await eventPosts()).length, before, 'the answer waited for the audit event');
+      let posts = await eventPosts();
+      for (let i = 0; i < 100 && posts.length === before; i++) {
+        await new Promise((ok) => setTimeout(ok, 100));
+        posts = await eventPosts();
+      }
+      assert.equal(posts.length, before + 1, 'the audit event never arrived');
+      assert.equal(posts.at(-1)!.status, 201);
+    } finally {
+      await fetch(`${stack.url}/_fake/faults`, { method: 'DELETE', headers: control });
+    }
+  });
+});
