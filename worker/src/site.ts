@@ -1,7 +1,9 @@
 // The OAuth provider for one public origin. The library fixes the protected
 // resource at construction while its issuer follows the request's origin, so
-// the provider is built per request from the origin the Host check admitted
-// (host.ts): construction only copies options, and nothing grows per Host.
+// there is one provider per origin the Host check admitted (host.ts), built
+// on first use and kept for the isolate's life, as the library expects of a
+// provider (building one validates and copies every option, which cost more
+// than the rest of our own work on a request to /mcp).
 import { OAuthProvider, type OAuthErrorInternal, type OAuthProviderOptions } from '@cloudflare/workers-oauth-provider';
 import { appHandler } from './app';
 import { accessTTL, SCOPES, type Env } from './config';
@@ -51,6 +53,24 @@ export function providerOptions(origin: string, env: Env): OAuthProviderOptions<
   };
 }
 
+/** Providers by origin, per env (the options are built from both). */
+const providers = new WeakMap<Env, Map<string, OAuthProvider<Env>>>();
+
+/**
+ * Bounds the providers kept per env: with PUBLIC_URL set only its origins
+ * pass the Host check, but without it (wrangler dev) every loopback port is
+ * an origin of its own.
+ */
+const MAX_PROVIDERS = 8;
+
 export function provider(origin: string, env: Env): OAuthProvider<Env> {
-  return new OAuthProvider<Env>(providerOptions(origin, env));
+  let byOrigin = providers.get(env);
+  if (!byOrigin) providers.set(env, (byOrigin = new Map()));
+  let p = byOrigin.get(origin);
+  if (!p) {
+    if (byOrigin.size >= MAX_PROVIDERS) byOrigin.delete(byOrigin.keys().next().value!);
+    p = new OAuthProvider<Env>(providerOptions(origin, env));
+    byOrigin.set(origin, p);
+  }
+  return p;
 }
