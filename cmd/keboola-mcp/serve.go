@@ -190,7 +190,14 @@ Flags (each also read from KEBOOLA_MCP_<FLAG>):
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	return srv.Serve(ctx, ln, 10*time.Second)
+	err = srv.Serve(ctx, ln, 10*time.Second)
+	// Tool calls answered before the stop may still be filing their audit events.
+	settle, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := m.Settle(settle); serr != nil {
+		log.Warn("stopped before every tool call's audit event was posted", "err", serr)
+	}
+	return err
 }
 
 // serveMetrics serves only /metrics on its own listener until ctx ends.

@@ -64,6 +64,8 @@ type Server struct {
 	sessions *keboola.Sessions
 	log      *slog.Logger
 	sse      *sseHandler
+	// afterAnswers runs the tool calls' audit events (see postAfterAnswer).
+	afterAnswers sync.WaitGroup
 }
 
 // lazySet builds its toolSet on first use. Building one (inferring and
@@ -155,6 +157,7 @@ func (s *Server) build(ts []tools.Tool, deps tools.Deps) toolSet {
 	})
 	tools.Register(srv, ts, deps)
 	addPrompts(srv)
+	srv.AddReceivingMiddleware(s.postAfterAnswer)
 	srv.AddReceivingMiddleware(s.gating)
 	list := &toolListCache{gate: s.listGateFor, readOnlyTool: s.readOnlyTool}
 	// Added last, so outermost: a cached tools/list skips the rest.

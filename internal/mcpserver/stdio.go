@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -26,6 +27,12 @@ func serveTransport(ctx context.Context, opts Options, creds keboola.Credentials
 	}
 	ctx = access.With(ctx, access.Access{Credentials: creds, ReadOnly: opts.ReadOnly})
 	err = s.set(false).srv.Run(ctx, t)
+	// Tool calls answered last may still be filing their audit events.
+	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if serr := s.Settle(settle); serr != nil {
+		s.log.Warn("stopped before every tool call's audit event was posted", "err", serr)
+	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil // asked to stop
 	}

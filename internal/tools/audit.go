@@ -35,31 +35,23 @@ const maxAuditValue = 1000
 // postAuditEvent is the default AuditFunc: one POST /v2/storage/events,
 // best effort. It outlives a caller who has gone (the call did happen) but
 // not auditTimeout; a failure (a read-only token may not write events) is
-// only logged. In a context from WithAfterAnswer it leaves the post for
-// later and returns at once.
+// only logged.
 func postAuditEvent(logger *slog.Logger) AuditFunc {
 	return func(ctx context.Context, client *keboola.Client, event keboola.EventInput) {
-		post := func(ctx context.Context) {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
-			defer cancel()
-			if _, err := client.CreateEvent(ctx, event); err != nil {
-				logger.WarnContext(ctx, "tools: recording the tool call in Keboola's event log failed", "error", err.Error())
-			}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+		defer cancel()
+		if _, err := client.CreateEvent(ctx, event); err != nil {
+			logger.WarnContext(ctx, "tools: recording the tool call in Keboola's event log failed", "error", err.Error())
 		}
-		if later, ok := ctx.Value(afterAnswerKey{}).(*AfterAnswer); ok {
-			later.add(post)
-			return
-		}
-		post(ctx)
 	}
 }
 
 // AfterAnswer holds the work tool calls leave for after their answer: their
-// audit events. The Worker uses it (WithAfterAnswer): there every Keboola
-// round trip made in line costs a trip through fetch and the JavaScript
-// event loop on the answer's path, so the events are posted once the answer
-// is out, while the request is kept alive (waitUntil). The native server
-// posts them in line. Whoever makes one must Run it.
+// audit events, so that no answer waits for that second Keboola round trip.
+// Both servers use it (WithAfterAnswer): the native one posts the events
+// alongside the answer (mcpserver), the Worker once the answer is out, while
+// the request is kept alive (waitUntil). Without one in the context, a tool
+// call audits in line. Whoever makes one must Run it.
 type AfterAnswer struct {
 	mu   sync.Mutex
 	work []func(context.Context)
@@ -71,6 +63,22 @@ type afterAnswerKey struct{}
 // events to later instead of posting them before they answer.
 func WithAfterAnswer(ctx context.Context, later *AfterAnswer) context.Context {
 	return context.WithValue(ctx, afterAnswerKey{}, later)
+}
+
+// LeavesForLater reports whether ctx already collects the work tool calls
+// leave for after their answer.
+func LeavesForLater(ctx context.Context) bool {
+	_, ok := ctx.Value(afterAnswerKey{}).(*AfterAnswer)
+	return ok
+}
+
+// doOrLeave runs work now, or leaves it to ctx's AfterAnswer when it has one.
+func doOrLeave(ctx context.Context, work func(context.Context)) {
+	if later, ok := ctx.Value(afterAnswerKey{}).(*AfterAnswer); ok {
+		later.add(work)
+		return
+	}
+	work(ctx)
 }
 
 func (a *AfterAnswer) add(work func(context.Context)) {

@@ -84,7 +84,8 @@ func TestAuditAfterAnswerPostsOnlyWhenRun(t *testing.T) {
 	f := newFixture(t, fakestack.Options{NoDemo: true})
 	var later AfterAnswer
 	ctx := WithAfterAnswer(context.Background(), &later)
-	postAuditEvent(slog.New(slog.DiscardHandler))(ctx, f.client, toolCallEvent("get_buckets", "test", nil, nil, time.Millisecond))
+	audit := postAuditEvent(slog.New(slog.DiscardHandler))
+	doOrLeave(ctx, func(ctx context.Context) { audit(ctx, f.client, toolCallEvent("get_buckets", "test", nil, nil, time.Millisecond)) })
 	if n := f.requests("POST", "/v2/storage/events"); n != 0 || !later.Pending() {
 		t.Fatalf("the audit call posted in line (%d posts) or left nothing for later", n)
 	}

@@ -250,7 +250,8 @@ func newTool[In any](name, title, description string, h hints, tweak func(*jsons
 			}
 			start := time.Now()
 			text, structured, err := handler(ctx, call{client: client, req: req, deps: deps}, in)
-			deps.Audit(ctx, client, toolCallEvent(def.Name, deps.ServerVersion, req, err, time.Since(start)))
+			event := toolCallEvent(def.Name, deps.ServerVersion, req, err, time.Since(start))
+			doOrLeave(ctx, func(ctx context.Context) { deps.Audit(ctx, client, event) })
 			if err != nil {
 				return failure(err), nil, nil
 			}
