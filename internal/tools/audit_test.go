@@ -85,7 +85,9 @@ func TestAuditAfterAnswerPostsOnlyWhenRun(t *testing.T) {
 	var later AfterAnswer
 	ctx := WithAfterAnswer(context.Background(), &later)
 	audit := postAuditEvent(slog.New(slog.DiscardHandler))
-	doOrLeave(ctx, func(ctx context.Context) { audit(ctx, f.client, toolCallEvent("get_buckets", "test", nil, nil, time.Millisecond)) })
+	doOrLeave(ctx, func(ctx context.Context) {
+		audit(ctx, f.client, toolCallEvent("get_buckets", "test", nil, nil, time.Millisecond))
+	})
 	if n := f.requests("POST", "/v2/storage/events"); n != 0 || !later.Pending() {
 		t.Fatalf("the audit call posted in line (%d posts) or left nothing for later", n)
 	}
