@@ -10,6 +10,9 @@
 //	    response: {status, headers: [[name, value]…], body: Uint8Array, gate?,
 //	               after?: () → Promise, present when Go has work left after the answer (a
 //	               tool call's audit event): runs it (once) and settles when it is done}
+//	toolGates(access) → Promise<{full, read}>: the session's tool gate keys under either scope
+//	prepare(access) → Promise<string>: builds what the session's first tool call needs and
+//	    returns its tool gate key ("" when Keboola could not tell)
 //	verifyToken(stackURL, token) → Promise<{ok: true, token: {…}} | {ok: false, invalidToken, error, message}>
 //	    message: what the login page says, worded as on the native server
 //	upstreamAuthorizeURL({stackURL, clientID, clientSecret, redirectURL}, state) → string

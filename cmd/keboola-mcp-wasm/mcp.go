@@ -39,11 +39,13 @@ type mcpServer struct {
 	handler http.Handler
 }
 
-// exportMCP adds handle(request, access) and toolGates(access) to the exports.
+// exportMCP adds handle(request, access), toolGates(access) and
+// prepare(access) to the exports.
 func (b *bridge) exportMCP(api js.Value) {
 	m := &mcpBridge{bridge: b, servers: map[string]*mcpServer{}}
 	api.Set("handle", js.FuncOf(m.handle))
 	api.Set("toolGates", js.FuncOf(m.toolGates))
+	api.Set("prepare", js.FuncOf(m.prepare))
 }
 
 // server returns the server for a resource metadata URL, building it on
@@ -150,6 +152,35 @@ func (b *mcpBridge) toolGates(_ js.Value, args []js.Value) any {
 			out[name] = key
 		}
 		return out, nil
+	})
+}
+
+// prepare implements keboolaMCP.prepare(access): it does ahead of time what
+// the session's first tool call would otherwise do first (build the server
+// and the tool set of its scope, verify the token and learn the project's
+// facts) and returns the session's tool gate key, or "" when the facts could
+// not be learnt: the first call will then say why.
+func (b *mcpBridge) prepare(_ js.Value, args []js.Value) any {
+	return promise(func(ctx context.Context) (any, error) {
+		if len(args) != 1 {
+			return nil, errors.New("prepare(access) takes one argument")
+		}
+		a, rmURL, err := decodeAccess(args[0])
+		if err != nil {
+			return nil, err
+		}
+		s, err := b.server(rmURL)
+		if err != nil {
+			return nil, err
+		}
+		s.srv.Prepare(a.ReadOnly)
+		ctx, cancel := context.WithTimeout(access.With(ctx, a), requestTimeout)
+		defer cancel()
+		key, err := s.srv.GateKey(ctx)
+		if err != nil {
+			return "", nil
+		}
+		return key, nil
 	})
 }
 

@@ -134,6 +134,12 @@ func (s *Server) ToolNames(readOnly bool) []string {
 // added or removed: the server answers tools/list from a cached page.
 func (s *Server) MCPServer(readOnly bool) *mcp.Server { return s.set(readOnly).srv }
 
+// Prepare builds the tool set a session of that scope is served with, which
+// its first request would otherwise build. The Worker calls it in the
+// background of a fresh isolate's first answers, so that the first tool
+// call does not pay for it.
+func (s *Server) Prepare(readOnly bool) { s.set(readOnly) }
+
 func (s *Server) set(readOnly bool) toolSet {
 	l := s.full
 	if readOnly {

@@ -10,7 +10,7 @@ import { signedHeaders } from './proxyauth';
 import { accessGate, fastPath } from './fastpath';
 import { grantOf } from './gate';
 import { rememberGate, toolsGate } from './toolgates';
-import { keboolaMCP, startMillis } from './wasm';
+import { goStarted, keboolaMCP, startMillis, type GoAccess } from './wasm';
 
 /** Bodies beyond this are refused before they reach Go; MCP requests are small. */
 
@@ -79,24 +79,21 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, { grantId, 
   // initialize and ping need no Keboola call, and tools/list none once Go
   // has told the grant's tool gate: answered without starting wasm.
   const fast = fastPath.answer({ method: request.method, headers, body }, { access: accessGate(readOnly), tools: toolsGate(grantId, props, readOnly) });
+  const access: GoAccess = {
+    stackURL: props.stackURL,
+    token: props.storageToken,
+    // The Keboola OAuth bearer only while it is valid; the minted token serves alone after.
+    oauthToken: liveOAuthToken(props),
+    readOnly,
+    resourceMetadataURL: resourceMetadataURL(url.origin),
+  };
+  if (fast) warmUp(access, grantId, waitUntil);
   const cold = !fast && startMillis === 0;
   const go = fast ? undefined : await keboolaMCP();
   if (go && !go.handle) {
     return text(500, 'server misconfigured: this build serves MCP only by proxy (wrangler.proxy.jsonc): set MCP_ORIGIN and MCP_PROXY_SECRET');
   }
-  const out =
-    fast ??
-    (await go!.handle!(
-      { method: request.method, url: url.pathname + url.search, headers: [...headers], body },
-      {
-        stackURL: props.stackURL,
-        token: props.storageToken,
-        // The Keboola OAuth bearer only while it is valid; the minted token serves alone after.
-        oauthToken: liveOAuthToken(props),
-        readOnly,
-        resourceMetadataURL: resourceMetadataURL(url.origin),
-      },
-    ));
+  const out = fast ?? (await go!.handle!({ method: request.method, url: url.pathname + url.search, headers: [...headers], body }, access));
   if (out.gate) rememberGate(grantId, readOnly, out.gate);
   if (out.after) waitUntil(out.after());
   const res = new Headers();
@@ -106,8 +103,35 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, { grantId, 
   // Lets the benchmark and the tests tell the static answers from Go's, and the one-off wasm start from serving.
   const timing = [`${fast ? 'static' : 'go'};dur=${(performance.now() - t0).toFixed(1)}`];
   if (cold) timing.push(`wasm-start;dur=${startMillis.toFixed(1)}`);
+  if (fast) timing.push(`warm-up;desc="${warmUpState}"`);
   res.set('Server-Timing', timing.join(', '));
   return new Response(nullBodyStatus(out.status) ? null : out.body, { status: out.status, headers: res });
+}
+
+/** The isolate's Go warm-up (see warmUp): not begun, under way, or over (done or failed). */
+let warmUpState: 'cold' | 'warming' | 'over' = 'cold';
+
+/**
+ * Starts Go in the background of a fresh isolate's first answer given
+ * without it (initialize or tools/list, as a session opens) and prepares
+ * that session's first tool call, which would otherwise pay for the start,
+ * the tool set and the token check. The answer has gone already; the request
+ * lives on for the work (waitUntil).
+ */
+function warmUp(access: GoAccess, grantId: string, waitUntil: WaitUntil): void {
+  if (warmUpState !== 'cold' || goStarted()) return;
+  warmUpState = 'warming';
+  waitUntil(
+    keboolaMCP()
+      .then((go) => go.prepare?.(access))
+      .then((gate) => {
+        if (gate) rememberGate(grantId, access.readOnly, gate);
+      })
+      .catch((err) => console.warn(`warming Go up: ${(err as Error).message}`))
+      .finally(() => {
+        warmUpState = 'over';
+      }),
+  );
 }
 
 async function viaNative(

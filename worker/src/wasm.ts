@@ -112,6 +112,8 @@ export interface KeboolaMCP {
   handle?(request: GoRequest, access: GoAccess): Promise<GoResponse>;
   /** The session's tool gate keys under either scope (access.readOnly is ignored); absent in the login-only build. */
   toolGates?(access: GoAccess): Promise<{ full: string; read: string }>;
+  /** Builds what the session's first tool call needs; its tool gate key, or "". Absent in the login-only build. */
+  prepare?(access: GoAccess): Promise<string>;
   verifyToken(stackURL: string, token: string): Promise<VerifyResult>;
   upstreamAuthorizeURL(config: UpstreamConfig, state: string): string;
   upstreamSignIn(config: UpstreamConfig, code: string): Promise<SignInResult>;
@@ -136,6 +138,11 @@ let started: Promise<KeboolaMCP> | undefined;
 
 /** Time the last start took, for the Server-Timing header of the first request. */
 export let startMillis = 0;
+
+/** Whether the Go program has been started (or is starting) in this isolate. */
+export function goStarted(): boolean {
+  return started !== undefined;
+}
 
 /** The Go exports, starting the program on first call. */
 export function keboolaMCP(): Promise<KeboolaMCP> {
@@ -165,7 +172,7 @@ async function start(): Promise<KeboolaMCP> {
 
 /** The Go exports, each asynchronous one run as a call of its own request (gohost.ts). */
 function inCalls(api: KeboolaMCP): KeboolaMCP {
-  const { handle, toolGates } = api;
+  const { handle, toolGates, prepare } = api;
   return {
     handle:
       handle &&
@@ -177,6 +184,7 @@ function inCalls(api: KeboolaMCP): KeboolaMCP {
         return { ...out, after: () => new Promise((ok) => setTimeout(ok, 0)).then(() => inCall(after)) };
       }),
     toolGates: toolGates && ((access) => inCall(() => toolGates(access))),
+    prepare: prepare && ((access) => inCall(() => prepare(access))),
     verifyToken: (stackURL, token) => inCall(() => api.verifyToken(stackURL, token)),
     upstreamSignIn: (config, code) => inCall(() => api.upstreamSignIn(config, code)),
     upstreamAuthorizeURL: (config, state) => api.upstreamAuthorizeURL(config, state),
