@@ -42,6 +42,11 @@ export function accessGate(readOnly: boolean): string {
   return readOnly ? 'read' : 'full';
 }
 
+/** A recorded answer, and the JSON-RPC method it answers. */
+export interface StaticAnswer extends GoResponse {
+  method: string;
+}
+
 /** The request as the Go server would get it: method, the forwarded headers, the body. */
 export interface StaticRequest {
   method: string;
@@ -94,7 +99,7 @@ export class FastPath {
   }
 
   /** The recorded answer to req for the gates, or undefined when Go must answer. */
-  answer(req: StaticRequest, gates: Gates): GoResponse | undefined {
+  answer(req: StaticRequest, gates: Gates): StaticAnswer | undefined {
     if (req.method !== 'POST' || req.headers.has('last-event-id')) return undefined;
     if (!/^application\/json(; ?charset=utf-8)?$/i.test(req.headers.get('content-type') ?? '')) return undefined;
     if (!acceptsJSONAndSSE(req.headers.get('accept'))) return undefined;
@@ -130,7 +135,7 @@ export class FastPath {
     const key = [gate, headerVersion, msg.method, initVersion].join('|');
     const recorded = this.data.answers[key];
     if (!recorded) return undefined;
-    return { status: recorded.status, headers: recorded.headers, body: this.body(key, recorded.body, encoder.encode(idJSON)) };
+    return { status: recorded.status, headers: recorded.headers, body: this.body(key, recorded.body, encoder.encode(idJSON)), method: msg.method };
   }
 
   private body(key: string, parts: number[], id: Uint8Array): Uint8Array {

@@ -87,7 +87,8 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, { grantId, 
     readOnly,
     resourceMetadataURL: resourceMetadataURL(url.origin),
   };
-  if (fast) warmUp(access, grantId, waitUntil);
+  // A client lists the tools as a session opens and calls one later: Go warms up in between.
+  if (fast?.method === 'tools/list') warmUp(access, grantId, waitUntil);
   const cold = !fast && startMillis === 0;
   const go = fast ? undefined : await keboolaMCP();
   if (go && !go.handle) {
@@ -112,17 +113,20 @@ async function viaWasm(request: Request, url: URL, body: Uint8Array, { grantId, 
 let warmUpState: 'cold' | 'warming' | 'over' = 'cold';
 
 /**
- * Starts Go in the background of a fresh isolate's first answer given
- * without it (initialize or tools/list, as a session opens) and prepares
- * that session's first tool call, which would otherwise pay for the start,
- * the tool set and the token check. The answer has gone already; the request
- * lives on for the work (waitUntil).
+ * Starts Go after a fresh isolate's first tools/list answered without it
+ * and prepares that session's first tool call, which would otherwise pay for
+ * the start, the tool set and the token check. It begins in a later task, so
+ * the answer goes out first, and the request lives on for it (waitUntil).
+ * Go's start holds the isolate's one thread for a while: begun at the
+ * session's first answer (initialize), it made the tools/list right behind
+ * it wait.
  */
 function warmUp(access: GoAccess, grantId: string, waitUntil: WaitUntil): void {
   if (warmUpState !== 'cold' || goStarted()) return;
   warmUpState = 'warming';
   waitUntil(
-    keboolaMCP()
+    new Promise((later) => setTimeout(later, 0))
+      .then(() => keboolaMCP())
       .then((go) => go.prepare?.(access))
       .then((gate) => {
         if (gate) rememberGate(grantId, access.readOnly, gate);
