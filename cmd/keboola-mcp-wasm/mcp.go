@@ -128,20 +128,7 @@ func runLater(later *tools.AfterAnswer) js.Func {
 // a grant at login (see mcpserver.Server.GateKey). access.readOnly is
 // ignored.
 func (b *mcpBridge) toolGates(_ js.Value, args []js.Value) any {
-	return promise(func(ctx context.Context) (any, error) {
-		if len(args) != 1 {
-			return nil, errors.New("toolGates(access) takes one argument")
-		}
-		a, rmURL, err := decodeAccess(args[0])
-		if err != nil {
-			return nil, err
-		}
-		s, err := b.server(rmURL)
-		if err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		defer cancel()
+	return b.withSession("toolGates", args, func(ctx context.Context, s *mcpServer, a access.Access) (any, error) {
 		out := map[string]any{}
 		for name, readOnly := range map[string]bool{"full": false, "read": true} {
 			a.ReadOnly = readOnly
@@ -161,9 +148,22 @@ func (b *mcpBridge) toolGates(_ js.Value, args []js.Value) any {
 // facts) and returns the session's tool gate key, or "" when the facts could
 // not be learnt: the first call will then say why.
 func (b *mcpBridge) prepare(_ js.Value, args []js.Value) any {
+	return b.withSession("prepare", args, func(ctx context.Context, s *mcpServer, a access.Access) (any, error) {
+		s.srv.Prepare(a.ReadOnly)
+		key, err := s.srv.GateKey(access.With(ctx, a))
+		if err != nil {
+			return "", nil
+		}
+		return key, nil
+	})
+}
+
+// withSession runs fn for an export that takes one access object, with the
+// server of its resource metadata URL, bounded by requestTimeout.
+func (b *mcpBridge) withSession(name string, args []js.Value, fn func(context.Context, *mcpServer, access.Access) (any, error)) js.Value {
 	return promise(func(ctx context.Context) (any, error) {
 		if len(args) != 1 {
-			return nil, errors.New("prepare(access) takes one argument")
+			return nil, fmt.Errorf("%s(access) takes one argument", name)
 		}
 		a, rmURL, err := decodeAccess(args[0])
 		if err != nil {
@@ -173,14 +173,9 @@ func (b *mcpBridge) prepare(_ js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		s.srv.Prepare(a.ReadOnly)
-		ctx, cancel := context.WithTimeout(access.With(ctx, a), requestTimeout)
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
-		key, err := s.srv.GateKey(ctx)
-		if err != nil {
-			return "", nil
-		}
-		return key, nil
+		return fn(ctx, s, a)
 	})
 }
 

@@ -23,32 +23,10 @@ const secret = "integration-secret-0123456789abcdef-xyz"
 // `serve --auth proxy` does.
 func TestMiddleware_ServesTheMCPHandlerWithForwardedCredentials(t *testing.T) {
 	stack := fakestacktest.NewServer(t, fakestack.Options{MasterToken: "master-token-123"})
-	srv, err := mcpserver.New(mcpserver.Options{ResourceMetadataURL: "https://worker.example/.well-known/oauth-protected-resource/mcp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := proxyauth.NewVerifier([]byte(secret), proxyauth.VerifierOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := v.Middleware(srv.StreamableHandler(), func(ctx context.Context, f proxyauth.Forwarded) context.Context {
-		return access.With(ctx, access.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
-	})
-	native := httptest.NewServer(h)
-	defer native.Close()
-	signer, err := proxyauth.NewSigner([]byte(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	native, signer := verifiedNative(t)
 	post := func(body string, scopes []string, sign bool) (*http.Response, string) {
 		t.Helper()
-		r, err := http.NewRequest(http.MethodPost, native.URL+"/mcp", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Accept", "application/json, text/event-stream")
+		r := mcpRequest(t, native, body)
 		f := proxyauth.Forwarded{StackURL: stack.URL(), Token: keboola.Secret("master-token-123"), Scopes: scopes}
 		if sign {
 			if err := signer.Sign(r, []byte(body), f); err != nil {
@@ -95,30 +73,10 @@ func TestMiddleware_ForwardedBearerReachesKeboolaAsTheMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := mcpserver.New(mcpserver.Options{ResourceMetadataURL: "https://worker.example/.well-known/oauth-protected-resource/mcp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := proxyauth.NewVerifier([]byte(secret), proxyauth.VerifierOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	native := httptest.NewServer(v.Middleware(srv.StreamableHandler(), func(ctx context.Context, f proxyauth.Forwarded) context.Context {
-		return access.With(ctx, access.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
-	}))
-	defer native.Close()
-	signer, err := proxyauth.NewSigner([]byte(secret))
-	if err != nil {
-		t.Fatal(err)
-	}
+	native, signer := verifiedNative(t)
 	post := func(body string, oauthToken keboola.Secret) string {
 		t.Helper()
-		r, err := http.NewRequest(http.MethodPost, native.URL+"/mcp", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Accept", "application/json, text/event-stream")
+		r := mcpRequest(t, native, body)
 		f := proxyauth.Forwarded{StackURL: stack.URL(), Token: minted, Scopes: []string{access.ScopeRead, access.ScopeWrite}, OAuthToken: oauthToken}
 		if err := signer.Sign(r, []byte(body), f); err != nil {
 			t.Fatal(err)
@@ -150,4 +108,39 @@ func TestMiddleware_ForwardedBearerReachesKeboolaAsTheMember(t *testing.T) {
 	if body := post(schedules, ""); strings.Contains(body, `0 2 * * *`) {
 		t.Errorf("without the bearer, the Scheduler answered the minted token: %.600s", body)
 	}
+}
+
+// verifiedNative serves the real MCP handler behind the verifier, as `serve
+// --auth proxy` does, and returns its URL and a signer with the same secret.
+func verifiedNative(t *testing.T) (string, *proxyauth.Signer) {
+	t.Helper()
+	srv, err := mcpserver.New(mcpserver.Options{ResourceMetadataURL: "https://worker.example/.well-known/oauth-protected-resource/mcp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := proxyauth.NewVerifier([]byte(secret), proxyauth.VerifierOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	native := httptest.NewServer(v.Middleware(srv.StreamableHandler(), func(ctx context.Context, f proxyauth.Forwarded) context.Context {
+		return access.With(ctx, access.Access{Credentials: f.Credentials(), ReadOnly: f.ReadOnly()})
+	}))
+	t.Cleanup(native.Close)
+	signer, err := proxyauth.NewSigner([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return native.URL, signer
+}
+
+// mcpRequest is an unsigned MCP POST of body to the server at url.
+func mcpRequest(t *testing.T, url, body string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest(http.MethodPost, url+"/mcp", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Accept", "application/json, text/event-stream")
+	return r
 }

@@ -148,20 +148,7 @@ export async function keboolaSignIn(base: string, clientId: string, stackURL: st
   if (form.status !== 200 || !form.csrf) throw new Error(`form: ${form.status} ${form.html.slice(0, 300)}`);
   const consent = await submit(base, jar, [['csrf_token', form.csrf], ['stack_url', stackURL], ...scopes.map((s) => ['scope', s] as [string, string]), ['action', 'keboola']]);
   if (consent.status !== 303) throw new Error(`consent: ${consent.status} ${await consent.text()}`);
-  const q = new URL(consent.headers.get('Location')!).searchParams;
-  const approved = await fetch(`${stackURL}/oauth/authorize`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: q.get('client_id')!,
-      redirect_uri: q.get('redirect_uri')!,
-      state: q.get('state')!,
-      response_type: 'code',
-      token: memberToken,
-      action: 'authorize',
-    }).toString(),
-    redirect: 'manual',
-  });
+  const approved = await approveAtKeboola(stackURL, new URL(consent.headers.get('Location')!), memberToken);
   if (approved.status !== 302) throw new Error(`Keboola authorize: ${approved.status} ${await approved.text()}`);
   const back = await fetch(approved.headers.get('Location')!, { headers: { Cookie: cookieHeader(jar) }, redirect: 'manual' });
   if (back.status !== 302) throw new Error(`callback: ${back.status} ${await back.text()}`);
@@ -201,4 +188,26 @@ export async function readRPC(res: Response): Promise<any> {
     return JSON.parse(data[data.length - 1]);
   }
   return JSON.parse(body);
+}
+
+/**
+ * The member approves a "Sign in with Keboola" request on the fake stack's
+ * consent form (keboolaURL: where the Worker sent the browser); Keboola's
+ * answer, a redirect to the Worker's callback when approved.
+ */
+export function approveAtKeboola(stackURL: string, keboolaURL: URL, memberToken: string): Promise<Response> {
+  const q = keboolaURL.searchParams;
+  return fetch(`${stackURL}/oauth/authorize`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: q.get('client_id')!,
+      redirect_uri: q.get('redirect_uri')!,
+      state: q.get('state')!,
+      response_type: 'code',
+      token: memberToken,
+      action: 'authorize',
+    }).toString(),
+    redirect: 'manual',
+  });
 }

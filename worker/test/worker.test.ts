@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { DEV_TOKEN, KBC_CLIENT, startDevStack, startWorker, type Proc } from './harness.ts';
 import {
   absorb,
+  approveAtKeboola,
   authorizeURL,
   cookieHeader,
   login,
@@ -329,20 +330,7 @@ describe('Sign in with Keboola (upstream OAuth through the Go exports)', () => {
   }
 
   async function keboolaApproves(keboolaURL: URL): Promise<URL> {
-    const q = keboolaURL.searchParams;
-    const r = await fetch(`${stack.url}/oauth/authorize`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: q.get('client_id')!,
-        redirect_uri: q.get('redirect_uri')!,
-        state: q.get('state')!,
-        response_type: 'code',
-        token: DEV_TOKEN,
-        action: 'authorize',
-      }).toString(),
-      redirect: 'manual',
-    });
+    const r = await approveAtKeboola(stack.url, keboolaURL, DEV_TOKEN);
     assert.equal(r.status, 302, await r.clone().text());
     return new URL(r.headers.get('Location')!);
   }
