@@ -589,16 +589,9 @@ type updateFlowInput struct {
 	pythonFolder
 }
 
+// modifyFlowInput is update_flow's input and the schedule changes.
 type modifyFlowInput struct {
-	ConfigurationID   string           `json:"configuration_id" jsonschema:"The flow's configuration id (get_flows lists them)."`
-	FlowType          string           `json:"flow_type,omitempty" jsonschema:"The flow's component: keboola.flow or keboola.orchestrator. Found from the id when omitted; it cannot be changed."`
-	ChangeDescription string           `json:"change_description" jsonschema:"What changed and why, for the flow's version history."`
-	Name              string           `json:"name,omitempty" jsonschema:"A new name; omit to keep the current one."`
-	Description       string           `json:"description,omitempty" jsonschema:"A new description; omit to keep the current one."`
-	Phases            []map[string]any `json:"phases,omitempty" jsonschema:"The new full list of phases; omit to keep the current phases."`
-	Tasks             []map[string]any `json:"tasks,omitempty" jsonschema:"The new full list of tasks; omit to keep the current tasks."`
-	IsDisabled        *bool            `json:"is_disabled,omitempty" jsonschema:"true disables the flow (it and its schedules stop running), false enables it; omit to keep it as it is."`
-	pythonFolder
+	updateFlowInput
 	Schedules []flowScheduleRequest `json:"schedules,omitempty" jsonschema:"Schedule changes, applied after the flow change: add (cron_tab, optional timezone and state), update (schedule_id and the fields to change) or remove (schedule_id)."`
 }
 
@@ -608,9 +601,7 @@ func updateFlow(ctx context.Context, c call, in updateFlowInput) (string, error)
 	if in.Name == "" && in.Description == "" && in.Phases == nil && in.Tasks == nil && in.IsDisabled == nil && in.Folder == nil {
 		return "", errorf("nothing to change: give name, description, phases, tasks, is_disabled or folder (modify_flow changes schedules)")
 	}
-	return modifyFlow(ctx, c, modifyFlowInput{ConfigurationID: in.ConfigurationID, FlowType: in.FlowType,
-		ChangeDescription: in.ChangeDescription, Name: in.Name, Description: in.Description, Phases: in.Phases, Tasks: in.Tasks,
-		IsDisabled: in.IsDisabled, pythonFolder: in.pythonFolder})
+	return modifyFlow(ctx, c, modifyFlowInput{updateFlowInput: in})
 }
 
 // resolveFlow finds a flow by id, in the given flow component or, when none
