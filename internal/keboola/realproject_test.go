@@ -298,29 +298,13 @@ func TestReal_GlobalSearchIsScopedToTheProjectAndBranch(t *testing.T) {
 	if hits.All == 0 {
 		t.Fatal("no production hit for revenue")
 	}
-	for _, it := range hits.Items {
-		var branch struct {
-			ID json.Number `json:"id"`
-		}
-		_ = json.Unmarshal(it.FullPath["branch"], &branch)
-		if branch.ID.String() != strconv.Itoa(fs.DefaultBranchID()) {
-			t.Errorf("production search found %s %s in branch %s", it.Type, it.ID, branch.ID)
-		}
-	}
+	hitsOnlyIn(t, "production", hits.Items, fs.DefaultBranchID())
 	_, dev := newClientFor(t, fs, strconv.Itoa(branchID))
 	devHits := try(dev.GlobalSearch(ctx, keboola.SearchQuery{Query: "revenue", Limit: 100})).must(t)
 	if devHits.All == 0 {
 		t.Fatal("no hit in the development branch")
 	}
-	for _, it := range devHits.Items {
-		var branch struct {
-			ID json.Number `json:"id"`
-		}
-		_ = json.Unmarshal(it.FullPath["branch"], &branch)
-		if branch.ID.String() != strconv.Itoa(branchID) {
-			t.Errorf("branch search found %s %s in branch %s", it.Type, it.ID, branch.ID)
-		}
-	}
+	hitsOnlyIn(t, "branch", devHits.Items, branchID)
 	// Paging: the pages of a search add up to its total.
 	seen := map[string]bool{}
 	for off := 0; off < hits.All; off += 2 {
@@ -369,5 +353,19 @@ func TestReal_BigQueryProject(t *testing.T) {
 	}
 	if _, err := aliases[0].SQLName("bigquery"); err == nil || !strings.Contains(err.Error(), "alias") {
 		t.Errorf("an alias table got a BigQuery SQL name (err %v)", err)
+	}
+}
+
+// hitsOnlyIn fails the test for each search hit outside branch branchID.
+func hitsOnlyIn(t *testing.T, search string, items []keboola.SearchItem, branchID int) {
+	t.Helper()
+	for _, it := range items {
+		var branch struct {
+			ID json.Number `json:"id"`
+		}
+		_ = json.Unmarshal(it.FullPath["branch"], &branch)
+		if branch.ID.String() != strconv.Itoa(branchID) {
+			t.Errorf("%s search found %s %s in branch %s", search, it.Type, it.ID, branch.ID)
+		}
 	}
 }
