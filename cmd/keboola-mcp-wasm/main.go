@@ -32,6 +32,7 @@
 package main
 
 import (
+	"runtime/debug"
 	"syscall/js"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/login"
@@ -40,7 +41,23 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
+// The garbage collector's settings in the isolate. At Go's default (100) a
+// tool call's few hundred KiB of garbage (the SDK's JSON decoders take 32
+// KiB each) set off a collection every few calls, and in wasm a collection
+// runs on the isolate's one thread, inside a request: at 400 a warm
+// get_buckets with its audit event took 2.9 ms in Go instead of 3.7, and
+// the heap grows to about 29 MiB instead of 18. The memory limit is a
+// backstop that keeps a rare large answer from growing the heap goal toward
+// the Worker's 128 MB; at 64 MiB it already made collections more frequent
+// (2.8 ms a call against 2.1 without it, audit event aside).
+const (
+	gcPercent   = 400
+	memoryLimit = 96 << 20
+)
+
 func main() {
+	debug.SetGCPercent(gcPercent)
+	debug.SetMemoryLimit(memoryLimit)
 	b := newBridge(version)
 	api := js.Global().Get("Object").New()
 	b.exportMCP(api)
