@@ -28,6 +28,11 @@ export async function freePort(): Promise<number> {
 
 export interface Proc {
   url: string;
+  /**
+   * A Worker started without the inspector: where it listens behind wrangler
+   * dev's proxy, and the headers that let a request in (bench/devworker.ts).
+   */
+  direct?: { url: string; headers: Record<string, string> };
   output: () => string;
   stop: () => Promise<void>;
 }
@@ -136,8 +141,10 @@ export async function startWorker(vars: Record<string, string>, stateDir?: strin
   }
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`, p, 90);
+  const direct = /^direct (.*)$/m.exec(p.output());
   return {
     url,
+    direct: direct ? JSON.parse(direct[1]) : undefined,
     output: p.output,
     stop: async () => {
       await stopProcess(p.child);
