@@ -55,7 +55,7 @@ func (s *Server) StreamableHandler() http.Handler {
 		if !ok || !s.checkScope(w, body, a) {
 			return
 		}
-		mw := &methodNotFound{ResponseWriter: w, id: callID(body)}
+		mw := &methodNotFound{ResponseWriter: w, body: body}
 		h.ServeHTTP(mw, r.WithContext(ctx))
 		mw.finish()
 	})

@@ -16,7 +16,8 @@ import (
 // call's id. Every other answer passes through untouched.
 type methodNotFound struct {
 	http.ResponseWriter
-	id      json.RawMessage // the call's id; nil for notifications and batches
+	body    []byte          // the request's; read for the call's id only on a 400
+	id      json.RawMessage // the call's id, set when a 400 is held back
 	held    bool            // a 400 is being held back
 	heldBuf bytes.Buffer
 }
@@ -38,9 +39,12 @@ func callID(body []byte) json.RawMessage {
 }
 
 func (m *methodNotFound) WriteHeader(code int) {
-	if code == http.StatusBadRequest && m.id != nil {
-		m.held = true
-		return
+	if code == http.StatusBadRequest {
+		// Nil for notifications and batches: their 400 passes through.
+		if m.id = callID(m.body); m.id != nil {
+			m.held = true
+			return
+		}
 	}
 	m.ResponseWriter.WriteHeader(code)
 }
