@@ -41,3 +41,19 @@ func TestSetConfigMetadata_RefusesEmptyInput(t *testing.T) {
 		t.Errorf("%d requests sent", n)
 	}
 }
+
+func TestDeleteConfigMetadata_RefusesIDsThatAreNotMetadataIDs(t *testing.T) {
+	s := newStub(t, func(w http.ResponseWriter, r *http.Request, _ string) { w.WriteHeader(http.StatusNoContent) })
+	c := newTestClient(t, s, "")
+	for _, id := range []string{"", " ", "12a", "../12", "1/2", "KBC.configuration.folderName", "-1", "123456789012345678901"} {
+		if err := c.DeleteConfigMetadata(testCtx(t), "keboola.ex-db-mysql", "12", id); err == nil {
+			t.Errorf("metadata id %q: no error", id)
+		}
+	}
+	if err := c.DeleteConfigMetadata(testCtx(t), "keboola.ex-db-mysql", "", "12"); err == nil {
+		t.Error("empty configuration id: no error")
+	}
+	if n := len(s.calls()); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}

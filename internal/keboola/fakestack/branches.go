@@ -172,7 +172,13 @@ func (st *state) addBranch(name, desc string, by *token) *devBranch {
 	for comp, list := range st.configs {
 		for _, c := range list {
 			if !c.isDeleted {
-				b.configs[comp] = append(b.configs[comp], c.copy())
+				cp := c.copy()
+				// The branch's copy of the metadata is rows of its own, with
+				// ids of its own: an id from production is not found here.
+				for _, m := range cp.metadata {
+					m.id = strconv.Itoa(st.nextID())
+				}
+				b.configs[comp] = append(b.configs[comp], cp)
 			}
 		}
 	}

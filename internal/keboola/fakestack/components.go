@@ -204,6 +204,7 @@ func (s *Stack) componentRoutes(mux *http.ServeMux) {
 	s.sapi(mux, "GET", cfg+"/versions/{version}", s.handleVersion)
 	s.sapi(mux, "GET", cfg+"/metadata", s.handleConfigMetadata)
 	s.sapi(mux, "POST", cfg+"/metadata", s.handleConfigMetadata)
+	s.sapi(mux, "DELETE", cfg+"/metadata/{metadataId}", s.handleDeleteConfigMetadata)
 	s.sapi(mux, "POST", cfg+"/workspaces", s.handleCreateWorkspace)
 	s.sapi(mux, "GET", cfg+"/workspaces", s.handleConfigWorkspaces)
 	s.sapi(mux, "POST", "/workspaces", s.handleCreateBareWorkspace)
@@ -721,4 +722,28 @@ func (s *Stack) handleConfigMetadata(w http.ResponseWriter, r *http.Request, c *
 		cfg.metadata = s.state.setMetadata(cfg.metadata, provider, e.key, e.value)
 	}
 	writeJSON(w, http.StatusCreated, metadataJSON(cfg.metadata))
+}
+
+// handleDeleteConfigMetadata deletes one metadata entry by its id, as
+// Keboola does (apiary.apib "Components Configurations Metadata": 204).
+// Keboola's own API tests (storage-api-php-client,
+// tests/Common/ConfigurationMetadataTest.php, testDeleteMetadata) pin the
+// rest: an id the configuration does not hold in this branch (deleted
+// already, another configuration's, another branch's) is 404, and a
+// development branch cannot delete configuration metadata at all (501).
+func (s *Stack) handleDeleteConfigMetadata(w http.ResponseWriter, r *http.Request, c *caller) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cfg := s.configToEdit(w, r, c, false)
+	if cfg == nil {
+		return
+	}
+	if branchOf(r) != nil {
+		writeError(w, storageErrors, http.StatusNotImplemented, "notImplemented", "Delete metadata is not implemented for development branch")
+		return
+	}
+	var ok bool
+	if cfg.metadata, ok = removeMetadata(w, cfg.metadata, r.PathValue("metadataId")); ok {
+		w.WriteHeader(http.StatusNoContent)
+	}
 }
