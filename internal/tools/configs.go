@@ -717,7 +717,7 @@ func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, er
 	if err != nil {
 		return "", err
 	}
-	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration, in.given() || in.Variables != nil)
+	upd, changes, note, err := e.prepare(ctx, c, comp.ID, cfgID, comp.ConfigurationSchema, cur.Configuration, in.changesFolder() || in.Variables != nil)
 	if err != nil {
 		return "", err
 	}
@@ -748,7 +748,11 @@ func updateConfig(ctx context.Context, c call, in updateConfigInput) (string, er
 	if upd.Name == nil && upd.Description == nil && upd.Configuration == nil {
 		// Only the folder changes (or there were no variables to remove):
 		// that is metadata, not a new version.
-		return link.finish(ctx, c.client) + in.apply(ctx, c.client, comp.ID, cfgID) + links("Configuration", u.Config(comp.ID, cfgID)), nil
+		filed, err := in.applyAlone(ctx, c.client, comp.ID, cfgID)
+		if err != nil {
+			return "", err
+		}
+		return link.finish(ctx, c.client) + filed + links("Configuration", u.Config(comp.ID, cfgID)), nil
 	}
 	cfg, err := c.client.UpdateConfig(ctx, comp.ID, cfgID, upd)
 	if err != nil {

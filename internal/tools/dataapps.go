@@ -740,7 +740,7 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 	// The app exists from here on: later failures must not read as "not
 	// created", or a retry would create a second app.
 	note := markWrittenByMCP(ctx, c, keboola.DataAppComponentID, ds.ConfigID.String(), 0) +
-		in.apply(ctx, c, keboola.DataAppComponentID, ds.ConfigID.String())
+		in.applyToNew(ctx, c, keboola.DataAppComponentID, ds.ConfigID.String())
 	var f fields
 	f.add("Created", "python-js data app "+in.Name)
 	f.add("Configuration", ds.ConfigID.String())

@@ -231,7 +231,7 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 		return "", err
 	}
 	note := markWrittenByMCP(ctx, c.client, keboola.DataAppComponentID, ds.ConfigID.String(), 0) +
-		in.apply(ctx, c.client, keboola.DataAppComponentID, ds.ConfigID.String())
+		in.applyToNew(ctx, c.client, keboola.DataAppComponentID, ds.ConfigID.String())
 	u, err := c.client.Links(ctx)
 	if err != nil {
 		return "", err

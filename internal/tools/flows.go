@@ -483,7 +483,7 @@ func createFlow(ctx context.Context, c call, flowType string, in createFlowInput
 	}
 	return fmt.Sprintf("Created %s flow %q: configuration %s of %s, version %d, %s and %s.\n",
 		flowKind(flowType), cfg.Name, cfg.id, flowType, cfg.Version, counted(len(in.Phases), "phase"), counted(len(in.Tasks), "task")) +
-		cfg.note + in.apply(ctx, c.client, flowType, cfg.id) + links("Flow", cfg.links.FlowOf(flowType, cfg.id), "Flows", cfg.links.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
+		cfg.note + in.applyToNew(ctx, c.client, flowType, cfg.id) + links("Flow", cfg.links.FlowOf(flowType, cfg.id), "Flows", cfg.links.FlowsOf(flowType), "Flows documentation", keboola.FlowsDocsURL), nil
 }
 
 // flowConfigurationJSON encodes a configuration, encrypting secret values
@@ -638,7 +638,7 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 		return "", errorf("change_description must say what changes")
 	}
 	changesFlow := in.Name != "" || in.Description != "" || in.Phases != nil || in.Tasks != nil || in.IsDisabled != nil
-	if !changesFlow && len(in.Schedules) == 0 && !in.given() {
+	if !changesFlow && len(in.Schedules) == 0 && !in.changesFolder() {
 		return "", errorf("nothing to change: give name, description, phases, tasks, is_disabled, folder or schedules")
 	}
 	scheduleOps, err := parseScheduleRequests(in.Schedules)
@@ -728,7 +728,15 @@ func modifyFlow(ctx context.Context, c call, in modifyFlowInput) (string, error)
 		}
 		return "", err
 	}
-	out.WriteString(in.apply(ctx, c.client, typ, id))
+	if out.Len() > 0 {
+		out.WriteString(in.apply(ctx, c.client, typ, id))
+	} else {
+		filed, err := in.applyAlone(ctx, c.client, typ, id)
+		if err != nil {
+			return "", err
+		}
+		out.WriteString(filed)
+	}
 	u, err := c.client.Links(ctx)
 	if err != nil {
 		return "", err

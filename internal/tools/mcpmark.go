@@ -61,29 +61,83 @@ func createMarkedConfig(ctx context.Context, c call, compID, name, description s
 // groups configurations into folders by their KBC.configuration.folderName
 // metadata.
 type pythonFolder struct {
-	Folder *string `json:"folder,omitempty" jsonschema:"The Keboola UI folder to file this under, e.g. Sales; leave out to keep the current folder."`
+	Folder *string `json:"folder,omitempty" jsonschema:"The Keboola UI folder to file this under, e.g. Sales; an empty string takes it out of its folder; leave out to keep the current folder."`
 }
 
 // folderMetadataKey is the configuration metadata the Keboola UI reads a
 // configuration's folder from.
 const folderMetadataKey = "KBC.configuration.folderName"
 
-// given reports whether the call names a folder to file into.
-func (f pythonFolder) given() bool { return f.Folder != nil && strings.TrimSpace(*f.Folder) != "" }
+// changesFolder reports whether the call files the configuration into a
+// folder or, with an empty folder, takes it out of one: a change on its own.
+func (f pythonFolder) changesFolder() bool { return f.Folder != nil }
 
-// apply files the written configuration into the folder and says so. The
-// configuration is saved already, so a failure is told in the answer rather
-// than failing the call (as the Python server does).
-func (f pythonFolder) apply(ctx context.Context, client *keboola.Client, compID, cfgID string) string {
-	switch {
-	case f.Folder == nil:
+// applyToNew files a configuration just created; an empty folder files
+// nothing, as a new configuration is in no folder yet.
+func (f pythonFolder) applyToNew(ctx context.Context, client *keboola.Client, compID, cfgID string) string {
+	if f.Folder == nil || strings.TrimSpace(*f.Folder) == "" {
 		return ""
-	case !f.given():
-		return "Removing a configuration from its folder is not supported here; the folder is unchanged.\n"
+	}
+	return f.apply(ctx, client, compID, cfgID)
+}
+
+// apply changes the folder of a configuration whose other changes are saved
+// already, so a failure is told in the answer rather than failing the call
+// (the Python server logs it and carries on): a repeat would redo the saved
+// change.
+func (f pythonFolder) apply(ctx context.Context, client *keboola.Client, compID, cfgID string) string {
+	done, err := f.change(ctx, client, compID, cfgID)
+	if err != nil {
+		return fmt.Sprintf("The change is saved, but %v\n", err)
+	}
+	return done
+}
+
+// applyAlone changes the folder when that is all the call changes: a
+// failure fails the call, as nothing was saved.
+func (f pythonFolder) applyAlone(ctx context.Context, client *keboola.Client, compID, cfgID string) (string, error) {
+	done, err := f.change(ctx, client, compID, cfgID)
+	if err != nil {
+		return "", errorf("The configuration is unchanged: %v", err)
+	}
+	return done, nil
+}
+
+// change files the configuration into the folder or, when the folder is
+// empty, takes it out of its folder. It returns what it did, or what failed.
+func (f pythonFolder) change(ctx context.Context, client *keboola.Client, compID, cfgID string) (string, error) {
+	if f.Folder == nil {
+		return "", nil
 	}
 	name := strings.TrimSpace(*f.Folder)
-	if _, err := client.SetConfigMetadata(ctx, compID, cfgID, []keboola.MetadataInput{{Key: folderMetadataKey, Value: name}}); err != nil {
-		return fmt.Sprintf("The change is saved, but filing it in folder %q failed: %v\n", name, err)
+	if name == "" {
+		return removeFromFolder(ctx, client, compID, cfgID)
 	}
-	return fmt.Sprintf("Filed in folder %q.\n", name)
+	if _, err := client.SetConfigMetadata(ctx, compID, cfgID, []keboola.MetadataInput{{Key: folderMetadataKey, Value: name}}); err != nil {
+		return "", fmt.Errorf("filing it in folder %q failed: %w", name, err)
+	}
+	return fmt.Sprintf("Filed in folder %q.\n", name), nil
+}
+
+// removeFromFolder deletes every folder entry of a configuration: the key
+// may be set once per provider, and any one left would keep it filed (the
+// Python server's clear_configuration_folder_metadata deletes them all too).
+func removeFromFolder(ctx context.Context, client *keboola.Client, compID, cfgID string) (string, error) {
+	md, err := client.ConfigMetadata(ctx, compID, cfgID)
+	if err != nil {
+		return "", fmt.Errorf("reading its folder to take it out failed: %w", err)
+	}
+	folder, filed := md.Get(folderMetadataKey)
+	if !filed {
+		return "It was in no folder, so there was no folder to take it out of.\n", nil
+	}
+	for _, e := range md {
+		if e.Key != folderMetadataKey {
+			continue
+		}
+		if err := client.DeleteConfigMetadata(ctx, compID, cfgID, e.ID.String()); err != nil {
+			return "", fmt.Errorf("taking it out of folder %q failed: %w", folder, err)
+		}
+	}
+	return fmt.Sprintf("Removed from folder %q.\n", folder), nil
 }

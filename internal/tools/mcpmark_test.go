@@ -164,11 +164,4 @@ func TestFolder_FilesTheConfigurationIntoTheUIFolder(t *testing.T) {
 	if v := storedConfig(t, f, comp, id).Version; v != version {
 		t.Errorf("a folder-only update made version %d (was %d)", v, version)
 	}
-	text, isErr = f.call(t, "update_sql_transformation", map[string]any{"configuration_id": id, "change_description": "Unfile", "folder": ""})
-	if !isErr || !strings.Contains(text, "not supported") {
-		t.Errorf("an empty folder alone should be refused as not supported, not silently dropped: isError=%v %s", isErr, text)
-	}
-	if got := folderOf(id); got != "Finance" {
-		t.Errorf("folder after an empty folder = %q, want it unchanged", got)
-	}
 }

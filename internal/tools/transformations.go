@@ -138,7 +138,7 @@ func createSQLTransformation(ctx context.Context, c call, in createSQLTransforma
 	fmt.Fprintf(&out, "Created SQL transformation %s %q (%s, version %d). run_job runs it.\n", cfg.id, cfg.Name, compID, cfg.Version)
 	out.WriteString(cfg.note)
 	out.WriteString(linkNewVariables(ctx, c.client, compID, cfg, in.Variables, "update_sql_transformation"))
-	out.WriteString(in.apply(ctx, c.client, compID, cfg.id))
+	out.WriteString(in.applyToNew(ctx, c.client, compID, cfg.id))
 	if len(outputs) > 0 {
 		fmt.Fprintf(&out, "Output tables load into bucket %s: %s.\n", bucket, strings.Join(in.CreatedTableNames, ", "))
 	} else {
@@ -391,16 +391,14 @@ func updateSQLTransformation(ctx context.Context, c call, in updateSQLTransforma
 		}
 	}
 	if len(changes) == 0 {
-		if in.Variables != nil {
-			// There were no variables to remove: nothing else to save.
-			return link.finish(ctx, c.client) + in.apply(ctx, c.client, compID, cfgID) + links("Transformation", u.Transformation(compID, cfgID)), nil
-		}
-		if in.given() {
-			// Only the folder changes: that is metadata, not a new version.
-			return in.apply(ctx, c.client, compID, cfgID) + links("Transformation", u.Transformation(compID, cfgID)), nil
-		}
-		if in.Folder != nil {
-			return "", errorf("removing a configuration from its folder (folder \"\") is not supported here; nothing was changed")
+		if in.Variables != nil || in.changesFolder() {
+			// There were no variables to remove, and the folder is metadata,
+			// not a new version: there is no version to save.
+			filed, err := in.applyAlone(ctx, c.client, compID, cfgID)
+			if err != nil {
+				return "", err
+			}
+			return link.finish(ctx, c.client) + filed + links("Transformation", u.Transformation(compID, cfgID)), nil
 		}
 		return "", errorf("nothing to change: give parameter_updates, storage, name, updated_description, is_disabled or folder")
 	}
