@@ -205,6 +205,26 @@ func TestEndpoints_SendDocumentedRequestsAndDecodeAnswers(t *testing.T) {
 			},
 		},
 		{
+			name: "configuration metadata on a dev branch", branch: "9", method: "GET", path: "/v2/storage/branch/9/components/keboola.ex-http/configs/77/metadata",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.ConfigMetadata(ctx, "keboola.ex-http", "77")
+			},
+			answer: `[{"id":"301","key":"KBC.configuration.folderName","value":"Sales","provider":"user","timestamp":"2024-01-02 03:04:05"}]`,
+			checkResp: func(t *testing.T, got any) {
+				md := got.(Metadata)
+				if len(md) != 1 || md[0].ID != "301" || md[0].Key != "KBC.configuration.folderName" || md[0].Value != "Sales" {
+					t.Errorf("metadata = %+v", md)
+				}
+			},
+		},
+		{
+			name: "delete configuration metadata on a dev branch", branch: "9", method: "DELETE", status: 204,
+			path: "/v2/storage/branch/9/components/keboola.ex-http/configs/77/metadata/301",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return nil, c.DeleteConfigMetadata(ctx, "keboola.ex-http", "77", "301")
+			},
+		},
+		{
 			name: "list rows", method: "GET", path: "/v2/storage/branch/default/components/c.x/configs/1/rows",
 			call:   func(ctx context.Context, c *Client) (any, error) { return c.ListConfigRows(ctx, "c.x", "1") },
 			answer: `[{"id":1}]`,
