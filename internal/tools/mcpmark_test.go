@@ -104,8 +104,9 @@ func TestCreateFlow_AFailedMarkIsReportedWithTheFlowSaved(t *testing.T) {
 	}
 }
 
-// TestMarkWrittenByMCP_IsTheOnlyWriterOfTheMarker keeps the marker in one
-// place: a tool that sets the keys itself would drift from the others.
+// TestMarkWrittenByMCP_IsTheOnlyWriterOfTheMarker keeps the marker and the
+// folder in one place: a tool that sets or deletes the keys itself would
+// drift from the others.
 func TestMarkWrittenByMCP_IsTheOnlyWriterOfTheMarker(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("*.go")
@@ -120,9 +121,9 @@ func TestMarkWrittenByMCP_IsTheOnlyWriterOfTheMarker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range []string{"MetadataKeyCreatedByMCP", "MetadataKeyUpdatedByMCP", "SetConfigMetadata"} {
+		for _, s := range []string{"MetadataKeyCreatedByMCP", "MetadataKeyUpdatedByMCP", "SetConfigMetadata", "DeleteConfigMetadata", "folderMetadataKey"} {
 			if strings.Contains(string(b), s) {
-				t.Errorf("%s uses %s; mark configurations through markWrittenByMCP", name, s)
+				t.Errorf("%s uses %s; mark configurations through markWrittenByMCP and file them through pythonFolder", name, s)
 			}
 		}
 	}
