@@ -30,10 +30,18 @@ func TestGetConfigExamples(t *testing.T) {
 	})
 }
 
-// configMetadata returns the raw metadata list of a configuration.
+// configMetadata returns the raw metadata list of a configuration in production.
 func configMetadata(t *testing.T, f *fixture, comp, id string) string {
 	t.Helper()
-	req, err := http.NewRequest("GET", f.stack.URL()+"/v2/storage/branch/default/components/"+comp+"/configs/"+id+"/metadata", nil)
+	return string(configMetadataIn(t, f, "default", comp, id))
+}
+
+// configMetadataIn returns the raw metadata list of a configuration in a
+// branch ("default" for production), straight from the fake stack, past the
+// client under test.
+func configMetadataIn(t *testing.T, f *fixture, branch, comp, id string) []byte {
+	t.Helper()
+	req, err := http.NewRequest("GET", f.stack.URL()+"/v2/storage/branch/"+branch+"/components/"+comp+"/configs/"+id+"/metadata", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +52,7 @@ func configMetadata(t *testing.T, f *fixture, comp, id string) string {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	return b
 }
 
 // storedConfig reads a configuration back from the fake stack.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,20 +95,10 @@ var folderFamilies = []folderFamily{
 type metadataEntry struct{ ID, Key, Value string }
 
 // metadataIn lists a configuration's metadata in a branch ("default" for
-// production) straight from the fake stack, past the client under test.
+// production).
 func metadataIn(t *testing.T, f *fixture, branch, comp, id string) []metadataEntry {
 	t.Helper()
-	req, err := http.NewRequest("GET", f.stack.URL()+"/v2/storage/branch/"+branch+"/components/"+comp+"/configs/"+id+"/metadata", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("X-StorageApi-Token", f.stack.MasterToken())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := configMetadataIn(t, f, branch, comp, id)
 	var out []metadataEntry
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatalf("metadata of %s %s: %v: %s", comp, id, err, b)
