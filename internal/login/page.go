@@ -268,19 +268,23 @@ var (
 )
 
 // PageHeaders are the headers of every login, consent and error page, on
-// both deployments (the Worker reads them through the wasm build): one
-// source of truth. The page needs nothing but its inline style: no
-// scripts, images or fonts (default-src 'none'), no framing
-// (clickjacking), no <base>, no caching, and no referrer leaking the
-// query (codes, states).
+// both deployments: one source of truth. The Worker has no copy of this
+// logic: its login page gets them from the wasm build with the page
+// (keboolaMCP.renderLogin answers Page.Headers), and its pages without a
+// form, which must not wait for Go to start, send PageHeaders(false) as
+// cmd/keboola-mcp-static wrote it at build time. The page needs nothing
+// but its inline style: no scripts, images or fonts (default-src 'none'),
+// no framing (clickjacking), no <base>, no caching, and no referrer
+// leaking the query (codes, states).
 //
 // form is whether the page carries a form; without one it may submit
 // nowhere. formTargets are where the form's answer may be redirected:
 // browsers check form-action on each redirect that follows a submission,
 // so besides this server ('self') it lists the client's redirect origin
 // (or private-use scheme) and, with Sign in with Keboola, the stack
-// origins. A target that is not a plain origin or a narrow scheme is
-// dropped, so the redirect it would allow is blocked (fails closed).
+// origins (see FormTargets). A target that is not a plain origin or a
+// narrow scheme is dropped, so the redirect it would allow is blocked
+// (fails closed).
 func PageHeaders(form bool, formTargets ...string) map[string]string {
 	action := "form-action 'none'"
 	if form {
@@ -300,6 +304,30 @@ func PageHeaders(form bool, formTargets ...string) map[string]string {
 	}
 }
 
+// FormTargets are where an answer to the login form of a client with
+// redirectURI may be redirected, for Page.FormTargets: the redirect URI as
+// a CSP source, its origin or, for a private-use scheme (whose "host"
+// proves nothing), the bare scheme; then the stacks Sign in with Keboola
+// sends the browser to (upstreamStacks, nil without it). An unreadable
+// redirect URI adds no target, so a redirect to it is blocked.
+func FormTargets(redirectURI string, upstreamStacks []string) []string {
+	var targets []string
+	if u, err := url.Parse(redirectURI); err == nil && u.Scheme != "" {
+		if u.Scheme == "https" || u.Scheme == "http" {
+			targets = append(targets, u.Scheme+"://"+u.Host)
+		} else {
+			targets = append(targets, u.Scheme+":")
+		}
+	}
+	return append(targets, upstreamStacks...)
+}
+
+// Headers are the consent page's PageHeaders: a form whose answer may go
+// to p.FormTargets.
+func (p *Page) Headers() map[string]string {
+	return PageHeaders(true, p.FormTargets...)
+}
+
 // SecurityHeaders sets PageHeaders on h.
 func SecurityHeaders(h http.Header, form bool, formTargets ...string) {
 	for k, v := range PageHeaders(form, formTargets...) {
@@ -315,19 +343,19 @@ type pageData struct {
 
 // Render writes the consent page with status.
 func Render(w http.ResponseWriter, status int, p *Page) {
-	render(w, status, pageData{Form: p}, true, p.FormTargets...)
+	render(w, status, pageData{Form: p}, p.Headers())
 }
 
-// HTML returns the consent page as a document, for a caller that sends it
-// with its own headers (the Worker, through the wasm build): one template
-// serves both deployments.
+// HTML returns the consent page as a document, for a caller that writes
+// the response itself and sends it with p.Headers() (the Worker, through
+// the wasm build): one template serves both deployments.
 func HTML(p *Page) string {
 	return string(execute(pageData{Form: p}))
 }
 
 // RenderError writes a page that explains a problem.
 func RenderError(w http.ResponseWriter, status int, title, message string) {
-	render(w, status, pageData{Err: &ErrorPage{Title: title, Message: message}}, false)
+	render(w, status, pageData{Err: &ErrorPage{Title: title, Message: message}}, PageHeaders(false))
 }
 
 func execute(data pageData) []byte {
@@ -336,9 +364,11 @@ func execute(data pageData) []byte {
 	return buf.Bytes()
 }
 
-func render(w http.ResponseWriter, status int, data pageData, form bool, formTargets ...string) {
+func render(w http.ResponseWriter, status int, data pageData, headers map[string]string) {
 	body := execute(data)
-	SecurityHeaders(w.Header(), form, formTargets...)
+	for k, v := range headers {
+		w.Header().Set(k, v)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(body)

@@ -183,15 +183,11 @@ func (s *Server) page(c *client, redirectURI, sealed, csrf, stack string, read, 
 	}
 	// An answer to the form is redirected to the client, or first to a
 	// Keboola stack: the page's form-action must allow exactly those.
-	ru, _ := url.Parse(redirectURI)
-	if ru.Scheme != "https" && ru.Scheme != "http" {
-		p.FormTargets = []string{ru.Scheme + ":"}
-	} else {
-		p.FormTargets = []string{ru.Scheme + "://" + ru.Host}
-	}
+	var upstreamStacks []string
 	if s.cfg.Upstream != nil {
-		p.FormTargets = append(p.FormTargets, p.Stacks...)
+		upstreamStacks = p.Stacks
 	}
+	p.FormTargets = login.FormTargets(redirectURI, upstreamStacks)
 	return p
 }
 
