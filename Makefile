@@ -65,7 +65,8 @@ WASM_LDFLAGS := -s -w -X main.version=$(VERSION)
 # wasm-opt (worker's devDependency). Copies Go's JS glue from the toolchain
 # that built them, so they always match, and records the answers the Worker
 # gives without wasm (initialize, ping, tools/list) from the same server and
-# version. docs/deploy-cloudflare.md ("Size") has what each step saves.
+# version, and the headers of its pages without a form (login.PageHeaders).
+# docs/deploy-cloudflare.md ("Size") has what each step saves.
 WASM_OPT       := worker/node_modules/.bin/wasm-opt
 WASM_OPT_FLAGS ?= $(WASM_OPT_LEVEL) --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals
 WASM_OPT_LEVEL ?= -O1
@@ -78,7 +79,7 @@ worker:
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WORKER_BUILD)/keboola-mcp.go.wasm -o $(WORKER_BUILD)/keboola-mcp.wasm
 	$(WASM_OPT) $(WASM_OPT_FLAGS) $(WORKER_BUILD)/keboola-mcp-login.go.wasm -o $(WORKER_BUILD)/keboola-mcp-login.wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WORKER_BUILD)/wasm_exec.js
-	$(GO) run -ldflags '$(WASM_LDFLAGS)' ./cmd/keboola-mcp-static -o $(WORKER_BUILD)/mcp-static.json -tools $(WORKER_BUILD)/tools.json
+	$(GO) run -ldflags '$(WASM_LDFLAGS)' ./cmd/keboola-mcp-static -o $(WORKER_BUILD)/mcp-static.json -tools $(WORKER_BUILD)/tools.json -page-headers $(WORKER_BUILD)/page-headers.json
 	@for f in keboola-mcp.go keboola-mcp keboola-mcp-login.go keboola-mcp-login; do printf '%-22s %9s bytes raw, %8s bytes gzip\n' $$f.wasm $$(wc -c < $(WORKER_BUILD)/$$f.wasm) $$(gzip -9 -c $(WORKER_BUILD)/$$f.wasm | wc -c); done
 
 # Runs the Worker in workerd (wrangler dev, local KV) against a fake Keboola

@@ -19,7 +19,10 @@
 //	upstreamSignIn({stackURL, clientID, clientSecret, redirectURL}, code)
 //	    → Promise<{ok: true, storageToken, oauthToken, oauthExpires, token: {…}} | {ok: false, error}>
 //	renderLogin({clientName, clientID?, verified, redirectURI, stacks, stack?,
-//	             read, write, csrf, upstream, error?, errorField?}) → string (or an Error)
+//	             read, write, csrf, upstream, error?, errorField?}) → {html, headers} (or an Error)
+//	    headers: {name: value}, login.PageHeaders for the page, its form-action derived
+//	    from redirectURI (and, with upstream, the stacks); pages without a form send
+//	    PageHeaders(false), which cmd/keboola-mcp-static writes at build time
 //	loginMessages: {chooseStack, chooseScope, pasteToken, malformedToken}, the form's own
 //	    error messages, worded as on the native server
 //	version: string

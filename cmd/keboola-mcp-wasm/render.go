@@ -10,10 +10,12 @@ import (
 )
 
 // renderLogin implements keboolaMCP.renderLogin(model): the login + consent
-// page as an HTML document, from the same template as the native server, so
-// both deployments show one page and one Go function does the escaping.
-// The form posts back to the Worker's own URL and carries no sealed request:
-// the Worker's consent helpers keep the request and hand out the csrf handle.
+// page as an HTML document with the headers it must be sent with, from the
+// same template and login.PageHeaders as the native server, so both
+// deployments show one page under one policy and one Go function does the
+// escaping. The form posts back to the Worker's own URL and carries no
+// sealed request: the Worker's consent helpers keep the request and hand
+// out the csrf handle.
 func renderLogin(_ js.Value, args []js.Value) any {
 	if len(args) != 1 || args[0].Type() != js.TypeObject {
 		return js.Global().Get("Error").New("renderLogin(model) takes one object")
@@ -22,7 +24,11 @@ func renderLogin(_ js.Value, args []js.Value) any {
 	if err != nil {
 		return js.Global().Get("Error").New("renderLogin: " + err.Error())
 	}
-	return login.HTML(p)
+	headers := map[string]any{}
+	for k, v := range p.Headers() {
+		headers[k] = v
+	}
+	return map[string]any{"html": login.HTML(p), "headers": headers}
 }
 
 // decodePage reads the model, refusing one that would render a page the
@@ -64,6 +70,13 @@ func decodePage(m js.Value) (*login.Page, error) {
 		}
 		p.Stacks = append(p.Stacks, s.String())
 	}
+	// The form's answer goes to the client, or with Sign in with Keboola
+	// first to a stack, as on the native server.
+	var upstreamStacks []string
+	if p.Upstream {
+		upstreamStacks = p.Stacks
+	}
+	p.FormTargets = login.FormTargets(redirectURI, upstreamStacks)
 	return p, nil
 }
 
