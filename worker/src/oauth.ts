@@ -3,8 +3,9 @@
 // the library's consent helpers, which bind the form to the browser with a
 // __Host- cookie, forbid framing and keep the authorization request
 // server-side. The page itself is the native server's, rendered by Go
-// (keboolaMCP.renderLogin), so both deployments show one page and
-// one Go function escapes it. The Storage token is checked by the Go code (wasm) before the
+// (keboolaMCP.renderLogin) with its headers, so both deployments show one
+// page under one policy (login.PageHeaders) and one Go function escapes it.
+// The Storage token is checked by the Go code (wasm) before the
 // authorization completes; it then lives only in the grant's encrypted props.
 import {
   AuthorizationError,
@@ -16,6 +17,7 @@ import { allowedStacks, isLoopbackHost, resourceMetadataURL, SCOPE_READ, SCOPE_W
 import { consentGate } from './gate';
 import { gatesAtLogin } from './toolgates';
 import { keboolaMCP, type LoginModel, type UpstreamConfig } from './wasm';
+import builtPageHeaders from '../build/page-headers.json';
 
 /** Form field names: a stable contract shared with the native login page. */
 export const FIELD = {
@@ -26,45 +28,20 @@ export const FIELD = {
   csrf: 'csrf_token',
 } as const;
 
-const ORIGIN_SOURCE = /^https?:\/\/(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
-const SCHEME_SOURCE = /^[a-z][a-z0-9+.-]*:$/;
-/** Schemes that as a bare CSP source would allow far too much or run code. */
-const WIDE_SCHEMES = new Set(['http:', 'https:', 'javascript:', 'data:', 'blob:', 'filesystem:', 'ws:', 'wss:']);
-
 /**
- * Headers of every page we render, the native server's (internal/login
- * PageHeaders): nothing loads but the inline style, no framing, no sniffing,
- * no Referer leaking the authorization request, no caching. Browsers check
- * form-action on every redirect that follows a submission, so a page with the
- * form lists this server, the client's redirect origin (or private-use
- * scheme) and, with Sign in with Keboola, the stacks; anything else is
- * dropped, which blocks the redirect (fails closed). Other pages post nowhere.
+ * The headers of a page without a form (login.PageHeaders(false), written by
+ * cmd/keboola-mcp-static at build time): the error pages, which need no Go
+ * and so must not wait for it to start (~200 ms in a fresh isolate) nor fail
+ * with it, and the redirects that answer the login form, as on the native
+ * server. The login page gets its own headers from Go with its HTML
+ * (renderLogin), so the Worker holds no copy of the policy.
  */
-export function pageHeaders(form: boolean, formTargets: string[] = []): Record<string, string> {
-  let action = "form-action 'none'";
-  if (form) {
-    action = "form-action 'self'";
-    for (const t of formTargets) {
-      if (ORIGIN_SOURCE.test(t) || (SCHEME_SOURCE.test(t) && !WIDE_SCHEMES.has(t))) action += ` ${t}`;
-    }
-  }
-  return {
-    'Content-Security-Policy': `default-src 'none'; style-src 'unsafe-inline'; ${action}; frame-ancestors 'none'; base-uri 'none'`,
-    'X-Frame-Options': 'DENY',
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
-  };
-}
+const PAGE_HEADERS_WITHOUT_FORM: Readonly<Record<string, string>> = builtPageHeaders.withoutForm;
 
-/** Where a redirect URI leads, as a CSP source: its origin, or its private-use scheme. */
-function redirectSource(uri: string): string {
-  try {
-    const u = new URL(uri);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : u.protocol;
-  } catch {
-    return '';
-  }
+/** Sets the headers of a page without a form on a redirect to the client or to Keboola, as the native server does. */
+function answerHeaders(headers: Headers): Headers {
+  for (const [k, v] of Object.entries(PAGE_HEADERS_WITHOUT_FORM)) headers.set(k, v);
+  return headers;
 }
 
 /**
@@ -87,7 +64,7 @@ export async function authorize(request: Request, env: Env): Promise<Response> {
       // before consent is shown here instead: otherwise anyone could bounce a
       // browser, with a state of their choosing, off this server to any URI
       // they registered (RFC 9700 §4.11.2).
-      return Response.redirect(err.redirectTo, 302);
+      return new Response(null, { status: 302, headers: answerHeaders(new Headers({ Location: err.redirectTo })) });
     }
     if (err instanceof AuthorizationError) {
       return page(400, 'Sign-in could not continue', `<p>${escape(err.description)}</p><p>Start again from your MCP client.</p>`);
@@ -155,12 +132,11 @@ async function renderConsent(
   extraHeaders.forEach((v, k) => {
     if (k.toLowerCase() === 'set-cookie') headers.append(k, v);
   });
-  const targets = [redirectSource(details.redirectUri), ...(upstreamEnabled(env) ? allowedStacks(env) : [])];
-  for (const [k, v] of Object.entries(pageHeaders(true, targets))) headers.set(k, v);
-  headers.set('Content-Type', 'text/html; charset=utf-8');
   const stacks = allowedStacks(env);
   const requested = details.scope.length ? details.scope : [SCOPE_READ];
-  const html = go.renderLogin({
+  // Go renders the page and its headers: the form-action it may answer to
+  // (the redirect's origin or scheme and, with Sign in with Keboola, the stacks).
+  const page = go.renderLogin({
     clientName: details.clientName,
     // A metadata-document client is identified by its https URL; a registered one only names itself.
     clientID: details.clientDomain ? details.clientId : undefined,
@@ -175,8 +151,10 @@ async function renderConsent(
     error,
     errorField,
   });
-  if (html instanceof Error) throw html;
-  return new Response(html, { status: error ? 400 : 200, headers });
+  if (page instanceof Error) throw page;
+  for (const [k, v] of Object.entries(page.headers)) headers.set(k, v);
+  headers.set('Content-Type', 'text/html; charset=utf-8');
+  return new Response(page.html, { status: error ? 400 : 200, headers });
 }
 
 async function submitForm(request: Request, env: Env): Promise<Response> {
@@ -188,7 +166,7 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
   if (action !== 'approve' && !signInWithKeboola) {
     const denied = await oauth.denyConsent(request, handle);
     await spendConsent(env, handle);
-    return new Response(null, { status: AFTER_POST, headers: denied.headers });
+    return new Response(null, { status: AFTER_POST, headers: answerHeaders(denied.headers) });
   }
   // approveConsent checks the browser binding and uses the handle up; a
   // mistake below re-renders the form with a fresh handle for the same request.
@@ -211,7 +189,7 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
     const { state, headers } = await oauth.beginUpstream(granted, { data: { stackURL }, headers: approved.headers });
     const go = await keboolaMCP();
     headers.set('Location', go.upstreamAuthorizeURL(upstreamConfig(env, stackURL, request), state));
-    return new Response(null, { status: AFTER_POST, headers });
+    return new Response(null, { status: AFTER_POST, headers: answerHeaders(headers) });
   }
   const token = String(form.get(FIELD.token) ?? '').trim();
   if (token === '') return again(say.pasteToken, stackURL, 'storage_token');
@@ -232,7 +210,7 @@ async function submitForm(request: Request, env: Env): Promise<Response> {
     props,
   });
   approved.headers.set('Location', redirectTo);
-  return new Response(null, { status: AFTER_POST, headers: approved.headers });
+  return new Response(null, { status: AFTER_POST, headers: answerHeaders(approved.headers) });
 }
 
 /**
@@ -276,7 +254,7 @@ export async function upstreamCallback(request: Request, env: Env): Promise<Resp
     const code = params.get('code');
     if (params.get('error') || !code) {
       headers.set('Location', authorizationErrorRedirect(original, 'access_denied', 'Keboola sign-in was declined or failed'));
-      return new Response(null, { status: 302, headers });
+      return new Response(null, { status: 302, headers: answerHeaders(headers) });
     }
     const go = await keboolaMCP();
     const signedIn = await go.upstreamSignIn(upstreamConfig(env, data.stackURL, request), code);
@@ -299,7 +277,7 @@ export async function upstreamCallback(request: Request, env: Env): Promise<Resp
     };
     const { redirectTo } = await oauth.completeAuthorization({ request: original, userId, metadata: {}, scope: original.scope, props });
     headers.set('Location', redirectTo);
-    return new Response(null, { status: 302, headers });
+    return new Response(null, { status: 302, headers: answerHeaders(headers) });
   } catch (err) {
     if (err instanceof AuthorizationError) {
       return page(400, 'Sign-in could not continue', `<p>${escape(err.description)}</p><p>Start again from your MCP client.</p>`);
@@ -331,8 +309,8 @@ export function escape(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A small HTML page for errors, with the same framing and caching rules as the form. */
+/** A small HTML page for errors, with the headers of Go's pages without a form. */
 export function page(status: number, title: string, bodyHtml: string, extra: Record<string, string> = {}): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${bodyHtml}</body></html>`;
-  return new Response(html, { status, headers: { ...pageHeaders(false), 'Content-Type': 'text/html; charset=utf-8', ...extra } });
+  return new Response(html, { status, headers: { ...PAGE_HEADERS_WITHOUT_FORM, 'Content-Type': 'text/html; charset=utf-8', ...extra } });
 }

@@ -99,6 +99,12 @@ export interface LoginModel {
   errorField?: 'stack_url' | 'storage_token' | 'scope';
 }
 
+/** The login page and the headers to send it with (login.PageHeaders, its form-action derived from the model). */
+export interface LoginPage {
+  html: string;
+  headers: Record<string, string>;
+}
+
 /** The login form's own error messages, worded as on the native server. */
 export interface LoginMessages {
   chooseStack: string;
@@ -117,7 +123,7 @@ export interface KeboolaMCP {
   verifyToken(stackURL: string, token: string): Promise<VerifyResult>;
   upstreamAuthorizeURL(config: UpstreamConfig, state: string): string;
   upstreamSignIn(config: UpstreamConfig, code: string): Promise<SignInResult>;
-  renderLogin(model: LoginModel): string | Error;
+  renderLogin(model: LoginModel): LoginPage | Error;
   loginMessages: LoginMessages;
   version: string;
 }
