@@ -5,6 +5,7 @@ import (
 	"flag"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"testing"
 )
@@ -107,5 +108,45 @@ func TestFormTargets(t *testing.T) {
 		if got := FormTargets(tc.redirectURI, tc.stacks); !slices.Equal(got, tc.want) {
 			t.Errorf("FormTargets(%q, %q) = %q, want %q", tc.redirectURI, tc.stacks, got, tc.want)
 		}
+	}
+}
+
+// The form-action source grammar as regular expressions: the spec that
+// isOriginSource and isSchemeSource, written as loops for the wasm build's
+// size, must match exactly.
+var (
+	originSourceGrammar = regexp.MustCompile(`^https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$`)
+	schemeSourceGrammar = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:$`)
+)
+
+var sourceSamples = []string{
+	"", ":", "https://", "http://", "https://a", "http://a", "HTTPS://a", "https://A-b.C9", "https://a_b", "https://a b",
+	"https://a:1", "https://a:12345", "https://a:123456", "https://a:", "https://a:x", "https://a:1:2", "https://a/", "https://a/b",
+	"https://a?x", "https://a#x", "https://a@b", "https://[::1]", "https://[::1]:9", "https://[]", "https://[::1", "https://::1]",
+	"https://[::1]x", "https://[::1]:", "https://[g::1]", "https://[FE80::1.2.3.4]:65535", "https://[::1]]", "https://[[::1]",
+	"https://a.example; script-src *", "https://a\n", "https://a\x00", "http://127.0.0.1:9", "ftp://a", "https:/a", "https//a",
+	"cursor:", "cursor", "Cursor:", "c:", "1a:", "+a:", "a+b.c-d:", "a_b:", "a::", "a:b", "a:/", "javascript:", "x-y.z+1:",
+	"'self'", "*", "'unsafe-inline'", "https:", "https://*.example",
+}
+
+func TestFormActionSources_MatchTheirGrammar(t *testing.T) {
+	for _, s := range sourceSamples {
+		checkSourceGrammar(t, s)
+	}
+}
+
+func FuzzFormActionSources(f *testing.F) {
+	for _, s := range sourceSamples {
+		f.Add(s)
+	}
+	f.Fuzz(checkSourceGrammar)
+}
+
+func checkSourceGrammar(t *testing.T, s string) {
+	if got, want := isOriginSource(s), originSourceGrammar.MatchString(s); got != want {
+		t.Errorf("isOriginSource(%q) = %v, the grammar says %v", s, got, want)
+	}
+	if got, want := isSchemeSource(s), schemeSourceGrammar.MatchString(s); got != want {
+		t.Errorf("isSchemeSource(%q) = %v, the grammar says %v", s, got, want)
 	}
 }
