@@ -23,6 +23,7 @@ import (
 //     DATE_TRUNC and DATEADD keep a DATE a DATE; TO_CHAR takes Snowflake
 //     formats; DAYNAME/MONTHNAME are three letters; LISTAGG … WITHIN GROUP;
 //     NUMBER/STRING/TIMESTAMP_NTZ casts; IFF, NVL and friends (macros below);
+//   - DECODE, where a NULL expr matches a NULL search (rewritten to a CASE);
 //   - CURRENT_DATE, CURRENT_TIMESTAMP, SYSDATE and GETDATE read the stack's clock.
 
 // serviceError is a message worded exactly as Snowflake or Keboola word it
@@ -314,6 +315,9 @@ func rewriteSnowflake(sqlText string, opts rewriteOptions) (*rewritten, error) {
 		return nil, syntaxError(sqlText, toks[0])
 	}
 	toks = moveWithinGroup(toks)
+	if toks, err = rewriteDecode(sqlText, toks); err != nil {
+		return nil, err
+	}
 	var b strings.Builder
 	// parens records, per open parenthesis, the function it belongs to.
 	var parens []string
@@ -600,6 +604,89 @@ func moveWithinGroup(toks []sqlToken) []sqlToken {
 		toks = append(append(append(toks[:i:i], order...), toks[i]), rest...)
 	}
 	return toks
+}
+
+// glue is text inserted by a rewrite, emitted as it is: a punctuation
+// token, so the rewrite loop neither quotes it nor counts its parentheses.
+func glue(text string) sqlToken { return sqlToken{kind: tokPunct, text: text, pos: -1} }
+
+// moved copies tokens that a rewrite repeats: the copy is emitted without
+// the original's spacing and never taken for the name as written.
+func moved(toks []sqlToken) []sqlToken {
+	out := slices.Clone(toks)
+	for i := range out {
+		out[i].pos = -1
+	}
+	return out
+}
+
+// callArgs splits the arguments of the call whose "(" is at open; it
+// returns them and the index of the closing ")", or -1 when unbalanced.
+func callArgs(toks []sqlToken, open int) ([][]sqlToken, int) {
+	end := matchingParen(toks, open)
+	if end < 0 {
+		return nil, -1
+	}
+	var args [][]sqlToken
+	depth, start := 0, open+1
+	for j := open + 1; j < end; j++ {
+		switch {
+		case toks[j].punct("(") || toks[j].punct("["):
+			depth++
+		case toks[j].punct(")") || toks[j].punct("]"):
+			depth--
+		case toks[j].punct(",") && depth == 0:
+			args = append(args, toks[start:j])
+			start = j + 1
+		}
+	}
+	if end > open+1 {
+		args = append(args, toks[start:end])
+	}
+	return args, end
+}
+
+// rewriteDecode turns DECODE(expr, search1, result1, …[, default]) into a
+// CASE. Snowflake's DECODE, unlike CASE and "=", takes a NULL expr to match
+// a NULL search, hence IS NOT DISTINCT FROM; the first match wins and no
+// match without a default gives NULL. (DuckDB's own DECODE turns a BLOB into
+// text, so the name cannot pass through.)
+func rewriteDecode(sqlText string, toks []sqlToken) ([]sqlToken, error) {
+	for i := 0; i+1 < len(toks); i++ {
+		if !toks[i].is("DECODE") || !toks[i+1].punct("(") || i > 0 && toks[i-1].punct(".") {
+			continue
+		}
+		args, end := callArgs(toks, i+1)
+		if end < 0 {
+			return toks, nil // DuckDB reports the unbalanced parenthesis
+		}
+		if len(args) < 3 && toks[i].pos >= 0 {
+			line, pos := linePos(sqlText, toks[i].pos)
+			return nil, serviceErrorf("SQL compilation error: error line %d at position %d\nnot enough arguments for function [%s], expected 3, got %d",
+				line, pos, sqlText[toks[i].pos:toks[end].end], len(args))
+		}
+		expr := args[0]
+		repl := []sqlToken{glue("(CASE")}
+		for k := 1; k+1 < len(args); k += 2 {
+			repl = append(repl, glue("WHEN ("))
+			repl = append(repl, expr...)
+			repl = append(repl, glue(") IS NOT DISTINCT FROM ("))
+			repl = append(repl, args[k]...)
+			repl = append(repl, glue(") THEN ("))
+			repl = append(repl, args[k+1]...)
+			repl = append(repl, glue(")"))
+			expr = moved(args[0])
+		}
+		if len(args)%2 == 0 {
+			repl = append(repl, glue("ELSE ("))
+			repl = append(repl, args[len(args)-1]...)
+			repl = append(repl, glue(")"))
+		}
+		repl = append(repl, glue("END)"))
+		toks = slices.Concat(toks[:i:i], repl, toks[end+1:])
+		// Nested DECODEs in the arguments come next in the loop.
+	}
+	return toks, nil
 }
 
 // matchingParen returns the index of the parenthesis that pairs with the

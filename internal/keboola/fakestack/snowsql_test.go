@@ -2,6 +2,7 @@ package fakestack
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -253,4 +254,92 @@ func TestSnowflakeIdentifiers_DefinedNamesResolve(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
+}
+
+// dialectCase is one Snowflake statement run through the Query Service
+// endpoints: rows as the results endpoint returns them (NULL as "<null>"),
+// column types when given, or the statement's error.
+type dialectCase struct {
+	name     string
+	evidence string
+	sql      string
+	types    []string
+	rows     [][]string
+	wantErr  string
+}
+
+// runOverHTTP submits each case as its own query job, lets the clock finish
+// it and reads the statement's result or error through the API.
+func runOverHTTP(t *testing.T, cases []dialectCase) {
+	t.Helper()
+	s, clk := newClocked(t, Options{})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.evidence == "" {
+				t.Fatal("name the evidence for the expected behaviour")
+			}
+			id := submit(t, s, tc.sql)
+			clk.Advance(2 * testStep)
+			job := api(t, s, "GET", "/query/api/v1/queries/"+id, nil).object(t)
+			if tc.wantErr != "" {
+				if msg, _ := path(t, job, "statements", 0, "error").(string); msg != tc.wantErr {
+					t.Fatalf("error %q, want %q (job %v)", msg, tc.wantErr, job)
+				}
+				return
+			}
+			if job["status"] != "completed" {
+				t.Fatalf("job %v", job)
+			}
+			res := api(t, s, "GET", fmt.Sprintf("/query/api/v1/queries/%s/%s/results", id, path(t, job, "statements", 0, "id")), nil).object(t)
+			var got [][]string
+			for _, row := range res["data"].([]any) {
+				var cells []string
+				for _, v := range row.([]any) {
+					if v == nil {
+						cells = append(cells, "<null>")
+					} else {
+						cells = append(cells, v.(string))
+					}
+				}
+				got = append(got, cells)
+			}
+			if !slices.EqualFunc(got, tc.rows, slices.Equal) {
+				t.Errorf("rows\n%q\nwant\n%q", got, tc.rows)
+			}
+			if tc.types != nil {
+				var types []string
+				for _, c := range res["columns"].([]any) {
+					types = append(types, c.(map[string]any)["type"].(string))
+				}
+				if !slices.Equal(types, tc.types) {
+					t.Errorf("column types %q, want %q", types, tc.types)
+				}
+			}
+		})
+	}
+}
+
+func TestSnowflakeDialect_Decode(t *testing.T) {
+	const decodeDoc = "docs.snowflake.com/sql-reference/functions/decode: searches in order, first match wins, " +
+		"no match and no default gives NULL, and unlike CASE a NULL expr matches a NULL search"
+	runOverHTTP(t, []dialectCase{
+		{name: "NULL matches NULL, default otherwise", evidence: decodeDoc,
+			sql:  `SELECT x, DECODE(x, 1, 'one', 2, 'two', NULL, '-NULL-', 'other') AS d FROM (VALUES (1), (2), (NULL), (4)) v(x) ORDER BY x NULLS LAST`,
+			rows: [][]string{{"1", "one"}, {"2", "two"}, {"4", "other"}, {"<null>", "-NULL-"}}},
+		{name: "no match and no default is NULL", evidence: decodeDoc,
+			sql:  `SELECT DECODE(x, 1, 'one', 2, 'two') AS d FROM (VALUES (NULL), (3)) v(x)`,
+			rows: [][]string{{"<null>"}, {"<null>"}}},
+		{name: "the first of two matching searches wins", evidence: decodeDoc,
+			sql:  `SELECT DECODE(1, 1, 'first', 1, 'second') AS d`,
+			rows: [][]string{{"first"}}},
+		{name: "nested DECODE", evidence: decodeDoc,
+			sql:  `SELECT DECODE(DECODE(x, 1, 2, 3), 2, 'two', 'other') AS d FROM (VALUES (1), (5)) v(x)`,
+			rows: [][]string{{"two"}, {"other"}}},
+		{name: "segments of the demo customers", evidence: decodeDoc,
+			sql:  `SELECT DECODE("segment", 'Enterprise', 'E', 'SMB', 'S', '?') AS s FROM "KEBOOLA_1234"."in.c-crm"."customers" GROUP BY 1 ORDER BY 1`,
+			rows: [][]string{{"?"}, {"E"}, {"S"}}},
+		{name: "too few arguments", evidence: decodeDoc + "; Snowflake's wording for a short call",
+			sql:     `SELECT DECODE(1, 2)`,
+			wantErr: "SQL compilation error: error line 1 at position 7\nnot enough arguments for function [DECODE(1, 2)], expected 3, got 2"},
+	})
 }
