@@ -1,9 +1,11 @@
 package fakestack
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -160,6 +162,9 @@ func keboolaType(engine string) string {
 // snowflakeType names a DuckDB result column type the way the Query Service
 // reports Snowflake's.
 func snowflakeType(engine string) string {
+	if strings.EqualFold(engine, "JSON") {
+		return "VARIANT"
+	}
 	switch keboolaType(engine) {
 	case "INTEGER", "NUMERIC":
 		return "NUMBER"
@@ -224,6 +229,9 @@ func engineValue(kbcType string, v any) (driver.Value, error) {
 // (12.50, never 12.499999), dates are YYYY-MM-DD and timestamps
 // YYYY-MM-DD HH:MM:SS.
 func cellString(v any, engine string) (string, bool) {
+	if strings.EqualFold(engine, "JSON") {
+		return variantString(v)
+	}
 	switch t := v.(type) {
 	case nil:
 		return "", false
@@ -262,6 +270,24 @@ func cellString(v any, engine string) (string, bool) {
 	default:
 		return fmt.Sprint(t), true
 	}
+}
+
+// variantString prints a VARIANT the way Snowflake does: as JSON, strings
+// in their quotes, objects and arrays indented by two spaces on several
+// lines. The driver hands JSON over decoded, so a JSON null inside a
+// VARIANT arrives as nil and prints as SQL NULL.
+func variantString(v any) (string, bool) {
+	if v == nil {
+		return "", false
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v), true
+	}
+	return strings.TrimSuffix(b.String(), "\n"), true
 }
 
 // decimalString prints a decimal with exactly its scale's digits.

@@ -177,7 +177,7 @@ func TestRewriteSnowflake_DropsTheDatabaseAndFoldsBareNames(t *testing.T) {
 		{`(SELECT "KEBOOLA_12345"."x")`, `(SELECT "KEBOOLA_12345"."x")`, ""},
 		{`SELECT 'it''s' AS "a ""b"""`, `SELECT 'it''s' AS "a ""b"""`, "SELECT"},
 		{`SELECT DATEDIFF(dd, a, b), DATE_TRUNC(month, d) AS month FROM t`, `SELECT DATEDIFF('day', "A", "B"), sf_date_trunc('month', "D") AS "MONTH" FROM "T"`, "SELECT"},
-		{`SELECT x::NUMBER(10,2), CAST(y AS STRING), CURRENT_DATE()`, `SELECT "X"::DECIMAL(10,2), CAST("Y" AS VARCHAR), DATE '2025-11-03'`, "SELECT"},
+		{`SELECT x::NUMBER(10,2), CAST(y AS STRING), CURRENT_DATE()`, `SELECT "X"::DECIMAL(10,2), sf_varchar ( "Y" ) , DATE '2025-11-03'`, "SELECT"},
 		{`SELECT LISTAGG(n, ', ') WITHIN GROUP (ORDER BY n) FROM t`, `SELECT LISTAGG("N", ', ' ORDER BY "N") FROM "T"`, "SELECT"},
 		{`SELECT TO_CHAR(d, 'YYYY-MM "w"')`, `SELECT sf_to_char("D", '%Y-%m w')`, "SELECT"},
 	}

@@ -24,6 +24,12 @@ import (
 //     formats; DAYNAME/MONTHNAME are three letters; LISTAGG … WITHIN GROUP;
 //     NUMBER/STRING/TIMESTAMP_NTZ casts; IFF, NVL and friends (macros below);
 //   - DECODE, where a NULL expr matches a NULL search (rewritten to a CASE);
+//   - semi-structured data: a VARIANT (OBJECT, ARRAY) is DuckDB JSON, printed
+//     as Snowflake prints it (strings quoted, objects indented); PARSE_JSON,
+//     TRY_PARSE_JSON; paths v:a.b, v['k'], v[0] give a VARIANT, element
+//     names being case-sensitive even unquoted; a path on a VARCHAR is
+//     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the
+//     quotes and ::VARIANT of text makes a JSON string;
 //   - CURRENT_DATE, CURRENT_TIMESTAMP, SYSDATE and GETDATE read the stack's clock.
 
 // serviceError is a message worded exactly as Snowflake or Keboola word it
@@ -188,6 +194,7 @@ var snowflakeFunctions = map[string]string{
 	"TO_CHAR": "sf_to_char", "TO_VARCHAR": "sf_to_char",
 	"TO_TIMESTAMP": "sf_to_timestamp", "TO_TIMESTAMP_NTZ": "sf_to_timestamp", "TRY_TO_TIMESTAMP": "sf_try_to_timestamp",
 	"TO_DATE": "sf_to_date", "DATE": "sf_to_date", "TRY_TO_DATE": "sf_try_to_date",
+	"PARSE_JSON": "sf_parse_json", "TRY_PARSE_JSON": "sf_try_parse_json",
 }
 
 // datePartFunctions take a date part as their first argument.
@@ -224,7 +231,7 @@ var datePartAliases = func() map[string]string {
 // snowflakeTypes maps Snowflake type names DuckDB lacks.
 var snowflakeTypes = map[string]string{
 	"NUMBER": "DECIMAL", "STRING": "VARCHAR", "TEXT": "VARCHAR", "TIMESTAMP_NTZ": "TIMESTAMP", "DATETIME": "TIMESTAMP",
-	"TIMESTAMP_LTZ": "TIMESTAMPTZ", "TIMESTAMP_TZ": "TIMESTAMPTZ", "VARIANT": "JSON", "OBJECT": "JSON", "BYTEINT": "TINYINT",
+	"TIMESTAMP_LTZ": "TIMESTAMPTZ", "TIMESTAMP_TZ": "TIMESTAMPTZ", "VARIANT": "JSON", "OBJECT": "JSON", "ARRAY": "JSON", "BYTEINT": "TINYINT",
 	"FLOAT": "DOUBLE", "FLOAT4": "DOUBLE", "FLOAT8": "DOUBLE", "REAL": "DOUBLE", // Snowflake's FLOAT is 64-bit
 }
 
@@ -249,7 +256,10 @@ var snowflakeMacros = []string{
 	`CREATE MACRO sf_try_to_date(s) AS TRY_CAST(s AS DATE), (s, f) AS CAST(try_strptime(s, f) AS DATE)`,
 	`CREATE MACRO sf_to_timestamp(s) AS CAST(s AS TIMESTAMP), (s, f) AS strptime(s, f)`,
 	`CREATE MACRO sf_try_to_timestamp(s) AS TRY_CAST(s AS TIMESTAMP), (s, f) AS try_strptime(s, f)`,
-	`CREATE MACRO sf_to_char(x) AS CAST(x AS VARCHAR), (x, f) AS strftime(x, f)`,
+	// ::STRING of a VARIANT string is the string itself (DuckDB would keep
+	// the JSON quotes); a JSON null becomes SQL NULL.
+	`CREATE MACRO sf_varchar(x) AS CASE WHEN typeof(x) = 'JSON' THEN json_extract_string(to_json(x), '$') ELSE CAST(x AS VARCHAR) END`,
+	`CREATE MACRO sf_to_char(x) AS sf_varchar(x), (x, f) AS strftime(x, f)`,
 	`CREATE MACRO sf_date_trunc(p, x DATE) AS CAST(date_trunc(p, x) AS DATE), (p, x) AS date_trunc(p, x)`,
 	`CREATE MACRO sf_interval(p, n) AS CASE p WHEN 'year' THEN to_years(CAST(n AS INTEGER)) WHEN 'quarter' THEN to_months(CAST(3 * n AS INTEGER))
 		WHEN 'month' THEN to_months(CAST(n AS INTEGER)) WHEN 'week' THEN to_weeks(CAST(n AS INTEGER)) WHEN 'day' THEN to_days(CAST(n AS INTEGER))
@@ -273,6 +283,16 @@ var snowflakeMacros = []string{
 	`CREATE MACRO booland_agg(x) AS bool_and(x)`,
 	`CREATE MACRO approx_percentile(x, p) AS approx_quantile(x, p)`,
 	`CREATE MACRO uuid_string() AS CAST(uuid() AS VARCHAR)`,
+	// Semi-structured data: a VARIANT is DuckDB JSON. PARSE_JSON of an empty
+	// string is NULL and of malformed text an error; TRY_PARSE_JSON gives NULL.
+	`CREATE MACRO sf_parse_json(s) AS CASE WHEN trim(s) = '' THEN NULL ELSE json(s) END`,
+	`CREATE MACRO sf_try_parse_json(s) AS CASE WHEN json_valid(s) AND trim(s) <> '' THEN json(s) END`,
+	// v:a.b, v['k'] and v[0] read a VARIANT, OBJECT or ARRAY (a DuckDB list
+	// or struct standing in for one); Snowflake refuses a VARCHAR, however
+	// much it looks like JSON, so a path on one is an error here too.
+	`CREATE MACRO sf_get_path(v, p) AS CASE WHEN typeof(v) = 'JSON' OR typeof(v) LIKE '%[]' OR typeof(v) LIKE 'STRUCT%' OR typeof(v) LIKE 'MAP%'
+		THEN json_extract(to_json(v), p)
+		ELSE error('Invalid argument types for function ''GET_PATH'': (' || replace(typeof(v), 'BIGINT', 'NUMBER') || ', VARCHAR)') END`,
 }
 
 // rewriteOptions are what a rewrite needs from its stack.
@@ -318,6 +338,10 @@ func rewriteSnowflake(sqlText string, opts rewriteOptions) (*rewritten, error) {
 	if toks, err = rewriteDecode(sqlText, toks); err != nil {
 		return nil, err
 	}
+	if toks, err = rewriteVariantPaths(toks); err != nil {
+		return nil, err
+	}
+	toks = rewriteVariantCasts(toks)
 	var b strings.Builder
 	// parens records, per open parenthesis, the function it belongs to.
 	var parens []string
@@ -689,6 +713,144 @@ func rewriteDecode(sqlText string, toks []sqlToken) ([]sqlToken, error) {
 	return toks, nil
 }
 
+// variantTypes are the cast targets a VARIANT needs help with: text ones
+// unwrap a JSON string, semi-structured ones wrap a value (a VARCHAR cast to
+// VARIANT is a JSON string, not parsed JSON, unlike DuckDB's cast to JSON).
+var variantTypes = map[string]string{
+	"VARCHAR": "sf_varchar", "STRING": "sf_varchar", "TEXT": "sf_varchar", "CHAR": "sf_varchar", "CHARACTER": "sf_varchar",
+	"VARIANT": "to_json", "OBJECT": "to_json", "ARRAY": "to_json",
+}
+
+// callTokens is the tokens of fn(arg…), the name and parentheses inserted.
+func callTokens(fn string, arg ...[]sqlToken) []sqlToken {
+	out := []sqlToken{{kind: tokIdent, text: fn, pos: -1}, {kind: tokPunct, text: "(", pos: -1}}
+	for i, a := range arg {
+		if i > 0 {
+			out = append(out, sqlToken{kind: tokPunct, text: ",", pos: -1})
+		}
+		out = append(out, a...)
+	}
+	return append(out, sqlToken{kind: tokPunct, text: ")", pos: -1})
+}
+
+// operandStart finds where the operand ending at end starts: a literal or
+// a keyword value, a dotted name, a function call or a parenthesised
+// expression; postfix operators (":", "[]", "::") bind to it alone.
+func operandStart(toks []sqlToken, end int) int {
+	switch t := toks[end]; {
+	case t.punct(")"):
+		open := matchingParen(toks, end)
+		if open < 1 {
+			return max(open, 0)
+		}
+		fn := toks[open-1]
+		if fn.kind == tokIdent && (!sqlKeywords[strings.ToUpper(fn.text)] || fn.is("CAST", "LEFT", "RIGHT", "REPLACE", "DATE", "IF")) {
+			return open - 1
+		}
+		return open
+	case t.kind == tokIdent || t.kind == tokQuoted:
+		j := end
+		for j >= 2 && toks[j-1].punct(".") && (toks[j-2].kind == tokIdent || toks[j-2].kind == tokQuoted) {
+			j -= 2
+		}
+		return j
+	}
+	return end
+}
+
+// rewriteVariantPaths turns Snowflake's path operators on semi-structured
+// values, v:a.b[0]['c'], into sf_get_path(v, '$."a"."b"[0]."c"'). Keys are
+// case-sensitive whether quoted or not (Snowflake folds only identifiers,
+// never element names), so a bare key keeps its case as written.
+func rewriteVariantPaths(toks []sqlToken) ([]sqlToken, error) {
+	for i := 1; i < len(toks); i++ {
+		colon := toks[i].punct(":")
+		subscript := toks[i].punct("[") && (toks[i-1].punct(")") || toks[i-1].kind == tokIdent && !sqlKeywords[strings.ToUpper(toks[i-1].text)] || toks[i-1].kind == tokQuoted)
+		if !colon && !subscript {
+			continue
+		}
+		start := operandStart(toks, i-1)
+		var path strings.Builder
+		path.WriteString("$")
+		key := func(k string) error {
+			if strings.ContainsAny(k, `"\`) {
+				return serviceErrorf("SQL compilation error:\nthis stack does not support element names containing '\"' or '\\' in a path")
+			}
+			path.WriteString(`."` + k + `"`)
+			return nil
+		}
+		j := i
+	elements:
+		for j < len(toks) {
+			switch {
+			case (toks[j].punct(":") && j == i || toks[j].punct(".") && j > i) && j+1 < len(toks) && (toks[j+1].kind == tokIdent || toks[j+1].kind == tokQuoted):
+				k := toks[j+1].text
+				if toks[j+1].kind == tokQuoted {
+					k = toks[j+1].name()
+				}
+				if err := key(k); err != nil {
+					return nil, err
+				}
+				j += 2
+			case toks[j].punct("[") && j+2 < len(toks) && toks[j+2].punct("]") && toks[j+1].kind == tokNumber && !strings.ContainsAny(toks[j+1].text, ".eE"):
+				path.WriteString("[" + toks[j+1].text + "]")
+				j += 3
+			case toks[j].punct("[") && j+2 < len(toks) && toks[j+2].punct("]") && toks[j+1].kind == tokString:
+				if err := key(strings.ReplaceAll(toks[j+1].text[1:len(toks[j+1].text)-1], "''", "'")); err != nil {
+					return nil, err
+				}
+				j += 3
+			case toks[j].punct("["):
+				return nil, serviceErrorf("SQL compilation error:\nthis stack supports only literal keys and indexes in [] on a VARIANT")
+			default:
+				break elements
+			}
+		}
+		if j == i {
+			continue // a lone ":" (a bind variable): DuckDB reports it
+		}
+		lit := sqlToken{kind: tokString, text: "'" + strings.ReplaceAll(path.String(), "'", "''") + "'", pos: -1}
+		repl := callTokens("sf_get_path", toks[start:i], []sqlToken{lit})
+		toks = slices.Concat(toks[:start:start], repl, toks[j:])
+		i = start + len(repl) - 1
+	}
+	return toks, nil
+}
+
+// rewriteVariantCasts turns x::STRING and CAST(x AS VARIANT) (and their
+// kin in variantTypes) into calls of the functions that give Snowflake's
+// result for a VARIANT.
+func rewriteVariantCasts(toks []sqlToken) []sqlToken {
+	for i := 1; i+1 < len(toks); i++ {
+		switch {
+		case toks[i].punct("::") && toks[i+1].kind == tokIdent && variantTypes[strings.ToUpper(toks[i+1].text)] != "":
+			fn := variantTypes[strings.ToUpper(toks[i+1].text)]
+			end := i + 2
+			if end < len(toks) && toks[end].punct("(") { // VARCHAR(100)
+				if close := matchingParen(toks, end); close > 0 {
+					end = close + 1
+				}
+			}
+			start := operandStart(toks, i-1)
+			repl := callTokens(fn, toks[start:i])
+			toks = slices.Concat(toks[:start:start], repl, toks[end:])
+			i = start + len(repl) - 1
+		case toks[i].is("CAST") && toks[i+1].punct("(") && !toks[i-1].punct("."):
+			end := matchingParen(toks, i+1)
+			as := end - 1
+			for as > i+1 && !toks[as].is("AS") {
+				as--
+			}
+			if end < 0 || as <= i+1 || variantTypes[strings.ToUpper(toks[as+1].text)] == "" || toks[as+1].kind != tokIdent {
+				continue
+			}
+			repl := callTokens(variantTypes[strings.ToUpper(toks[as+1].text)], toks[i+2:as])
+			toks = slices.Concat(toks[:i:i], repl, toks[end+1:])
+		}
+	}
+	return toks
+}
+
 // matchingParen returns the index of the parenthesis that pairs with the
 // one at at, searching forward from "(" and backward from ")"; -1 when it
 // is unbalanced.
@@ -810,6 +972,7 @@ var (
 	reFuncNotFound   = regexp.MustCompile(`Function with name "?([^"!]+?)"? does not exist`)
 	reNearToken      = regexp.MustCompile(`syntax error at or near "([^"]*)"`)
 	reConversion     = regexp.MustCompile(`Could not convert string ['"]([^'"]*)['"] to ([A-Z]+)`)
+	reMalformedJSON  = regexp.MustCompile(`Malformed JSON at byte (\d+) of input: (.*?)\.? +Input:`)
 	reCaretLine      = regexp.MustCompile(`(?m)^LINE (\d+): (.*)\n( *)\^`)
 )
 
@@ -865,6 +1028,12 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 		last := rw.toks[len(rw.toks)-1]
 		line, pos := linePos(sqlText, last.pos+len(last.text))
 		return serviceErrorf("SQL compilation error:\nsyntax error line %d at position %d unexpected '<EOF>'.", line, pos)
+	}
+	if m := reMalformedJSON.FindStringSubmatch(first); m != nil {
+		// PARSE_JSON's failure is a runtime error, not a compilation one.
+		var at int
+		fmt.Sscan(m[1], &at)
+		return serviceErrorf("Error parsing JSON: %s, pos %d", m[2], at+1)
 	}
 	if m := reConversion.FindStringSubmatch(first); m != nil {
 		kind := "Numeric"

@@ -343,3 +343,51 @@ func TestSnowflakeDialect_Decode(t *testing.T) {
 			wantErr: "SQL compilation error: error line 1 at position 7\nnot enough arguments for function [DECODE(1, 2)], expected 3, got 2"},
 	})
 }
+
+func TestSnowflakeDialect_SemiStructured(t *testing.T) {
+	const (
+		pathDoc = "docs.snowflake.com/user-guide/querying-semistructured: ':' and subsequent '.' and '[]' return " +
+			"VARIANT (printed in double quotes); the column name is case-insensitive, element names are case-sensitive"
+		typesDoc = "docs.snowflake.com/sql-reference/data-types-semistructured: a VARIANT/OBJECT prints as indented JSON"
+		parseDoc = "docs.snowflake.com/sql-reference/functions/parse_json and try_parse_json: malformed text is an error " +
+			"(100069 'Error parsing JSON: …', wording per the 2024_08 bundle notes), TRY_ gives NULL, an empty string gives NULL"
+		getPathDoc = "docs.snowflake.com/sql-reference/functions/get_path: the input must be a VARIANT, OBJECT or ARRAY; " +
+			"argument types print without lengths (bundle 2024_08)"
+	)
+	const doc = `PARSE_JSON('{"Plan":"pro","seats":3,"tags":["beta","eu"],"owner":{"name":"Ann","first name":"A"}}')`
+	runOverHTTP(t, []dialectCase{
+		{name: "PARSE_JSON gives an indented VARIANT", evidence: typesDoc,
+			sql:   `SELECT PARSE_JSON('{"b":[1,2],"a":"x & <y>"}') AS v`,
+			types: []string{"VARIANT"},
+			rows:  [][]string{{"{\n  \"a\": \"x & <y>\",\n  \"b\": [\n    1,\n    2\n  ]\n}"}}},
+		{name: "a path gives a quoted VARIANT, ::string the bare text", evidence: pathDoc,
+			sql:   `SELECT v:Plan AS p, v:Plan::string AS s, CAST(v:Plan AS VARCHAR) AS c, TO_VARCHAR(v:Plan) AS t FROM (SELECT ` + doc + ` AS v)`,
+			types: []string{"VARIANT", "VARCHAR", "VARCHAR", "VARCHAR"},
+			rows:  [][]string{{`"pro"`, "pro", "pro", "pro"}}},
+		{name: "an element name in another case is NULL, unquoted or quoted", evidence: pathDoc,
+			sql:  `SELECT v:plan AS a, v:PLAN::string AS b, v:"plan" AS c, v['PLAN'] AS d FROM (SELECT ` + doc + ` AS v)`,
+			rows: [][]string{{"<null>", "<null>", "<null>", "<null>"}}},
+		{name: "the column name folds, the element name does not", evidence: pathDoc,
+			sql:  `SELECT V:Plan::string AS a, "V":"Plan"::string AS b FROM (SELECT ` + doc + ` AS v)`,
+			rows: [][]string{{"pro", "pro"}}},
+		{name: "nested paths, brackets and indexes", evidence: pathDoc,
+			sql: `SELECT v:owner.name::string AS a, v['owner']['first name']::string AS b, v:owner:"first name"::string AS c,
+				v:tags[1]::string AS d, v:tags[5] AS e, v:seats::int + 1 AS f, v:tags AS g FROM (SELECT ` + doc + ` AS v)`,
+			rows: [][]string{{"Ann", "A", "A", "eu", "<null>", "4", "[\n  \"beta\",\n  \"eu\"\n]"}}},
+		{name: "a path on a function's result and on an array", evidence: pathDoc,
+			sql:  `SELECT PARSE_JSON('[{"k":7}]')[0]:k::number AS a, TRY_PARSE_JSON('{"d":"2025-01-02"}'):d::date AS b`,
+			rows: [][]string{{"7", "2025-01-02"}}},
+		{name: "TRY_PARSE_JSON of malformed or empty text is NULL, so is PARSE_JSON('')", evidence: parseDoc,
+			sql:  `SELECT TRY_PARSE_JSON('{bad') AS a, TRY_PARSE_JSON('') AS b, PARSE_JSON('') AS c`,
+			rows: [][]string{{"<null>", "<null>", "<null>"}}},
+		{name: "PARSE_JSON of malformed text fails", evidence: parseDoc,
+			sql:     `SELECT PARSE_JSON('{bad')`,
+			wantErr: "Error parsing JSON: unexpected character, pos 2"},
+		{name: "text cast to VARIANT is a JSON string, not parsed", evidence: typesDoc,
+			sql:  `SELECT 'abc'::VARIANT AS a, CAST('{"x":1}' AS VARIANT) AS b, 5::VARIANT AS c`,
+			rows: [][]string{{`"abc"`, `"{\"x\":1}"`, "5"}}},
+		{name: "a path on a VARCHAR column is refused", evidence: getPathDoc,
+			sql:     `SELECT "email":domain FROM "KEBOOLA_1234"."in.c-crm"."customers"`,
+			wantErr: "SQL compilation error:\nInvalid argument types for function 'GET_PATH': (VARCHAR, VARCHAR)"},
+	})
+}
