@@ -3,6 +3,7 @@ package fakestack
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -104,6 +105,7 @@ var demoTables = []tableSpec{
 			{"start_date", "DATE", "First day.", false},
 			{"end_date", "DATE", "Last day.", false},
 			{"budget_usd", "NUMERIC", "Budget in US dollars.", false},
+			{"targeting", "VARCHAR", "Targeting rules as JSON text: audience (segment, minPageViews), countries and devices.", false},
 		}, rows: (*demoGen).campaigns},
 	{bucket: "out.c-reports", name: "daily_revenue", desc: "Completed orders and revenue per day.", pk: []string{"date"},
 		cols: []colSpec{
@@ -290,9 +292,29 @@ func (g *demoGen) campaigns() [][]any {
 	for i, n := range names {
 		start := year.AddDate(0, i*25/30, (i*25)%30)
 		rows = append(rows, []any{i + 1, n, pick(g.r, channels[2:]), start.Format(time.DateOnly),
-			start.AddDate(0, 0, 14+g.r.IntN(30)).Format(time.DateOnly), float64(2000 + 500*g.r.IntN(40))})
+			start.AddDate(0, 0, 14+g.r.IntN(30)).Format(time.DateOnly), float64(2000 + 500*g.r.IntN(40)), campaignTargeting(i)})
 	}
 	return rows
+}
+
+// campaignTargeting is a campaign's targeting as the ad platform exports it:
+// JSON in a text column (Storage has no VARIANT type), which queries read
+// with PARSE_JSON and FLATTEN. It is derived from the campaign's position,
+// not drawn, so the random data of the other tables stays as it was; one
+// campaign targets no devices (an empty array).
+func campaignTargeting(i int) string {
+	markets := []string{"US", "GB", "DE", "CZ", "FR", "CA", "NL", "AU"}
+	var where []string
+	for k := range 1 + i%3 {
+		where = append(where, markets[(i+k)%len(markets)])
+	}
+	devices := [][]string{{"desktop", "mobile"}, {"mobile"}, {"desktop", "mobile", "tablet"}, {}}[i%4]
+	text, _ := json.Marshal(map[string]any{ // maps and strings always marshal
+		"audience":  map[string]any{"segment": []string{"SMB", "Mid-Market", "Enterprise"}[i%3], "minPageViews": 1 + i%4},
+		"countries": where,
+		"devices":   devices,
+	})
+	return string(text)
 }
 
 // tableStats are the measured size of a seeded demo table.

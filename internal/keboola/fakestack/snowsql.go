@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -30,6 +31,9 @@ import (
 //     names being case-sensitive even unquoted; a path on a VARCHAR is
 //     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the
 //     quotes and ::VARIANT of text makes a JSON string;
+//   - LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) with INPUT, PATH, OUTER and
+//     MODE, returning SEQ, KEY, PATH, INDEX, VALUE and THIS (RECURSIVE is
+//     refused);
 //   - CURRENT_DATE, CURRENT_TIMESTAMP, SYSDATE and GETDATE read the stack's clock.
 
 // serviceError is a message worded exactly as Snowflake or Keboola word it
@@ -259,6 +263,10 @@ var snowflakeMacros = []string{
 	// ::STRING of a VARIANT string is the string itself (DuckDB would keep
 	// the JSON quotes); a JSON null becomes SQL NULL.
 	`CREATE MACRO sf_varchar(x) AS CASE WHEN typeof(x) = 'JSON' THEN json_extract_string(to_json(x), '$') ELSE CAST(x AS VARCHAR) END`,
+	// FLATTEN takes the same inputs as a path.
+	`CREATE MACRO sf_flatten_input(v) AS CASE WHEN typeof(v) = 'JSON' OR typeof(v) LIKE '%[]' OR typeof(v) LIKE 'STRUCT%' OR typeof(v) LIKE 'MAP%'
+		THEN to_json(v)
+		ELSE error('Invalid argument types for function ''FLATTEN'': (' || replace(typeof(v), 'BIGINT', 'NUMBER') || ')') END`,
 	`CREATE MACRO sf_to_char(x) AS sf_varchar(x), (x, f) AS strftime(x, f)`,
 	`CREATE MACRO sf_date_trunc(p, x DATE) AS CAST(date_trunc(p, x) AS DATE), (p, x) AS date_trunc(p, x)`,
 	`CREATE MACRO sf_interval(p, n) AS CASE p WHEN 'year' THEN to_years(CAST(n AS INTEGER)) WHEN 'quarter' THEN to_months(CAST(3 * n AS INTEGER))
@@ -342,6 +350,15 @@ func rewriteSnowflake(sqlText string, opts rewriteOptions) (*rewritten, error) {
 		return nil, err
 	}
 	toks = rewriteVariantCasts(toks)
+	flattened := false
+	if toks, flattened, err = rewriteFlatten(sqlText, toks); err != nil {
+		return nil, err
+	}
+	if flattened {
+		for _, c := range flattenColumns {
+			out.defined[c] = true
+		}
+	}
 	var b strings.Builder
 	// parens records, per open parenthesis, the function it belongs to.
 	var parens []string
@@ -809,7 +826,7 @@ func rewriteVariantPaths(toks []sqlToken) ([]sqlToken, error) {
 		if j == i {
 			continue // a lone ":" (a bind variable): DuckDB reports it
 		}
-		lit := sqlToken{kind: tokString, text: "'" + strings.ReplaceAll(path.String(), "'", "''") + "'", pos: -1}
+		lit := sqlToken{kind: tokString, text: sqlString(path.String()), pos: -1}
 		repl := callTokens("sf_get_path", toks[start:i], []sqlToken{lit})
 		toks = slices.Concat(toks[:start:start], repl, toks[j:])
 		i = start + len(repl) - 1
@@ -849,6 +866,206 @@ func rewriteVariantCasts(toks []sqlToken) []sqlToken {
 		}
 	}
 	return toks
+}
+
+// flattenColumns are the columns FLATTEN returns, in order.
+var flattenColumns = []string{"SEQ", "KEY", "PATH", "INDEX", "VALUE", "THIS"}
+
+// flattenArgs are FLATTEN's arguments in their positional order.
+var flattenArgs = []string{"INPUT", "PATH", "OUTER", "RECURSIVE", "MODE"}
+
+// rewriteFlatten turns LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) into a
+// DuckDB subquery over json_each with FLATTEN's columns: SEQ (one number
+// per input value: equal inputs share it), KEY (objects only), PATH, INDEX
+// (arrays only), VALUE and THIS. It takes INPUT, PATH, OUTER and MODE; a
+// scalar or an empty input gives no rows (one row of NULLs with
+// OUTER => TRUE), a VARCHAR input is refused as Snowflake refuses it, and
+// RECURSIVE => TRUE is refused as not modelled. DuckDB correlates a
+// subquery in FROM with the tables before it, LATERAL or not.
+func rewriteFlatten(sqlText string, toks []sqlToken) ([]sqlToken, bool, error) {
+	found := false
+	for i := 0; i+3 < len(toks); i++ {
+		var open, end int
+		switch {
+		case toks[i].is("LATERAL") && toks[i+1].is("FLATTEN") && toks[i+2].punct("("):
+			open = i + 2
+			end = matchingParen(toks, open)
+		case toks[i].is("TABLE") && toks[i+1].punct("(") && toks[i+2].is("FLATTEN") && toks[i+3].punct("("):
+			open = i + 3
+			end = matchingParen(toks, i+1)
+		default:
+			continue
+		}
+		args, _ := callArgs(toks, open)
+		if end < 0 || args == nil {
+			continue // DuckDB reports the unbalanced parenthesis
+		}
+		a, err := readFlattenArgs(sqlText, args)
+		if err != nil {
+			return nil, false, err
+		}
+		repl := slices.Concat([]sqlToken{glue(a.head())}, a.input, []sqlToken{glue(a.tail()), glue(")")})
+		toks = slices.Concat(toks[:i:i], repl, toks[end+1:])
+		i += len(repl) - 1
+		found = true
+	}
+	return toks, found, nil
+}
+
+// flattenCall is one FLATTEN's arguments, read.
+type flattenCall struct {
+	input  []sqlToken // the value to flatten, PATH applied
+	prefix string     // PATH as written, "" without one
+	outer  bool
+	kinds  string // the JSON types flattened, as an SQL list
+}
+
+func readFlattenArgs(sqlText string, args [][]sqlToken) (*flattenCall, error) {
+	named := map[string][]sqlToken{}
+	for k, a := range args {
+		name := ""
+		if len(a) > 1 && a[0].kind == tokIdent && a[1].punct("=>") {
+			name, a = strings.ToUpper(a[0].text), a[2:]
+		} else if k < len(flattenArgs) {
+			name = flattenArgs[k]
+		}
+		if _, dup := named[name]; dup || !slices.Contains(flattenArgs, name) || len(a) == 0 {
+			return nil, serviceErrorf("SQL compilation error:\ninvalid argument %s for table function FLATTEN", argText(sqlText, args[k]))
+		}
+		named[name] = a
+	}
+	c := &flattenCall{kinds: "'ARRAY', 'OBJECT'"}
+	var ok bool
+	if c.input, ok = named["INPUT"]; !ok {
+		return nil, serviceErrorf("SQL compilation error:\nmissing argument INPUT for table function FLATTEN")
+	}
+	flag := func(name string) (bool, error) {
+		v, ok := named[name]
+		switch {
+		case !ok || len(v) == 1 && v[0].is("FALSE"):
+			return false, nil
+		case len(v) == 1 && v[0].is("TRUE"):
+			return true, nil
+		}
+		return false, serviceErrorf("SQL compilation error:\nargument %s of table function FLATTEN must be TRUE or FALSE", name)
+	}
+	var err error
+	if c.outer, err = flag("OUTER"); err != nil {
+		return nil, err
+	}
+	if recursive, err := flag("RECURSIVE"); err != nil || recursive {
+		if err == nil {
+			err = serviceErrorf("SQL compilation error:\nFLATTEN with RECURSIVE => TRUE is not supported by this stack")
+		}
+		return nil, err
+	}
+	if m, ok := named["MODE"]; ok {
+		mode := ""
+		if len(m) == 1 && m[0].kind == tokString {
+			mode = strings.ToUpper(strings.Trim(m[0].text, "'"))
+		}
+		switch mode {
+		case "ARRAY", "OBJECT":
+			c.kinds = "'" + mode + "'"
+		case "BOTH":
+		default:
+			return nil, serviceErrorf("SQL compilation error:\nargument MODE of table function FLATTEN must be 'OBJECT', 'ARRAY' or 'BOTH'")
+		}
+	}
+	if p, ok := named["PATH"]; ok {
+		if len(p) != 1 || p[0].kind != tokString {
+			return nil, serviceErrorf("SQL compilation error:\nargument PATH of table function FLATTEN must be a constant string")
+		}
+		c.prefix = strings.ReplaceAll(p[0].text[1:len(p[0].text)-1], "''", "'")
+		jsonPath, err := variantPath(c.prefix)
+		if err != nil {
+			return nil, err
+		}
+		c.input = callTokens("sf_get_path", c.input, []sqlToken{{kind: tokString, text: sqlString(jsonPath), pos: -1}})
+	}
+	return c, nil
+}
+
+// head is the subquery up to the input; PATH is Snowflake's: [i] for an
+// element, .key for a member (['key'] when it is no plain name).
+func (c *flattenCall) head() string {
+	const this, key = `sf_flatten_in."THIS"`, `sf_flatten_each."key"`
+	dot, none := "", "NULL"
+	if c.prefix != "" {
+		dot, none = ".", sqlString(c.prefix)
+	}
+	return `(SELECT CAST(hash(` + this + `) >> 1 AS BIGINT) AS "SEQ", ` +
+		`CASE WHEN json_type(` + this + `) = 'OBJECT' THEN ` + key + ` END AS "KEY", ` +
+		`CASE WHEN ` + key + ` IS NULL THEN ` + none +
+		` WHEN json_type(` + this + `) = 'ARRAY' THEN ` + sqlString(c.prefix+"[") + ` || ` + key + ` || ']'` +
+		` WHEN regexp_full_match(` + key + `, '[A-Za-z_][A-Za-z0-9_$]*') THEN ` + sqlString(c.prefix+dot) + ` || ` + key +
+		` ELSE ` + sqlString(c.prefix+"['") + ` || replace(` + key + `, '''', '\''') || ''']' END AS "PATH", ` +
+		`CASE WHEN json_type(` + this + `) = 'ARRAY' THEN CAST(` + key + ` AS BIGINT) END AS "INDEX", ` +
+		`sf_flatten_each."value" AS "VALUE", ` + this + ` AS "THIS" FROM (SELECT sf_flatten_input(`
+}
+
+// tail closes the input and joins its elements; OUTER keeps the input's
+// row when there are none.
+func (c *flattenCall) tail() string {
+	join := "JOIN"
+	if c.outer {
+		join = "LEFT JOIN"
+	}
+	return `) AS "THIS") sf_flatten_in ` + join + ` json_each(CASE WHEN json_type(sf_flatten_in."THIS") IN (` + c.kinds +
+		`) THEN sf_flatten_in."THIS" END) sf_flatten_each ON TRUE`
+}
+
+// variantPath converts a Snowflake path written as a string ('a.b[0]',
+// FLATTEN's PATH) to the JSON path DuckDB reads.
+func variantPath(p string) (string, error) {
+	var b strings.Builder
+	b.WriteString("$")
+	bad := serviceErrorf("SQL compilation error:\ninvalid path '%s'", p)
+	for i := 0; i < len(p); {
+		switch {
+		case p[i] == '[':
+			j := strings.IndexByte(p[i:], ']')
+			if j < 2 {
+				return "", bad
+			}
+			inner := p[i+1 : i+j]
+			if n, err := strconv.Atoi(inner); err == nil && n >= 0 {
+				b.WriteString("[" + inner + "]")
+			} else if len(inner) >= 2 && (inner[0] == '\'' || inner[0] == '"') && inner[len(inner)-1] == inner[0] && !strings.ContainsAny(inner[1:len(inner)-1], `"\`) {
+				b.WriteString(`."` + inner[1:len(inner)-1] + `"`)
+			} else {
+				return "", bad
+			}
+			i += j + 1
+		case i == 0 || p[i] == '.':
+			if p[i] == '.' {
+				i++
+			}
+			j := i
+			for j < len(p) && p[j] != '.' && p[j] != '[' {
+				j++
+			}
+			if j == i || strings.ContainsAny(p[i:j], `"\`) {
+				return "", bad
+			}
+			b.WriteString(`."` + p[i:j] + `"`)
+			i = j
+		default:
+			return "", bad
+		}
+	}
+	return b.String(), nil
+}
+
+// sqlString quotes s as an SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// argText is an argument as written, for messages.
+func argText(sqlText string, arg []sqlToken) string {
+	if len(arg) == 0 || arg[0].pos < 0 || arg[len(arg)-1].pos < 0 {
+		return "''"
+	}
+	return sqlText[arg[0].pos:arg[len(arg)-1].end]
 }
 
 // matchingParen returns the index of the parenthesis that pairs with the
