@@ -2,6 +2,7 @@ package fakestack
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -31,6 +32,8 @@ import (
 //     names being case-sensitive even unquoted; a path on a VARCHAR is
 //     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the
 //     quotes and ::VARIANT of text makes a JSON string;
+//     a VARIANT compared with a string literal compares as a VARIANT string;
+//     ARRAY_SIZE counts a VARIANT array;
 //   - LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) with INPUT, PATH, OUTER and
 //     MODE, returning SEQ, KEY, PATH, INDEX, VALUE and THIS (RECURSIVE is
 //     refused);
@@ -285,7 +288,8 @@ var snowflakeMacros = []string{
 	`CREATE MACRO endswith(a, b) AS ends_with(a, b)`,
 	`CREATE MACRO regexp_substr(s, p) AS NULLIF(regexp_extract(s, p), '')`,
 	`CREATE MACRO rlike(s, p) AS regexp_full_match(s, p)`,
-	`CREATE MACRO array_size(a) AS len(a)`,
+	// ARRAY_SIZE counts an ARRAY (a JSON array or a list); anything else is NULL.
+	`CREATE MACRO array_size(a) AS CASE WHEN json_type(to_json(a)) = 'ARRAY' THEN json_array_length(to_json(a)) END`,
 	`CREATE MACRO square(x) AS x * x`,
 	`CREATE MACRO boolor_agg(x) AS bool_or(x)`,
 	`CREATE MACRO booland_agg(x) AS bool_and(x)`,
@@ -359,6 +363,7 @@ func rewriteSnowflake(sqlText string, opts rewriteOptions) (*rewritten, error) {
 			out.defined[c] = true
 		}
 	}
+	toks = rewriteVariantComparisons(toks, flattened)
 	var b strings.Builder
 	// parens records, per open parenthesis, the function it belongs to.
 	var parens []string
@@ -866,6 +871,81 @@ func rewriteVariantCasts(toks []sqlToken) []sqlToken {
 		}
 	}
 	return toks
+}
+
+// variantProducers are the calls whose result is a VARIANT, as the
+// rewrites before rewriteVariantComparisons leave them.
+var variantProducers = map[string]bool{"SF_GET_PATH": true, "PARSE_JSON": true, "TRY_PARSE_JSON": true, "TO_JSON": true}
+
+// isVariantOperand reports whether an operand is known to be a VARIANT: a
+// path, a parsed value, or FLATTEN's VALUE or THIS.
+func isVariantOperand(op []sqlToken, flattened bool) bool {
+	if len(op) == 0 || op[0].kind != tokIdent {
+		return false
+	}
+	if len(op) > 1 && op[1].punct("(") && matchingParen(op, 1) == len(op)-1 {
+		return variantProducers[strings.ToUpper(op[0].text)]
+	}
+	last := op[len(op)-1]
+	return flattened && last.is("VALUE", "THIS") && (len(op) == 1 || len(op) == 3 && op[1].punct("."))
+}
+
+// comparisonOps compare their operands.
+var comparisonOps = []string{"=", "<>", "!=", "<", ">", "<=", ">="}
+
+// rewriteVariantComparisons lets a VARIANT be compared with a string
+// literal as Snowflake does, the literal being taken as a VARIANT string:
+// v:status = 'paid' holds when the element is the JSON string "paid".
+// DuckDB would parse the literal as JSON text and fail, so the literal is
+// rewritten to the JSON string it stands for.
+func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
+	asJSON := func(t *sqlToken) {
+		if t.kind != tokString {
+			return
+		}
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(strings.ReplaceAll(t.text[1:len(t.text)-1], "''", "'")) // a string always encodes
+		t.text = sqlString(strings.TrimSuffix(b.String(), "\n"))
+	}
+	for i := 1; i+1 < len(toks); i++ {
+		switch {
+		case toks[i].kind == tokPunct && slices.Contains(comparisonOps, toks[i].text):
+			if isVariantOperand(toks[operandStart(toks, i-1):i], flattened) && (i+2 >= len(toks) || !toks[i+2].punct("::")) {
+				asJSON(&toks[i+1])
+			}
+			if end := operandEnd(toks, i+1); isVariantOperand(toks[i+1:end], flattened) && (i < 2 || !toks[i-2].punct("::")) {
+				asJSON(&toks[i-1])
+			}
+		case toks[i].is("IN") && toks[i+1].punct("("):
+			if !isVariantOperand(toks[operandStart(toks, i-1):i], flattened) {
+				continue
+			}
+			args, _ := callArgs(toks, i+1)
+			for _, a := range args {
+				if len(a) == 1 {
+					asJSON(&a[0]) // a shares toks' backing array
+				}
+			}
+		}
+	}
+	return toks
+}
+
+// operandEnd finds where the operand starting at start ends (exclusive):
+// a dotted name or a call, the forward twin of operandStart.
+func operandEnd(toks []sqlToken, start int) int {
+	j := start
+	for j+2 < len(toks) && toks[j+1].punct(".") && (toks[j+2].kind == tokIdent || toks[j+2].kind == tokQuoted) {
+		j += 2
+	}
+	if j+1 < len(toks) && toks[j].kind == tokIdent && toks[j+1].punct("(") {
+		if end := matchingParen(toks, j+1); end > 0 {
+			return end + 1
+		}
+	}
+	return j + 1
 }
 
 // flattenColumns are the columns FLATTEN returns, in order.

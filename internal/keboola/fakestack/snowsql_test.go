@@ -390,6 +390,18 @@ func TestSnowflakeDialect_SemiStructured(t *testing.T) {
 		{name: "text cast to VARIANT is a JSON string, not parsed", evidence: typesDoc,
 			sql:  `SELECT 'abc'::VARIANT AS a, CAST('{"x":1}' AS VARIANT) AS b, 5::VARIANT AS c`,
 			rows: [][]string{{`"abc"`, `"{\"x\":1}"`, "5"}}},
+		{name: "a VARIANT compared with text literals", evidence: "docs.snowflake.com/sql-reference/data-type-conversion: " +
+			"VARCHAR coerces to VARIANT, so the literal compares as a VARIANT string (no JSON parsing of the literal)",
+			sql: `SELECT v:Plan = 'pro' AS a, 'pro' = v:Plan AS b, v:Plan <> 'Pro' AS c, v:Plan IN ('basic', 'pro') AS d,
+				v:owner.name = 'ann' AS e FROM (SELECT ` + doc + ` AS v)`,
+			rows: [][]string{{"true", "true", "true", "true", "false"}}},
+		{name: "demo campaigns for one segment, and per device", evidence: pathDoc + "; campaigns.targeting holds JSON text",
+			sql: `SELECT COUNT(*) AS n, COUNT_IF(ARRAY_SIZE(PARSE_JSON("targeting"):devices) = 0) AS no_device
+				FROM "in.c-web"."campaigns" WHERE PARSE_JSON("targeting"):audience.segment = 'SMB'`,
+			rows: [][]string{{"4", "1"}}}, // campaigns 1, 4, 7 and 10; only 4 targets no device
+		{name: "ARRAY_SIZE of a VARIANT array, NULL for an object", evidence: "docs.snowflake.com/sql-reference/functions/array_size",
+			sql:  `SELECT ARRAY_SIZE(v:tags) AS a, ARRAY_SIZE(v:owner) AS b FROM (SELECT ` + doc + ` AS v)`,
+			rows: [][]string{{"2", "<null>"}}},
 		{name: "a path on a VARCHAR column is refused", evidence: getPathDoc,
 			sql:     `SELECT "email":domain FROM "KEBOOLA_1234"."in.c-crm"."customers"`,
 			wantErr: "SQL compilation error:\nInvalid argument types for function 'GET_PATH': (VARCHAR, VARCHAR)"},
