@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,8 +163,13 @@ func keboolaType(engine string) string {
 // snowflakeType names a DuckDB result column type the way the Query Service
 // reports Snowflake's.
 func snowflakeType(engine string) string {
-	if strings.EqualFold(engine, "JSON") {
+	switch t := strings.ToUpper(engine); {
+	case t == "JSON":
 		return "VARIANT"
+	case strings.HasSuffix(t, "[]"):
+		return "ARRAY"
+	case semiStructured(t):
+		return "OBJECT"
 	}
 	switch keboolaType(engine) {
 	case "INTEGER", "NUMERIC":
@@ -229,7 +235,7 @@ func engineValue(kbcType string, v any) (driver.Value, error) {
 // (12.50, never 12.499999), dates are YYYY-MM-DD and timestamps
 // YYYY-MM-DD HH:MM:SS.
 func cellString(v any, engine string) (string, bool) {
-	if strings.EqualFold(engine, "JSON") {
+	if semiStructured(engine) {
 		return variantString(v)
 	}
 	switch t := v.(type) {
@@ -272,20 +278,49 @@ func cellString(v any, engine string) (string, bool) {
 	}
 }
 
-// variantString prints a VARIANT the way Snowflake does: as JSON, strings
-// in their quotes, objects and arrays indented by two spaces on several
-// lines. The driver hands JSON over decoded, so a JSON null inside a
-// VARIANT arrives as nil and prints as SQL NULL.
+// semiStructured reports whether a DuckDB result type holds what
+// Snowflake calls semi-structured data: JSON (a VARIANT), a list (an ARRAY,
+// as ARRAY_AGG returns) or a struct or map (an OBJECT).
+func semiStructured(engine string) bool {
+	t := strings.ToUpper(engine)
+	return t == "JSON" || strings.HasSuffix(t, "[]") || strings.HasPrefix(t, "STRUCT") || strings.HasPrefix(t, "MAP")
+}
+
+// variantsAsText wraps a query so its semi-structured columns come back as
+// JSON text: the driver decodes JSON into Go values, which loses a JSON
+// null (nil) and the digits of large numbers (float64).
+func variantsAsText(query string, cols, engineTypes []string) string {
+	items := make([]string, len(cols))
+	for i, c := range cols {
+		ref := fmt.Sprintf("#%d", i+1)
+		if semiStructured(engineTypes[i]) {
+			ref = "CAST(to_json(" + ref + ") AS VARCHAR)"
+		}
+		items[i] = ref + " AS " + quoteIdent(c)
+	}
+	return "SELECT " + strings.Join(items, ", ") + " FROM (" + query + ") sf_result"
+}
+
+// variantString prints semi-structured JSON text the way Snowflake does:
+// strings in their quotes, object keys sorted, objects and arrays indented
+// by two spaces on several lines, a JSON null as null.
 func variantString(v any) (string, bool) {
-	if v == nil {
-		return "", false
+	text, ok := v.(string)
+	if !ok {
+		return fmt.Sprint(v), v != nil
+	}
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber() // keep every digit
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return text, true
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return fmt.Sprint(v), true
+	if err := enc.Encode(doc); err != nil {
+		return text, true
 	}
 	return strings.TrimSuffix(b.String(), "\n"), true
 }
@@ -345,6 +380,13 @@ func queryRows(ctx context.Context, db queryer, maxRows int, query string, args 
 	for i, ct := range cts {
 		engineTypes[i] = ct.DatabaseTypeName()
 		types[i] = snowflakeType(engineTypes[i])
+	}
+	if slices.ContainsFunc(engineTypes, semiStructured) {
+		rs.Close()
+		if rs, err = db.QueryContext(ctx, variantsAsText(query, cols, engineTypes), args...); err != nil {
+			return nil, nil, nil, false, err
+		}
+		defer rs.Close()
 	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))

@@ -27,7 +27,8 @@ import (
 //     NUMBER/STRING/TIMESTAMP_NTZ casts; IFF, NVL and friends (macros below);
 //   - DECODE, where a NULL expr matches a NULL search (rewritten to a CASE);
 //   - semi-structured data: a VARIANT (OBJECT, ARRAY) is DuckDB JSON, printed
-//     as Snowflake prints it (strings quoted, objects indented); PARSE_JSON,
+//     as Snowflake prints it (strings quoted, keys sorted, objects indented,
+//     JSON null as null; ARRAY_AGG's list prints as an ARRAY); PARSE_JSON,
 //     TRY_PARSE_JSON; paths v:a.b, v['k'], v[0] give a VARIANT, element
 //     names being case-sensitive even unquoted; a path on a VARCHAR is
 //     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the

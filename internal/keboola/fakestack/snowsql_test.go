@@ -360,7 +360,8 @@ func TestSnowflakeDialect_SemiStructured(t *testing.T) {
 	)
 	const doc = `PARSE_JSON('{"Plan":"pro","seats":3,"tags":["beta","eu"],"owner":{"name":"Ann","first name":"A"}}')`
 	runOverHTTP(t, []dialectCase{
-		{name: "PARSE_JSON gives an indented VARIANT", evidence: typesDoc,
+		{name: "PARSE_JSON gives an indented VARIANT, keys reordered", evidence: typesDoc + "; " + parseDoc +
+			" (its usage notes: PARSE_JSON and TO_JSON differ in the order of key-value pairs)",
 			sql:   `SELECT PARSE_JSON('{"b":[1,2],"a":"x & <y>"}') AS v`,
 			types: []string{"VARIANT"},
 			rows:  [][]string{{"{\n  \"a\": \"x & <y>\",\n  \"b\": [\n    1,\n    2\n  ]\n}"}}},
@@ -381,6 +382,15 @@ func TestSnowflakeDialect_SemiStructured(t *testing.T) {
 		{name: "a path on a function's result and on an array", evidence: pathDoc,
 			sql:  `SELECT PARSE_JSON('[{"k":7}]')[0]:k::number AS a, TRY_PARSE_JSON('{"d":"2025-01-02"}'):d::date AS b`,
 			rows: [][]string{{"7", "2025-01-02"}}},
+		{name: "a JSON null is a VARIANT null, a missing element SQL NULL; large numbers keep their digits", evidence: parseDoc +
+			"; docs.snowflake.com/user-guide/semistructured-considerations: JSON null is stored as a VARIANT null, printed null",
+			sql:   `SELECT v:n AS a, v:missing AS b, v:n::string AS c, v:id AS d, PARSE_JSON('null') AS e FROM (SELECT PARSE_JSON('{"n":null,"id":12345678901234567890}') AS v)`,
+			types: []string{"VARIANT", "VARIANT", "VARCHAR", "VARIANT", "VARIANT"},
+			rows:  [][]string{{"null", "<null>", "<null>", "12345678901234567890", "null"}}},
+		{name: "ARRAY_AGG gives an ARRAY printed as JSON", evidence: "docs.snowflake.com/sql-reference/functions/array_agg: returns an ARRAY; " + typesDoc,
+			sql:   `SELECT ARRAY_AGG(x) WITHIN GROUP (ORDER BY x) AS xs FROM (VALUES ('b'), ('a')) v(x)`,
+			types: []string{"ARRAY"},
+			rows:  [][]string{{"[\n  \"a\",\n  \"b\"\n]"}}},
 		{name: "TRY_PARSE_JSON of malformed or empty text is NULL, so is PARSE_JSON('')", evidence: parseDoc,
 			sql:  `SELECT TRY_PARSE_JSON('{bad') AS a, TRY_PARSE_JSON('') AS b, PARSE_JSON('') AS c`,
 			rows: [][]string{{"<null>", "<null>", "<null>"}}},
