@@ -34,7 +34,9 @@ import (
 //     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the
 //     quotes and ::VARIANT of text makes a JSON string;
 //     a VARIANT compared with a string literal compares as a VARIANT string;
-//     ARRAY_SIZE counts a VARIANT array;
+//     ARRAY_SIZE counts a VARIANT array; GET, GET_PATH and
+//     JSON_EXTRACT_PATH_TEXT (constant paths), TYPEOF, OBJECT_KEYS, IS_ARRAY,
+//     IS_OBJECT and TO_VARIANT;
 //   - LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) with INPUT, PATH, OUTER and
 //     MODE, returning SEQ, KEY, PATH, INDEX, VALUE and THIS (RECURSIVE is
 //     refused);
@@ -202,7 +204,7 @@ var snowflakeFunctions = map[string]string{
 	"TO_CHAR": "sf_to_char", "TO_VARCHAR": "sf_to_char",
 	"TO_TIMESTAMP": "sf_to_timestamp", "TO_TIMESTAMP_NTZ": "sf_to_timestamp", "TRY_TO_TIMESTAMP": "sf_try_to_timestamp",
 	"TO_DATE": "sf_to_date", "DATE": "sf_to_date", "TRY_TO_DATE": "sf_try_to_date",
-	"PARSE_JSON": "sf_parse_json", "TRY_PARSE_JSON": "sf_try_parse_json",
+	"PARSE_JSON": "sf_parse_json", "TRY_PARSE_JSON": "sf_try_parse_json", "GET": "sf_get", "TYPEOF": "sf_typeof",
 }
 
 // datePartFunctions take a date part as their first argument.
@@ -267,10 +269,15 @@ var snowflakeMacros = []string{
 	// ::STRING of a VARIANT string is the string itself (DuckDB would keep
 	// the JSON quotes); a JSON null becomes SQL NULL.
 	`CREATE MACRO sf_varchar(x) AS CASE WHEN typeof(x) = 'JSON' THEN json_extract_string(to_json(x), '$') ELSE CAST(x AS VARCHAR) END`,
-	// FLATTEN takes the same inputs as a path.
-	`CREATE MACRO sf_flatten_input(v) AS CASE WHEN typeof(v) = 'JSON' OR typeof(v) LIKE '%[]' OR typeof(v) LIKE 'STRUCT%' OR typeof(v) LIKE 'MAP%'
+	// sf_semi is the semi-structured argument v of function fn as JSON: a
+	// VARIANT, OBJECT or ARRAY (a DuckDB list or struct standing in for
+	// one). Snowflake refuses a VARCHAR however much it looks like JSON, so
+	// anything else is an error worded as Snowflake's; others lists the
+	// other arguments' types for the message.
+	`CREATE MACRO sf_semi(v, fn, others) AS CASE WHEN typeof(v) = 'JSON' OR typeof(v) LIKE '%[]' OR typeof(v) LIKE 'STRUCT%' OR typeof(v) LIKE 'MAP%'
 		THEN to_json(v)
-		ELSE error('Invalid argument types for function ''FLATTEN'': (' || replace(typeof(v), 'BIGINT', 'NUMBER') || ')') END`,
+		ELSE error('Invalid argument types for function ''' || fn || ''': (' || replace(typeof(v), 'BIGINT', 'NUMBER') || others || ')') END`,
+	`CREATE MACRO sf_flatten_input(v) AS sf_semi(v, 'FLATTEN', '')`,
 	`CREATE MACRO sf_to_char(x) AS sf_varchar(x), (x, f) AS strftime(x, f)`,
 	`CREATE MACRO sf_date_trunc(p, x DATE) AS CAST(date_trunc(p, x) AS DATE), (p, x) AS date_trunc(p, x)`,
 	`CREATE MACRO sf_interval(p, n) AS CASE p WHEN 'year' THEN to_years(CAST(n AS INTEGER)) WHEN 'quarter' THEN to_months(CAST(3 * n AS INTEGER))
@@ -300,12 +307,24 @@ var snowflakeMacros = []string{
 	// string is NULL and of malformed text an error; TRY_PARSE_JSON gives NULL.
 	`CREATE MACRO sf_parse_json(s) AS CASE WHEN trim(s) = '' THEN NULL ELSE json(s) END`,
 	`CREATE MACRO sf_try_parse_json(s) AS CASE WHEN json_valid(s) AND trim(s) <> '' THEN json(s) END`,
-	// v:a.b, v['k'] and v[0] read a VARIANT, OBJECT or ARRAY (a DuckDB list
-	// or struct standing in for one); Snowflake refuses a VARCHAR, however
-	// much it looks like JSON, so a path on one is an error here too.
-	`CREATE MACRO sf_get_path(v, p) AS CASE WHEN typeof(v) = 'JSON' OR typeof(v) LIKE '%[]' OR typeof(v) LIKE 'STRUCT%' OR typeof(v) LIKE 'MAP%'
-		THEN json_extract(to_json(v), p)
-		ELSE error('Invalid argument types for function ''GET_PATH'': (' || replace(typeof(v), 'BIGINT', 'NUMBER') || ', VARCHAR)') END`,
+	// v:a.b, v['k'] and v[0] (and GET_PATH with a constant path) read a
+	// VARIANT, OBJECT or ARRAY with a JSON path the rewrite builds.
+	`CREATE MACRO sf_get_path(v, p) AS json_extract(sf_semi(v, 'GET_PATH', ', VARCHAR'), p)`,
+	// GET(v, key) reads an object's member, GET(v, index) an array's element.
+	`CREATE MACRO sf_get(v, k) AS json_extract(sf_semi(v, 'GET', ', ' || CASE WHEN typeof(k) = 'VARCHAR' THEN 'VARCHAR' ELSE 'NUMBER' END),
+		CASE WHEN typeof(k) = 'VARCHAR' THEN '$."' || k || '"' ELSE '$[' || CAST(k AS BIGINT) || ']' END)`,
+	// JSON_EXTRACT_PATH_TEXT reads JSON text (a VARCHAR) and gives text.
+	`CREATE MACRO sf_json_extract_path_text(s, p) AS json_extract_string(CAST(s AS VARCHAR), p)`,
+	// TYPEOF names a VARIANT's type the way Snowflake does.
+	`CREATE MACRO sf_typeof(v) AS CASE json_type(sf_semi(v, 'TYPEOF', '')) WHEN 'NULL' THEN 'NULL_VALUE'
+		WHEN 'BIGINT' THEN 'INTEGER' WHEN 'UBIGINT' THEN 'INTEGER'
+		WHEN 'DOUBLE' THEN CASE WHEN contains(lower(CAST(sf_semi(v, 'TYPEOF', '') AS VARCHAR)), 'e') THEN 'DOUBLE' ELSE 'DECIMAL' END
+		ELSE json_type(sf_semi(v, 'TYPEOF', '')) END`,
+	// An OBJECT keeps its keys sorted (PARSE_JSON's usage notes: key order is not kept).
+	`CREATE MACRO object_keys(v) AS list_sort(json_keys(sf_semi(v, 'OBJECT_KEYS', '')))`,
+	`CREATE MACRO is_object(v) AS json_type(sf_semi(v, 'IS_OBJECT', '')) = 'OBJECT'`,
+	`CREATE MACRO is_array(v) AS json_type(sf_semi(v, 'IS_ARRAY', '')) = 'ARRAY'`,
+	`CREATE MACRO to_variant(x) AS to_json(x)`,
 }
 
 // rewriteOptions are what a rewrite needs from its stack.
@@ -786,6 +805,9 @@ func operandStart(toks []sqlToken, end int) int {
 // case-sensitive whether quoted or not (Snowflake folds only identifiers,
 // never element names), so a bare key keeps its case as written.
 func rewriteVariantPaths(toks []sqlToken) ([]sqlToken, error) {
+	if err := rewritePathFunctions(toks); err != nil {
+		return nil, err
+	}
 	for i := 1; i < len(toks); i++ {
 		colon := toks[i].punct(":")
 		subscript := toks[i].punct("[") && (toks[i-1].punct(")") || toks[i-1].kind == tokIdent && !sqlKeywords[strings.ToUpper(toks[i-1].text)] || toks[i-1].kind == tokQuoted)
@@ -840,6 +862,33 @@ func rewriteVariantPaths(toks []sqlToken) ([]sqlToken, error) {
 	return toks, nil
 }
 
+// pathFunctions take a Snowflake path as a string, rewritten to the JSON
+// path DuckDB reads and the function that reads it.
+var pathFunctions = map[string]string{"GET_PATH": "sf_get_path", "JSON_EXTRACT_PATH_TEXT": "sf_json_extract_path_text"}
+
+// rewritePathFunctions converts the constant path of GET_PATH(v, 'a.b')
+// and JSON_EXTRACT_PATH_TEXT(s, 'a.b'), in place.
+func rewritePathFunctions(toks []sqlToken) error {
+	for i := 0; i+1 < len(toks); i++ {
+		fn := pathFunctions[strings.ToUpper(toks[i].text)]
+		if toks[i].kind != tokIdent || fn == "" || !toks[i+1].punct("(") || i > 0 && toks[i-1].punct(".") {
+			continue
+		}
+		args, _ := callArgs(toks, i+1)
+		if len(args) != 2 || len(args[1]) != 1 || args[1][0].kind != tokString {
+			return serviceErrorf("SQL compilation error:\nthis stack supports %s only with two arguments, the second a constant path", strings.ToUpper(toks[i].text))
+		}
+		lit := &args[1][0] // shares toks' backing array
+		jsonPath, err := variantPath(strings.ReplaceAll(lit.text[1:len(lit.text)-1], "''", "'"))
+		if err != nil {
+			return err
+		}
+		lit.text = sqlString(jsonPath)
+		toks[i].text = fn
+	}
+	return nil
+}
+
 // rewriteVariantCasts turns x::STRING and CAST(x AS VARIANT) (and their
 // kin in variantTypes) into calls of the functions that give Snowflake's
 // result for a VARIANT.
@@ -876,7 +925,7 @@ func rewriteVariantCasts(toks []sqlToken) []sqlToken {
 
 // variantProducers are the calls whose result is a VARIANT, as the
 // rewrites before rewriteVariantComparisons leave them.
-var variantProducers = map[string]bool{"SF_GET_PATH": true, "PARSE_JSON": true, "TRY_PARSE_JSON": true, "TO_JSON": true}
+var variantProducers = map[string]bool{"SF_GET_PATH": true, "GET": true, "PARSE_JSON": true, "TRY_PARSE_JSON": true, "TO_JSON": true, "TO_VARIANT": true}
 
 // isVariantOperand reports whether an operand is known to be a VARIANT: a
 // path, a parsed value, or FLATTEN's VALUE or THIS.
