@@ -172,14 +172,14 @@ func TestRewriteSnowflake_DropsTheDatabaseAndFoldsBareNames(t *testing.T) {
 		in, out, keyword string
 	}{
 		{`SELECT * FROM "KEBOOLA_1234"."in.c-crm"."orders"`, `SELECT * FROM "in.c-crm"."orders"`, "SELECT"},
-		{`select 'KEBOOLA_1234.' || x from keboola_1234."in.c-a"."t"`, `select 'KEBOOLA_1234.' || "X" from "in.c-a"."t"`, "SELECT"},
-		{`-- "KEBOOLA_1234".x` + "\nWITH a AS (SELECT 1) SELECT * FROM a;", "-- \"KEBOOLA_1234\".x\nWITH \"A\" AS (SELECT 1) SELECT * FROM \"A\"", "WITH"},
+		{`select 'KEBOOLA_1234.' || x from keboola_1234."in.c-a"."t"`, `select 'KEBOOLA_1234.' || "X" AS "'KEBOOLA_1234.' || X" from "in.c-a"."t"`, "SELECT"},
+		{`-- "KEBOOLA_1234".x` + "\nWITH a AS (SELECT 1) SELECT * FROM a;", "-- \"KEBOOLA_1234\".x\nWITH \"A\" AS (SELECT 1 AS \"1\") SELECT * FROM \"A\"", "WITH"},
 		{`(SELECT "KEBOOLA_12345"."x")`, `(SELECT "KEBOOLA_12345"."x")`, ""},
 		{`SELECT 'it''s' AS "a ""b"""`, `SELECT 'it''s' AS "a ""b"""`, "SELECT"},
-		{`SELECT DATEDIFF(dd, a, b), DATE_TRUNC(month, d) AS month FROM t`, `SELECT DATEDIFF('day', "A", "B"), sf_date_trunc('month', "D") AS "MONTH" FROM "T"`, "SELECT"},
-		{`SELECT x::NUMBER(10,2), CAST(y AS STRING), CURRENT_DATE()`, `SELECT "X"::DECIMAL(10,2), sf_varchar ( "Y" ) , DATE '2025-11-03'`, "SELECT"},
-		{`SELECT LISTAGG(n, ', ') WITHIN GROUP (ORDER BY n) FROM t`, `SELECT LISTAGG("N", ', ' ORDER BY "N") FROM "T"`, "SELECT"},
-		{`SELECT TO_CHAR(d, 'YYYY-MM "w"')`, `SELECT sf_to_char("D", '%Y-%m w')`, "SELECT"},
+		{`SELECT DATEDIFF(dd, a, b), DATE_TRUNC(month, d) AS month FROM t`, `SELECT DATEDIFF('day', "A", "B") AS "DATEDIFF(DD, A, B)", sf_date_trunc('month', "D") AS "MONTH" FROM "T"`, "SELECT"},
+		{`SELECT x::NUMBER(10,2), CAST(y AS STRING), CURRENT_DATE()`, `SELECT "X"::DECIMAL(10,2) AS "X::NUMBER(10,2)", sf_varchar ( "Y" ) AS "CAST(Y AS STRING)" , DATE '2025-11-03' AS "CURRENT_DATE()"`, "SELECT"},
+		{`SELECT LISTAGG(n, ', ') WITHIN GROUP (ORDER BY n) FROM t`, `SELECT LISTAGG("N", ', ' ORDER BY "N") AS "LISTAGG(N, ', ') WITHIN GROUP (ORDER BY N)" FROM "T"`, "SELECT"},
+		{`SELECT TO_CHAR(d, 'YYYY-MM "w"')`, `SELECT sf_to_char("D", '%Y-%m w') AS "TO_CHAR(D, 'YYYY-MM ""W""')"`, "SELECT"},
 	}
 	for _, tc := range cases {
 		rw, err := rewriteSnowflake(tc.in, opts)

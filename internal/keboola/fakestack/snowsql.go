@@ -40,7 +40,9 @@ import (
 //   - LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) with INPUT, PATH, OUTER and
 //     MODE, returning SEQ, KEY, PATH, INDEX, VALUE and THIS (RECURSIVE is
 //     refused);
-//   - CURRENT_DATE, CURRENT_TIMESTAMP, SYSDATE and GETDATE read the stack's clock.
+//   - CURRENT_DATE, CURRENT_TIMESTAMP, SYSDATE and GETDATE read the stack's clock;
+//   - a select item that is an expression without an alias is named as
+//     written, upper-cased (COUNT(*), V:PLAN::STRING), not after its rewrite.
 
 // serviceError is a message worded exactly as Snowflake or Keboola word it
 // ("SQL compilation error:\n…", "Object 'X' does not exist or not
@@ -366,7 +368,7 @@ func rewriteSnowflake(sqlText string, opts rewriteOptions) (*rewritten, error) {
 	if out.keyword == "" {
 		return nil, syntaxError(sqlText, toks[0])
 	}
-	toks = moveWithinGroup(toks)
+	toks = moveWithinGroup(nameSelectItems(sqlText, toks))
 	if toks, err = rewriteDecode(sqlText, toks); err != nil {
 		return nil, err
 	}
@@ -644,6 +646,95 @@ func addDefaultSeparator(toks *[]sqlToken, open int) {
 			return
 		}
 	}
+}
+
+// selectListEnds are the words that end a select list at its own depth.
+var selectListEnds = []string{"FROM", "WHERE", "GROUP", "HAVING", "QUALIFY", "ORDER", "LIMIT", "UNION", "EXCEPT",
+	"INTERSECT", "MINUS", "WINDOW", "INTO", "FETCH", "OFFSET"}
+
+// nameSelectItems gives each unaliased select item that is an expression
+// (not a column) the name Snowflake gives it: the expression as written,
+// upper-cased outside quoted identifiers (COUNT(*), V:PLAN::STRING). DuckDB
+// would name it after the rewritten expression, which shows the rewrite's
+// helpers (sf_get_path(…)) to the client.
+func nameSelectItems(sqlText string, toks []sqlToken) []sqlToken {
+	type insert struct {
+		at   int
+		name string
+	}
+	var inserts []insert
+	for s := range toks {
+		if !toks[s].is("SELECT") {
+			continue
+		}
+		start, depth := s+1, 0
+		if start < len(toks) && toks[start].is("DISTINCT", "ALL") {
+			start++
+		}
+		for j := start; j <= len(toks); j++ {
+			end := j == len(toks)
+			if !end {
+				switch t := toks[j]; {
+				case t.punct("(") || t.punct("["):
+					depth++
+				case t.punct(")") || t.punct("]"):
+					depth--
+					end = depth < 0
+				case depth == 0 && t.kind == tokIdent && slices.ContainsFunc(selectListEnds, func(w string) bool { return t.is(w) }):
+					// GROUP and ORDER end it as GROUP BY and ORDER BY, not in WITHIN GROUP.
+					end = !t.is("GROUP", "ORDER") || j+1 < len(toks) && toks[j+1].is("BY")
+				}
+			}
+			if end || depth == 0 && toks[j].punct(",") {
+				if name, ok := expressionName(sqlText, toks[start:j]); ok {
+					inserts = append(inserts, insert{j, name})
+				}
+				start = j + 1
+			}
+			if end {
+				break
+			}
+		}
+	}
+	for k := len(inserts) - 1; k >= 0; k-- {
+		toks = slices.Insert(toks, inserts[k].at, glue("AS "+quoteIdent(inserts[k].name)))
+	}
+	return toks
+}
+
+// expressionName is the name Snowflake gives a select item without an
+// alias; ok is false for a column, a star or an aliased item.
+func expressionName(sqlText string, item []sqlToken) (string, bool) {
+	n := len(item)
+	if n == 0 || item[n-1].punct("*") {
+		return "", false
+	}
+	column := n%2 == 1
+	for k, t := range item {
+		if k%2 == 0 && t.kind != tokIdent && t.kind != tokQuoted || k%2 == 1 && !t.punct(".") {
+			column = false
+		}
+	}
+	last := item[n-1]
+	named := n >= 2 && (last.kind == tokQuoted || last.kind == tokIdent) && item[n-2].is("AS") ||
+		n >= 2 && (last.kind == tokQuoted || last.kind == tokIdent && !sqlKeywords[strings.ToUpper(last.text)]) &&
+			(item[n-2].punct(")") || item[n-2].punct("]") || item[n-2].kind == tokString || item[n-2].kind == tokNumber ||
+				item[n-2].kind == tokQuoted || item[n-2].kind == tokIdent && !sqlKeywords[strings.ToUpper(item[n-2].text)])
+	if column || named || item[0].pos < 0 {
+		return "", false
+	}
+	var b strings.Builder
+	for k, t := range item {
+		if k > 0 && t.pos >= 0 && item[k-1].pos >= 0 {
+			b.WriteString(sqlText[item[k-1].end:t.pos])
+		}
+		if t.kind == tokQuoted {
+			b.WriteString(t.text)
+		} else {
+			b.WriteString(strings.ToUpper(t.text))
+		}
+	}
+	return b.String(), true
 }
 
 // moveWithinGroup rewrites AGG(args) WITHIN GROUP (ORDER BY k) into

@@ -426,6 +426,11 @@ func TestSnowflakeDialect_SemiStructured(t *testing.T) {
 		{name: "GET on a VARCHAR column is refused", evidence: "docs.snowflake.com/sql-reference/functions/get: the input is a VARIANT, OBJECT or ARRAY",
 			sql:     `SELECT GET("email", 'x') FROM "in.c-crm"."customers"`,
 			wantErr: "SQL compilation error:\nInvalid argument types for function 'GET': (VARCHAR, VARCHAR)"},
+		{name: "unaliased expressions are named as written, upper-cased", evidence: "docs.snowflake.com/user-guide/querying-semistructured: " +
+			"result headers such as SRC:SALESPERSON.NAME; COUNT(*) likewise",
+			sql:  `SELECT v:owner.name, v:Plan::string, DECODE(1, 1, 'a'), COUNT(*), v:Plan AS p FROM (SELECT ` + doc + ` AS v) GROUP BY ALL`,
+			cols: []string{"V:OWNER.NAME", "V:PLAN::STRING", "DECODE(1, 1, 'A')", "COUNT(*)", "P"},
+			rows: [][]string{{`"Ann"`, "pro", "a", "1", `"pro"`}}},
 		{name: "a path on a VARCHAR column is refused", evidence: getPathDoc,
 			sql:     `SELECT "email":domain FROM "KEBOOLA_1234"."in.c-crm"."customers"`,
 			wantErr: "SQL compilation error:\nInvalid argument types for function 'GET_PATH': (VARCHAR, VARCHAR)"},
