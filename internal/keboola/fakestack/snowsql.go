@@ -696,6 +696,9 @@ func nameSelectItems(sqlText string, toks []sqlToken) []sqlToken {
 			}
 		}
 	}
+	// Inserting from the back keeps the earlier positions valid; a subquery's
+	// items come after its enclosing item in inserts but lie before it.
+	slices.SortFunc(inserts, func(a, b insert) int { return a.at - b.at })
 	for k := len(inserts) - 1; k >= 0; k-- {
 		toks = slices.Insert(toks, inserts[k].at, glue("AS "+quoteIdent(inserts[k].name)))
 	}
