@@ -983,9 +983,9 @@ func rewritePathFunctions(toks []sqlToken) error {
 	return nil
 }
 
-// rewriteVariantCasts turns x::STRING and CAST(x AS VARIANT) (and their
-// kin in variantTypes) into calls of the functions that give Snowflake's
-// result for a VARIANT.
+// rewriteVariantCasts turns x::STRING and CAST or TRY_CAST(x AS VARIANT)
+// (and the other types in variantTypes) into calls of the functions that
+// give Snowflake's result for a VARIANT.
 func rewriteVariantCasts(toks []sqlToken) []sqlToken {
 	for i := 1; i+1 < len(toks); i++ {
 		switch {
@@ -1001,7 +1001,7 @@ func rewriteVariantCasts(toks []sqlToken) []sqlToken {
 			repl := callTokens(fn, toks[start:i])
 			toks = slices.Concat(toks[:start:start], repl, toks[end:])
 			i = start + len(repl) - 1
-		case toks[i].is("CAST") && toks[i+1].punct("(") && !toks[i-1].punct("."):
+		case toks[i].is("CAST", "TRY_CAST") && toks[i+1].punct("(") && !toks[i-1].punct("."):
 			end := matchingParen(toks, i+1)
 			as := end - 1
 			for as > i+1 && !toks[as].is("AS") {
