@@ -217,3 +217,23 @@ func BenchmarkQueryAggregate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQuerySemiStructured measures a query that parses JSON text,
+// reads paths and flattens an array (the demo campaigns' targeting), whose
+// VARIANT column makes the result run a second time as JSON text.
+func BenchmarkQuerySemiStructured(b *testing.B) {
+	s := newTestServer(b, Options{JobStepDelay: time.Nanosecond})
+	hdr := tokenHeader(s.MasterToken())
+	body := map[string]any{"statements": []string{`SELECT c."campaign_id", PARSE_JSON(c."targeting"):audience AS audience, f.value::string AS device
+		FROM "KEBOOLA_1234"."in.c-web"."campaigns" c, LATERAL FLATTEN(input => PARSE_JSON(c."targeting"):devices) f ORDER BY 1, 3`}}
+	for b.Loop() {
+		r := call(b, "POST", s.URL()+queryBase(s), hdr, body)
+		id := r.object(b)["queryJobId"].(string)
+		job := call(b, "GET", s.URL()+"/query/api/v1/queries/"+id, hdr, nil).object(b)
+		stmt := path(b, job, "statements", 0, "id").(string)
+		res := call(b, "GET", fmt.Sprintf("%s/query/api/v1/queries/%s/%s/results", s.URL(), id, stmt), hdr, nil)
+		if res.status != http.StatusOK || res.object(b)["numberOfRows"] != float64(18) {
+			b.Fatalf("results: %d %s", res.status, res.body)
+		}
+	}
+}
