@@ -502,3 +502,34 @@ func TestSnowflakeDialect_Flatten(t *testing.T) {
 			rows: [][]string{{"12", "0"}}},
 	})
 }
+
+// A transformation may create a table with a VARIANT column: it keeps the
+// type, paths read it and DESCRIBE names it (docs.snowflake.com
+// sql-reference/sql/desc-table: the column's Snowflake type).
+func TestSnowflakeDialect_VariantColumnInATransformationTable(t *testing.T) {
+	s, _ := newClocked(t, Options{})
+	ss := s.sqlSession(s.db, "", false)
+	ctx := context.Background()
+	if _, err := ss.run(ctx, `CREATE TABLE "out.c-reports"."events" AS SELECT PARSE_JSON('{"Kind":"click","tags":["a"]}') AS payload, f.value AS tag
+		FROM TABLE(FLATTEN(input => PARSE_JSON('["x","y"]'))) f`, "WS", 10); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ss.run(ctx, `SELECT payload:Kind::string AS kind, payload:kind AS wrong_case, tag FROM "out.c-reports"."events" ORDER BY tag`, "WS", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := texts(res.rows), [][]string{{"click", "", `"x"`}, {"click", "", `"y"`}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	desc, err := ss.run(ctx, `DESCRIBE TABLE "out.c-reports"."events"`, "WS", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, r := range texts(desc.rows) {
+		types = append(types, r[1])
+	}
+	if want := []string{"VARIANT", "VARIANT"}; !slices.Equal(types, want) {
+		t.Errorf("DESCRIBE types %q, want %q", types, want)
+	}
+}

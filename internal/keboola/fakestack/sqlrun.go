@@ -308,6 +308,9 @@ func (ss *sqlSession) describeTable(ctx context.Context, parts []string) (*sqlRe
 
 // describeType names a column type as DESCRIBE TABLE does in Snowflake.
 func describeType(engine string, prec, scale sql.NullInt64) string {
+	if semiStructured(engine) {
+		return snowflakeType(engine) // VARIANT, ARRAY or OBJECT
+	}
 	switch keboolaType(engine) {
 	case "INTEGER":
 		return "NUMBER(38,0)"
