@@ -207,6 +207,7 @@ var snowflakeFunctions = map[string]string{
 	"TO_TIMESTAMP": "sf_to_timestamp", "TO_TIMESTAMP_NTZ": "sf_to_timestamp", "TRY_TO_TIMESTAMP": "sf_try_to_timestamp",
 	"TO_DATE": "sf_to_date", "DATE": "sf_to_date", "TRY_TO_DATE": "sf_try_to_date",
 	"PARSE_JSON": "sf_parse_json", "TRY_PARSE_JSON": "sf_try_parse_json", "GET": "sf_get", "TYPEOF": "sf_typeof",
+	"ARRAY_CONTAINS": "sf_array_contains",
 }
 
 // datePartFunctions take a date part as their first argument.
@@ -327,6 +328,32 @@ var snowflakeMacros = []string{
 	`CREATE MACRO is_object(v) AS json_type(sf_semi(v, 'IS_OBJECT', '')) = 'OBJECT'`,
 	`CREATE MACRO is_array(v) AS json_type(sf_semi(v, 'IS_ARRAY', '')) = 'ARRAY'`,
 	`CREATE MACRO to_variant(x) AS to_json(x)`,
+	// sf_type_name names a DuckDB type (typeof) as Snowflake's messages do.
+	`CREATE MACRO sf_type_name(t) AS CASE WHEN t = 'JSON' THEN 'VARIANT' WHEN t LIKE '%[]' THEN 'ARRAY'
+		WHEN t LIKE 'MAP%' OR t LIKE 'STRUCT%' THEN 'OBJECT' WHEN t IN ('BIGINT', 'INTEGER', 'HUGEINT') OR t LIKE 'DECIMAL%' THEN 'NUMBER'
+		WHEN t = 'TIMESTAMP' THEN 'TIMESTAMP_NTZ' WHEN t = 'TIMESTAMP WITH TIME ZONE' THEN 'TIMESTAMP_TZ' WHEN t = 'BLOB' THEN 'BINARY'
+		ELSE t END`,
+	// ARRAY_CONSTRUCT's elements and OBJECT_CONSTRUCT's values are VARIANTs.
+	// A DuckDB list of JSON and a map to JSON keep the Snowflake type
+	// (ARRAY, OBJECT) in results; a SQL NULL element becomes a JSON null,
+	// JSON having no "undefined".
+	`CREATE MACRO sf_array(l) AS CAST(l AS JSON[])`,
+	// OBJECT_CONSTRUCT omits a pair whose key or value is SQL NULL (a JSON
+	// null value is kept); OBJECT_CONSTRUCT_KEEP_NULL keeps the value as a
+	// JSON null.
+	`CREATE MACRO sf_object_pair(k, v) AS {'k': CAST(k AS VARCHAR), 'v': to_json(v)}`,
+	`CREATE MACRO sf_object_pair_keep_null(k, v) AS {'k': CAST(k AS VARCHAR), 'v': COALESCE(to_json(v), JSON 'null')}`,
+	`CREATE MACRO sf_object(pairs) AS map_from_entries(list_filter(CAST(pairs AS STRUCT(k VARCHAR, v JSON)[]), p -> p.k IS NOT NULL AND p.v IS NOT NULL))`,
+	// ARRAY_CONTAINS(value, array): for a semi-structured array the value
+	// must be a VARIANT; text, dates, times and binary need an explicit
+	// ::VARIANT, so they are refused as Snowflake refuses them. A value
+	// found as an element (JSON null finding a JSON null) is TRUE; a SQL
+	// NULL value is NULL.
+	`CREATE MACRO sf_array_contains(v, a) AS CASE
+		WHEN typeof(v) IN ('VARCHAR', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'BLOB')
+			OR NOT (typeof(a) = 'JSON' OR typeof(a) LIKE '%[]' OR typeof(a) = '"NULL"')
+		THEN error('Invalid argument types for function ''ARRAY_CONTAINS'': (' || sf_type_name(typeof(v)) || ', ' || sf_type_name(typeof(a)) || ')')
+		WHEN json_type(to_json(a)) = 'ARRAY' THEN list_contains(json_extract(to_json(a), '$[*]'), to_json(v)) END`,
 }
 
 // rewriteOptions are what a rewrite needs from its stack.
@@ -370,6 +397,9 @@ func rewriteSnowflake(sqlText string, opts rewriteOptions) (*rewritten, error) {
 	}
 	toks = moveWithinGroup(nameSelectItems(sqlText, toks))
 	if toks, err = rewriteDecode(sqlText, toks); err != nil {
+		return nil, err
+	}
+	if toks, err = rewriteConstructors(toks); err != nil {
 		return nil, err
 	}
 	if toks, err = rewriteVariantPaths(toks); err != nil {
@@ -845,6 +875,76 @@ func rewriteDecode(sqlText string, toks []sqlToken) ([]sqlToken, error) {
 		repl = append(repl, glue("END)"))
 		toks = slices.Concat(toks[:i:i], repl, toks[end+1:])
 		// Nested DECODEs in the arguments come next in the loop.
+	}
+	return toks, nil
+}
+
+// objectPairFunctions build one key-value pair of OBJECT_CONSTRUCT and
+// its KEEP_NULL twin.
+var objectPairFunctions = map[string]string{"OBJECT_CONSTRUCT": "sf_object_pair", "OBJECT_CONSTRUCT_KEEP_NULL": "sf_object_pair_keep_null"}
+
+// rewriteConstructors turns the variadic semi-structured functions, which
+// no DuckDB macro can take, into calls the macros finish:
+// ARRAY_CONSTRUCT(a, b) → sf_array(list_value(to_json(a), to_json(b))),
+// OBJECT_CONSTRUCT(k, v, …) → sf_object(list_value(sf_object_pair(k, v), …)),
+// ARRAY_AGG(…) → list_filter(list(…), …) without its NULLs (Snowflake
+// omits them), and OBJECT_AGG(k, v) → sf_object(list(sf_object_pair(k, v)))
+// without the pairs whose key or value is NULL.
+func rewriteConstructors(toks []sqlToken) ([]sqlToken, error) {
+	for i := 0; i+1 < len(toks); i++ {
+		if toks[i].kind != tokIdent || !toks[i+1].punct("(") || i > 0 && (toks[i-1].punct(".") || toks[i-1].punct("::")) {
+			continue
+		}
+		name := strings.ToUpper(toks[i].text)
+		if name != "ARRAY_CONSTRUCT" && objectPairFunctions[name] == "" && name != "ARRAY_AGG" && name != "OBJECT_AGG" {
+			continue
+		}
+		args, end := callArgs(toks, i+1)
+		if end < 0 {
+			return toks, nil // DuckDB reports the unbalanced parenthesis
+		}
+		var repl []sqlToken
+		switch name {
+		case "ARRAY_CONSTRUCT":
+			elems := make([][]sqlToken, len(args))
+			for k, a := range args {
+				elems[k] = callTokens("to_json", a)
+			}
+			repl = callTokens("sf_array", callTokens("list_value", elems...))
+		case "ARRAY_AGG", "OBJECT_AGG":
+			if name == "OBJECT_AGG" && len(args) != 2 {
+				return nil, serviceErrorf("SQL compilation error:\nOBJECT_AGG takes two arguments, a key and a value; got %d", len(args))
+			}
+			// A window's OVER (…) belongs inside the outer call too.
+			window := []sqlToken{}
+			if end+2 < len(toks) && toks[end+1].is("OVER") && toks[end+2].punct("(") {
+				if close := matchingParen(toks, end+2); close > 0 {
+					window = toks[end+1 : close+1]
+					end = close
+				}
+			}
+			if name == "ARRAY_AGG" {
+				call := slices.Clone(toks[i : end+1])
+				call[0].text = "list" // not ARRAY_AGG, which this loop would wrap again
+				repl = callTokens("list_filter", call, []sqlToken{glue("sf_element -> sf_element IS NOT NULL")})
+				break
+			}
+			repl = callTokens("sf_object", slices.Concat(callTokens("list", callTokens("sf_object_pair", args[0], args[1])), window))
+		default: // OBJECT_CONSTRUCT and OBJECT_CONSTRUCT_KEEP_NULL
+			if len(args) == 1 && len(args[0]) >= 1 && args[0][len(args[0])-1].punct("*") {
+				return nil, serviceErrorf("SQL compilation error:\nthis stack does not support %s(*); name the keys and values", name)
+			}
+			if len(args)%2 != 0 {
+				return nil, serviceErrorf("SQL compilation error:\n%s takes key-value pairs; got %d arguments", name, len(args))
+			}
+			pairs := make([][]sqlToken, 0, len(args)/2)
+			for k := 0; k+1 < len(args); k += 2 {
+				pairs = append(pairs, callTokens(objectPairFunctions[name], args[k], args[k+1]))
+			}
+			repl = callTokens("sf_object", callTokens("list_value", pairs...))
+		}
+		toks = slices.Concat(toks[:i:i], repl, toks[end+1:])
+		// Nested constructors in the arguments come next in the loop.
 	}
 	return toks, nil
 }
