@@ -328,6 +328,10 @@ var snowflakeMacros = []string{
 	`CREATE MACRO is_object(v) AS json_type(sf_semi(v, 'IS_OBJECT', '')) = 'OBJECT'`,
 	`CREATE MACRO is_array(v) AS json_type(sf_semi(v, 'IS_ARRAY', '')) = 'ARRAY'`,
 	`CREATE MACRO to_variant(x) AS to_json(x)`,
+	// A VARIANT compared with text compares as a VARIANT string (VARCHAR
+	// coerces to VARIANT); with another type, DuckDB casts the VARIANT to it.
+	// Only the branch for x's type runs.
+	`CREATE MACRO sf_variant_equals(v, x) AS CASE WHEN typeof(x) = 'VARCHAR' THEN to_json(v) = to_json(x) ELSE v = x END`,
 	// sf_type_name names a DuckDB type (typeof) as Snowflake's messages do.
 	`CREATE MACRO sf_type_name(t) AS CASE WHEN t = 'JSON' THEN 'VARIANT' WHEN t LIKE '%[]' THEN 'ARRAY'
 		WHEN t LIKE 'MAP%' OR t LIKE 'STRUCT%' THEN 'OBJECT' WHEN t IN ('BIGINT', 'INTEGER', 'HUGEINT') OR t LIKE 'DECIMAL%' THEN 'NUMBER'
@@ -1119,7 +1123,8 @@ func rewriteVariantCasts(toks []sqlToken) []sqlToken {
 
 // variantProducers are the calls whose result is a VARIANT, as the
 // rewrites before rewriteVariantComparisons leave them.
-var variantProducers = map[string]bool{"SF_GET_PATH": true, "GET": true, "PARSE_JSON": true, "TRY_PARSE_JSON": true, "TO_JSON": true, "TO_VARIANT": true}
+var variantProducers = map[string]bool{"SF_GET_PATH": true, "GET": true, "PARSE_JSON": true, "TRY_PARSE_JSON": true, "TO_JSON": true, "TO_VARIANT": true,
+	"SF_ARRAY": true, "SF_OBJECT": true}
 
 // isVariantOperand reports whether an operand is known to be a VARIANT: a
 // path, a parsed value, or FLATTEN's VALUE or THIS.
@@ -1141,7 +1146,11 @@ var comparisonOps = []string{"=", "<>", "!=", "<", ">", "<=", ">="}
 // literal as Snowflake does, the literal being taken as a VARIANT string:
 // v:status = 'paid' holds when the element is the JSON string "paid".
 // DuckDB would parse the literal as JSON text and fail, so the literal is
-// rewritten to the JSON string it stands for.
+// rewritten to the JSON string it stands for. A VARIANT equal (or not) to
+// another expression, a column or a call, compares through
+// sf_variant_equals, which takes text the same way (DuckDB would parse a
+// text column as JSON) and leaves a number, date or boolean to DuckDB's
+// conversion of the VARIANT to that type.
 func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 	asJSON := func(t *sqlToken) {
 		if t.kind != tokString {
@@ -1156,12 +1165,30 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 	for i := 1; i+1 < len(toks); i++ {
 		switch {
 		case toks[i].kind == tokPunct && slices.Contains(comparisonOps, toks[i].text):
-			if isVariantOperand(toks[operandStart(toks, i-1):i], flattened) && (i+2 >= len(toks) || !toks[i+2].punct("::")) {
+			start, end := comparandStart(toks, i-1), comparandEnd(toks, i+1)
+			leftVariant, rightVariant := isVariantOperand(toks[start:i], flattened), isVariantOperand(toks[i+1:end], flattened)
+			if leftVariant && (i+2 >= len(toks) || !toks[i+2].punct("::")) {
 				asJSON(&toks[i+1])
 			}
-			if end := operandEnd(toks, i+1); isVariantOperand(toks[i+1:end], flattened) && (i < 2 || !toks[i-2].punct("::")) {
+			if rightVariant && (i < 2 || !toks[i-2].punct("::")) {
 				asJSON(&toks[i-1])
 			}
+			if toks[i].text != "=" && toks[i].text != "<>" && toks[i].text != "!=" || leftVariant == rightVariant || !endsOperand(toks, start-1) || !endsOperand(toks, end) {
+				continue
+			}
+			variant, other := toks[start:i], toks[i+1:end]
+			if rightVariant {
+				variant, other = other, variant
+			}
+			if other[0].kind != tokIdent && other[0].kind != tokQuoted || other[0].is("NULL", "TRUE", "FALSE") {
+				continue // a literal: DuckDB converts it, a string one was made a JSON string above
+			}
+			repl := callTokens("sf_variant_equals", variant, other)
+			if toks[i].text != "=" {
+				repl = slices.Concat([]sqlToken{glue("NOT")}, repl)
+			}
+			toks = slices.Concat(toks[:start:start], repl, toks[end:])
+			i = start + len(repl) - 1
 		case toks[i].is("IN") && toks[i+1].punct("("):
 			if !isVariantOperand(toks[operandStart(toks, i-1):i], flattened) {
 				continue
@@ -1175,6 +1202,47 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 		}
 	}
 	return toks
+}
+
+// comparandStart is operandStart with the casts written after an operand
+// (x::NUMBER, x::VARCHAR(10)) taken into it.
+func comparandStart(toks []sqlToken, end int) int {
+	j := operandStart(toks, end)
+	for {
+		switch {
+		case j >= 2 && toks[j].kind == tokIdent && toks[j-1].punct("::"):
+			j = operandStart(toks, j-2)
+		case j >= 3 && toks[j].punct("(") && toks[j-1].kind == tokIdent && toks[j-2].punct("::"):
+			j = operandStart(toks, j-3)
+		default:
+			return j
+		}
+	}
+}
+
+// comparandEnd is operandEnd with casts written after the operand.
+func comparandEnd(toks []sqlToken, start int) int {
+	end := operandEnd(toks, start)
+	for end+1 < len(toks) && toks[end].punct("::") && toks[end+1].kind == tokIdent {
+		end += 2
+		if end < len(toks) && toks[end].punct("(") {
+			if close := matchingParen(toks, end); close > 0 {
+				end = close + 1
+			}
+		}
+	}
+	return end
+}
+
+// endsOperand reports whether the token at i bounds a comparison's
+// operand: the statement's edge, a parenthesis, a comma or a keyword
+// (AND, WHERE, THEN…), so no operator binds the operand more tightly.
+func endsOperand(toks []sqlToken, i int) bool {
+	if i < 0 || i >= len(toks) {
+		return true
+	}
+	t := toks[i]
+	return t.punct("(") || t.punct(")") || t.punct(",") || t.kind == tokIdent && sqlKeywords[strings.ToUpper(t.text)] && !t.is("IS", "BETWEEN", "LIKE", "ILIKE", "RLIKE", "IN", "COLLATE")
 }
 
 // operandEnd finds where the operand starting at start ends (exclusive):
