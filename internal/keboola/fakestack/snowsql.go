@@ -352,12 +352,14 @@ var snowflakeMacros = []string{
 	// must be a VARIANT; text, dates, times and binary need an explicit
 	// ::VARIANT, so they are refused as Snowflake refuses them. A value
 	// found as an element (JSON null finding a JSON null) is TRUE; a SQL
-	// NULL value is NULL.
+	// NULL value is NULL. A VARIANT that holds no array fails to convert to
+	// one, as Snowflake's cast of a VARIANT to ARRAY fails at run time.
 	`CREATE MACRO sf_array_contains(v, a) AS CASE
 		WHEN typeof(v) IN ('VARCHAR', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'BLOB')
 			OR NOT (typeof(a) = 'JSON' OR typeof(a) LIKE '%[]' OR typeof(a) = '"NULL"')
 		THEN error('Invalid argument types for function ''ARRAY_CONTAINS'': (' || sf_type_name(typeof(v)) || ', ' || sf_type_name(typeof(a)) || ')')
-		WHEN json_type(to_json(a)) = 'ARRAY' THEN list_contains(json_extract(to_json(a), '$[*]'), to_json(v)) END`,
+		WHEN json_type(to_json(a)) = 'ARRAY' THEN list_contains(json_extract(to_json(a), '$[*]'), to_json(v))
+		WHEN json_type(to_json(a)) <> 'NULL' THEN error('Failed to cast variant value ' || CAST(to_json(a) AS VARCHAR) || ' to ARRAY') END`,
 }
 
 // rewriteOptions are what a rewrite needs from its stack.
@@ -1643,6 +1645,9 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 		var at int
 		fmt.Sscan(m[1], &at)
 		return serviceErrorf("Error parsing JSON: %s, pos %d", m[2], at+1)
+	}
+	if _, cast, ok := strings.Cut(first, "Failed to cast variant value "); ok {
+		return serviceErrorf("Failed to cast variant value %s", cast) // a run-time error, not a compilation one
 	}
 	if m := reConversion.FindStringSubmatch(first); m != nil {
 		kind := "Numeric"

@@ -533,3 +533,98 @@ func TestSnowflakeDialect_VariantColumnInATransformationTable(t *testing.T) {
 		t.Errorf("DESCRIBE types %q, want %q", types, want)
 	}
 }
+
+func TestSnowflakeDialect_SemiStructuredConstructors(t *testing.T) {
+	const (
+		objectDoc = "docs.snowflake.com/sql-reference/functions/object_construct: keys are VARCHAR, a pair whose key or value " +
+			"is SQL NULL is omitted, a JSON null value (PARSE_JSON('null')) is kept; returns an OBJECT"
+		keepNullDoc = "docs.snowflake.com/sql-reference/functions/object_construct_keep_null: a SQL NULL value is kept, printed null"
+		arrayDoc    = "docs.snowflake.com/sql-reference/functions/array_construct: N arguments give an ARRAY of size N, " +
+			"values of any types; returns an ARRAY"
+		containsDoc = "docs.snowflake.com/sql-reference/functions/array_contains: ARRAY_CONTAINS(<value_expr>, <array>), the value " +
+			"first; for a semi-structured array a string, binary or date/time value must be cast to VARIANT explicitly; " +
+			"a JSON null finds a JSON null; a NULL value with no SQL NULL in the array gives NULL"
+		aggDoc = "docs.snowflake.com/sql-reference/functions/array_agg and object_agg: NULL values (and pairs with a NULL key " +
+			"or value) are omitted; ARRAY_AGG returns an ARRAY, OBJECT_AGG an OBJECT"
+	)
+	runOverHTTP(t, []dialectCase{
+		{name: "OBJECT_CONSTRUCT drops SQL NULL values, keeps JSON null", evidence: objectDoc,
+			sql: `SELECT OBJECT_CONSTRUCT('b', 2, 'a', 'x', 'none', NULL, 'json null', PARSE_JSON('null'), 'tags', ARRAY_CONSTRUCT(1)) AS o,
+				OBJECT_CONSTRUCT() AS e`,
+			types: []string{"OBJECT", "OBJECT"},
+			rows:  [][]string{{"{\n  \"a\": \"x\",\n  \"b\": 2,\n  \"json null\": null,\n  \"tags\": [\n    1\n  ]\n}", "{}"}}},
+		{name: "OBJECT_CONSTRUCT_KEEP_NULL keeps a SQL NULL value", evidence: keepNullDoc,
+			sql:   `SELECT OBJECT_CONSTRUCT_KEEP_NULL('a', 1, 'b', NULL) AS o`,
+			types: []string{"OBJECT"},
+			rows:  [][]string{{"{\n  \"a\": 1,\n  \"b\": null\n}"}}},
+		{name: "paths, TYPEOF and ::STRING on constructed values", evidence: objectDoc + "; " + arrayDoc,
+			sql: `SELECT OBJECT_CONSTRUCT('Name', "name")['Name']::string AS a, OBJECT_CONSTRUCT('Name', "name"):name AS b,
+				ARRAY_CONSTRUCT(10, 'x', NULL)[1] AS c, ARRAY_SIZE(ARRAY_CONSTRUCT(10, 'x', NULL)) AS d, TYPEOF(OBJECT_CONSTRUCT('k', 1)) AS e
+				FROM "in.c-crm"."customers" ORDER BY "customer_id" LIMIT 1`,
+			rows: [][]string{{"Prime Retail Ltd.", "<null>", `"x"`, "3", "OBJECT"}}},
+		{name: "ARRAY_CONSTRUCT mixes types into an ARRAY", evidence: arrayDoc,
+			sql:   `SELECT ARRAY_CONSTRUCT(10, 'hello', PARSE_JSON('{"k":true}')) AS a, ARRAY_CONSTRUCT() AS e`,
+			types: []string{"ARRAY", "ARRAY"},
+			rows:  [][]string{{"[\n  10,\n  \"hello\",\n  {\n    \"k\": true\n  }\n]", "[]"}}},
+		{name: "OBJECT_CONSTRUCT with an odd number of arguments is refused", evidence: objectDoc + " (arguments come in pairs)",
+			sql:     `SELECT OBJECT_CONSTRUCT('a', 1, 'b')`,
+			wantErr: "SQL compilation error:\nOBJECT_CONSTRUCT takes key-value pairs; got 3 arguments"},
+		{name: "OBJECT_CONSTRUCT(*) is refused, not guessed", evidence: objectDoc + "; the fake does not model the wildcard form",
+			sql:     `SELECT OBJECT_CONSTRUCT(*) FROM "in.c-crm"."customers"`,
+			wantErr: "SQL compilation error:\nthis stack does not support OBJECT_CONSTRUCT(*); name the keys and values"},
+		{name: "ARRAY_CONTAINS takes the value first", evidence: containsDoc,
+			sql: `SELECT ARRAY_CONTAINS('eu'::VARIANT, v:tags) AS a, ARRAY_CONTAINS('EU'::VARIANT, v:tags) AS b, ARRAY_CONTAINS(3, ARRAY_CONSTRUCT(1, 3)) AS c,
+				ARRAY_CONTAINS(PARSE_JSON('null'), PARSE_JSON('[1, null]')) AS d, ARRAY_CONTAINS(PARSE_JSON('null'), v:tags) AS e,
+				ARRAY_CONTAINS(NULL, v:tags) AS f, ARRAY_CONTAINS(v:tags[0], ARRAY_CONSTRUCT('beta')) AS g
+				FROM (SELECT PARSE_JSON('{"tags":["beta","eu"]}') AS v)`,
+			types: []string{"BOOLEAN", "BOOLEAN", "BOOLEAN", "BOOLEAN", "BOOLEAN", "BOOLEAN", "BOOLEAN"},
+			rows:  [][]string{{"true", "false", "true", "true", "false", "<null>", "true"}}},
+		{name: "ARRAY_CONTAINS of a string not cast to VARIANT is refused", evidence: containsDoc,
+			sql:     `SELECT ARRAY_CONTAINS('eu', PARSE_JSON('["eu"]'))`,
+			wantErr: "SQL compilation error:\nInvalid argument types for function 'ARRAY_CONTAINS': (VARCHAR, VARIANT)"},
+		{name: "ARRAY_CONTAINS with the arguments swapped fails", evidence: containsDoc + "; the array comes second, and " +
+			"a VARIANT holding no array fails to convert to ARRAY at run time (docs.snowflake.com/sql-reference/data-type-conversion)",
+			sql:     `SELECT ARRAY_CONTAINS(PARSE_JSON('["eu"]'), 'eu'::VARIANT)`,
+			wantErr: `Failed to cast variant value "eu" to ARRAY`},
+		{name: "ARRAY_CONTAINS of a text column is refused, the array a VARCHAR too", evidence: containsDoc,
+			sql:     `SELECT ARRAY_CONTAINS("segment", ARRAY_AGG("segment")) FROM "in.c-crm"."customers" GROUP BY "segment"`,
+			wantErr: "SQL compilation error:\nInvalid argument types for function 'ARRAY_CONTAINS': (VARCHAR, ARRAY)"},
+		{name: "demo campaigns targeting mobile", evidence: containsDoc + "; campaigns.targeting holds JSON text",
+			sql: `SELECT COUNT_IF(ARRAY_CONTAINS('mobile'::VARIANT, PARSE_JSON("targeting"):devices)) AS mobile,
+				COUNT_IF(ARRAY_CONTAINS('Mobile'::VARIANT, PARSE_JSON("targeting"):devices)) AS wrong_case FROM "in.c-web"."campaigns"`,
+			rows: [][]string{{"9", "0"}}}, // as the FLATTEN per device counts them
+		{name: "ARRAY_AGG and OBJECT_AGG omit NULLs", evidence: aggDoc,
+			sql: `SELECT ARRAY_AGG(x) WITHIN GROUP (ORDER BY x DESC) AS a, OBJECT_AGG(k, x) AS o
+				FROM (VALUES ('a', 1), ('b', NULL), (NULL, 3), ('d', 4)) v(k, x)`,
+			types: []string{"ARRAY", "OBJECT"},
+			rows:  [][]string{{"[\n  4,\n  3,\n  1\n]", "{\n  \"a\": 1,\n  \"d\": 4\n}"}}},
+		{name: "OBJECT_AGG per segment of the demo customers", evidence: aggDoc,
+			sql: `SELECT OBJECT_AGG("segment", n) AS per_segment FROM (SELECT "segment", COUNT(*) AS n FROM "in.c-crm"."customers" GROUP BY 1)`,
+			rows: [][]string{{"{\n  \"Enterprise\": 70,\n  \"Mid-Market\": 131,\n  \"SMB\": 199\n}"}}},
+	})
+}
+
+func TestSnowflakeDialect_VariantComparedWithColumns(t *testing.T) {
+	const conversionDoc = "docs.snowflake.com/sql-reference/data-type-conversion: VARCHAR coerces to VARIANT, so a text column " +
+		"compares with a VARIANT as a VARIANT string (no JSON parsing of the text, a number element never equals text); " +
+		"a VARIANT compared with a NUMBER is converted to NUMBER"
+	const doc = `PARSE_JSON('{"status":"completed","id":100002,"n":"5"}')`
+	runOverHTTP(t, []dialectCase{
+		{name: "a VARIANT equal to a text column, either side", evidence: conversionDoc,
+			sql: `SELECT v:status = s AS a, s = v:status AS b, v:status <> s AS c, v:status != t.s AS d, v:status = UPPER(s) AS e,
+				v:n = five AS f, v:id = id_text AS g FROM (SELECT ` + doc + ` AS v, 'completed' AS s, '5' AS five, '100002' AS id_text) t`,
+			rows: [][]string{{"true", "true", "false", "false", "false", "true", "false"}}},
+		{name: "a join on a VARIANT text and a VARIANT number", evidence: conversionDoc,
+			sql: `SELECT o."order_id", o."status" FROM "KEBOOLA_1234"."in.c-crm"."orders" o
+				JOIN (SELECT ` + doc + ` AS v) t ON t.v:id = o."order_id" AND t.v:status = o."status"`,
+			rows: [][]string{{"100002", "completed"}}},
+		{name: "demo campaigns joined to the customers of their segment", evidence: conversionDoc + "; campaigns.targeting holds JSON text",
+			sql: `SELECT cu."segment", COUNT(DISTINCT c."campaign_id") AS campaigns FROM "in.c-web"."campaigns" c
+				JOIN "in.c-crm"."customers" cu ON PARSE_JSON(c."targeting"):audience.segment = cu."segment" GROUP BY 1 ORDER BY 1`,
+			rows: [][]string{{"Enterprise", "4"}, {"Mid-Market", "4"}, {"SMB", "4"}}},
+		{name: "a FLATTEN value equal to a text column", evidence: conversionDoc,
+			sql: `SELECT COUNT(*) AS n FROM (SELECT PARSE_JSON('["a","b","A"]') AS v, 'a' AS wanted) t, LATERAL FLATTEN(input => t.v) f
+				WHERE f.value = t.wanted`,
+			rows: [][]string{{"1"}}},
+	})
+}
