@@ -33,10 +33,19 @@ import (
 //     names being case-sensitive even unquoted; a path on a VARCHAR is
 //     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the
 //     quotes and ::VARIANT of text makes a JSON string;
-//     a VARIANT compared with a string literal compares as a VARIANT string;
+//     a VARIANT compared with a string literal compares as a VARIANT string,
+//     and so does one equal (=, <>, !=) to a text column or call (VARCHAR
+//     coerces to VARIANT), while a number column converts the VARIANT;
 //     ARRAY_SIZE counts a VARIANT array; GET, GET_PATH and
 //     JSON_EXTRACT_PATH_TEXT (constant paths), TYPEOF, OBJECT_KEYS, IS_ARRAY,
 //     IS_OBJECT and TO_VARIANT;
+//   - ARRAY_CONSTRUCT (an ARRAY; a SQL NULL element is kept as JSON null, as
+//     JSON has no "undefined"), OBJECT_CONSTRUCT (pairs with a SQL NULL key
+//     or value omitted; the (*) form is refused) and
+//     OBJECT_CONSTRUCT_KEEP_NULL (an OBJECT); ARRAY_CONTAINS(value, array)
+//     with the value a VARIANT (text, dates and binary refused uncast, a
+//     VARIANT holding no array failing to convert); ARRAY_AGG and OBJECT_AGG
+//     omitting NULLs;
 //   - LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) with INPUT, PATH, OUTER and
 //     MODE, returning SEQ, KEY, PATH, INDEX, VALUE and THIS (RECURSIVE is
 //     refused);
