@@ -34,8 +34,8 @@ import (
 //     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the
 //     quotes and ::VARIANT of text makes a JSON string;
 //     a VARIANT compared with a string literal compares as a VARIANT string,
-//     and so does one equal (=, <>, !=) to a text column or call (VARCHAR
-//     coerces to VARIANT), while a number column converts the VARIANT;
+//     and so does one compared with a text column or call (VARCHAR coerces
+//     to VARIANT), while a number column converts the VARIANT;
 //     ARRAY_SIZE counts a VARIANT array; GET, GET_PATH and
 //     JSON_EXTRACT_PATH_TEXT (constant paths), TYPEOF, OBJECT_KEYS, IS_ARRAY,
 //     IS_OBJECT and TO_VARIANT;
@@ -259,7 +259,7 @@ var snowflakeTypes = map[string]string{
 
 // snowflakeMacros define Snowflake functions in each stack's database.
 // Typed overloads keep a DATE a DATE where DuckDB would return a TIMESTAMP.
-var snowflakeMacros = []string{
+var snowflakeMacros = slices.Concat(variantComparisonMacros(), []string{
 	`CREATE MACRO iff(c, a, b) AS CASE WHEN c THEN a ELSE b END`,
 	`CREATE MACRO nvl(a, b) AS COALESCE(a, b)`,
 	`CREATE MACRO nvl2(a, b, c) AS CASE WHEN a IS NOT NULL THEN b ELSE c END`,
@@ -337,10 +337,6 @@ var snowflakeMacros = []string{
 	`CREATE MACRO is_object(v) AS json_type(sf_semi(v, 'IS_OBJECT', '')) = 'OBJECT'`,
 	`CREATE MACRO is_array(v) AS json_type(sf_semi(v, 'IS_ARRAY', '')) = 'ARRAY'`,
 	`CREATE MACRO to_variant(x) AS to_json(x)`,
-	// A VARIANT compared with text compares as a VARIANT string (VARCHAR
-	// coerces to VARIANT); with another type, DuckDB casts the VARIANT to it.
-	// Only the branch for x's type runs.
-	`CREATE MACRO sf_variant_equals(v, x) AS CASE WHEN typeof(x) = 'VARCHAR' THEN to_json(v) = to_json(x) ELSE v = x END`,
 	// sf_type_name names a DuckDB type (typeof) as Snowflake's messages do.
 	`CREATE MACRO sf_type_name(t) AS CASE WHEN t = 'JSON' THEN 'VARIANT' WHEN t LIKE '%[]' THEN 'ARRAY'
 		WHEN t LIKE 'MAP%' OR t LIKE 'STRUCT%' THEN 'OBJECT' WHEN t IN ('BIGINT', 'INTEGER', 'HUGEINT') OR t LIKE 'DECIMAL%' THEN 'NUMBER'
@@ -369,6 +365,24 @@ var snowflakeMacros = []string{
 		THEN error('Invalid argument types for function ''ARRAY_CONTAINS'': (' || sf_type_name(typeof(v)) || ', ' || sf_type_name(typeof(a)) || ')')
 		WHEN json_type(to_json(a)) = 'ARRAY' THEN list_contains(json_extract(to_json(a), '$[*]'), to_json(v))
 		WHEN json_type(to_json(a)) <> 'NULL' THEN error('Failed to cast variant value ' || CAST(to_json(a) AS VARCHAR) || ' to ARRAY') END`,
+})
+
+// variantComparisons name the function comparing a VARIANT with another
+// expression by each operator (!= being <>).
+var variantComparisons = map[string]string{"=": "sf_variant_eq", "<>": "sf_variant_ne", "!=": "sf_variant_ne",
+	"<": "sf_variant_lt", ">": "sf_variant_gt", "<=": "sf_variant_le", ">=": "sf_variant_ge"}
+
+// variantComparisonMacros define those functions: a VARIANT compared with
+// text compares as a VARIANT string (VARCHAR coerces to VARIANT; DuckDB
+// would parse the text as JSON), with another type DuckDB converts the
+// VARIANT to that type. Only the branch for the operands' types runs.
+func variantComparisonMacros() []string {
+	var out []string
+	for _, op := range []string{"=", "<>", "<", ">", "<=", ">="} {
+		out = append(out, fmt.Sprintf(`CREATE MACRO %s(a, b) AS CASE WHEN typeof(a) = 'VARCHAR' OR typeof(b) = 'VARCHAR'
+			THEN to_json(a) %s to_json(b) ELSE a %s b END`, variantComparisons[op], op, op))
+	}
+	return out
 }
 
 // rewriteOptions are what a rewrite needs from its stack.
@@ -1157,10 +1171,9 @@ var comparisonOps = []string{"=", "<>", "!=", "<", ">", "<=", ">="}
 // literal as Snowflake does, the literal being taken as a VARIANT string:
 // v:status = 'paid' holds when the element is the JSON string "paid".
 // DuckDB would parse the literal as JSON text and fail, so the literal is
-// rewritten to the JSON string it stands for. A VARIANT equal (or not) to
-// another expression, a column or a call, compares through
-// sf_variant_equals, which takes text the same way (DuckDB would parse a
-// text column as JSON) and leaves a number, date or boolean to DuckDB's
+// rewritten to the JSON string it stands for. A VARIANT compared with a
+// column or a call goes through the variantComparisons functions, which
+// take text the same way and leave a number, date or boolean to DuckDB's
 // conversion of the VARIANT to that type.
 func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 	asJSON := func(t *sqlToken) {
@@ -1184,20 +1197,17 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 			if rightVariant && (i < 2 || !toks[i-2].punct("::")) {
 				asJSON(&toks[i-1])
 			}
-			if toks[i].text != "=" && toks[i].text != "<>" && toks[i].text != "!=" || leftVariant == rightVariant || !endsOperand(toks, start-1) || !endsOperand(toks, end) {
+			if leftVariant == rightVariant || !endsOperand(toks, start-1) || !endsOperand(toks, end) {
 				continue
 			}
-			variant, other := toks[start:i], toks[i+1:end]
+			other := toks[i+1]
 			if rightVariant {
-				variant, other = other, variant
+				other = toks[start]
 			}
-			if other[0].kind != tokIdent && other[0].kind != tokQuoted || other[0].is("NULL", "TRUE", "FALSE") {
+			if other.kind != tokIdent && other.kind != tokQuoted || other.is("NULL", "TRUE", "FALSE") {
 				continue // a literal: DuckDB converts it, a string one was made a JSON string above
 			}
-			repl := callTokens("sf_variant_equals", variant, other)
-			if toks[i].text != "=" {
-				repl = slices.Concat([]sqlToken{glue("NOT")}, repl)
-			}
+			repl := callTokens(variantComparisons[toks[i].text], toks[start:i], toks[i+1:end])
 			toks = slices.Concat(toks[:start:start], repl, toks[end:])
 			i = start + len(repl) - 1
 		case toks[i].is("IN") && toks[i+1].punct("("):

@@ -617,6 +617,10 @@ func TestSnowflakeDialect_VariantComparedWithColumns(t *testing.T) {
 			sql: `SELECT v:status = s AS a, s = v:status AS b, v:status <> s AS c, v:status != t.s AS d, v:status = UPPER(s) AS e,
 				v:n = five AS f, v:id = id_text AS g FROM (SELECT ` + doc + ` AS v, 'completed' AS s, '5' AS five, '100002' AS id_text) t`,
 			rows: [][]string{{"true", "true", "false", "false", "false", "true", "false"}}},
+		{name: "a VARIANT ordered against a text column as text, against a number column as a number", evidence: conversionDoc,
+			sql: `SELECT v:status >= s AS a, v:status < s AS b, s > v:status AS c, v:id > n AS d, v:id < big AS e
+				FROM (SELECT ` + doc + ` AS v, 'completed' AS s, 99999 AS n, 1000000 AS big) t`,
+			rows: [][]string{{"true", "false", "false", "true", "true"}}},
 		{name: "a join on a VARIANT text and a VARIANT number", evidence: conversionDoc,
 			sql: `SELECT o."order_id", o."status" FROM "KEBOOLA_1234"."in.c-crm"."orders" o
 				JOIN (SELECT ` + doc + ` AS v) t ON t.v:id = o."order_id" AND t.v:status = o."status"`,
