@@ -34,8 +34,9 @@ import (
 //     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the
 //     quotes and ::VARIANT of text makes a JSON string;
 //     a VARIANT compared with a string literal compares as a VARIANT string,
-//     and so does one compared with a text column or call (VARCHAR coerces
-//     to VARIANT), while a number column converts the VARIANT;
+//     and so does one compared with a text column or call, or IN a list
+//     holding one (VARCHAR coerces to VARIANT), while a number column
+//     converts the VARIANT;
 //     ARRAY_SIZE counts a VARIANT array; GET, GET_PATH and
 //     JSON_EXTRACT_PATH_TEXT (constant paths), TYPEOF, OBJECT_KEYS, IS_ARRAY,
 //     IS_OBJECT and TO_VARIANT;
@@ -1200,29 +1201,65 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 			if leftVariant == rightVariant || !endsOperand(toks, start-1) || !endsOperand(toks, end) {
 				continue
 			}
-			other := toks[i+1]
+			other := toks[i+1 : end]
 			if rightVariant {
-				other = toks[start]
+				other = toks[start:i]
 			}
-			if other.kind != tokIdent && other.kind != tokQuoted || other.is("NULL", "TRUE", "FALSE") {
+			if !isColumnOrCall(other) {
 				continue // a literal: DuckDB converts it, a string one was made a JSON string above
 			}
 			repl := callTokens(variantComparisons[toks[i].text], toks[start:i], toks[i+1:end])
 			toks = slices.Concat(toks[:start:start], repl, toks[end:])
 			i = start + len(repl) - 1
 		case toks[i].is("IN") && toks[i+1].punct("("):
-			if !isVariantOperand(toks[operandStart(toks, i-1):i], flattened) {
+			last := i - 1 // the operand's last token, before NOT IN's NOT
+			if toks[last].is("NOT") && last > 0 {
+				last--
+			}
+			start := comparandStart(toks, last)
+			if !isVariantOperand(toks[start:last+1], flattened) {
 				continue
 			}
-			args, _ := callArgs(toks, i+1)
-			for _, a := range args {
-				if len(a) == 1 {
-					asJSON(&a[0]) // a shares toks' backing array
-				}
+			args, end := callArgs(toks, i+1)
+			if len(args) == 0 || args[0][0].is("SELECT", "WITH") {
+				continue // a subquery: DuckDB compares its column
 			}
+			if !slices.ContainsFunc(args, isColumnOrCall) || !endsOperand(toks, start-1) {
+				for _, a := range args {
+					if len(a) == 1 {
+						asJSON(&a[0]) // a shares toks' backing array
+					}
+				}
+				continue
+			}
+			// A column in the list: v IN (a, b) is v = a OR v = b, each
+			// compared as the operator is.
+			repl := []sqlToken{glue("(")}
+			if last != i-1 {
+				repl = []sqlToken{glue("NOT (")}
+			}
+			for k, a := range args {
+				if k > 0 {
+					repl = append(repl, glue("OR"))
+				}
+				operand := toks[start : last+1]
+				if k > 0 {
+					operand = moved(operand)
+				}
+				repl = append(repl, callTokens(variantComparisons["="], operand, a)...)
+			}
+			repl = append(repl, glue(")"))
+			toks = slices.Concat(toks[:start:start], repl, toks[end+1:])
+			i = start + len(repl) - 1
 		}
 	}
 	return toks
+}
+
+// isColumnOrCall reports whether an expression starts with a name (a
+// column or a call), not a literal.
+func isColumnOrCall(expr []sqlToken) bool {
+	return len(expr) > 0 && (expr[0].kind == tokIdent || expr[0].kind == tokQuoted) && !expr[0].is("NULL", "TRUE", "FALSE")
 }
 
 // comparandStart is operandStart with the casts written after an operand

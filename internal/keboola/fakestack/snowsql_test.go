@@ -621,6 +621,11 @@ func TestSnowflakeDialect_VariantComparedWithColumns(t *testing.T) {
 			sql: `SELECT v:status >= s AS a, v:status < s AS b, s > v:status AS c, v:id > n AS d, v:id < big AS e
 				FROM (SELECT ` + doc + ` AS v, 'completed' AS s, 99999 AS n, 1000000 AS big) t`,
 			rows: [][]string{{"true", "false", "false", "true", "true"}}},
+		{name: "a VARIANT IN a list holding a text column, and NOT IN", evidence: conversionDoc + "; x IN (a, b) is x = a OR x = b " +
+			"(docs.snowflake.com/sql-reference/functions/in)",
+			sql: `SELECT v:status IN (s, 'x') AS a, v:status NOT IN (s, 'x') AS b, v:status IN ('x', UPPER(s)) AS c, v:id IN (n, 7) AS d,
+				v:status NOT IN ('x', 'y') AS e FROM (SELECT ` + doc + ` AS v, 'completed' AS s, 100002 AS n) t`,
+			rows: [][]string{{"true", "false", "false", "true", "true"}}},
 		{name: "a join on a VARIANT text and a VARIANT number", evidence: conversionDoc,
 			sql: `SELECT o."order_id", o."status" FROM "KEBOOLA_1234"."in.c-crm"."orders" o
 				JOIN (SELECT ` + doc + ` AS v) t ON t.v:id = o."order_id" AND t.v:status = o."status"`,
