@@ -1221,7 +1221,7 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 				continue
 			}
 			args, end := callArgs(toks, i+1)
-			if len(args) == 0 || args[0][0].is("SELECT", "WITH") {
+			if len(args) == 0 || len(args[0]) == 0 || args[0][0].is("SELECT", "WITH") {
 				continue // a subquery: DuckDB compares its column
 			}
 			if !slices.ContainsFunc(args, isColumnOrCall) || !endsOperand(toks, start-1) {
@@ -1257,9 +1257,14 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 }
 
 // isColumnOrCall reports whether an expression starts with a name (a
-// column or a call), not a literal.
+// column or a call), not a literal or a keyword.
 func isColumnOrCall(expr []sqlToken) bool {
-	return len(expr) > 0 && (expr[0].kind == tokIdent || expr[0].kind == tokQuoted) && !expr[0].is("NULL", "TRUE", "FALSE")
+	if len(expr) == 0 {
+		return false
+	}
+	first := expr[0]
+	return first.kind == tokQuoted || first.kind == tokIdent &&
+		(!sqlKeywords[strings.ToUpper(first.text)] || first.is("CAST", "LEFT", "RIGHT", "REPLACE", "IF") && len(expr) > 1 && expr[1].punct("("))
 }
 
 // comparandStart is operandStart with the casts written after an operand
