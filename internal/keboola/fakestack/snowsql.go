@@ -46,7 +46,7 @@ import (
 //     OBJECT_CONSTRUCT_KEEP_NULL (an OBJECT); ARRAY_CONTAINS(value, array)
 //     with the value a VARIANT (text, dates and binary refused uncast, a
 //     VARIANT holding no array failing to convert); ARRAY_AGG and OBJECT_AGG
-//     omitting NULLs;
+//     omitting NULLs (a FILTER clause on them is refused);
 //   - LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) with INPUT, PATH, OUTER and
 //     MODE, returning SEQ, KEY, PATH, INDEX, VALUE and THIS (RECURSIVE is
 //     refused);
@@ -364,7 +364,7 @@ var snowflakeMacros = slices.Concat(variantComparisonMacros(), []string{
 		WHEN typeof(v) IN ('VARCHAR', 'DATE', 'TIME', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'BLOB')
 			OR NOT (typeof(a) = 'JSON' OR typeof(a) LIKE '%[]' OR typeof(a) = '"NULL"')
 		THEN error('Invalid argument types for function ''ARRAY_CONTAINS'': (' || sf_type_name(typeof(v)) || ', ' || sf_type_name(typeof(a)) || ')')
-		WHEN json_type(to_json(a)) = 'ARRAY' THEN list_contains(json_extract(to_json(a), '$[*]'), to_json(v))
+		WHEN json_type(to_json(a)) = 'ARRAY' THEN list_contains(CAST(json_extract(to_json(a), '$[*]') AS JSON[]), to_json(v))
 		WHEN json_type(to_json(a)) <> 'NULL' THEN error('Failed to cast variant value ' || CAST(to_json(a) AS VARCHAR) || ' to ARRAY') END`,
 })
 
@@ -945,11 +945,16 @@ func rewriteConstructors(toks []sqlToken) ([]sqlToken, error) {
 			if name == "OBJECT_AGG" && len(args) != 2 {
 				return nil, serviceErrorf("SQL compilation error:\nOBJECT_AGG takes two arguments, a key and a value; got %d", len(args))
 			}
+			// Snowflake documents no FILTER clause for them (DuckDB has one):
+			// refused rather than guessed.
+			if end+1 < len(toks) && toks[end+1].is("FILTER") {
+				return nil, serviceErrorf("SQL compilation error:\nthis stack does not support FILTER on %s; filter the rows in WHERE or with IFF", name)
+			}
 			// A window's OVER (…) belongs inside the outer call too.
-			window := []sqlToken{}
+			clauses := []sqlToken{}
 			if end+2 < len(toks) && toks[end+1].is("OVER") && toks[end+2].punct("(") {
 				if close := matchingParen(toks, end+2); close > 0 {
-					window = toks[end+1 : close+1]
+					clauses = toks[end+1 : close+1]
 					end = close
 				}
 			}
@@ -959,7 +964,7 @@ func rewriteConstructors(toks []sqlToken) ([]sqlToken, error) {
 				repl = callTokens("list_filter", call, []sqlToken{glue("sf_element -> sf_element IS NOT NULL")})
 				break
 			}
-			repl = callTokens("sf_object", slices.Concat(callTokens("list", callTokens("sf_object_pair", args[0], args[1])), window))
+			repl = callTokens("sf_object", slices.Concat(callTokens("list", callTokens("sf_object_pair", args[0], args[1])), clauses))
 		default: // OBJECT_CONSTRUCT and OBJECT_CONSTRUCT_KEEP_NULL
 			if len(args) == 1 && len(args[0]) >= 1 && args[0][len(args[0])-1].punct("*") {
 				return nil, serviceErrorf("SQL compilation error:\nthis stack does not support %s(*); name the keys and values", name)
@@ -1298,14 +1303,15 @@ func comparandEnd(toks []sqlToken, start int) int {
 }
 
 // endsOperand reports whether the token at i bounds a comparison's
-// operand: the statement's edge, a parenthesis, a comma or a keyword
-// (AND, WHERE, THEN…), so no operator binds the operand more tightly.
+// operand: the statement's edge, a parenthesis, a comma, a keyword (AND,
+// WHERE, THEN…) or an alias, so no operator binds the operand more tightly.
 func endsOperand(toks []sqlToken, i int) bool {
 	if i < 0 || i >= len(toks) {
 		return true
 	}
 	t := toks[i]
-	return t.punct("(") || t.punct(")") || t.punct(",") || t.kind == tokIdent && sqlKeywords[strings.ToUpper(t.text)] && !t.is("IS", "BETWEEN", "LIKE", "ILIKE", "RLIKE", "IN", "COLLATE")
+	return t.punct("(") || t.punct(")") || t.punct(",") || t.kind == tokQuoted ||
+		t.kind == tokIdent && !t.is("IS", "BETWEEN", "LIKE", "ILIKE", "RLIKE", "IN", "COLLATE")
 }
 
 // operandEnd finds where the operand starting at start ends (exclusive):
