@@ -2,13 +2,9 @@ package tools
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +12,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/dataapp"
 )
 
 // Data apps are Streamlit or python-js web apps run by the Data Science
@@ -96,73 +93,16 @@ const (
 	appLogLines    = 20
 	appRunLogLines = 15
 	appFailureMax  = 2000
-	// maxSlugLen is the data-app URL prefix limit the Keboola UI enforces.
-	maxSlugLen = 50
-	// gitUser is the user name in clone URLs; the git service checks only the token.
-	gitUser = "kai"
 	// storageWorkspaceFeature lets the platform give each app its own
 	// workspace; without it the app gets the MCP server's workspace id.
 	storageWorkspaceFeature = "data-apps-storage-workspace"
-	defaultDraftBranch      = "init"
 )
 
 // app is a data app with its Storage configuration, decoded.
 type app struct {
 	cfg  *keboola.Config
-	body map[string]any
+	body dataapp.Body
 	ds   *keboola.DataApp
-}
-
-func (a *app) dataAppBlock() map[string]any {
-	params, _ := a.body["parameters"].(map[string]any)
-	block, _ := params["dataApp"].(map[string]any)
-	return block
-}
-
-func (a *app) isDraft() bool { v, _ := a.dataAppBlock()["isDraft"].(bool); return v }
-
-func (a *app) parentConfigID() string {
-	v, _ := a.dataAppBlock()["parentConfigurationId"].(string)
-	return v
-}
-
-func (a *app) gitBranch() string {
-	git, _ := a.dataAppBlock()["git"].(map[string]any)
-	v, _ := git["branch"].(string)
-	return v
-}
-
-// authentication names an app's access rule: basic (password), none, or custom (e.g. OIDC set up in the UI).
-func authentication(body map[string]any) string {
-	auth, _ := body["authorization"].(map[string]any)
-	proxy, _ := auth["app_proxy"].(map[string]any)
-	rules, _ := proxy["auth_rules"].([]any)
-	if len(rules) == 0 {
-		return "custom"
-	}
-	for _, r := range rules {
-		rule, _ := r.(map[string]any)
-		if req, _ := rule["auth_required"].(bool); req {
-			if names, _ := rule["auth"].([]any); slices.Contains(names, any("simpleAuth")) {
-				return "basic (password)"
-			}
-			return "custom"
-		}
-	}
-	return "none (public)"
-}
-
-func authorizationBlock(basic bool) map[string]any {
-	if basic {
-		return map[string]any{"app_proxy": map[string]any{
-			"auth_providers": []any{map[string]any{"id": "simpleAuth", "type": "password"}},
-			"auth_rules":     []any{map[string]any{"type": "pathPrefix", "value": "/", "auth_required": true, "auth": []any{"simpleAuth"}}},
-		}}
-	}
-	return map[string]any{"app_proxy": map[string]any{
-		"auth_providers": []any{},
-		"auth_rules":     []any{map[string]any{"type": "pathPrefix", "value": "/", "auth_required": false}},
-	}}
 }
 
 // onProduction refuses data app work on a development branch: the Data
@@ -272,8 +212,8 @@ func getDataApps(ctx context.Context, c call, in getDataAppsInput) (string, erro
 		name, draftOf := "", ""
 		if a := byID[ds.ConfigID.String()]; a != nil {
 			name = a.cfg.Name
-			if a.isDraft() {
-				draftOf = a.parentConfigID()
+			if a.body.IsDraft() {
+				draftOf = a.body.ParentConfigID()
 			}
 		}
 		rows = append(rows, []string{ds.ConfigID.String(), name, ds.Type, ds.State, ds.URL, draftOf})
@@ -325,7 +265,7 @@ func describeApp(ctx context.Context, c *keboola.Client, u keboola.Links, a *app
 	)
 	if pythonJS {
 		wg.Go(func() { repo, repoErr = c.DataAppGitRepository(ctx, id) })
-		if !a.isDraft() {
+		if !a.body.IsDraft() {
 			wg.Go(func() { drafts, draftsErr = draftsOf(ctx, c, a.cfg.ID.String()) })
 		}
 	}
@@ -351,12 +291,12 @@ func describeApp(ctx context.Context, c *keboola.Client, u keboola.Links, a *app
 	if a.ds.AutoSuspendAfterSeconds > 0 {
 		f.add("Auto-suspend after", fmt.Sprintf("%d s", a.ds.AutoSuspendAfterSeconds))
 	}
-	f.add("Authentication", authentication(a.body))
+	f.add("Authentication", a.body.Authentication())
 	if pythonJS {
-		if a.isDraft() {
-			f.add("Draft of", a.parentConfigID())
+		if a.body.IsDraft() {
+			f.add("Draft of", a.body.ParentConfigID())
 		}
-		f.add("Git branch", a.gitBranch())
+		f.add("Git branch", a.body.GitBranch())
 		switch {
 		case repoErr == nil:
 			f.add("Repository", repo.HTTPSURL)
@@ -431,8 +371,8 @@ func draftsOf(ctx context.Context, c *keboola.Client, prodConfigID string) ([][]
 		if json.Unmarshal(cfgs[i].Configuration, &a.body) != nil {
 			continue
 		}
-		if a.isDraft() && a.parentConfigID() == prodConfigID {
-			rows = append(rows, []string{cfgs[i].ID.String(), cfgs[i].Name, a.gitBranch()})
+		if a.body.IsDraft() && a.body.ParentConfigID() == prodConfigID {
+			rows = append(rows, []string{cfgs[i].ID.String(), cfgs[i].Name, a.body.GitBranch()})
 		}
 	}
 	return rows, nil
@@ -462,7 +402,7 @@ func deployDataApp(ctx context.Context, c call, in deployDataAppInput) (string, 
 		if a.ds.State == "stopping" {
 			return "", errorf("the app is stopping; deploy it again once get_data_apps shows it stopped")
 		}
-		if in.Mode == "dev" && !(a.ds.Type == keboola.DataAppTypePythonJS && a.isDraft()) {
+		if in.Mode == "dev" && !(a.ds.Type == keboola.DataAppTypePythonJS && a.body.IsDraft()) {
 			return "", errorf("mode=dev is for python-js drafts only; deploy this app without mode")
 		}
 		opts := keboola.DeployOptions{Mode: in.Mode}
@@ -519,15 +459,13 @@ type modifyPythonJSInput struct {
 	pythonFolder
 }
 
-var slugRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-
 func modifyPythonJSDataApp(ctx context.Context, c call, in modifyPythonJSInput) (string, error) {
 	if err := onProduction(ctx, c.client); err != nil {
 		return "", err
 	}
-	storage, err := checkAppStorage(in.Storage)
+	storage, err := dataapp.CheckStorage(in.Storage)
 	if err != nil {
-		return "", err
+		return "", errorf("%v", err)
 	}
 	if in.ConfigurationID != "" {
 		if in.Slug != "" {
@@ -546,96 +484,11 @@ func modifyPythonJSDataApp(ctx context.Context, c call, in modifyPythonJSInput) 
 	}
 	slug := in.Slug
 	if slug == "" {
-		slug = deriveSlug(in.Name, in.ParentConfigurationID != "")
-	} else if len(slug) > maxSlugLen || !slugRe.MatchString(slug) {
-		return "", errorf("slug %q must be 1–%d lowercase letters, digits and inner hyphens", slug, maxSlugLen)
+		slug = dataapp.DeriveSlug(in.Name, in.ParentConfigurationID != "")
+	} else if !dataapp.ValidSlug(slug) {
+		return "", errorf("slug %q must be 1–%d lowercase letters, digits and inner hyphens", slug, dataapp.MaxSlugLen)
 	}
 	return createPythonJSApp(ctx, c.client, in, slug, storage)
-}
-
-// deriveSlug makes a URL prefix from a name; drafts get a random suffix so
-// they do not collide with their production app or each other.
-func deriveSlug(name string, draft bool) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(strings.TrimSpace(name)) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	base, suffix := b.String(), ""
-	if draft {
-		// "Sales draft" must not become sales-draft-draft-…: the suffix
-		// already says draft.
-		for strings.HasSuffix(base, "-draft") || base == "draft" {
-			base = strings.TrimSuffix(strings.TrimSuffix(base, "draft"), "-")
-		}
-		var rnd [3]byte
-		_, _ = rand.Read(rnd[:]) // crypto/rand does not fail on supported platforms
-		suffix = "-draft-" + hex.EncodeToString(rnd[:])
-	}
-	base = strings.Trim(base[:min(len(base), maxSlugLen-len(suffix))], "-")
-	if base == "" {
-		base = "data-app"
-	}
-	return base + suffix
-}
-
-// checkAppStorage validates a storage block and drops empty objects, which
-// Keboola would store as [] and so break the UI's mapping editor. nil means
-// "keep"; an empty map means "clear".
-func checkAppStorage(s map[string]any) (map[string]any, error) {
-	if s == nil {
-		return nil, nil
-	}
-	if inner, ok := s["storage"].(map[string]any); ok && len(s) == 1 {
-		s = inner
-	}
-	for k, v := range s {
-		if k != "input" && k != "output" {
-			return nil, errorf("storage may hold only input and output, not %q", k)
-		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, errorf("storage.%s must be an object like {\"tables\": [...]}", k)
-		}
-		for kind, list := range m {
-			if _, ok := list.([]any); !ok {
-				return nil, errorf("storage.%s.%s must be a list of mappings", k, kind)
-			}
-		}
-	}
-	pruned, _ := pruneEmptyObjects(s).(map[string]any)
-	if pruned == nil {
-		pruned = map[string]any{}
-	}
-	return pruned, nil
-}
-
-func pruneEmptyObjects(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, sub := range x {
-			p := pruneEmptyObjects(sub)
-			if m, ok := p.(map[string]any); ok && len(m) == 0 {
-				continue
-			}
-			out[k] = p
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = pruneEmptyObjects(x[i])
-		}
-		return out
-	}
-	return v
 }
 
 // workspaceSetup gives the app access to data: the platform's own per-app
@@ -678,14 +531,14 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 		if parent.ds.Type != keboola.DataAppTypePythonJS {
 			return "", errorf("configuration %s is a %s app; only python-js production apps can have drafts", in.ParentConfigurationID, parent.ds.Type)
 		}
-		if parent.isDraft() {
-			return "", errorf("configuration %s is itself a draft (of %s); pass the production app's configuration id", in.ParentConfigurationID, parent.parentConfigID())
+		if parent.body.IsDraft() {
+			return "", errorf("configuration %s is itself a draft (of %s); pass the production app's configuration id", in.ParentConfigurationID, parent.body.ParentConfigID())
 		}
 		branch = strings.TrimSpace(in.Branch)
 		if branch == "" {
-			branch = defaultDraftBranch
+			branch = dataapp.DefaultDraftBranch
 		}
-		if strings.ContainsFunc(branch, func(r rune) bool { return r <= ' ' }) {
+		if !dataapp.ValidBranchName(branch) {
 			return "", errorf("branch %q is not a valid git branch name", in.Branch)
 		}
 		if branch == "main" {
@@ -706,17 +559,17 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 			return "", fmt.Errorf("the production app %s returned a git credential without a token", parent.ds.ID)
 		}
 		repoURL = repo.HTTPSURL
-		if cloneURL, err = cloneURLWith(repoURL, cred.Secret); err != nil {
+		if cloneURL, err = dataapp.CloneURL(repoURL, cred.Secret); err != nil {
 			return "", err
 		}
-		block["git"] = map[string]any{"repository": repoURL, "username": gitUser, "#password": cred.Secret.Reveal(), "branch": branch}
+		block["git"] = map[string]any{"repository": repoURL, "username": dataapp.GitUser, "#password": cred.Secret.Reveal(), "branch": branch}
 		block["isDraft"] = true
 		block["parentConfigurationId"] = in.ParentConfigurationID
 	}
 	basic := in.AuthenticationType != "no-auth"
 	body := map[string]any{
 		"parameters":    map[string]any{"autoSuspendAfterSeconds": defaultInt(in.AutoSuspendAfterSeconds, 900), "dataApp": block},
-		"authorization": authorizationBlock(basic),
+		"authorization": dataapp.Authorization(basic),
 	}
 	if runtime != nil {
 		body["runtime"] = runtime
@@ -766,16 +619,6 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 	return f.String() + note + next + links("Data app", u.DataApp(ds.ConfigID.String())), nil
 }
 
-// cloneURLWith embeds the git user and token into an HTTPS clone URL.
-func cloneURLWith(repoURL string, token keboola.Secret) (string, error) {
-	p, err := url.Parse(repoURL)
-	if err != nil || p.Scheme == "" || p.Host == "" {
-		return "", fmt.Errorf("the repository URL %q cannot be parsed", repoURL)
-	}
-	p.User = url.UserPassword(gitUser, token.Reveal())
-	return p.String(), nil
-}
-
 func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJSInput, storage map[string]any) (string, error) {
 	a, err := loadApp(ctx, c, in.ConfigurationID)
 	if err != nil {
@@ -795,11 +638,11 @@ func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 	}
 	switch in.AuthenticationType {
 	case "basic-auth", "no-auth":
-		body["authorization"] = authorizationBlock(in.AuthenticationType == "basic-auth")
+		body["authorization"] = dataapp.Authorization(in.AuthenticationType == "basic-auth")
 	}
 	var notes []string
 	if b := strings.TrimSpace(in.Branch); b != "" {
-		if strings.ContainsFunc(b, func(r rune) bool { return r <= ' ' }) {
+		if !dataapp.ValidBranchName(b) {
 			return "", errorf("branch %q is not a valid git branch name", in.Branch)
 		}
 		repo, err := c.DataAppGitRepository(ctx, a.ds.ID.String())
@@ -809,7 +652,7 @@ func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 		if *repo.IsManaged {
 			return "", errorf("configuration %s runs on a Keboola-managed repository whose branch the platform owns; only drafts and other external-git apps can be repointed", in.ConfigurationID)
 		}
-		git, _ := a.dataAppBlock()["git"].(map[string]any)
+		git, _ := a.body.Block()["git"].(map[string]any)
 		if git == nil {
 			return "", errorf("configuration %s has no parameters.dataApp.git block to repoint", in.ConfigurationID)
 		}
@@ -871,7 +714,7 @@ func saveDataAppUpdate(ctx context.Context, c *keboola.Client, a *app, body map[
 	f.add("Configuration", in.configID)
 	f.add("Version", fmt.Sprint(cfg.Version))
 	f.add("State", a.ds.State)
-	f.add("Authentication", authentication(body))
+	f.add("Authentication", dataapp.Body(body).Authentication())
 	out := f.String()
 	if a.ds.State == "running" || a.ds.State == "starting" {
 		notes = append(notes, "The running app still serves the previous version: redeploy with deploy_data_app(action=deploy).")
@@ -885,7 +728,7 @@ func saveDataAppUpdate(ctx context.Context, c *keboola.Client, a *app, body map[
 // addWorkspaceSecret gives an existing app that has neither the platform
 // workspace nor a WORKSPACE_ID secret the secret, keeping other secrets.
 func addWorkspaceSecret(ctx context.Context, c *keboola.Client, a *app) error {
-	block := a.dataAppBlock()
+	block := a.body.Block()
 	if block == nil {
 		return nil
 	}
@@ -933,8 +776,8 @@ func createDataAppGitCredential(ctx context.Context, c call, in configIDInput) (
 	if err != nil {
 		return "", err
 	}
-	if a.isDraft() {
-		return "", errorf("configuration %s is a draft and has no repository of its own; call this with its production app %s", in.ConfigurationID, a.parentConfigID())
+	if a.body.IsDraft() {
+		return "", errorf("configuration %s is a draft and has no repository of its own; call this with its production app %s", in.ConfigurationID, a.body.ParentConfigID())
 	}
 	repo, err := c.client.DataAppGitRepository(ctx, a.ds.ID.String())
 	if err != nil {
@@ -950,7 +793,7 @@ func createDataAppGitCredential(ctx context.Context, c call, in configIDInput) (
 	if cred.Secret.IsZero() {
 		return "", fmt.Errorf("data app %s returned a git credential without a token", a.ds.ID)
 	}
-	clone, err := cloneURLWith(repo.HTTPSURL, cred.Secret)
+	clone, err := dataapp.CloneURL(repo.HTTPSURL, cred.Secret)
 	if err != nil {
 		return "", err
 	}
@@ -975,7 +818,7 @@ func deletePythonJSDraft(ctx context.Context, c call, in configIDInput) (string,
 	if err != nil {
 		return "", err
 	}
-	if !a.isDraft() {
+	if !a.body.IsDraft() {
 		return "", errorf("configuration %s is a production app, not a draft; delete production apps in the Keboola UI", in.ConfigurationID)
 	}
 	// The Data Science API trashes the configuration itself; deleting it
@@ -990,9 +833,9 @@ func deletePythonJSDraft(ctx context.Context, c call, in configIDInput) (string,
 	var f fields
 	f.add("Deleted draft", a.cfg.Name)
 	f.add("Configuration", in.ConfigurationID)
-	f.add("Production app", a.parentConfigID())
+	f.add("Production app", a.body.ParentConfigID())
 	out := f.String() + "Delete its branch from the repository yourself if you have not yet.\n"
-	if p := a.parentConfigID(); p != "" {
+	if p := a.body.ParentConfigID(); p != "" {
 		return out + links("Production app", u.DataApp(p)), nil
 	}
 	return out + links("Data apps", u.DataApps()), nil

@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola/dataapp"
 )
 
 // Streamlit apps keep their code in the configuration (parameters.script).
@@ -28,151 +27,16 @@ type modifyStreamlitInput struct {
 	pythonFolder
 }
 
-// streamlitPackages are always installed: query_data needs them.
-var streamlitPackages = []string{"httpx", "pandas"}
-
-const streamlitTheme = "[theme]\nfont = \"sans serif\"\nprimaryColor = \"#1F8FFF\"\nbackgroundColor = \"#FFFFFF\"\nsecondaryBackgroundColor = \"#E6F2FF\"\ntextColor = \"#222529\""
-
-const (
-	queryPlaceholder = "{QUERY_DATA_FUNCTION}"
-	queryBlockStart  = "# --- keboola-mcp: query_data start (generated, replaced on every update) ---"
-	queryBlockEnd    = "# --- keboola-mcp: query_data end ---"
-)
-
-// injectedBlockRe finds a query_data block added earlier: ours, or the one
-// the Python Keboola MCP server writes, so apps it made stay editable.
-var injectedBlockRe = regexp.MustCompile(`(?s)(?:` + regexp.QuoteMeta(queryBlockStart) + `.*?` + regexp.QuoteMeta(queryBlockEnd) +
-	`|#\s###\sINJECTED_CODE\s####.*?#\s###\sEND_OF_INJECTED_CODE\s####)\n?`)
-
-// queryDataCode returns the query_data function for a SQL backend.
-func queryDataCode(backend string) (string, error) {
-	var body string
-	switch strings.ToLower(backend) {
-	case "snowflake":
-		body = queryDataSnowflake
-	case "bigquery":
-		body = queryDataBigQuery
-	default:
-		return "", errorf("Streamlit data apps support Snowflake and BigQuery projects; this project's backend is %q", backend)
-	}
-	return queryBlockStart + "\n" + queryDataCommon + body + queryBlockEnd + "\n", nil
-}
-
-const queryDataCommon = `import os
-import time
-
-import httpx
-import pandas as pd
-
-
-def _keboola_env():
-    names = ("KBC_URL", "KBC_TOKEN", "BRANCH_ID", "WORKSPACE_ID")
-    env = {name: os.environ.get(name, "") for name in names}
-    missing = [name for name in names if not env[name]]
-    if missing:
-        raise RuntimeError("query_data needs these environment variables: " + ", ".join(missing))
-    token = env["KBC_TOKEN"]
-    auth = {"Authorization": token} if token.startswith("Bearer ") else {"X-StorageApi-Token": token}
-    return env, {"Accept": "application/json", **auth}
-
-`
-
-// queryDataSnowflake runs the query through the Query Service.
-const queryDataSnowflake = `
-def query_data(sql: str) -> pd.DataFrame:
-    """Run one SQL query in the project's workspace. Every value is returned as a string."""
-    env, headers = _keboola_env()
-    base = env["KBC_URL"].rstrip("/").replace("://connection.", "://query.", 1) + "/api/v1"
-    with httpx.Client(headers=headers, timeout=httpx.Timeout(60.0, connect=10.0)) as http:
-        sent = http.post(f"{base}/branches/{env['BRANCH_ID']}/workspaces/{env['WORKSPACE_ID']}/queries",
-                         json={"statements": [sql]})
-        sent.raise_for_status()
-        job_id = sent.json()["queryJobId"]
-        deadline, pause = time.monotonic() + 300, 0.5
-        while True:
-            polled = http.get(f"{base}/queries/{job_id}")
-            polled.raise_for_status()
-            job = polled.json()
-            if job.get("status") in ("completed", "failed", "canceled"):
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"query job {job_id} did not finish within 5 minutes")
-            time.sleep(pause)
-            pause = min(pause * 2, 3.0)
-        statement = (job.get("statements") or [{}])[0]
-        if job.get("status") != "completed":
-            raise RuntimeError(f"query failed: {statement.get('error') or job.get('status')}")
-        names, rows = [], []
-        while True:
-            page = http.get(f"{base}/queries/{job_id}/{statement['id']}/results",
-                            params={"offset": len(rows), "pageSize": 1000})
-            page.raise_for_status()
-            result = page.json()
-            names = names or [column["name"] for column in result.get("columns", [])]
-            batch = result.get("data") or []
-            rows.extend(batch)
-            if not batch or len(rows) >= (result.get("numberOfRows") or 0):
-                break
-    return pd.DataFrame(rows, columns=names)
-
-`
-
-// queryDataBigQuery runs the query through the Storage API's workspace
-// query endpoint, which BigQuery projects use instead of the Query Service.
-const queryDataBigQuery = `
-def query_data(sql: str) -> pd.DataFrame:
-    """Run one SQL query in the project's workspace. Every value is returned as a string."""
-    env, headers = _keboola_env()
-    url = f"{env['KBC_URL'].rstrip('/')}/v2/storage/branch/{env['BRANCH_ID']}/workspaces/{env['WORKSPACE_ID']}/query"
-    with httpx.Client(headers=headers, timeout=httpx.Timeout(300.0, connect=10.0)) as http:
-        answer = http.post(url, json={"query": sql})
-        answer.raise_for_status()
-        result = answer.json()
-    if result.get("status") == "error":
-        raise RuntimeError(f"query failed: {result.get('message')}")
-    return pd.DataFrame(result["data"]["rows"])
-
-`
-
-// injectQueryData puts the query_data function where the placeholder is,
-// in place of an earlier generated block, or at the top of the code.
-func injectQueryData(source, code string) string {
-	if strings.Contains(source, queryPlaceholder) {
-		return strings.Replace(injectedBlockRe.ReplaceAllString(source, ""), queryPlaceholder, strings.TrimRight(code, "\n"), 1)
-	}
-	if loc := injectedBlockRe.FindStringIndex(source); loc != nil {
-		rest := injectedBlockRe.ReplaceAllString(source[loc[1]:], "")
-		return source[:loc[0]] + code + rest
-	}
-	return code + "\n" + strings.TrimLeft(source, "\n")
-}
-
 // placementNote tells where query_data went when the code had no
 // placeholder: the description asks for one, and a model that forgot it must
 // learn that the function sits at the top (before its own imports), not
 // believe the code was taken as written.
 func placementNote(source string) string {
-	if source == "" || strings.Contains(source, queryPlaceholder) || injectedBlockRe.MatchString(source) {
+	if source == "" || strings.Contains(source, dataapp.QueryPlaceholder) || dataapp.HasQueryData(source) {
 		return ""
 	}
-	return "The source code has no " + queryPlaceholder + " placeholder, so the query_data function was put at the top of the app; " +
+	return "The source code has no " + dataapp.QueryPlaceholder + " placeholder, so the query_data function was put at the top of the app; " +
 		"put the placeholder where it belongs if that place is wrong.\n"
-}
-
-// appPackages merges the requested packages with the ones query_data needs.
-func appPackages(requested []string) []any {
-	var all []string
-	for _, p := range append(slices.Clone(requested), streamlitPackages...) {
-		if p = strings.TrimSpace(p); p != "" && !slices.Contains(all, p) {
-			all = append(all, p)
-		}
-	}
-	slices.Sort(all)
-	out := make([]any, len(all))
-	for i, p := range all {
-		out[i] = p
-	}
-	return out
 }
 
 func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput) (string, error) {
@@ -183,9 +47,9 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	if err != nil {
 		return "", err
 	}
-	code, err := queryDataCode(firstNonBlank(info.Owner.DefaultBackend, "snowflake"))
+	code, err := dataapp.QueryDataCode(firstNonBlank(info.Owner.DefaultBackend, "snowflake"))
 	if err != nil {
-		return "", err
+		return "", errorf("%v", err)
 	}
 	ws, err := c.client.QueryWorkspace(ctx)
 	if err != nil {
@@ -208,15 +72,15 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	if strings.TrimSpace(in.SourceCode) == "" {
 		return "", errorf("source_code is required to create a data app")
 	}
-	slug := deriveSlug(in.Name, false)
+	slug := dataapp.DeriveSlug(in.Name, false)
 	body := map[string]any{
 		"parameters": map[string]any{
 			"size": "tiny", "autoSuspendAfterSeconds": 900,
-			"dataApp":  map[string]any{"slug": slug, "streamlit": map[string]any{"config.toml": streamlitTheme}, "secrets": secrets},
-			"script":   []any{injectQueryData(in.SourceCode, code)},
-			"packages": appPackages(in.Packages),
+			"dataApp":  map[string]any{"slug": slug, "streamlit": map[string]any{"config.toml": dataapp.Theme}, "secrets": secrets},
+			"script":   []any{dataapp.InjectQueryData(in.SourceCode, code)},
+			"packages": dataapp.Packages(in.Packages),
 		},
-		"authorization": authorizationBlock(in.AuthenticationType != "no-auth"),
+		"authorization": dataapp.Authorization(in.AuthenticationType != "no-auth"),
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {
@@ -241,7 +105,7 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	f.add("Configuration", ds.ConfigID.String())
 	f.add("App id", ds.ID.String())
 	f.add("Slug", slug)
-	f.add("Authentication", authentication(body))
+	f.add("Authentication", dataapp.Body(body).Authentication())
 	return f.String() + placementNote(in.SourceCode) + note + fmt.Sprintf("Next: deploy_data_app(action=deploy, configuration_id=%s) to start it.\n", ds.ConfigID) +
 		links("Data app", u.DataApp(ds.ConfigID.String())), nil
 }
@@ -255,15 +119,15 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 		return "", errorf("configuration %s is a %s app; modify_streamlit_data_app changes Streamlit apps only", in.ConfigurationID, a.ds.Type)
 	}
 	params, _ := a.body["parameters"].(map[string]any)
-	block := a.dataAppBlock()
+	block := a.body.Block()
 	if params == nil || block == nil {
 		return "", errorf("configuration %s lacks parameters.dataApp; it is not a Streamlit app this tool can edit", in.ConfigurationID)
 	}
 	if n := strings.TrimSpace(in.Name); n != "" {
-		block["slug"] = deriveSlug(n, false)
+		block["slug"] = dataapp.DeriveSlug(n, false)
 	}
 	if strings.TrimSpace(in.SourceCode) != "" {
-		params["script"] = []any{injectQueryData(in.SourceCode, code)}
+		params["script"] = []any{dataapp.InjectQueryData(in.SourceCode, code)}
 	}
 	requested := in.Packages
 	if len(requested) == 0 {
@@ -273,7 +137,7 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 			}
 		}
 	}
-	params["packages"] = appPackages(requested)
+	params["packages"] = dataapp.Packages(requested)
 	kept, _ := block["secrets"].(map[string]any)
 	if kept == nil {
 		kept = map[string]any{}
@@ -285,10 +149,10 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 	}
 	block["secrets"] = kept
 	if in.AuthenticationType == "basic-auth" || in.AuthenticationType == "no-auth" {
-		a.body["authorization"] = authorizationBlock(in.AuthenticationType == "basic-auth")
+		a.body["authorization"] = dataapp.Authorization(in.AuthenticationType == "basic-auth")
 	}
 	if st, ok := a.body["storage"].(map[string]any); ok {
-		if pruned, _ := pruneEmptyObjects(st).(map[string]any); len(pruned) > 0 {
+		if pruned, _ := dataapp.PruneEmptyObjects(st).(map[string]any); len(pruned) > 0 {
 			a.body["storage"] = pruned
 		} else {
 			delete(a.body, "storage")

@@ -258,23 +258,6 @@ func TestModifyStreamlitDataApp(t *testing.T) {
 	}
 }
 
-func TestInjectQueryData(t *testing.T) {
-	t.Parallel()
-	code := queryBlockStart + "\ndef query_data(sql): ...\n" + queryBlockEnd + "\n"
-	pythonBlock := "# ### INJECTED_CODE ####\ndef query_data(q): old\n# ### END_OF_INJECTED_CODE ####\n"
-	for name, tc := range map[string]struct{ in, want string }{
-		"placeholder":                 {"a\n{QUERY_DATA_FUNCTION}\nb\n", "a\n" + strings.TrimRight(code, "\n") + "\nb\n"},
-		"no placeholder goes on top":  {"a\n", code + "\na\n"},
-		"earlier block is replaced":   {"a\n" + code + "b\n", "a\n" + code + "b\n"},
-		"python server block too":     {"a\n" + pythonBlock + "b\n", "a\n" + code + "b\n"},
-		"placeholder wins over block": {pythonBlock + "{QUERY_DATA_FUNCTION}\n", strings.TrimRight(code, "\n") + "\n"},
-	} {
-		if got := injectQueryData(tc.in, code); got != tc.want {
-			t.Errorf("%s: got\n%q\nwant\n%q", name, got, tc.want)
-		}
-	}
-}
-
 func TestModifyPythonJSDataApp_UsesThePlatformWorkspaceWhenTheProjectHasIt(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, fakestack.Options{ExtraFeatures: []string{storageWorkspaceFeature}})
@@ -315,30 +298,5 @@ func TestModifyDataApps_UpdateOfARunningAppAsksForARedeploy(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestDeriveSlug(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		draft bool
-		want  string // the slug, or its prefix before the random draft suffix
-	}{
-		{"Stock Monitor", false, "stock-monitor"},
-		{"Stock Monitor draft", false, "stock-monitor-draft"},
-		{"Stock Monitor draft", true, "stock-monitor-draft-"},
-		{"Stock Monitor (Draft) draft", true, "stock-monitor-draft-"},
-		{"Draft", true, "data-app-draft-"},
-		{"Drafting tool", true, "drafting-tool-draft-"},
-		{"!!!", false, "data-app"},
-	} {
-		got := deriveSlug(tc.name, tc.draft)
-		if tc.draft {
-			if !strings.HasPrefix(got, tc.want) || len(got) != len(tc.want)+6 || strings.Count(got, "draft") != strings.Count(tc.want, "draft") {
-				t.Errorf("deriveSlug(%q, draft) = %q, want %q + 6 hex digits", tc.name, got, tc.want)
-			}
-		} else if got != tc.want {
-			t.Errorf("deriveSlug(%q) = %q, want %q", tc.name, got, tc.want)
-		}
 	}
 }

@@ -1,0 +1,215 @@
+// Package dataapp reads and shapes the Storage configuration of a Keboola
+// data app (component keboola.data-apps). The Data Science API runs the app;
+// its settings, its git binding and the draft relation live only in this
+// configuration body, so every caller must read them the same way. A body is
+// handled as generic JSON: fields this package does not know are kept, since
+// the Keboola UI and the platform add their own.
+//
+// A python-js production app owns a managed git repository; a draft is a
+// python-js app bound to a branch of its production app's repository
+// (parameters.dataApp.isDraft, parentConfigurationId, git).
+package dataapp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
+)
+
+const (
+	// MaxSlugLen is the URL prefix limit the Keboola UI enforces; a longer
+	// slug would make an app the UI cannot edit.
+	MaxSlugLen = 50
+	// DefaultDraftBranch is the branch a draft is pinned to when none is
+	// named: main belongs to the production app.
+	DefaultDraftBranch = "init"
+	// GitUser is the user name in clone URLs; the git service checks only
+	// the token, but git needs a user to send it.
+	GitUser = "kai"
+)
+
+// Body is a data app's configuration, decoded. Its accessors tolerate any
+// shape, because configurations written by the UI, older servers or hand
+// edits may lack blocks or hold them with other types.
+type Body map[string]any
+
+// Block is parameters.dataApp, where the platform keeps the slug, secrets
+// and git binding; nil when the body has none.
+func (b Body) Block() map[string]any {
+	params, _ := b["parameters"].(map[string]any)
+	block, _ := params["dataApp"].(map[string]any)
+	return block
+}
+
+// IsDraft tells a draft from a production app: only the flag says so, the
+// app type does not.
+func (b Body) IsDraft() bool { v, _ := b.Block()["isDraft"].(bool); return v }
+
+// ParentConfigID is the configuration id of the production app a draft
+// iterates on; empty for production apps.
+func (b Body) ParentConfigID() string {
+	v, _ := b.Block()["parentConfigurationId"].(string)
+	return v
+}
+
+// GitBranch is the branch the app is pinned to; empty for apps on a managed
+// repository, whose branch the platform owns.
+func (b Body) GitBranch() string {
+	git, _ := b.Block()["git"].(map[string]any)
+	v, _ := git["branch"].(string)
+	return v
+}
+
+// Authentication names an app's access rule for people: basic (password),
+// none, or custom (e.g. OIDC set up in the UI), which this package does not
+// model and so must not claim to understand.
+func (b Body) Authentication() string {
+	auth, _ := b["authorization"].(map[string]any)
+	proxy, _ := auth["app_proxy"].(map[string]any)
+	rules, _ := proxy["auth_rules"].([]any)
+	if len(rules) == 0 {
+		return "custom"
+	}
+	for _, r := range rules {
+		rule, _ := r.(map[string]any)
+		if req, _ := rule["auth_required"].(bool); req {
+			if names, _ := rule["auth"].([]any); slices.Contains(names, any("simpleAuth")) {
+				return "basic (password)"
+			}
+			return "custom"
+		}
+	}
+	return "none (public)"
+}
+
+// Authorization is the body's authorization block for a password-protected
+// (basic) or public app, in the shape the app proxy reads.
+func Authorization(basic bool) map[string]any {
+	if basic {
+		return map[string]any{"app_proxy": map[string]any{
+			"auth_providers": []any{map[string]any{"id": "simpleAuth", "type": "password"}},
+			"auth_rules":     []any{map[string]any{"type": "pathPrefix", "value": "/", "auth_required": true, "auth": []any{"simpleAuth"}}},
+		}}
+	}
+	return map[string]any{"app_proxy": map[string]any{
+		"auth_providers": []any{},
+		"auth_rules":     []any{map[string]any{"type": "pathPrefix", "value": "/", "auth_required": false}},
+	}}
+}
+
+var slugRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+
+// ValidSlug tells whether a caller's slug can become the app's URL prefix.
+func ValidSlug(slug string) bool { return len(slug) <= MaxSlugLen && slugRe.MatchString(slug) }
+
+// DeriveSlug makes a URL prefix from a name; drafts get a random suffix so
+// they do not collide with their production app or each other.
+func DeriveSlug(name string, draft bool) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(strings.TrimSpace(name)) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	base, suffix := b.String(), ""
+	if draft {
+		// "Sales draft" must not become sales-draft-draft-…: the suffix
+		// already says draft.
+		for strings.HasSuffix(base, "-draft") || base == "draft" {
+			base = strings.TrimSuffix(strings.TrimSuffix(base, "draft"), "-")
+		}
+		var rnd [3]byte
+		_, _ = rand.Read(rnd[:]) // crypto/rand does not fail on supported platforms
+		suffix = "-draft-" + hex.EncodeToString(rnd[:])
+	}
+	base = strings.Trim(base[:min(len(base), MaxSlugLen-len(suffix))], "-")
+	if base == "" {
+		base = "data-app"
+	}
+	return base + suffix
+}
+
+// ValidBranchName rejects branch names git would refuse or misread; the
+// platform would only fail later, at deployment.
+func ValidBranchName(branch string) bool {
+	return !strings.ContainsFunc(branch, func(r rune) bool { return r <= ' ' })
+}
+
+// CloneURL embeds the git user and token into an HTTPS clone URL, so a
+// caller can clone and push with one URL.
+func CloneURL(repoURL string, token keboola.Secret) (string, error) {
+	p, err := url.Parse(repoURL)
+	if err != nil || p.Scheme == "" || p.Host == "" {
+		return "", fmt.Errorf("the repository URL %q cannot be parsed", repoURL)
+	}
+	p.User = url.UserPassword(GitUser, token.Reveal())
+	return p.String(), nil
+}
+
+// CheckStorage validates a storage block (input/output table mappings) and
+// drops empty objects, which Keboola would store as [] and so break the UI's
+// mapping editor. nil means "keep"; an empty map means "clear". A block
+// wrapped in {"storage": …} is unwrapped: callers copy it from a body. Every
+// error names the part at fault, for the caller to fix.
+func CheckStorage(s map[string]any) (map[string]any, error) {
+	if s == nil {
+		return nil, nil
+	}
+	if inner, ok := s["storage"].(map[string]any); ok && len(s) == 1 {
+		s = inner
+	}
+	for k, v := range s {
+		if k != "input" && k != "output" {
+			return nil, fmt.Errorf("storage may hold only input and output, not %q", k)
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("storage.%s must be an object like {\"tables\": [...]}", k)
+		}
+		for kind, list := range m {
+			if _, ok := list.([]any); !ok {
+				return nil, fmt.Errorf("storage.%s.%s must be a list of mappings", k, kind)
+			}
+		}
+	}
+	pruned, _ := PruneEmptyObjects(s).(map[string]any)
+	if pruned == nil {
+		pruned = map[string]any{}
+	}
+	return pruned, nil
+}
+
+// PruneEmptyObjects drops empty objects at any depth: Keboola stores them
+// as [], which the UI's mapping editor cannot read back.
+func PruneEmptyObjects(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, sub := range x {
+			p := PruneEmptyObjects(sub)
+			if m, ok := p.(map[string]any); ok && len(m) == 0 {
+				continue
+			}
+			out[k] = p
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = PruneEmptyObjects(x[i])
+		}
+		return out
+	}
+	return v
+}
