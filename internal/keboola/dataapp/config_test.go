@@ -1,8 +1,11 @@
 package dataapp
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/keboola-mcp/keboola-mcp/internal/keboola"
 )
 
 func TestDeriveSlug(t *testing.T) {
@@ -26,6 +29,91 @@ func TestDeriveSlug(t *testing.T) {
 			}
 		} else if got != tc.want {
 			t.Errorf("DeriveSlug(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestBody_ReadsTheDraftAndGitBindingOfAnyShape(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		body                 Body
+		draft                bool
+		parent, branch, auth string
+	}{
+		"draft": {body: Body{"parameters": map[string]any{"dataApp": map[string]any{"isDraft": true, "parentConfigurationId": "42",
+			"git": map[string]any{"branch": "feature"}}}, "authorization": Authorization(false)},
+			draft: true, parent: "42", branch: "feature", auth: "none (public)"},
+		"production app": {body: Body{"parameters": map[string]any{"dataApp": map[string]any{"slug": "x"}}, "authorization": Authorization(true)},
+			auth: "basic (password)"},
+		// Hand-edited or foreign bodies must read as "not a draft", not panic.
+		"wrong types": {body: Body{"parameters": map[string]any{"dataApp": map[string]any{"isDraft": "yes", "parentConfigurationId": 42, "git": "main"}},
+			"authorization": "basic"}, auth: "custom"},
+		"empty": {body: Body{}, auth: "custom"},
+		"OIDC rule": {body: Body{"authorization": map[string]any{"app_proxy": map[string]any{"auth_rules": []any{
+			map[string]any{"auth_required": true, "auth": []any{"oidc"}}}}}}, auth: "custom"},
+	} {
+		b := tc.body
+		if b.IsDraft() != tc.draft || b.ParentConfigID() != tc.parent || b.GitBranch() != tc.branch || b.Authentication() != tc.auth {
+			t.Errorf("%s: draft %v parent %q branch %q auth %q; want %v %q %q %q", name,
+				b.IsDraft(), b.ParentConfigID(), b.GitBranch(), b.Authentication(), tc.draft, tc.parent, tc.branch, tc.auth)
+		}
+	}
+}
+
+func TestValidSlugAndBranchName(t *testing.T) {
+	t.Parallel()
+	for slug, want := range map[string]bool{"sales": true, "a-1": true, "a": true, "-a": false, "a-": false, "Sales": false,
+		"a_b": false, "": false, strings.Repeat("a", MaxSlugLen): true, strings.Repeat("a", MaxSlugLen+1): false} {
+		if ValidSlug(slug) != want {
+			t.Errorf("ValidSlug(%q) = %v, want %v", slug, !want, want)
+		}
+	}
+	for branch, want := range map[string]bool{"feature/x": true, "a b": false, "a\tb": false, "a\nb": false} {
+		if ValidBranchName(branch) != want {
+			t.Errorf("ValidBranchName(%q) = %v, want %v", branch, !want, want)
+		}
+	}
+}
+
+func TestCloneURL_EmbedsTheTokenOrRefusesAURLWithoutHost(t *testing.T) {
+	t.Parallel()
+	got, err := CloneURL("https://git.example.invalid/keboola/app.git", keboola.Secret("tok/en"))
+	if err != nil || got != "https://kai:tok%2Fen@git.example.invalid/keboola/app.git" {
+		t.Errorf("CloneURL = %q, %v", got, err)
+	}
+	for _, bad := range []string{"git.example.invalid/app.git", "https://", "::"} {
+		if got, err := CloneURL(bad, keboola.Secret("t")); err == nil {
+			t.Errorf("CloneURL(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestCheckStorage(t *testing.T) {
+	t.Parallel()
+	tables := []any{map[string]any{"source": "in.c-a.b"}}
+	for name, tc := range map[string]struct {
+		in      map[string]any
+		want    string // JSON of the result
+		problem string
+	}{
+		"nil keeps":                 {in: nil, want: "null"},
+		"empty clears":              {in: map[string]any{}, want: "{}"},
+		"empty objects are dropped": {in: map[string]any{"input": map[string]any{"tables": tables}, "output": map[string]any{}}, want: `{"input":{"tables":[{"source":"in.c-a.b"}]}}`},
+		"wrapped block":             {in: map[string]any{"storage": map[string]any{"input": map[string]any{"tables": tables}}}, want: `{"input":{"tables":[{"source":"in.c-a.b"}]}}`},
+		"unknown key":               {in: map[string]any{"tables": []any{}}, problem: `not "tables"`},
+		"not an object":             {in: map[string]any{"input": []any{}}, problem: "storage.input must be an object"},
+		"not a list":                {in: map[string]any{"output": map[string]any{"tables": "x"}}, problem: "storage.output.tables must be a list"},
+	} {
+		got, err := CheckStorage(tc.in)
+		if tc.problem != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.problem) {
+				t.Errorf("%s: error %v, want one with %q", name, err, tc.problem)
+			}
+			continue
+		}
+		raw, _ := json.Marshal(got)
+		if err != nil || string(raw) != tc.want {
+			t.Errorf("%s: got %s, %v; want %s", name, raw, err, tc.want)
 		}
 	}
 }

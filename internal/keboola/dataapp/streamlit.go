@@ -31,6 +31,14 @@ const (
 var injectedBlockRe = regexp.MustCompile(`(?s)(?:` + regexp.QuoteMeta(queryBlockStart) + `.*?` + regexp.QuoteMeta(queryBlockEnd) +
 	`|#\s###\sINJECTED_CODE\s####.*?#\s###\sEND_OF_INJECTED_CODE\s####)\n?`)
 
+// UnsupportedBackendError is a project whose SQL backend query_data cannot
+// reach, so no Streamlit app of it could read data.
+type UnsupportedBackendError struct{ Backend string }
+
+func (e *UnsupportedBackendError) Error() string {
+	return fmt.Sprintf("Streamlit data apps support Snowflake and BigQuery projects; this project's backend is %q", e.Backend)
+}
+
 // QueryDataCode returns the query_data function for a project's SQL
 // backend; the two backends reach their workspace through different APIs.
 func QueryDataCode(backend string) (string, error) {
@@ -41,7 +49,7 @@ func QueryDataCode(backend string) (string, error) {
 	case "bigquery":
 		body = queryDataBigQuery
 	default:
-		return "", fmt.Errorf("Streamlit data apps support Snowflake and BigQuery projects; this project's backend is %q", backend)
+		return "", &UnsupportedBackendError{Backend: backend}
 	}
 	return queryBlockStart + "\n" + queryDataCommon + body + queryBlockEnd + "\n", nil
 }

@@ -1,6 +1,7 @@
 package dataapp
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -18,6 +19,22 @@ func TestInjectQueryData(t *testing.T) {
 	} {
 		if got := InjectQueryData(tc.in, code); got != tc.want {
 			t.Errorf("%s: got\n%q\nwant\n%q", name, got, tc.want)
+		}
+	}
+}
+
+func TestQueryDataCode_ByBackend(t *testing.T) {
+	t.Parallel()
+	for backend, want := range map[string]string{"snowflake": "/queries", "BigQuery": "/query\"", "synapse": ""} {
+		code, err := QueryDataCode(backend)
+		var unsupported *UnsupportedBackendError
+		switch {
+		case want == "":
+			if !errors.As(err, &unsupported) || unsupported.Backend != backend {
+				t.Errorf("%s: error %v, want an UnsupportedBackendError", backend, err)
+			}
+		case err != nil || !strings.Contains(code, want) || !HasQueryData(code) || strings.Count(code, "def query_data(") != 1:
+			t.Errorf("%s: %v, code lacks %q or its markers:\n%s", backend, err, want, code)
 		}
 	}
 }
