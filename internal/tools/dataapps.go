@@ -16,11 +16,10 @@ import (
 )
 
 // Data apps are Streamlit or python-js web apps run by the Data Science
-// API; their settings live in Storage configurations of keboola.data-apps.
-// A python-js production app owns a managed git repository; a draft is a
-// python-js app bound to a branch of its production app's repository
-// (parameters.dataApp.isDraft, parentConfigurationId, git). The tools never
-// run git: they hand out clone URLs and manage configurations and deploys.
+// API; their settings live in Storage configurations of keboola.data-apps,
+// which internal/keboola/dataapp reads and shapes (production apps, drafts,
+// git binding). The tools never run git: they hand out clone URLs and manage
+// configurations and deploys.
 var dataAppTools = []Tool{
 	define("get_data_apps", "List or get data apps",
 		"Without configuration_ids: lists the project's data apps (configuration id, name, type, state, URL, "+

@@ -10,11 +10,9 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/dataapp"
 )
 
-// Streamlit apps keep their code in the configuration (parameters.script).
-// The tool adds a query_data(sql) function to the code that runs SQL in the
-// project's workspace from inside the app: the platform gives the app
-// KBC_URL and KBC_TOKEN, and the configuration's secrets WORKSPACE_ID and
-// BRANCH_ID.
+// Streamlit apps keep their code in the configuration; the tool adds the
+// query_data(sql) function of internal/keboola/dataapp to it and gives the
+// app the WORKSPACE_ID and BRANCH_ID secrets that function reads.
 
 type modifyStreamlitInput struct {
 	Name               string   `json:"name,omitempty" jsonschema:"Name of the data app (its URL prefix is derived from it, at most 50 characters). Required on create; on update, empty keeps the name."`
