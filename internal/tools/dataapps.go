@@ -505,7 +505,7 @@ func workspaceSetup(ctx context.Context, c *keboola.Client) (runtime map[string]
 	if err != nil {
 		return nil, nil, err
 	}
-	return nil, map[string]any{"WORKSPACE_ID": ws}, nil
+	return nil, map[string]any{dataapp.WorkspaceSecret: ws}, nil
 }
 
 func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJSInput, slug string, storage map[string]any) (string, error) {
@@ -517,10 +517,9 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 	if err != nil {
 		return "", err
 	}
-	block := map[string]any{"slug": slug}
-	if secrets != nil {
-		block["secrets"] = secrets
-	}
+	basic := in.AuthenticationType != "no-auth"
+	spec := dataapp.PythonJS{Slug: slug, AutoSuspendAfterSeconds: defaultInt(in.AutoSuspendAfterSeconds, 900),
+		Authorization: dataapp.Authorization(basic), Runtime: runtime, Secrets: secrets, Storage: storage}
 	var repoURL, cloneURL, branch string
 	if in.ParentConfigurationID != "" {
 		parent, err := loadApp(ctx, c, in.ParentConfigurationID)
@@ -561,22 +560,9 @@ func createPythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 		if cloneURL, err = dataapp.CloneURL(repoURL, cred.Secret); err != nil {
 			return "", err
 		}
-		block["git"] = map[string]any{"repository": repoURL, "username": dataapp.GitUser, "#password": cred.Secret.Reveal(), "branch": branch}
-		block["isDraft"] = true
-		block["parentConfigurationId"] = in.ParentConfigurationID
+		spec.Draft = &dataapp.Draft{ParentConfigID: in.ParentConfigurationID, Repository: repoURL, Branch: branch, Token: cred.Secret}
 	}
-	basic := in.AuthenticationType != "no-auth"
-	body := map[string]any{
-		"parameters":    map[string]any{"autoSuspendAfterSeconds": defaultInt(in.AutoSuspendAfterSeconds, 900), "dataApp": block},
-		"authorization": dataapp.Authorization(basic),
-	}
-	if runtime != nil {
-		body["runtime"] = runtime
-	}
-	if len(storage) > 0 {
-		body["storage"] = storage
-	}
-	raw, err := json.Marshal(body)
+	raw, err := json.Marshal(dataapp.NewPythonJS(spec))
 	if err != nil {
 		return "", err
 	}
@@ -651,23 +637,15 @@ func updatePythonJSApp(ctx context.Context, c *keboola.Client, in modifyPythonJS
 		if *repo.IsManaged {
 			return "", errorf("configuration %s runs on a Keboola-managed repository whose branch the platform owns; only drafts and other external-git apps can be repointed", in.ConfigurationID)
 		}
-		git, _ := a.body.Block()["git"].(map[string]any)
-		if git == nil {
+		if !a.body.SetGitBranch(b) {
 			return "", errorf("configuration %s has no parameters.dataApp.git block to repoint", in.ConfigurationID)
 		}
-		git["branch"] = b
 		notes = append(notes, fmt.Sprintf("Branch set to %s: redeploy to serve it.", b))
 	}
 	if err := addWorkspaceSecret(ctx, c, a); err != nil {
 		return "", err
 	}
-	if storage != nil {
-		if len(storage) == 0 {
-			delete(body, "storage")
-		} else {
-			body["storage"] = storage
-		}
-	}
+	body.SetStorage(storage)
 	return saveDataAppUpdate(ctx, c, a, body, appUpdate{configID: in.ConfigurationID, name: in.Name, description: in.Description,
 		change: firstNonBlank(in.ChangeDescription, "Update python-js data app"), folder: in.pythonFolder}, notes)
 }
@@ -727,26 +705,14 @@ func saveDataAppUpdate(ctx context.Context, c *keboola.Client, a *app, body map[
 // addWorkspaceSecret gives an existing app that has neither the platform
 // workspace nor a WORKSPACE_ID secret the secret, keeping other secrets.
 func addWorkspaceSecret(ctx context.Context, c *keboola.Client, a *app) error {
-	block := a.body.Block()
-	if block == nil {
-		return nil
-	}
-	secrets, _ := block["secrets"].(map[string]any)
-	if _, ok := secrets["WORKSPACE_ID"]; ok {
-		return nil
-	}
-	if rt, _ := a.body["runtime"].(map[string]any); rt != nil && rt["workspace"] != nil {
+	if !a.body.NeedsWorkspaceSecret() {
 		return nil
 	}
 	runtime, add, err := workspaceSetup(ctx, c)
 	if err != nil || runtime != nil {
 		return err
 	}
-	if secrets == nil {
-		secrets = map[string]any{}
-		block["secrets"] = secrets
-	}
-	secrets["WORKSPACE_ID"] = add["WORKSPACE_ID"]
+	a.body.SetSecret(dataapp.WorkspaceSecret, add[dataapp.WorkspaceSecret])
 	return nil
 }
 

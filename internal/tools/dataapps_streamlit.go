@@ -60,7 +60,7 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	if b := c.client.BranchID(); b != "" {
 		branch = b
 	}
-	secrets := map[string]any{"WORKSPACE_ID": ws, "BRANCH_ID": branch}
+	secrets := map[string]any{dataapp.WorkspaceSecret: ws, "BRANCH_ID": branch}
 	if in.ConfigurationID != "" {
 		return updateStreamlitApp(ctx, c.client, in, code, secrets)
 	}
@@ -71,15 +71,8 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 		return "", errorf("source_code is required to create a data app")
 	}
 	slug := dataapp.DeriveSlug(in.Name, false)
-	body := map[string]any{
-		"parameters": map[string]any{
-			"size": "tiny", "autoSuspendAfterSeconds": 900,
-			"dataApp":  map[string]any{"slug": slug, "streamlit": map[string]any{"config.toml": dataapp.Theme}, "secrets": secrets},
-			"script":   []any{dataapp.InjectQueryData(in.SourceCode, code)},
-			"packages": dataapp.Packages(in.Packages),
-		},
-		"authorization": dataapp.Authorization(in.AuthenticationType != "no-auth"),
-	}
+	body := dataapp.NewStreamlit(dataapp.Streamlit{Slug: slug, Source: in.SourceCode, QueryData: code, Packages: in.Packages,
+		Secrets: secrets, Authorization: dataapp.Authorization(in.AuthenticationType != "no-auth")})
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return "", err
@@ -103,7 +96,7 @@ func modifyStreamlitDataApp(ctx context.Context, c call, in modifyStreamlitInput
 	f.add("Configuration", ds.ConfigID.String())
 	f.add("App id", ds.ID.String())
 	f.add("Slug", slug)
-	f.add("Authentication", dataapp.Body(body).Authentication())
+	f.add("Authentication", body.Authentication())
 	return f.String() + placementNote(in.SourceCode) + note + fmt.Sprintf("Next: deploy_data_app(action=deploy, configuration_id=%s) to start it.\n", ds.ConfigID) +
 		links("Data app", u.DataApp(ds.ConfigID.String())), nil
 }
@@ -116,53 +109,16 @@ func updateStreamlitApp(ctx context.Context, c *keboola.Client, in modifyStreaml
 	if a.ds.Type != keboola.DataAppTypeStreamlit {
 		return "", errorf("configuration %s is a %s app; modify_streamlit_data_app changes Streamlit apps only", in.ConfigurationID, a.ds.Type)
 	}
-	params, _ := a.body["parameters"].(map[string]any)
-	block := a.body.Block()
-	if params == nil || block == nil {
-		return "", errorf("configuration %s lacks parameters.dataApp; it is not a Streamlit app this tool can edit", in.ConfigurationID)
-	}
+	edit := dataapp.Streamlit{Source: in.SourceCode, QueryData: code, Packages: in.Packages, Secrets: secrets}
 	if n := strings.TrimSpace(in.Name); n != "" {
-		block["slug"] = dataapp.DeriveSlug(n, false)
+		edit.Slug = dataapp.DeriveSlug(n, false)
 	}
-	if strings.TrimSpace(in.SourceCode) != "" {
-		params["script"] = []any{dataapp.InjectQueryData(in.SourceCode, code)}
-	}
-	requested := in.Packages
-	if len(requested) == 0 {
-		for _, p := range asList(params["packages"]) {
-			if s, ok := p.(string); ok {
-				requested = append(requested, s)
-			}
-		}
-	}
-	params["packages"] = dataapp.Packages(requested)
-	kept, _ := block["secrets"].(map[string]any)
-	if kept == nil {
-		kept = map[string]any{}
-	}
-	for k, v := range secrets {
-		if _, ok := kept[k]; !ok {
-			kept[k] = v
-		}
-	}
-	block["secrets"] = kept
 	if in.AuthenticationType == "basic-auth" || in.AuthenticationType == "no-auth" {
-		a.body["authorization"] = dataapp.Authorization(in.AuthenticationType == "basic-auth")
+		edit.Authorization = dataapp.Authorization(in.AuthenticationType == "basic-auth")
 	}
-	if st, ok := a.body["storage"].(map[string]any); ok {
-		if pruned, _ := dataapp.PruneEmptyObjects(st).(map[string]any); len(pruned) > 0 {
-			a.body["storage"] = pruned
-		} else {
-			delete(a.body, "storage")
-		}
-	} else {
-		delete(a.body, "storage") // [] left by earlier writes breaks the UI's mapping editor
+	if err := a.body.UpdateStreamlit(edit); err != nil {
+		return "", errorf("configuration %s lacks parameters.dataApp; it is not a Streamlit app this tool can edit", in.ConfigurationID)
 	}
 	return saveDataAppUpdate(ctx, c, a, a.body, appUpdate{configID: in.ConfigurationID, name: in.Name, description: in.Description,
 		change: firstNonBlank(in.ChangeDescription, "Update Streamlit data app"), folder: in.pythonFolder}, []string{strings.TrimSpace(placementNote(strings.TrimSpace(in.SourceCode)))})
-}
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
 }

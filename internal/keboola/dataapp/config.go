@@ -213,3 +213,111 @@ func PruneEmptyObjects(v any) any {
 	}
 	return v
 }
+
+// PythonJS is what a new python-js app's configuration is made of. Its code
+// lives in git, so the configuration holds only how the app runs and, for a
+// draft, which branch of which repository it serves.
+type PythonJS struct {
+	Slug                    string
+	AutoSuspendAfterSeconds int
+	// Authorization is an Authorization block.
+	Authorization map[string]any
+	// Runtime, Secrets and Storage are left out of the body when empty:
+	// the platform treats a present block as a setting.
+	Runtime, Secrets, Storage map[string]any
+	// Draft is nil for a production app, which gets a managed repository
+	// instead.
+	Draft *Draft
+}
+
+// Draft binds a new app to a branch of its production app's repository.
+type Draft struct {
+	ParentConfigID string
+	Repository     string
+	Branch         string
+	// Token is git push access; the body holds it under a # key, so it must
+	// be encrypted before the body is stored.
+	Token keboola.Secret
+}
+
+// NewPythonJS is the configuration of a new python-js app.
+func NewPythonJS(p PythonJS) Body {
+	block := map[string]any{"slug": p.Slug}
+	if p.Secrets != nil {
+		block["secrets"] = p.Secrets
+	}
+	if d := p.Draft; d != nil {
+		block["git"] = map[string]any{"repository": d.Repository, "username": GitUser, "#password": d.Token.Reveal(), "branch": d.Branch}
+		block["isDraft"] = true
+		block["parentConfigurationId"] = d.ParentConfigID
+	}
+	body := Body{
+		"parameters":    map[string]any{"autoSuspendAfterSeconds": p.AutoSuspendAfterSeconds, "dataApp": block},
+		"authorization": p.Authorization,
+	}
+	if p.Runtime != nil {
+		body["runtime"] = p.Runtime
+	}
+	if len(p.Storage) > 0 {
+		body["storage"] = p.Storage
+	}
+	return body
+}
+
+// SetGitBranch repoints the app to another branch of its repository; false
+// when the body has no git binding to repoint (an app on a managed
+// repository, whose branch the platform owns).
+func (b Body) SetGitBranch(branch string) bool {
+	git, _ := b.Block()["git"].(map[string]any)
+	if git == nil {
+		return false
+	}
+	git["branch"] = branch
+	return true
+}
+
+// SetStorage replaces the storage block as CheckStorage returned it: nil
+// keeps the body's, an empty block removes it (Keboola would store {} as
+// [], which the UI's mapping editor cannot read).
+func (b Body) SetStorage(storage map[string]any) {
+	switch {
+	case storage == nil:
+	case len(storage) == 0:
+		delete(b, "storage")
+	default:
+		b["storage"] = storage
+	}
+}
+
+// WorkspaceSecret is the secret that names the workspace query_data and
+// the app's own code read from, when the platform gives the app none.
+const WorkspaceSecret = "WORKSPACE_ID"
+
+// NeedsWorkspaceSecret tells whether an app has no way to reach data: no
+// platform workspace (runtime.workspace) and no WorkspaceSecret. Apps
+// created elsewhere may lack both; a body without parameters.dataApp is not
+// one this package may extend.
+func (b Body) NeedsWorkspaceSecret() bool {
+	block := b.Block()
+	if block == nil {
+		return false
+	}
+	secrets, _ := block["secrets"].(map[string]any)
+	if _, ok := secrets[WorkspaceSecret]; ok {
+		return false
+	}
+	rt, _ := b["runtime"].(map[string]any)
+	return rt["workspace"] == nil
+}
+
+// SetSecret adds or replaces one secret, keeping the others. The body must
+// have parameters.dataApp (NeedsWorkspaceSecret checks it).
+func (b Body) SetSecret(name string, value any) {
+	block := b.Block()
+	secrets, _ := block["secrets"].(map[string]any)
+	if secrets == nil {
+		secrets = map[string]any{}
+		block["secrets"] = secrets
+	}
+	secrets[name] = value
+}

@@ -117,3 +117,70 @@ func TestCheckStorage(t *testing.T) {
 		}
 	}
 }
+
+func TestNewPythonJS_ProductionAppAndDraft(t *testing.T) {
+	t.Parallel()
+	prod := NewPythonJS(PythonJS{Slug: "stock", AutoSuspendAfterSeconds: 900, Authorization: Authorization(true),
+		Secrets: map[string]any{WorkspaceSecret: "ws1"}, Storage: map[string]any{}})
+	raw, _ := json.Marshal(prod)
+	want := `{"authorization":` + mustJSON(t, Authorization(true)) + `,"parameters":{"autoSuspendAfterSeconds":900,"dataApp":{"secrets":{"WORKSPACE_ID":"ws1"},"slug":"stock"}}}`
+	if string(raw) != want || prod.IsDraft() {
+		t.Errorf("production app body\n got %s\nwant %s", raw, want)
+	}
+	draft := NewPythonJS(PythonJS{Slug: "stock-draft-abc", AutoSuspendAfterSeconds: 60, Authorization: Authorization(false),
+		Runtime: map[string]any{"workspace": map[string]any{"enabled": true}},
+		Draft:   &Draft{ParentConfigID: "7", Repository: "https://git.example.invalid/a.git", Branch: "feature", Token: keboola.Secret("pat")}})
+	git, _ := draft.Block()["git"].(map[string]any)
+	if !draft.IsDraft() || draft.ParentConfigID() != "7" || draft.GitBranch() != "feature" || git["#password"] != "pat" ||
+		git["username"] != GitUser || draft.NeedsWorkspaceSecret() || draft.Authentication() != "none (public)" {
+		t.Errorf("draft body = %v", draft)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
+
+func TestBody_Edits(t *testing.T) {
+	t.Parallel()
+	body := func() Body {
+		return Body{"parameters": map[string]any{"dataApp": map[string]any{"git": map[string]any{"branch": "a"}, "secrets": map[string]any{"X": "1"}}},
+			"storage": map[string]any{"input": map[string]any{}}}
+	}
+	b := body()
+	if !b.SetGitBranch("b") || b.GitBranch() != "b" {
+		t.Errorf("SetGitBranch: branch %q", b.GitBranch())
+	}
+	if (Body{}).SetGitBranch("b") {
+		t.Error("SetGitBranch on a body without git reports a change")
+	}
+	b.SetStorage(nil)
+	if _, ok := b["storage"]; !ok {
+		t.Error("SetStorage(nil) dropped the storage block")
+	}
+	b.SetStorage(map[string]any{"input": map[string]any{"tables": []any{}}})
+	if mustJSON(t, b["storage"]) != `{"input":{"tables":[]}}` {
+		t.Errorf("SetStorage did not replace: %v", b["storage"])
+	}
+	b.SetStorage(map[string]any{})
+	if _, ok := b["storage"]; ok {
+		t.Error("SetStorage({}) kept the storage block")
+	}
+	if !b.NeedsWorkspaceSecret() {
+		t.Error("an app without workspace and secret needs the secret")
+	}
+	b.SetSecret(WorkspaceSecret, "ws")
+	if b.NeedsWorkspaceSecret() || mustJSON(t, b.Block()["secrets"]) != `{"WORKSPACE_ID":"ws","X":"1"}` {
+		t.Errorf("after SetSecret: secrets %v", b.Block()["secrets"])
+	}
+	withRuntime := body()
+	withRuntime["runtime"] = map[string]any{"workspace": map[string]any{"enabled": true}}
+	if withRuntime.NeedsWorkspaceSecret() || (Body{}).NeedsWorkspaceSecret() {
+		t.Error("an app with the platform workspace, or without parameters.dataApp, must not get the secret")
+	}
+}

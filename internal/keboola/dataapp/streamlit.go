@@ -1,6 +1,7 @@
 package dataapp
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -164,3 +165,90 @@ func Packages(requested []string) []any {
 // HasQueryData tells whether the code already holds a generated query_data
 // block, ours or the Python server's.
 func HasQueryData(source string) bool { return injectedBlockRe.MatchString(source) }
+
+// Streamlit is what a Streamlit app's configuration is made of; empty
+// fields of an update keep what the app has.
+type Streamlit struct {
+	// Slug is the URL prefix; on update, empty keeps it.
+	Slug string
+	// Source is the app's Python code; QueryData is the query_data block
+	// (QueryDataCode) put into it.
+	Source, QueryData string
+	// Packages are pip requirements besides the ones query_data needs.
+	Packages []string
+	// Secrets reach the app as environment variables; on update, secrets
+	// the app has already win, so a user's edit in the UI survives.
+	Secrets map[string]any
+	// Authorization is an Authorization block; on update, nil keeps the
+	// app's.
+	Authorization map[string]any
+}
+
+// NewStreamlit is the configuration of a new Streamlit app: the smallest
+// size, suspended after 15 idle minutes, with Keboola's theme.
+func NewStreamlit(s Streamlit) Body {
+	return Body{
+		"parameters": map[string]any{
+			"size": "tiny", "autoSuspendAfterSeconds": 900,
+			"dataApp":  map[string]any{"slug": s.Slug, "streamlit": map[string]any{"config.toml": Theme}, "secrets": s.Secrets},
+			"script":   []any{InjectQueryData(s.Source, s.QueryData)},
+			"packages": Packages(s.Packages),
+		},
+		"authorization": s.Authorization,
+	}
+}
+
+// ErrNotStreamlitBody is a body without parameters.dataApp, which the
+// Streamlit edit needs and must not invent.
+var ErrNotStreamlitBody = errors.New("the configuration lacks parameters.dataApp")
+
+// UpdateStreamlit applies an update to a Streamlit app's body in place.
+// The packages are always merged again, so query_data's own stay installed,
+// and empty storage objects, which the UI's mapping editor cannot read, are
+// dropped.
+func (b Body) UpdateStreamlit(s Streamlit) error {
+	params, _ := b["parameters"].(map[string]any)
+	block := b.Block()
+	if params == nil || block == nil {
+		return ErrNotStreamlitBody
+	}
+	if s.Slug != "" {
+		block["slug"] = s.Slug
+	}
+	if strings.TrimSpace(s.Source) != "" {
+		params["script"] = []any{InjectQueryData(s.Source, s.QueryData)}
+	}
+	requested := s.Packages
+	if len(requested) == 0 {
+		list, _ := params["packages"].([]any)
+		for _, p := range list {
+			if name, ok := p.(string); ok {
+				requested = append(requested, name)
+			}
+		}
+	}
+	params["packages"] = Packages(requested)
+	kept, _ := block["secrets"].(map[string]any)
+	if kept == nil {
+		kept = map[string]any{}
+	}
+	for k, v := range s.Secrets {
+		if _, ok := kept[k]; !ok {
+			kept[k] = v
+		}
+	}
+	block["secrets"] = kept
+	if s.Authorization != nil {
+		b["authorization"] = s.Authorization
+	}
+	if st, ok := b["storage"].(map[string]any); ok {
+		if pruned, _ := PruneEmptyObjects(st).(map[string]any); len(pruned) > 0 {
+			b["storage"] = pruned
+		} else {
+			delete(b, "storage")
+		}
+	} else {
+		delete(b, "storage") // [] left by earlier writes breaks the UI's mapping editor
+	}
+	return nil
+}

@@ -38,3 +38,42 @@ func TestQueryDataCode_ByBackend(t *testing.T) {
 		}
 	}
 }
+
+func TestStreamlit_NewAndUpdate(t *testing.T) {
+	t.Parallel()
+	code := queryBlockStart + "\ndef query_data(sql): ...\n" + queryBlockEnd + "\n"
+	b := NewStreamlit(Streamlit{Slug: "sales", Source: "import streamlit as st\n", QueryData: code, Packages: []string{"plotly", "pandas"},
+		Secrets: map[string]any{WorkspaceSecret: "ws1"}, Authorization: Authorization(true)})
+	params := b["parameters"].(map[string]any)
+	if got := mustJSON(t, params["packages"]); got != `["httpx","pandas","plotly"]` {
+		t.Errorf("packages = %s", got)
+	}
+	if b.Authentication() != "basic (password)" || !HasQueryData(params["script"].([]any)[0].(string)) {
+		t.Errorf("new body = %v", b)
+	}
+	b["storage"] = []any{} // what Keboola returns for an empty block
+	// A user's secret edited in the UI wins; an empty update keeps code and packages.
+	b.Block()["secrets"].(map[string]any)[WorkspaceSecret] = "mine"
+	if err := b.UpdateStreamlit(Streamlit{QueryData: code, Secrets: map[string]any{WorkspaceSecret: "ws2", "BRANCH_ID": "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustJSON(t, b.Block()["secrets"]); got != `{"BRANCH_ID":"1","WORKSPACE_ID":"mine"}` {
+		t.Errorf("secrets = %s", got)
+	}
+	if got := mustJSON(t, params["packages"]); got != `["httpx","pandas","plotly"]` || b.Block()["slug"] != "sales" {
+		t.Errorf("empty update changed packages %s or slug %v", got, b.Block()["slug"])
+	}
+	if _, ok := b["storage"]; ok {
+		t.Error("the [] storage block was kept")
+	}
+	if err := b.UpdateStreamlit(Streamlit{Slug: "sales-2", Source: "st.write(1)\n", QueryData: code, Authorization: Authorization(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if script := params["script"].([]any)[0].(string); strings.Count(script, "def query_data(") != 1 || !strings.Contains(script, "st.write(1)") ||
+		b.Block()["slug"] != "sales-2" || b.Authentication() != "none (public)" {
+		t.Errorf("after update: %v", b)
+	}
+	if err := (Body{"parameters": map[string]any{}}).UpdateStreamlit(Streamlit{}); !errors.Is(err, ErrNotStreamlitBody) {
+		t.Errorf("body without parameters.dataApp: %v", err)
+	}
+}
