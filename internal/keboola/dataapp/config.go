@@ -29,9 +29,9 @@ const (
 	// DefaultDraftBranch is the branch a draft is pinned to when none is
 	// named: main belongs to the production app.
 	DefaultDraftBranch = "init"
-	// GitUser is the user name in clone URLs; the git service checks only
+	// gitUser is the user name in clone URLs; the git service checks only
 	// the token, but git needs a user to send it.
-	GitUser = "kai"
+	gitUser = "kai"
 )
 
 // Body is a data app's configuration, decoded. Its accessors tolerate any
@@ -153,7 +153,7 @@ func CloneURL(repoURL string, token keboola.Secret) (string, error) {
 	if err != nil || p.Scheme == "" || p.Host == "" {
 		return "", fmt.Errorf("the repository URL %q cannot be parsed", repoURL)
 	}
-	p.User = url.UserPassword(GitUser, token.Reveal())
+	p.User = url.UserPassword(gitUser, token.Reveal())
 	return p.String(), nil
 }
 
@@ -183,21 +183,21 @@ func CheckStorage(s map[string]any) (map[string]any, error) {
 			}
 		}
 	}
-	pruned, _ := PruneEmptyObjects(s).(map[string]any)
+	pruned, _ := pruneEmptyObjects(s).(map[string]any)
 	if pruned == nil {
 		pruned = map[string]any{}
 	}
 	return pruned, nil
 }
 
-// PruneEmptyObjects drops empty objects at any depth: Keboola stores them
+// pruneEmptyObjects drops empty objects at any depth: Keboola stores them
 // as [], which the UI's mapping editor cannot read back.
-func PruneEmptyObjects(v any) any {
+func pruneEmptyObjects(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := map[string]any{}
 		for k, sub := range x {
-			p := PruneEmptyObjects(sub)
+			p := pruneEmptyObjects(sub)
 			if m, ok := p.(map[string]any); ok && len(m) == 0 {
 				continue
 			}
@@ -207,7 +207,7 @@ func PruneEmptyObjects(v any) any {
 	case []any:
 		out := make([]any, len(x))
 		for i := range x {
-			out[i] = PruneEmptyObjects(x[i])
+			out[i] = pruneEmptyObjects(x[i])
 		}
 		return out
 	}
@@ -247,7 +247,7 @@ func NewPythonJS(p PythonJS) Body {
 		block["secrets"] = p.Secrets
 	}
 	if d := p.Draft; d != nil {
-		block["git"] = map[string]any{"repository": d.Repository, "username": GitUser, "#password": d.Token.Reveal(), "branch": d.Branch}
+		block["git"] = map[string]any{"repository": d.Repository, "username": gitUser, "#password": d.Token.Reveal(), "branch": d.Branch}
 		block["isDraft"] = true
 		block["parentConfigurationId"] = d.ParentConfigID
 	}

@@ -132,7 +132,7 @@ func TestNewPythonJS_ProductionAppAndDraft(t *testing.T) {
 		Draft:   &Draft{ParentConfigID: "7", Repository: "https://git.example.invalid/a.git", Branch: "feature", Token: keboola.Secret("pat")}})
 	git, _ := draft.Block()["git"].(map[string]any)
 	if !draft.IsDraft() || draft.ParentConfigID() != "7" || draft.GitBranch() != "feature" || git["#password"] != "pat" ||
-		git["username"] != GitUser || draft.NeedsWorkspaceSecret() || draft.Authentication() != "none (public)" {
+		git["username"] != gitUser || draft.NeedsWorkspaceSecret() || draft.Authentication() != "none (public)" {
 		t.Errorf("draft body = %v", draft)
 	}
 }

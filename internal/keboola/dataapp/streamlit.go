@@ -16,9 +16,9 @@ import (
 // streamlitPackages are always installed: query_data needs them.
 var streamlitPackages = []string{"httpx", "pandas"}
 
-// Theme is the config.toml of a new Streamlit app: Keboola's colours, so
+// theme is the config.toml of a new Streamlit app: Keboola's colours, so
 // apps look like the rest of the product until their authors restyle them.
-const Theme = "[theme]\nfont = \"sans serif\"\nprimaryColor = \"#1F8FFF\"\nbackgroundColor = \"#FFFFFF\"\nsecondaryBackgroundColor = \"#E6F2FF\"\ntextColor = \"#222529\""
+const theme = "[theme]\nfont = \"sans serif\"\nprimaryColor = \"#1F8FFF\"\nbackgroundColor = \"#FFFFFF\"\nsecondaryBackgroundColor = \"#E6F2FF\"\ntextColor = \"#222529\""
 
 const (
 	// QueryPlaceholder marks where the caller wants query_data in its code.
@@ -131,10 +131,10 @@ def query_data(sql: str) -> pd.DataFrame:
 
 `
 
-// InjectQueryData puts the query_data function where the placeholder is,
+// injectQueryData puts the query_data function where the placeholder is,
 // in place of an earlier generated block, or at the top of the code, so
 // repeated updates never leave two definitions.
-func InjectQueryData(source, code string) string {
+func injectQueryData(source, code string) string {
 	if strings.Contains(source, QueryPlaceholder) {
 		return strings.Replace(injectedBlockRe.ReplaceAllString(source, ""), QueryPlaceholder, strings.TrimRight(code, "\n"), 1)
 	}
@@ -145,9 +145,9 @@ func InjectQueryData(source, code string) string {
 	return code + "\n" + strings.TrimLeft(source, "\n")
 }
 
-// Packages merges the requested pip requirements with the ones query_data
+// mergePackages merges the requested pip requirements with the ones query_data
 // needs, sorted and without duplicates, as parameters.packages holds them.
-func Packages(requested []string) []any {
+func mergePackages(requested []string) []any {
 	var all []string
 	for _, p := range append(slices.Clone(requested), streamlitPackages...) {
 		if p = strings.TrimSpace(p); p != "" && !slices.Contains(all, p) {
@@ -190,9 +190,9 @@ func NewStreamlit(s Streamlit) Body {
 	return Body{
 		"parameters": map[string]any{
 			"size": "tiny", "autoSuspendAfterSeconds": 900,
-			"dataApp":  map[string]any{"slug": s.Slug, "streamlit": map[string]any{"config.toml": Theme}, "secrets": s.Secrets},
-			"script":   []any{InjectQueryData(s.Source, s.QueryData)},
-			"packages": Packages(s.Packages),
+			"dataApp":  map[string]any{"slug": s.Slug, "streamlit": map[string]any{"config.toml": theme}, "secrets": s.Secrets},
+			"script":   []any{injectQueryData(s.Source, s.QueryData)},
+			"packages": mergePackages(s.Packages),
 		},
 		"authorization": s.Authorization,
 	}
@@ -216,7 +216,7 @@ func (b Body) UpdateStreamlit(s Streamlit) error {
 		block["slug"] = s.Slug
 	}
 	if strings.TrimSpace(s.Source) != "" {
-		params["script"] = []any{InjectQueryData(s.Source, s.QueryData)}
+		params["script"] = []any{injectQueryData(s.Source, s.QueryData)}
 	}
 	requested := s.Packages
 	if len(requested) == 0 {
@@ -227,7 +227,7 @@ func (b Body) UpdateStreamlit(s Streamlit) error {
 			}
 		}
 	}
-	params["packages"] = Packages(requested)
+	params["packages"] = mergePackages(requested)
 	kept, _ := block["secrets"].(map[string]any)
 	if kept == nil {
 		kept = map[string]any{}
@@ -242,7 +242,7 @@ func (b Body) UpdateStreamlit(s Streamlit) error {
 		b["authorization"] = s.Authorization
 	}
 	if st, ok := b["storage"].(map[string]any); ok {
-		if pruned, _ := PruneEmptyObjects(st).(map[string]any); len(pruned) > 0 {
+		if pruned, _ := pruneEmptyObjects(st).(map[string]any); len(pruned) > 0 {
 			b["storage"] = pruned
 		} else {
 			delete(b, "storage")

@@ -17,7 +17,7 @@ func TestInjectQueryData(t *testing.T) {
 		"python server block too":     {"a\n" + pythonBlock + "b\n", "a\n" + code + "b\n"},
 		"placeholder wins over block": {pythonBlock + "{QUERY_DATA_FUNCTION}\n", strings.TrimRight(code, "\n") + "\n"},
 	} {
-		if got := InjectQueryData(tc.in, code); got != tc.want {
+		if got := injectQueryData(tc.in, code); got != tc.want {
 			t.Errorf("%s: got\n%q\nwant\n%q", name, got, tc.want)
 		}
 	}
