@@ -23,8 +23,8 @@ import (
 )
 
 const (
-	// MaxSlugLen is the URL prefix limit the Keboola UI enforces; a longer
-	// slug would make an app the UI cannot edit.
+	// MaxSlugLen is the URL prefix limit the Keboola UI enforces; apps made
+	// here keep to it as well.
 	MaxSlugLen = 50
 	// DefaultDraftBranch is the branch a draft is pinned to when none is
 	// named: main belongs to the production app.
