@@ -48,17 +48,25 @@ const toolCall = { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 
 
 type Send = () => Promise<Response>;
 
-/** fetch for a Worker, sent straight to it past wrangler dev's proxy (see above). */
-function straight(w: Proc): (path: string, init?: RequestInit) => Promise<Response> {
+/** Where a Worker itself listens and the headers that let a request for path in, past wrangler dev's proxy (see above). */
+function straightTo(w: Proc, path: string): { base: string; headers: Record<string, string> } {
   const d = w.direct;
   if (!d) throw new Error(`the Worker at ${w.url} did not say where it listens`);
-  return (path, init = {}) =>
-    fetch(`${d.url}${path}`, { ...init, headers: { ...Object.fromEntries(new Headers(init.headers)), ...d.headers, 'MF-Original-URL': `${w.url}${path}` } });
+  return { base: d.url, headers: { ...d.headers, 'MF-Original-URL': `${w.url}${path}` } };
+}
+
+/** fetch for a Worker, sent straight to it. */
+function straight(w: Proc): (path: string, init?: RequestInit) => Promise<Response> {
+  return (path, init = {}) => {
+    const { base, headers } = straightTo(w, path);
+    return fetch(`${base}${path}`, { ...init, headers: { ...Object.fromEntries(new Headers(init.headers)), ...headers } });
+  };
 }
 
 /** An MCP request to a Worker's /mcp, sent straight (oauthflow.mcp's headers). */
 function mcpStraight(w: Proc, token: string, msg: object, headers: Record<string, string> = {}): Promise<Response> {
-  return mcp(w.direct!.url, token, msg, { ...headers, ...w.direct!.headers, 'MF-Original-URL': `${w.url}/mcp` });
+  const to = straightTo(w, '/mcp');
+  return mcp(to.base, token, msg, { ...headers, ...to.headers });
 }
 
 function p50(ms: number[]): number {
