@@ -80,11 +80,7 @@ func (b *mcpBridge) handle(_ js.Value, args []js.Value) any {
 		if err != nil {
 			return nil, err
 		}
-		a, rmURL, err := decodeAccess(args[1])
-		if err != nil {
-			return nil, err
-		}
-		s, err := b.server(rmURL)
+		a, s, err := b.session(args[1])
 		if err != nil {
 			return nil, err
 		}
@@ -165,11 +161,7 @@ func (b *mcpBridge) withSession(name string, args []js.Value, fn func(context.Co
 		if len(args) != 1 {
 			return nil, fmt.Errorf("%s(access) takes one argument", name)
 		}
-		a, rmURL, err := decodeAccess(args[0])
-		if err != nil {
-			return nil, err
-		}
-		s, err := b.server(rmURL)
+		a, s, err := b.session(args[0])
 		if err != nil {
 			return nil, err
 		}
@@ -177,6 +169,17 @@ func (b *mcpBridge) withSession(name string, args []js.Value, fn func(context.Co
 		defer cancel()
 		return fn(ctx, s, a)
 	})
+}
+
+// session decodes an export's access argument and finds the server of its
+// resource metadata URL.
+func (b *mcpBridge) session(jsAccess js.Value) (access.Access, *mcpServer, error) {
+	a, rmURL, err := decodeAccess(jsAccess)
+	if err != nil {
+		return access.Access{}, nil, err
+	}
+	s, err := b.server(rmURL)
+	return a, s, err
 }
 
 // decodeRequest turns handle's first argument into an HTTP request.
