@@ -42,8 +42,10 @@ import (
 //     IS_OBJECT and TO_VARIANT;
 //   - ARRAY_CONSTRUCT (an ARRAY; a SQL NULL element is kept as JSON null, as
 //     JSON has no "undefined"), OBJECT_CONSTRUCT (pairs with a SQL NULL key
-//     or value omitted; the (*) form is refused) and
-//     OBJECT_CONSTRUCT_KEEP_NULL (an OBJECT); ARRAY_CONTAINS(value, array)
+//     or value omitted) and
+//     OBJECT_CONSTRUCT_KEEP_NULL (an OBJECT); OBJECT_CONSTRUCT(*), (t.*) and
+//     (* EXCLUDE …) keyed by the columns' names (ILIKE refused, a key twice
+//     an error); ARRAY_CONTAINS(value, array)
 //     with the value a VARIANT (text, dates and binary refused uncast, a
 //     VARIANT holding no array failing to convert); ARRAY_AGG and OBJECT_AGG
 //     omitting NULLs (a FILTER clause on them is refused);
@@ -354,6 +356,14 @@ var snowflakeMacros = slices.Concat(variantComparisonMacros(), []string{
 	`CREATE MACRO sf_object_pair(k, v) AS {'k': CAST(k AS VARCHAR), 'v': to_json(v)}`,
 	`CREATE MACRO sf_object_pair_keep_null(k, v) AS {'k': CAST(k AS VARCHAR), 'v': COALESCE(to_json(v), JSON 'null')}`,
 	`CREATE MACRO sf_object(pairs) AS map_from_entries(list_filter(CAST(pairs AS STRUCT(k VARCHAR, v JSON)[]), p -> p.k IS NOT NULL AND p.v IS NOT NULL))`,
+	// OBJECT_CONSTRUCT(*) takes the row as a struct (struct_pack(*COLUMNS(*)),
+	// keyed by the columns' names). Its JSON form cannot tell a SQL NULL
+	// column from a VARIANT holding JSON null, both being null; its cast to
+	// text can (SQL NULL stays NULL, JSON null is the text null), so the
+	// text decides which pairs OBJECT_CONSTRUCT omits.
+	`CREATE MACRO sf_object_row(s) AS map_from_entries(list_filter(map_entries(CAST(to_json(s) AS MAP(VARCHAR, JSON))),
+		e -> CAST(s AS MAP(VARCHAR, VARCHAR))[e.key] IS NOT NULL))`,
+	`CREATE MACRO sf_object_row_keep_null(s) AS CAST(to_json(s) AS MAP(VARCHAR, JSON))`,
 	// ARRAY_CONTAINS(value, array): for a semi-structured array the value
 	// must be a VARIANT; text, dates, times and binary need an explicit
 	// ::VARIANT, so they are refused as Snowflake refuses them. A value
@@ -966,8 +976,13 @@ func rewriteConstructors(toks []sqlToken) ([]sqlToken, error) {
 			}
 			repl = callTokens("sf_object", slices.Concat(callTokens("list", callTokens("sf_object_pair", args[0], args[1])), clauses))
 		default: // OBJECT_CONSTRUCT and OBJECT_CONSTRUCT_KEEP_NULL
-			if len(args) == 1 && len(args[0]) >= 1 && args[0][len(args[0])-1].punct("*") {
-				return nil, serviceErrorf("SQL compilation error:\nthis stack does not support %s(*); name the keys and values", name)
+			if len(args) == 1 && slices.ContainsFunc(args[0], func(t sqlToken) bool { return t.punct("*") }) {
+				row, err := rowObject(name, args[0])
+				if err != nil {
+					return nil, err
+				}
+				repl = row
+				break
 			}
 			if len(args)%2 != 0 {
 				return nil, serviceErrorf("SQL compilation error:\n%s takes key-value pairs; got %d arguments", name, len(args))
@@ -982,6 +997,31 @@ func rewriteConstructors(toks []sqlToken) ([]sqlToken, error) {
 		// Nested constructors in the arguments come next in the loop.
 	}
 	return toks, nil
+}
+
+// rowObjectFunctions build OBJECT_CONSTRUCT(*) and its KEEP_NULL twin from
+// the row's struct.
+var rowObjectFunctions = map[string]string{"OBJECT_CONSTRUCT": "sf_object_row", "OBJECT_CONSTRUCT_KEEP_NULL": "sf_object_row_keep_null"}
+
+// rowObject rewrites the wildcard argument of OBJECT_CONSTRUCT(*): *, t.*
+// and either with EXCLUDE take the row's columns as DuckDB's COLUMNS
+// expands them, keyed by their names as stored (quoted Keboola names keep
+// their case, unquoted aliases are upper case). ILIKE is refused: DuckDB
+// has no such column filter, and a guess would flatter the client.
+func rowObject(name string, arg []sqlToken) ([]sqlToken, error) {
+	star := slices.IndexFunc(arg, func(t sqlToken) bool { return t.punct("*") })
+	qualified := star == 2 && (arg[0].kind == tokIdent || arg[0].kind == tokQuoted) && arg[1].punct(".")
+	rest := arg[star+1:]
+	switch {
+	case star != 0 && !qualified:
+		return nil, serviceErrorf("SQL compilation error:\n%s takes * or a table's t.* as its only argument", name)
+	case len(rest) > 0 && rest[0].is("ILIKE"):
+		return nil, serviceErrorf("SQL compilation error:\nthis stack does not support %s(* ILIKE …); list the keys and values, or use EXCLUDE", name)
+	case len(rest) > 0 && !rest[0].is("EXCLUDE"):
+		return nil, serviceErrorf("SQL compilation error:\n%s takes * or a table's t.* as its only argument", name)
+	}
+	columns := slices.Concat([]sqlToken{glue("struct_pack(*COLUMNS(")}, arg, []sqlToken{glue("))")})
+	return callTokens(rowObjectFunctions[name], columns), nil
 }
 
 // variantTypes are the cast targets a VARIANT needs help with: text ones
@@ -1652,6 +1692,7 @@ var (
 	reConversion     = regexp.MustCompile(`Could not convert string ['"]([^'"]*)['"] to ([A-Z]+)`)
 	reMalformedJSON  = regexp.MustCompile(`Malformed JSON at byte (\d+) of input: (.*?)\.? +Input:`)
 	reCaretLine      = regexp.MustCompile(`(?m)^LINE (\d+): (.*)\n( *)\^`)
+	reDuplicateKey   = regexp.MustCompile(`Duplicate struct entry name "?([^"]+?)"?$`)
 )
 
 // snowflakeError words a DuckDB error the way Snowflake words the same
@@ -1712,6 +1753,11 @@ func snowflakeError(sqlText string, rw *rewritten, err error) error {
 		var at int
 		fmt.Sscan(m[1], &at)
 		return serviceErrorf("Error parsing JSON: %s, pos %d", m[2], at+1)
+	}
+	if m := reDuplicateKey.FindStringSubmatch(first); m != nil {
+		// OBJECT_CONSTRUCT(*) over a join whose tables share a column name:
+		// an OBJECT holds each key once, and Snowflake refuses the second.
+		return serviceErrorf("Duplicate field key '%s'", m[1])
 	}
 	if _, cast, ok := strings.Cut(first, "Failed to cast variant value "); ok {
 		return serviceErrorf("Failed to cast variant value %s", cast) // a run-time error, not a compilation one

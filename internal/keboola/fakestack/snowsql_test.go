@@ -539,6 +539,10 @@ func TestSnowflakeDialect_SemiStructuredConstructors(t *testing.T) {
 		objectDoc = "docs.snowflake.com/sql-reference/functions/object_construct: keys are VARCHAR, a pair whose key or value " +
 			"is SQL NULL is omitted, a JSON null value (PARSE_JSON('null')) is kept; returns an OBJECT"
 		keepNullDoc = "docs.snowflake.com/sql-reference/functions/object_construct_keep_null: a SQL NULL value is kept, printed null"
+		wildcardDoc = "docs.snowflake.com/sql-reference/functions/object_construct: with * (or t.*, optionally with EXCLUDE) the " +
+			"OBJECT is built from the row, the attribute (column) names as keys, SQL NULL values omitted; its example keys " +
+			"PROVINCE and CREATED_DATE, columns created unquoted (docs.snowflake.com/sql-reference/identifiers-syntax: unquoted " +
+			"names are stored upper case, quoted ones as written)"
 		arrayDoc    = "docs.snowflake.com/sql-reference/functions/array_construct: N arguments give an ARRAY of size N, " +
 			"values of any types; returns an ARRAY"
 		containsDoc = "docs.snowflake.com/sql-reference/functions/array_contains: ARRAY_CONTAINS(<value_expr>, <array>), the value " +
@@ -569,9 +573,35 @@ func TestSnowflakeDialect_SemiStructuredConstructors(t *testing.T) {
 		{name: "OBJECT_CONSTRUCT with an odd number of arguments is refused", evidence: objectDoc + " (arguments come in pairs)",
 			sql:     `SELECT OBJECT_CONSTRUCT('a', 1, 'b')`,
 			wantErr: "SQL compilation error:\nOBJECT_CONSTRUCT takes key-value pairs; got 3 arguments"},
-		{name: "OBJECT_CONSTRUCT(*) is refused, not guessed", evidence: objectDoc + "; the fake does not model the wildcard form",
-			sql:     `SELECT OBJECT_CONSTRUCT(*) FROM "in.c-crm"."customers"`,
-			wantErr: "SQL compilation error:\nthis stack does not support OBJECT_CONSTRUCT(*); name the keys and values"},
+		{name: "OBJECT_CONSTRUCT(*) of a demo customer keys the quoted column names as stored", evidence: wildcardDoc,
+			sql:   `SELECT OBJECT_CONSTRUCT(*) FROM "KEBOOLA_1234"."in.c-crm"."customers" ORDER BY "customer_id" LIMIT 1`,
+			cols:  []string{"OBJECT_CONSTRUCT(*)"},
+			types: []string{"OBJECT"},
+			rows: [][]string{{"{\n  \"country\": \"GB\",\n  \"customer_id\": 1,\n  \"email\": \"billing@primeretailltd1.example.com\",\n" +
+				"  \"is_active\": true,\n  \"name\": \"Prime Retail Ltd.\",\n  \"segment\": \"Enterprise\",\n  \"signup_date\": \"2025-08-10\"\n}"}}},
+		{name: "OBJECT_CONSTRUCT(*) omits SQL NULL columns, the KEEP_NULL twin keeps them; unquoted aliases key upper case",
+			evidence: wildcardDoc + "; " + keepNullDoc + " (its (*) example keeps the NULL province and created_date)",
+			sql: `SELECT OBJECT_CONSTRUCT(*) AS o, OBJECT_CONSTRUCT_KEEP_NULL(*) AS k
+				FROM (SELECT 1 AS id, NULL AS "note", PARSE_JSON('null') AS payload, 'x' AS "Label")`,
+			rows: [][]string{{"{\n  \"ID\": 1,\n  \"Label\": \"x\",\n  \"PAYLOAD\": null\n}",
+				"{\n  \"ID\": 1,\n  \"Label\": \"x\",\n  \"PAYLOAD\": null,\n  \"note\": null\n}"}}},
+		{name: "OBJECT_CONSTRUCT(t.*) and (* EXCLUDE …) over a join", evidence: wildcardDoc,
+			sql: `SELECT OBJECT_CONSTRUCT(c.*):"segment"::string AS seg, OBJECT_CONSTRUCT(* EXCLUDE ("email", "name", "customer_id")) AS rest
+				FROM (SELECT "customer_id", "order_id" FROM "in.c-crm"."orders") o JOIN "in.c-crm"."customers" c USING ("customer_id")
+				ORDER BY o."order_id" LIMIT 1`,
+			rows: [][]string{{"SMB", "{\n  \"country\": \"DE\",\n  \"is_active\": false,\n  \"order_id\": 100001,\n" +
+				"  \"segment\": \"SMB\",\n  \"signup_date\": \"2025-01-22\"\n}"}}}, // order 100001 is customer 92's
+		{name: "OBJECT_CONSTRUCT(*) EXCLUDE names fold like any identifier", evidence: wildcardDoc + "; an unquoted name is upper case " +
+			"(docs.snowflake.com/sql-reference/identifiers-syntax)",
+			sql:     `SELECT OBJECT_CONSTRUCT(* EXCLUDE email) FROM "in.c-crm"."customers"`,
+			wantErr: "SQL compilation error: error line 1 at position 34\ninvalid identifier 'EMAIL'"},
+		{name: "OBJECT_CONSTRUCT(*) over two tables sharing a column name fails", evidence: wildcardDoc + "; an OBJECT holds a key once " +
+			"(docs.snowflake.com/sql-reference/data-types-semistructured), so the stricter refusal is modelled",
+			sql:     `SELECT OBJECT_CONSTRUCT(*) FROM "in.c-crm"."orders" o JOIN "in.c-crm"."customers" c ON c."customer_id" = o."customer_id"`,
+			wantErr: "Duplicate field key 'customer_id'"},
+		{name: "OBJECT_CONSTRUCT(* ILIKE …) is refused, not guessed", evidence: wildcardDoc + "; the fake does not model the ILIKE filter",
+			sql:     `SELECT OBJECT_CONSTRUCT(* ILIKE '%id') FROM "in.c-crm"."customers"`,
+			wantErr: "SQL compilation error:\nthis stack does not support OBJECT_CONSTRUCT(* ILIKE …); list the keys and values, or use EXCLUDE"},
 		{name: "ARRAY_CONTAINS takes the value first", evidence: containsDoc,
 			sql: `SELECT ARRAY_CONTAINS('eu'::VARIANT, v:tags) AS a, ARRAY_CONTAINS('EU'::VARIANT, v:tags) AS b, ARRAY_CONTAINS(3, ARRAY_CONSTRUCT(1, 3)) AS c,
 				ARRAY_CONTAINS(PARSE_JSON('null'), PARSE_JSON('[1, null]')) AS d, ARRAY_CONTAINS(PARSE_JSON('null'), v:tags) AS e,
