@@ -543,7 +543,7 @@ func TestSnowflakeDialect_SemiStructuredConstructors(t *testing.T) {
 			"OBJECT is built from the row, the attribute (column) names as keys, SQL NULL values omitted; its example keys " +
 			"PROVINCE and CREATED_DATE, columns created unquoted (docs.snowflake.com/sql-reference/identifiers-syntax: unquoted " +
 			"names are stored upper case, quoted ones as written)"
-		arrayDoc    = "docs.snowflake.com/sql-reference/functions/array_construct: N arguments give an ARRAY of size N, " +
+		arrayDoc = "docs.snowflake.com/sql-reference/functions/array_construct: N arguments give an ARRAY of size N, " +
 			"values of any types; returns an ARRAY"
 		containsDoc = "docs.snowflake.com/sql-reference/functions/array_contains: ARRAY_CONTAINS(<value_expr>, <array>), the value " +
 			"first; for a semi-structured array a string, binary or date/time value must be cast to VARIANT explicitly; " +
