@@ -293,7 +293,13 @@ func variantsAsText(query string, cols, engineTypes []string) string {
 	items := make([]string, len(cols))
 	for i, c := range cols {
 		ref := fmt.Sprintf("#%d", i+1)
-		if semiStructured(engineTypes[i]) {
+		switch {
+		case strings.HasSuffix(engineTypes[i], "[]"):
+			// A list is an ARRAY (ARRAY_CONSTRUCT's): a SQL NULL element,
+			// which to_json would make a JSON null, prints as undefined.
+			ref = "CASE WHEN " + ref + " IS NOT NULL THEN '[' || array_to_string(list_transform(" + ref +
+				", e -> COALESCE(CAST(to_json(e) AS VARCHAR), 'undefined')), ',') || ']' END"
+		case semiStructured(engineTypes[i]):
 			ref = "CAST(to_json(" + ref + ") AS VARCHAR)"
 		}
 		items[i] = ref + " AS " + quoteIdent(c)
@@ -303,12 +309,14 @@ func variantsAsText(query string, cols, engineTypes []string) string {
 
 // variantString prints semi-structured JSON text the way Snowflake does:
 // strings in their quotes, object keys sorted, objects and arrays indented
-// by two spaces on several lines, a JSON null as null.
+// by two spaces on several lines, a JSON null as null, and an ARRAY's SQL
+// NULL element (written undefined by variantsAsText) as undefined.
 func variantString(v any) (string, bool) {
 	text, ok := v.(string)
 	if !ok {
 		return fmt.Sprint(v), v != nil
 	}
+	text, undefined := markUndefined(text)
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber() // keep every digit
 	var doc any
@@ -322,7 +330,49 @@ func variantString(v any) (string, bool) {
 	if err := enc.Encode(doc); err != nil {
 		return text, true
 	}
-	return strings.TrimSuffix(b.String(), "\n"), true
+	out := strings.TrimSuffix(b.String(), "\n")
+	if undefined {
+		out = strings.ReplaceAll(out, undefinedMarkJSON, "undefined")
+	}
+	return out, true
+}
+
+// undefinedMark stands in for undefined while the JSON is decoded and
+// indented: a string no data holds (it starts with a NUL character).
+const (
+	undefinedMark     = "\x00undefined"
+	undefinedMarkJSON = `"\u0000undefined"`
+)
+
+// markUndefined replaces each bare undefined (outside strings) with the
+// JSON form of undefinedMark; it reports whether there was one.
+func markUndefined(text string) (string, bool) {
+	if !strings.Contains(text, "undefined") {
+		return text, false
+	}
+	var b strings.Builder
+	found, inString := false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case inString && c == '\\':
+			b.WriteByte(c)
+			i++
+			if i < len(text) {
+				b.WriteByte(text[i])
+			}
+			continue
+		case c == '"':
+			inString = !inString
+		case !inString && strings.HasPrefix(text[i:], "undefined"):
+			b.WriteString(undefinedMarkJSON)
+			i += len("undefined") - 1
+			found = true
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), found
 }
 
 // decimalString prints a decimal with exactly its scale's digits.

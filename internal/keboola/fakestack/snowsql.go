@@ -40,8 +40,8 @@ import (
 //     ARRAY_SIZE counts a VARIANT array; GET, GET_PATH and
 //     JSON_EXTRACT_PATH_TEXT (constant paths), TYPEOF, OBJECT_KEYS, IS_ARRAY,
 //     IS_OBJECT and TO_VARIANT;
-//   - ARRAY_CONSTRUCT (an ARRAY; a SQL NULL element is kept as JSON null, as
-//     JSON has no "undefined"), OBJECT_CONSTRUCT (pairs with a SQL NULL key
+//   - ARRAY_CONSTRUCT (an ARRAY; a SQL NULL element prints as undefined,
+//     a JSON null as null), OBJECT_CONSTRUCT (pairs with a SQL NULL key
 //     or value omitted) and
 //     OBJECT_CONSTRUCT_KEEP_NULL (an OBJECT); OBJECT_CONSTRUCT(*), (t.*) and
 //     (* EXCLUDE …) keyed by the columns' names (ILIKE refused, a key twice
@@ -347,8 +347,9 @@ var snowflakeMacros = slices.Concat(variantComparisonMacros(), []string{
 		ELSE t END`,
 	// ARRAY_CONSTRUCT's elements and OBJECT_CONSTRUCT's values are VARIANTs.
 	// A DuckDB list of JSON and a map to JSON keep the Snowflake type
-	// (ARRAY, OBJECT) in results; a SQL NULL element becomes a JSON null,
-	// JSON having no "undefined".
+	// (ARRAY, OBJECT) in results; a SQL NULL element stays a NULL in the
+	// list, which prints as undefined (variantsAsText) but becomes a JSON
+	// null once the list is converted to JSON (nested in another value).
 	`CREATE MACRO sf_array(l) AS CAST(l AS JSON[])`,
 	// OBJECT_CONSTRUCT omits a pair whose key or value is SQL NULL (a JSON
 	// null value is kept); OBJECT_CONSTRUCT_KEEP_NULL keeps the value as a

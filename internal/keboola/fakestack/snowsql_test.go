@@ -570,6 +570,17 @@ func TestSnowflakeDialect_SemiStructuredConstructors(t *testing.T) {
 			sql:   `SELECT ARRAY_CONSTRUCT(10, 'hello', PARSE_JSON('{"k":true}')) AS a, ARRAY_CONSTRUCT() AS e`,
 			types: []string{"ARRAY", "ARRAY"},
 			rows:  [][]string{{"[\n  10,\n  \"hello\",\n  {\n    \"k\": true\n  }\n]", "[]"}}},
+		{name: "ARRAY_CONSTRUCT prints a SQL NULL element as undefined, a JSON null as null", evidence: arrayDoc + "; its example " +
+			"ARRAY_CONSTRUCT(NULL, PARSE_JSON('null'), 'hello', …) prints undefined, null, \"hello\" (an array holds both nulls)",
+			sql: `SELECT ARRAY_CONSTRUCT(NULL, 'a') AS a, ARRAY_CONSTRUCT(NULL, PARSE_JSON('null'), 'hello', 4, 5) AS b,
+				ARRAY_CONSTRUCT('undefined', 'q"undefined', NULL) AS c, ARRAY_SIZE(ARRAY_CONSTRUCT(NULL, NULL)) AS d`,
+			types: []string{"ARRAY", "ARRAY", "ARRAY", "NUMBER"},
+			rows: [][]string{{"[\n  undefined,\n  \"a\"\n]", "[\n  undefined,\n  null,\n  \"hello\",\n  4,\n  5\n]",
+				"[\n  \"undefined\",\n  \"q\\\"undefined\",\n  undefined\n]", "2"}}},
+		{name: "an ARRAY of a table's column keeps its NULLs undefined", evidence: arrayDoc,
+			sql: `SELECT ARRAY_CONSTRUCT("customer_id", IFF("customer_id" = 1, NULL, "segment")) AS a FROM "in.c-crm"."customers"
+				WHERE "customer_id" <= 2 ORDER BY "customer_id"`,
+			rows: [][]string{{"[\n  1,\n  undefined\n]"}, {"[\n  2,\n  \"Mid-Market\"\n]"}}},
 		{name: "OBJECT_CONSTRUCT with an odd number of arguments is refused", evidence: objectDoc + " (arguments come in pairs)",
 			sql:     `SELECT OBJECT_CONSTRUCT('a', 1, 'b')`,
 			wantErr: "SQL compilation error:\nOBJECT_CONSTRUCT takes key-value pairs; got 3 arguments"},
