@@ -34,9 +34,9 @@ import (
 //     refused as Snowflake refuses it; ::STRING of a VARIANT string drops the
 //     quotes and ::VARIANT of text makes a JSON string;
 //     a VARIANT compared with a string literal compares as a VARIANT string,
-//     and so does one compared with a text column or call, or IN a list
-//     holding one (VARCHAR coerces to VARIANT), while a number column
-//     converts the VARIANT;
+//     and so does one compared with any text expression (a column, a call,
+//     'a' || b, a CASE), or IN a list holding one (VARCHAR coerces to
+//     VARIANT), while a number expression converts the VARIANT;
 //     ARRAY_SIZE counts a VARIANT array; GET, GET_PATH and
 //     JSON_EXTRACT_PATH_TEXT (constant paths), TYPEOF, OBJECT_KEYS, IS_ARRAY,
 //     IS_OBJECT and TO_VARIANT;
@@ -1218,10 +1218,12 @@ var comparisonOps = []string{"=", "<>", "!=", "<", ">", "<=", ">="}
 // literal as Snowflake does, the literal being taken as a VARIANT string:
 // v:status = 'paid' holds when the element is the JSON string "paid".
 // DuckDB would parse the literal as JSON text and fail, so the literal is
-// rewritten to the JSON string it stands for. A VARIANT compared with a
-// column or a call goes through the variantComparisons functions, which
-// take text the same way and leave a number, date or boolean to DuckDB's
-// conversion of the VARIANT to that type.
+// rewritten to the JSON string it stands for. A VARIANT compared with any
+// other expression (a column, a call, 'a' || b: the operand spans the
+// operators binding more tightly than the comparison) goes through the
+// variantComparisons functions, which take text the same way and leave a
+// number, date or boolean to DuckDB's conversion of the VARIANT to that
+// type.
 func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 	asJSON := func(t *sqlToken) {
 		if t.kind != tokString {
@@ -1236,27 +1238,25 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 	for i := 1; i+1 < len(toks); i++ {
 		switch {
 		case toks[i].kind == tokPunct && slices.Contains(comparisonOps, toks[i].text):
-			start, end := comparandStart(toks, i-1), comparandEnd(toks, i+1)
+			start, end := expressionStart(toks, i-1), expressionEnd(toks, i+1)
 			leftVariant, rightVariant := isVariantOperand(toks[start:i], flattened), isVariantOperand(toks[i+1:end], flattened)
-			if leftVariant && (i+2 >= len(toks) || !toks[i+2].punct("::")) {
-				asJSON(&toks[i+1])
-			}
-			if rightVariant && (i < 2 || !toks[i-2].punct("::")) {
-				asJSON(&toks[i-1])
-			}
-			if leftVariant == rightVariant || !endsOperand(toks, start-1) || !endsOperand(toks, end) {
+			if leftVariant == rightVariant {
 				continue
 			}
 			other := toks[i+1 : end]
 			if rightVariant {
 				other = toks[start:i]
 			}
-			if !isColumnOrCall(other) {
-				continue // a literal: DuckDB converts it, a string one was made a JSON string above
+			if isLiteral(other) {
+				asJSON(&other[0]) // other shares toks' backing array; DuckDB converts the other literals
+				continue
+			}
+			if !endsOperand(toks, start-1) || !endsOperand(toks, end) {
+				continue
 			}
 			repl := callTokens(variantComparisons[toks[i].text], toks[start:i], toks[i+1:end])
 			toks = slices.Concat(toks[:start:start], repl, toks[end:])
-			i = start + len(repl) - 1
+			i = start + 1 // on inside the call: an operand may hold comparisons of its own
 		case toks[i].is("IN") && toks[i+1].punct("("):
 			last := i - 1 // the operand's last token, before NOT IN's NOT
 			if toks[last].is("NOT") && last > 0 {
@@ -1270,7 +1270,7 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 			if len(args) == 0 || len(args[0]) == 0 || args[0][0].is("SELECT", "WITH") {
 				continue // a subquery: DuckDB compares its column
 			}
-			if !slices.ContainsFunc(args, isColumnOrCall) || !endsOperand(toks, start-1) {
+			if !slices.ContainsFunc(args, func(a []sqlToken) bool { return !isLiteral(a) }) || !endsOperand(toks, start-1) {
 				for _, a := range args {
 					if len(a) == 1 {
 						asJSON(&a[0]) // a shares toks' backing array
@@ -1278,7 +1278,7 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 				}
 				continue
 			}
-			// A column in the list: v IN (a, b) is v = a OR v = b, each
+			// A column or an expression in the list: v IN (a, b) is v = a OR v = b, each
 			// compared as the operator is.
 			repl := []sqlToken{glue("(")}
 			if last != i-1 {
@@ -1302,15 +1302,107 @@ func rewriteVariantComparisons(toks []sqlToken, flattened bool) []sqlToken {
 	return toks
 }
 
-// isColumnOrCall reports whether an expression starts with a name (a
-// column or a call), not a literal or a keyword.
-func isColumnOrCall(expr []sqlToken) bool {
-	if len(expr) == 0 {
-		return false
+// isLiteral reports whether an expression is one literal: a string, a
+// number, NULL, TRUE or FALSE.
+func isLiteral(expr []sqlToken) bool {
+	return len(expr) == 1 && (expr[0].kind == tokString || expr[0].kind == tokNumber || expr[0].is("NULL", "TRUE", "FALSE"))
+}
+
+// tighterOps are the binary operators that bind more tightly than a
+// comparison, so a comparison's operand spans them ('a' || 'b', x + 1).
+var tighterOps = []string{"||", "+", "-", "*", "/", "%"}
+
+// expressionStart finds where the comparison operand ending at end
+// starts: operands (see atomStart) joined by tighterOps, with a leading
+// sign.
+func expressionStart(toks []sqlToken, end int) int {
+	j := atomStart(toks, end)
+	for j >= 1 && toks[j-1].kind == tokPunct && slices.Contains(tighterOps, toks[j-1].text) {
+		if j < 2 || !endsValue(toks[j-2]) {
+			if toks[j-1].punct("-") || toks[j-1].punct("+") {
+				return j - 1 // a sign
+			}
+			return j
+		}
+		j = atomStart(toks, j-2)
 	}
-	first := expr[0]
-	return first.kind == tokQuoted || first.kind == tokIdent &&
-		(!sqlKeywords[strings.ToUpper(first.text)] || first.is("CAST", "LEFT", "RIGHT", "REPLACE", "IF") && len(expr) > 1 && expr[1].punct("("))
+	return j
+}
+
+// expressionEnd is the forward twin of expressionStart (exclusive).
+func expressionEnd(toks []sqlToken, start int) int {
+	j := start
+	for j < len(toks) {
+		for j < len(toks) && (toks[j].punct("-") || toks[j].punct("+")) {
+			j++ // a sign
+		}
+		if j >= len(toks) {
+			return j
+		}
+		j = castsEnd(toks, atomEnd(toks, j))
+		if j >= len(toks) || toks[j].kind != tokPunct || !slices.Contains(tighterOps, toks[j].text) {
+			return j
+		}
+		j++
+	}
+	return j
+}
+
+// atomStart finds where the operand ending at end starts: comparandStart's
+// operands, a CASE … END, or a typed literal (DATE '2025-01-01').
+func atomStart(toks []sqlToken, end int) int {
+	switch t := toks[end]; {
+	case t.is("END"):
+		depth := 0
+		for j := end; j >= 0; j-- {
+			switch {
+			case toks[j].is("END"):
+				depth++
+			case toks[j].is("CASE"):
+				depth--
+				if depth == 0 {
+					return j
+				}
+			}
+		}
+		return end
+	case t.kind == tokString && end >= 1 && toks[end-1].is("DATE", "TIME", "TIMESTAMP", "INTERVAL"):
+		return end - 1
+	}
+	return comparandStart(toks, end)
+}
+
+// atomEnd is the forward twin of atomStart (exclusive), casts aside.
+func atomEnd(toks []sqlToken, start int) int {
+	switch t := toks[start]; {
+	case t.punct("("):
+		if end := matchingParen(toks, start); end > 0 {
+			return end + 1
+		}
+	case t.is("CASE"):
+		depth := 0
+		for j := start; j < len(toks); j++ {
+			switch {
+			case toks[j].is("CASE"):
+				depth++
+			case toks[j].is("END"):
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+	case t.is("DATE", "TIME", "TIMESTAMP", "INTERVAL") && start+1 < len(toks) && toks[start+1].kind == tokString:
+		return start + 2
+	}
+	return operandEnd(toks, start)
+}
+
+// endsValue reports whether a token can end a value, so an operator after
+// it is binary, not a sign.
+func endsValue(t sqlToken) bool {
+	return t.punct(")") || t.kind == tokString || t.kind == tokNumber || t.kind == tokQuoted ||
+		t.kind == tokIdent && (!sqlKeywords[strings.ToUpper(t.text)] || t.is("END", "NULL", "TRUE", "FALSE"))
 }
 
 // comparandStart is operandStart with the casts written after an operand
@@ -1329,9 +1421,9 @@ func comparandStart(toks []sqlToken, end int) int {
 	}
 }
 
-// comparandEnd is operandEnd with casts written after the operand.
-func comparandEnd(toks []sqlToken, start int) int {
-	end := operandEnd(toks, start)
+// castsEnd skips the casts written after an operand ending at end
+// (x::NUMBER, x::VARCHAR(10)).
+func castsEnd(toks []sqlToken, end int) int {
 	for end+1 < len(toks) && toks[end].punct("::") && toks[end+1].kind == tokIdent {
 		end += 2
 		if end < len(toks) && toks[end].punct("(") {

@@ -689,6 +689,23 @@ func TestSnowflakeDialect_VariantComparedWithColumns(t *testing.T) {
 			sql: `SELECT cu."segment", COUNT(DISTINCT c."campaign_id") AS campaigns FROM "in.c-web"."campaigns" c
 				JOIN "in.c-crm"."customers" cu ON PARSE_JSON(c."targeting"):audience.segment = cu."segment" GROUP BY 1 ORDER BY 1`,
 			rows: [][]string{{"Enterprise", "4"}, {"Mid-Market", "4"}, {"SMB", "4"}}},
+		{name: "a VARIANT compared with a text expression, either side", evidence: conversionDoc + "; || and arithmetic bind more " +
+			"tightly than a comparison (docs.snowflake.com/sql-reference/operators), so the whole expression is the VARCHAR compared",
+			sql: `SELECT v:name = 'a' || 'b' AS a, 'a' || 'b' = v:name AS b, v:city = UPPER(c) || '' AS c, v:name = s || 'b' AS d,
+				v:name = UPPER(s) || 'B' AS e, v:n = '2' || '' AS f, v:name <> 'a' || 'b' AS g, v:name < 'a' || 'c' AS h,
+				v:name = CASE WHEN s = 'a' THEN 'ab' END AS i, v:name = (s || 'b') AS j, v:n = 1 + 1 AS k, v:n > -1 AS l
+				FROM (SELECT PARSE_JSON('{"name":"ab","city":"PRAGUE","n":2}') AS v, 'prague' AS c, 'a' AS s)`,
+			rows: [][]string{{"true", "true", "true", "true", "false", "false", "false", "true", "true", "true", "true", "true"}}},
+		{name: "a VARIANT IN a list holding a text expression", evidence: conversionDoc + "; x IN (a, b) is x = a OR x = b " +
+			"(docs.snowflake.com/sql-reference/functions/in)",
+			sql: `SELECT v:name IN ('a' || 'b', 'x') AS a, v:name NOT IN ('x', s || 'b') AS b, v:name IN ('A' || 'B') AS c
+				FROM (SELECT PARSE_JSON('{"name":"ab"}') AS v, 'a' AS s)`,
+			rows: [][]string{{"true", "false", "false"}}},
+		{name: "demo campaigns joined to customers on a text expression", evidence: conversionDoc + "; campaigns.targeting holds JSON text",
+			sql: `SELECT cu."segment", COUNT(DISTINCT c."campaign_id") AS campaigns FROM "in.c-web"."campaigns" c
+				JOIN "in.c-crm"."customers" cu ON PARSE_JSON(c."targeting"):audience.segment = UPPER(LEFT(cu."segment", 1)) || SUBSTR(cu."segment", 2)
+				GROUP BY 1 ORDER BY 1`,
+			rows: [][]string{{"Enterprise", "4"}, {"Mid-Market", "4"}, {"SMB", "4"}}},
 		{name: "a FLATTEN value equal to a text column", evidence: conversionDoc,
 			sql: `SELECT COUNT(*) AS n FROM (SELECT PARSE_JSON('["a","b","A"]') AS v, 'a' AS wanted) t, LATERAL FLATTEN(input => t.v) f
 				WHERE f.value = t.wanted`,
