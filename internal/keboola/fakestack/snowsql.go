@@ -49,9 +49,9 @@ import (
 //     with the value a VARIANT (text, dates and binary refused uncast, a
 //     VARIANT holding no array failing to convert); ARRAY_AGG and OBJECT_AGG
 //     omitting NULLs (a FILTER clause on them is refused);
-//   - LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) with INPUT, PATH, OUTER and
-//     MODE, returning SEQ, KEY, PATH, INDEX, VALUE and THIS (RECURSIVE is
-//     refused);
+//   - LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) with INPUT, PATH, OUTER,
+//     RECURSIVE and MODE, returning SEQ, KEY, PATH, INDEX, VALUE and THIS
+//     (RECURSIVE with OUTER is refused);
 //   - CURRENT_DATE, CURRENT_TIMESTAMP, SYSDATE and GETDATE read the stack's clock;
 //   - a select item that is an expression without an alias is named as
 //     written, upper-cased (COUNT(*), V:PLAN::STRING), not after its rewrite.
@@ -293,6 +293,12 @@ var snowflakeMacros = slices.Concat(variantComparisonMacros(), []string{
 		THEN to_json(v)
 		ELSE error('Invalid argument types for function ''' || fn || ''': (' || replace(typeof(v), 'BIGINT', 'NUMBER') || others || ')') END`,
 	`CREATE MACRO sf_flatten_input(v) AS sf_semi(v, 'FLATTEN', '')`,
+	// sf_flatten_path is FLATTEN's PATH of the element k of container after
+	// prefix: [i] for an element, .key for a member (['key'] when it is no
+	// plain name), as Snowflake writes paths.
+	`CREATE MACRO sf_flatten_path(prefix, container, k) AS CASE WHEN json_type(container) = 'ARRAY' THEN prefix || '[' || k || ']'
+		WHEN regexp_full_match(k, '[A-Za-z_][A-Za-z0-9_$]*') THEN prefix || CASE WHEN prefix = '' THEN '' ELSE '.' END || k
+		ELSE prefix || '[''' || replace(k, '''', '\''') || ''']' END`,
 	`CREATE MACRO sf_to_char(x) AS sf_varchar(x), (x, f) AS strftime(x, f)`,
 	`CREATE MACRO sf_date_trunc(p, x DATE) AS CAST(date_trunc(p, x) AS DATE), (p, x) AS date_trunc(p, x)`,
 	`CREATE MACRO sf_interval(p, n) AS CASE p WHEN 'year' THEN to_years(CAST(n AS INTEGER)) WHEN 'quarter' THEN to_months(CAST(3 * n AS INTEGER))
@@ -1471,10 +1477,10 @@ var flattenArgs = []string{"INPUT", "PATH", "OUTER", "RECURSIVE", "MODE"}
 // rewriteFlatten turns LATERAL FLATTEN(…) and TABLE(FLATTEN(…)) into a
 // DuckDB subquery over json_each with FLATTEN's columns: SEQ (one number
 // per input value: equal inputs share it), KEY (objects only), PATH, INDEX
-// (arrays only), VALUE and THIS. It takes INPUT, PATH, OUTER and MODE; a
-// scalar or an empty input gives no rows (one row of NULLs with
-// OUTER => TRUE), a VARCHAR input is refused as Snowflake refuses it, and
-// RECURSIVE => TRUE is refused as not modelled. DuckDB correlates a
+// (arrays only), VALUE and THIS. It takes INPUT, PATH, OUTER, RECURSIVE
+// and MODE; a scalar or an empty input gives no rows (one row of NULLs
+// with OUTER => TRUE), a VARCHAR input is refused as Snowflake refuses it,
+// and RECURSIVE with OUTER is refused as not modelled. DuckDB correlates a
 // subquery in FROM with the tables before it, LATERAL or not.
 func rewriteFlatten(sqlText string, toks []sqlToken) ([]sqlToken, bool, error) {
 	found := false
@@ -1508,10 +1514,11 @@ func rewriteFlatten(sqlText string, toks []sqlToken) ([]sqlToken, bool, error) {
 
 // flattenCall is one FLATTEN's arguments, read.
 type flattenCall struct {
-	input  []sqlToken // the value to flatten, PATH applied
-	prefix string     // PATH as written, "" without one
-	outer  bool
-	kinds  string // the JSON types flattened, as an SQL list
+	input     []sqlToken // the value to flatten, PATH applied
+	prefix    string     // PATH as written, "" without one
+	outer     bool
+	recursive bool
+	kinds     string // the JSON types flattened, as an SQL list
 }
 
 func readFlattenArgs(sqlText string, args [][]sqlToken) (*flattenCall, error) {
@@ -1547,11 +1554,13 @@ func readFlattenArgs(sqlText string, args [][]sqlToken) (*flattenCall, error) {
 	if c.outer, err = flag("OUTER"); err != nil {
 		return nil, err
 	}
-	if recursive, err := flag("RECURSIVE"); err != nil || recursive {
-		if err == nil {
-			err = serviceErrorf("SQL compilation error:\nFLATTEN with RECURSIVE => TRUE is not supported by this stack")
-		}
+	if c.recursive, err = flag("RECURSIVE"); err != nil {
 		return nil, err
+	}
+	if c.recursive && c.outer {
+		// Whether OUTER adds a row for each empty container met on the way
+		// down is not documented: refused rather than guessed.
+		return nil, serviceErrorf("SQL compilation error:\nFLATTEN with both RECURSIVE => TRUE and OUTER => TRUE is not supported by this stack")
 	}
 	if m, ok := named["MODE"]; ok {
 		mode := ""
@@ -1580,33 +1589,45 @@ func readFlattenArgs(sqlText string, args [][]sqlToken) (*flattenCall, error) {
 	return c, nil
 }
 
-// head is the subquery up to the input; PATH is Snowflake's: [i] for an
-// element, .key for a member (['key'] when it is no plain name).
+// head is the subquery up to the input. Each row is one element: its key,
+// value and container (the THIS column) and its path from the input.
 func (c *flattenCall) head() string {
-	const this, key = `sf_flatten_in."THIS"`, `sf_flatten_each."key"`
-	dot, none := "", "NULL"
-	if c.prefix != "" {
-		dot, none = ".", sqlString(c.prefix)
+	key, value, container := `sf_flatten_each."key"`, `sf_flatten_each."value"`, `sf_flatten_in."THIS"`
+	path := `sf_flatten_path(` + sqlString(c.prefix) + `, ` + container + `, ` + key + `)`
+	if c.recursive {
+		key, value, container, path = `sf_flatten_walk.k`, `sf_flatten_walk.v`, `sf_flatten_walk.container`, `sf_flatten_walk.p`
 	}
-	return `(SELECT CAST(hash(` + this + `) >> 1 AS BIGINT) AS "SEQ", ` +
-		`CASE WHEN json_type(` + this + `) = 'OBJECT' THEN ` + key + ` END AS "KEY", ` +
-		`CASE WHEN ` + key + ` IS NULL THEN ` + none +
-		` WHEN json_type(` + this + `) = 'ARRAY' THEN ` + sqlString(c.prefix+"[") + ` || ` + key + ` || ']'` +
-		` WHEN regexp_full_match(` + key + `, '[A-Za-z_][A-Za-z0-9_$]*') THEN ` + sqlString(c.prefix+dot) + ` || ` + key +
-		` ELSE ` + sqlString(c.prefix+"['") + ` || replace(` + key + `, '''', '\''') || ''']' END AS "PATH", ` +
-		`CASE WHEN json_type(` + this + `) = 'ARRAY' THEN CAST(` + key + ` AS BIGINT) END AS "INDEX", ` +
-		`sf_flatten_each."value" AS "VALUE", ` + this + ` AS "THIS" FROM (SELECT sf_flatten_input(`
+	none := "NULL"
+	if c.prefix != "" {
+		none = sqlString(c.prefix)
+	}
+	return `(SELECT CAST(hash(sf_flatten_in."THIS") >> 1 AS BIGINT) AS "SEQ", ` +
+		`CASE WHEN json_type(` + container + `) = 'OBJECT' THEN ` + key + ` END AS "KEY", ` +
+		`CASE WHEN ` + key + ` IS NULL THEN ` + none + ` ELSE ` + path + ` END AS "PATH", ` +
+		`CASE WHEN json_type(` + container + `) = 'ARRAY' THEN CAST(` + key + ` AS BIGINT) END AS "INDEX", ` +
+		value + ` AS "VALUE", ` + container + ` AS "THIS" FROM (SELECT sf_flatten_input(`
 }
 
 // tail closes the input and joins its elements; OUTER keeps the input's
-// row when there are none.
+// row when there are none. RECURSIVE walks the elements of the elements
+// too (those of the kinds MODE names), each row's THIS being the
+// element's own container.
 func (c *flattenCall) tail() string {
+	expand := func(v string) string {
+		return `json_each(CASE WHEN json_type(` + v + `) IN (` + c.kinds + `) THEN ` + v + ` END)`
+	}
+	if c.recursive {
+		return `) AS "THIS") sf_flatten_in JOIN LATERAL (WITH RECURSIVE sf_flatten_walk(k, v, container, p) AS (` +
+			`SELECT e."key", e."value", sf_flatten_in."THIS", sf_flatten_path(` + sqlString(c.prefix) + `, sf_flatten_in."THIS", e."key") ` +
+			`FROM ` + expand(`sf_flatten_in."THIS"`) + ` e UNION ALL ` +
+			`SELECT e."key", e."value", w.v, sf_flatten_path(w.p, w.v, e."key") FROM sf_flatten_walk w, ` + expand("w.v") + ` e) ` +
+			`SELECT * FROM sf_flatten_walk) sf_flatten_walk ON TRUE`
+	}
 	join := "JOIN"
 	if c.outer {
 		join = "LEFT JOIN"
 	}
-	return `) AS "THIS") sf_flatten_in ` + join + ` json_each(CASE WHEN json_type(sf_flatten_in."THIS") IN (` + c.kinds +
-		`) THEN sf_flatten_in."THIS" END) sf_flatten_each ON TRUE`
+	return `) AS "THIS") sf_flatten_in ` + join + ` ` + expand(`sf_flatten_in."THIS"`) + ` sf_flatten_each ON TRUE`
 }
 
 // variantPath converts a Snowflake path written as a string ('a.b[0]',
