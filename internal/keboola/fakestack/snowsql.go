@@ -101,9 +101,26 @@ func (t sqlToken) is(words ...string) bool {
 
 func (t sqlToken) punct(p string) bool { return t.kind == tokPunct && t.text == p }
 
-// tokenizeSQL splits one statement. It refuses unterminated literals and
+// lexis is what tokenising differs in between the dialects: which quote
+// marks an identifier and which a string, whether strings take backslash
+// escapes and # starts a comment, and how a lexical error is worded.
+type lexis struct {
+	identQuote      byte   // '"' on Snowflake, '`' on BigQuery
+	stringQuotes    string // the bytes that open a string literal
+	backslashEscape bool   // \' inside a string does not end it
+	hashComments    bool   // # starts a comment to the end of the line
+	fail            func(msg string) error
+}
+
+var snowflakeLexis = lexis{identQuote: '"', stringQuotes: "'",
+	fail: func(msg string) error { return serviceErrorf("SQL compilation error:\n%s", msg) }}
+
+// tokenizeSQL splits one Snowflake statement.
+func tokenizeSQL(sqlText string) ([]sqlToken, error) { return tokenizeIn(sqlText, snowflakeLexis) }
+
+// tokenizeIn splits one statement. It refuses unterminated literals and
 // several statements in one string (the Query Service takes one per entry).
-func tokenizeSQL(sqlText string) ([]sqlToken, error) {
+func tokenizeIn(sqlText string, lx lexis) ([]sqlToken, error) {
 	var toks []sqlToken
 	ended := false
 	n := len(sqlText)
@@ -117,7 +134,7 @@ func tokenizeSQL(sqlText string) ([]sqlToken, error) {
 				i++
 			}
 			kind = tokSpace
-		case c == '-' && i+1 < n && sqlText[i+1] == '-', c == '/' && i+1 < n && sqlText[i+1] == '/':
+		case c == '-' && i+1 < n && sqlText[i+1] == '-', c == '/' && i+1 < n && sqlText[i+1] == '/', c == '#' && lx.hashComments:
 			j := strings.IndexByte(sqlText[i:], '\n')
 			if j < 0 {
 				j = n - i
@@ -127,13 +144,17 @@ func tokenizeSQL(sqlText string) ([]sqlToken, error) {
 		case c == '/' && i+1 < n && sqlText[i+1] == '*':
 			j := strings.Index(sqlText[i+2:], "*/")
 			if j < 0 {
-				return nil, serviceErrorf("SQL compilation error:\nunterminated comment")
+				return nil, lx.fail("unterminated comment")
 			}
 			i += 2 + j + 2
 			kind = tokSpace
-		case c == '\'' || c == '"':
+		case c == lx.identQuote || strings.IndexByte(lx.stringQuotes, c) >= 0:
 			j := i + 1
 			for ; j < n; j++ {
+				if lx.backslashEscape && sqlText[j] == '\\' {
+					j++
+					continue
+				}
 				if sqlText[j] == c {
 					if j+1 < n && sqlText[j+1] == c {
 						j++
@@ -143,14 +164,14 @@ func tokenizeSQL(sqlText string) ([]sqlToken, error) {
 				}
 			}
 			if j >= n {
-				if c == '"' {
-					return nil, serviceErrorf("SQL compilation error:\nunterminated quoted identifier")
+				if c == lx.identQuote {
+					return nil, lx.fail("unterminated quoted identifier")
 				}
-				return nil, serviceErrorf("SQL compilation error:\nunterminated string literal")
+				return nil, lx.fail("unterminated string literal")
 			}
 			i = j + 1
 			kind = tokString
-			if c == '"' {
+			if c == lx.identQuote {
 				kind = tokQuoted
 			}
 		case isIdentStart(c):
@@ -176,14 +197,14 @@ func tokenizeSQL(sqlText string) ([]sqlToken, error) {
 			}
 		}
 		if ended && kind != tokSpace {
-			return nil, errMultipleStatements
+			return nil, lx.fail(multipleStatements)
 		}
 		toks = append(toks, sqlToken{kind: kind, text: sqlText[start:i], pos: start, end: i})
 	}
 	return toks, nil
 }
 
-var errMultipleStatements = serviceErrorf("SQL compilation error:\none statement per entry; send several statements as separate entries")
+const multipleStatements = "one statement per entry; send several statements as separate entries"
 
 func isIdentStart(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
