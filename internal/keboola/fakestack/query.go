@@ -10,7 +10,8 @@ import (
 )
 
 // Query Service: statements really run on the stack's DuckDB database
-// through the Snowflake dialect layer (snowsql.go, sqlrun.go). SQL written
+// through the Snowflake dialect layer (snowsql.go, sqlrun.go), or on a
+// BigQuery project through the BigQuery one (bigsql.go). SQL written
 // for the Snowflake workspace ("KEBOOLA_1234"."in.c-crm"."orders") has its
 // project database qualifier dropped, which leaves the bucket schema
 // ("in.c-crm"."orders"). Workspaces have read-only storage access: only
@@ -134,8 +135,13 @@ func (s *Stack) handleSubmitQuery(w http.ResponseWriter, r *http.Request, _ *cal
 func (s *Stack) runStatement(ctx context.Context, ws *workspace, st *queryStatement) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryStatementLimit)
 	defer cancel()
-	ss := s.sqlSession(s.db, "", true)
-	res, err := ss.run(ctx, st.sql, fmt.Sprintf("WORKSPACE_%d", ws.id), queryMaxRows)
+	var res *sqlResult
+	var err error
+	if s.opts.Backend == "bigquery" {
+		res, err = s.runBigQuery(ctx, st.sql, queryMaxRows)
+	} else {
+		res, err = s.sqlSession(s.db, "", true).run(ctx, st.sql, fmt.Sprintf("WORKSPACE_%d", ws.id), queryMaxRows)
+	}
 	if err != nil {
 		st.err = err.Error()
 		return

@@ -266,6 +266,7 @@ type dialectCase struct {
 	cols     []string
 	types    []string
 	rows     [][]string
+	oracle   string // plain DuckDB SQL whose rows are the expected ones (instead of rows)
 	wantErr  string
 }
 
@@ -273,7 +274,13 @@ type dialectCase struct {
 // it and reads the statement's result or error through the API.
 func runOverHTTP(t *testing.T, cases []dialectCase) {
 	t.Helper()
-	s, clk := newClocked(t, Options{})
+	runOverHTTPOn(t, Options{}, cases)
+}
+
+// runOverHTTPOn is runOverHTTP on a stack made with opts.
+func runOverHTTPOn(t *testing.T, opts Options, cases []dialectCase) {
+	t.Helper()
+	s, clk := newClocked(t, opts)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.evidence == "" {
@@ -303,6 +310,13 @@ func runOverHTTP(t *testing.T, cases []dialectCase) {
 					}
 				}
 				got = append(got, cells)
+			}
+			if tc.oracle != "" {
+				_, _, oracleRows, _, err := s.queryRows(context.Background(), 1000, tc.oracle)
+				if err != nil || len(oracleRows) == 0 {
+					t.Fatalf("oracle: %v (%d rows)", err, len(oracleRows))
+				}
+				tc.rows = texts(oracleRows)
 			}
 			// A case that checks only the columns leaves rows nil.
 			if (tc.rows != nil || tc.cols == nil) && !slices.EqualFunc(got, tc.rows, slices.Equal) {
