@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -220,6 +221,16 @@ func (c *Client) RunQuery(ctx context.Context, workspaceID, sql string, opts Que
 		return nil, err
 	}
 	res, err := c.awaitQuery(qctx, id, maxRows, poll, start, opts.Progress)
+	var failed *QueryFailedError
+	if errors.As(err, &failed) && failed.Message != "" {
+		// The Query Service serializes a BigQuery job error as an object
+		// ({Location: "query"; Message: "…"; Reason: "invalidQuery"}); the
+		// Python server shows only its message (workspace.py,
+		// _BigQueryWorkspace._format_error_message), and so does this.
+		if info, verr := c.VerifyToken(ctx); verr == nil && info.Owner.Backend() == "bigquery" {
+			failed.Message = bigQueryErrorMessage(failed.Message)
+		}
+	}
 	if err != nil && qctx.Err() != nil {
 		c.cancelAfterAbort(ctx, id)
 		if ctx.Err() == nil {
@@ -323,4 +334,18 @@ func (c *Client) cancelAfterAbort(ctx context.Context, id string) {
 	if err := c.CancelQuery(cctx, id, "the caller stopped waiting"); err != nil {
 		c.opts.Logger.WarnContext(cctx, "keboola: cancelling an abandoned query failed", "queryJobId", id, "error", err.Error())
 	}
+}
+
+// reBigQueryMessage finds the message in a serialized BigQuery error: the
+// text between the quotes after "Message:", with \" and \\ escapes.
+var reBigQueryMessage = regexp.MustCompile(`Message:\s*"((?:[^"\\]|\\.)*)"`)
+
+// bigQueryErrorMessage is the message of a serialized BigQuery error, or
+// the text unchanged when it is not one.
+func bigQueryErrorMessage(text string) string {
+	m := reBigQueryMessage.FindStringSubmatch(text)
+	if m == nil {
+		return text
+	}
+	return strings.ReplaceAll(m[1], `\"`, `"`)
 }

@@ -56,6 +56,28 @@ func TestQueryData(t *testing.T) {
 	}
 }
 
+// On a BigQuery project query_data runs GoogleSQL with the names
+// get_tables gives (`dataset`.`table`), and a failure shows only the
+// message of the BigQuery error object the Query Service returns, as the
+// Python server's _BigQueryWorkspace._format_error_message does
+// (workspace.py); Snowflake quoting is a BigQuery syntax error
+// (cloud.google.com/bigquery/docs/reference/standard-sql/lexical: "…" is a
+// string literal).
+func TestQueryData_BigQueryProject(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, fakestack.Options{Backend: "bigquery"})
+	f.check(t, "query_data", []expect{
+		{name: "backquoted dataset and table", args: map[string]any{"sql_query": "SELECT status, COUNT(*) AS n FROM `in_c_crm`.`orders` GROUP BY status ORDER BY status"},
+			contains: []string{"Returned 3 of 3 rows.", "status,n\n", "completed,"}},
+		{name: "Snowflake quoting fails with BigQuery's message only", args: map[string]any{"sql_query": `SELECT * FROM "in.c-crm"."customers"`},
+			isError: true, contains: []string{`the SQL query failed: Syntax error: Unexpected string literal "in.c-crm" at [1:15]`},
+			absent: []string{"Location", "Reason", `\"`}},
+		{name: "an unknown table", args: map[string]any{"sql_query": "SELECT * FROM `in_c_crm`.`nope`"},
+			isError: true, contains: []string{"the SQL query failed: Not found: Table kbc-fakestack:in_c_crm.nope was not found in location US"},
+			absent: []string{"Location", "Reason"}},
+	})
+}
+
 func TestQueryData_FindsTheWorkspaceOnce(t *testing.T) {
 	t.Parallel()
 	f := readFixture(t)

@@ -70,7 +70,7 @@ func TestBigQueryDialect(t *testing.T) {
 			sql:     "SELECT CAST(customer_id AS VARCHAR) FROM in_c_crm.customers",
 			wantErr: `{Location: "query"; Message: "Type not found: VARCHAR at [1:28]"; Reason: "invalidQuery"}`},
 		{name: "QUALIFY runs", evidence: bqOperators,
-			sql: "SELECT segment, name FROM in_c_crm.customers WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY segment ORDER BY customer_id) = 1 ORDER BY segment",
+			sql:    "SELECT segment, name FROM in_c_crm.customers WHERE TRUE QUALIFY ROW_NUMBER() OVER (PARTITION BY segment ORDER BY customer_id) = 1 ORDER BY segment",
 			oracle: `SELECT segment, name FROM "in.c-crm".customers QUALIFY row_number() OVER (PARTITION BY segment ORDER BY customer_id) = 1 ORDER BY segment`},
 		{name: "a write in the read-only workspace", evidence: "Keboola read-only input mapping: Query Service workspaces read Storage, they do not write it",
 			sql:     "DELETE FROM in_c_crm.customers WHERE TRUE",
