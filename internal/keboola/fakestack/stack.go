@@ -49,14 +49,18 @@
 // qualifier ("KEBOOLA_<project>") is dropped, so the names the tools build
 // from backendPath work unchanged. A dialect layer (snowsql.go, sqlrun.go)
 // makes DuckDB answer like Snowflake: identifier case folding, Snowflake
-// functions and casts, SHOW/DESCRIBE, Snowflake-worded errors. Query Service
+// functions and casts, SHOW/DESCRIBE, Snowflake-worded errors. On a
+// BigQuery project the Query Service runs GoogleSQL instead (bigsql.go):
+// datasets named by backendPath (in_c_crm), backquoted names, BigQuery's
+// functions and its serialized job errors. Query Service
 // workspaces have read-only storage access; Snowflake transformation jobs
 // run their SQL and write their output tables, and flows run their tasks as
 // child jobs (jobrun.go).
 //
 // # Not modelled
 //
-// SQL on BigQuery projects and on the generated large project's tables,
+// SQL in BigQuery transformations, BigQuery's own printing of result
+// values (they print as on Snowflake), SQL on the generated large project's tables,
 // legacy branch copies of buckets (c-<branch>-name) on projects without
 // storage-branches, file uploads and table imports, writes from Query
 // Service SQL (workspaces are read-only), incremental output mapping,
