@@ -209,16 +209,15 @@ var tableEnds = []string{"WHERE", "GROUP", "HAVING", "QUALIFY", "WINDOW", "ORDER
 // tr translates a run of tokens (a statement, a subquery or an argument).
 func (st *bigQueryStatement) tr(toks []sqlToken) (string, error) {
 	var out []string
-	inFrom := false // in FROM's list, where a name is a table
-	depth := 0
-	var fromDepth []bool // inFrom outside each open parenthesis
+	inFrom := false  // in FROM's list, where a name is a table
+	var outer []bool // inFrom outside each open parenthesis
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		prev := sqlToken{kind: tokSpace}
 		if i > 0 {
 			prev = toks[i-1]
 		}
-		tablePos := prev.is("FROM", "JOIN") || inFrom && prev.punct(",") && depth == 0
+		tablePos := prev.is("FROM", "JOIN") || inFrom && prev.punct(",")
 		switch {
 		case t.is("FROM"):
 			inFrom = true
@@ -235,14 +234,12 @@ func (st *bigQueryStatement) tr(toks []sqlToken) (string, error) {
 		case tokPunct:
 			switch t.text {
 			case "(":
-				fromDepth = append(fromDepth, inFrom)
+				outer = append(outer, inFrom)
 				inFrom = false
-				depth++
 			case ")":
-				if depth > 0 {
-					depth--
-					inFrom = fromDepth[len(fromDepth)-1]
-					fromDepth = fromDepth[:len(fromDepth)-1]
+				if len(outer) > 0 {
+					inFrom = outer[len(outer)-1]
+					outer = outer[:len(outer)-1]
 				}
 			}
 			out = append(out, t.text)

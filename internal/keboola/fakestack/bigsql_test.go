@@ -35,6 +35,12 @@ func TestBigQueryDialect(t *testing.T) {
 			sql: "WITH big AS (SELECT customer_id, SUM(total_usd) AS spent FROM `in_c_crm`.`orders` GROUP BY customer_id)\n" +
 				"SELECT c.segment, COUNT(*) AS n FROM big JOIN `in_c_crm`.`customers` AS c USING (customer_id) WHERE big.spent > 0 GROUP BY 1 ORDER BY 1",
 			oracle: `SELECT segment, CAST(COUNT(*) AS VARCHAR) FROM (SELECT customer_id FROM "in.c-crm".orders GROUP BY 1 HAVING SUM(total_usd) > 0) JOIN "in.c-crm".customers USING (customer_id) GROUP BY 1 ORDER BY 1`},
+		{name: "a comma join inside a subquery", evidence: bqFrom,
+			sql:    "SELECT COUNT(*) AS n FROM (SELECT o.order_id FROM in_c_crm.orders o, `in_c_crm.customers` c WHERE o.customer_id = c.customer_id)",
+			oracle: `SELECT CAST(COUNT(*) AS VARCHAR) FROM "in.c-crm".orders JOIN "in.c-crm".customers USING (customer_id)`},
+		{name: "an unqualified table after a comma", evidence: bqFrom,
+			sql:     "SELECT 1 FROM (SELECT 1 FROM in_c_crm.orders, customers)",
+			wantErr: `{Location: "query"; Message: "Table \"customers\" must be qualified with a dataset (e.g. dataset.table)."; Reason: "invalidQuery"}`},
 		{name: "Snowflake-quoted names are string literals", evidence: bqLexical + "; " + bqErrObject,
 			sql:     `SELECT * FROM "in.c-crm"."customers"`,
 			wantErr: `{Location: "query"; Message: "Syntax error: Unexpected string literal \"in.c-crm\" at [1:15]"; Reason: "invalidQuery"}`},
