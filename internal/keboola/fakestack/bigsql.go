@@ -3,6 +3,7 @@ package fakestack
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -200,7 +201,47 @@ func (st *bigQueryStatement) translate() (string, error) {
 			st.ctes[t.name()] = true
 		}
 	}
-	return st.tr(toks)
+	return st.tr(nameAnonymousItems(toks, anonymousColumnNamer))
+}
+
+// anonymousColumnNamer names a select list's columns as BigQuery names
+// them in a result (query-syntax#implicit_aliases): a path is named by its
+// last identifier as written (DuckDB would use the catalogue's case), and
+// other expressions are anonymous, f0_, f1_, … counting only those.
+func anonymousColumnNamer() func([]sqlToken) (string, bool) {
+	n := 0
+	return func(item []sqlToken) (string, bool) {
+		if name, ok := implicitAlias(item); ok {
+			return name, true
+		}
+		if !anonymousItem(item) {
+			return "", false
+		}
+		n++
+		return fmt.Sprintf("f%d_", n-1), true
+	}
+}
+
+// implicitAlias is the alias of a select item that is a column path.
+func implicitAlias(item []sqlToken) (string, bool) {
+	for k, t := range item {
+		if k%2 == 0 && t.kind != tokIdent && t.kind != tokQuoted || k%2 == 1 && !t.punct(".") {
+			return "", false
+		}
+	}
+	if len(item)%2 == 0 {
+		return "", false
+	}
+	last := item[len(item)-1]
+	if last.kind == tokQuoted {
+		parts := strings.Split(bigQueryIdent(last.text), ".")
+		return parts[len(parts)-1], true
+	}
+	upper := strings.ToUpper(last.text)
+	if len(item) == 1 && (sqlKeywords[upper] || bigQueryReserved[upper]) {
+		return "", false // CURRENT_DATE, TRUE, NULL: not a column
+	}
+	return last.text, true
 }
 
 // tableEnds end a FROM clause's list of tables.
@@ -586,11 +627,18 @@ func bigQueryStringValue(text string) string {
 	return b.String()
 }
 
+var reSelfAlias = regexp.MustCompile(`Column "([^"]+)" referenced that exists in the SELECT clause`)
+
 // engineError words DuckDB's failure as BigQuery words the same one.
 func (st *bigQueryStatement) engineError(err error) error {
 	msg := err.Error()
 	first, _, _ := strings.Cut(msg, "\n")
-	if m := reColumnNotFound.FindStringSubmatch(first); m != nil {
+	m := reColumnNotFound.FindStringSubmatch(first)
+	if m == nil {
+		// SELECT nope: the implicit alias nope AS "nope" refers to itself.
+		m = reSelfAlias.FindStringSubmatch(first)
+	}
+	if m != nil {
 		toks, _ := tokenizeIn(st.sql, bigQueryLexis)
 		for _, t := range toks {
 			if (t.kind == tokIdent || t.kind == tokQuoted) && strings.EqualFold(strings.Trim(t.text, "`"), m[1]) {

@@ -16,6 +16,7 @@ const (
 	bqAggregate  = "standard-sql/aggregate_functions: COUNTIF, STRING_AGG (default delimiter ','), ARRAY_AGG"
 	bqDate       = "standard-sql/date_functions: DATE_TRUNC(d, part), DATE_DIFF(end, start, part) counting boundaries, DATE_ADD/DATE_SUB(d, INTERVAL n part) returning DATE, FORMAT_DATE/PARSE_DATE with % elements, EXTRACT(DAYOFWEEK) with Sunday = 1, CURRENT_DATE()"
 	bqOperators  = "standard-sql/operators: no :: cast, no : path, no ILIKE (LIKE only); standard-sql/lexical#reserved_keywords: LATERAL is reserved; query-syntax#qualify_clause: QUALIFY is supported"
+	bqAnonymous  = "standard-sql/query-syntax#implicit_aliases: only a path has an implicit alias, other expressions are anonymous; BigQuery's result schema names anonymous columns f0_, f1_, … in order (observed BigQuery behaviour, not in the reference)"
 	bqFunctions  = "standard-sql/functions-all: a name outside GoogleSQL's functions is 'Function not found'"
 )
 
@@ -30,6 +31,7 @@ func TestBigQueryDialect(t *testing.T) {
 			oracle: `SELECT CAST(COUNT(*) AS VARCHAR) FROM "in.c-crm".orders WHERE status = 'completed'`},
 		{name: "unquoted dataset.table, columns in any case", evidence: bqLexical,
 			sql:    "SELECT SEGMENT, count(*) AS n FROM in_c_crm.customers c GROUP BY c.Segment ORDER BY 1",
+			cols:   []string{"SEGMENT", "n"},
 			oracle: `SELECT segment, CAST(COUNT(*) AS VARCHAR) FROM "in.c-crm".customers GROUP BY 1 ORDER BY 1`},
 		{name: "join with aliases and a CTE", evidence: bqFrom,
 			sql: "WITH big AS (SELECT customer_id, SUM(total_usd) AS spent FROM `in_c_crm`.`orders` GROUP BY customer_id)\n" +
@@ -94,6 +96,9 @@ func TestBigQueryDialect(t *testing.T) {
 		{name: "SAFE_DIVIDE and IFNULL", evidence: bqMath,
 			sql:  `SELECT SAFE_DIVIDE(1, 0), SAFE_DIVIDE(3, 4), IFNULL(NULL, 'd')`,
 			rows: [][]string{{"<null>", "0.75", "d"}}},
+		{name: "anonymous columns are f0_, f1_, …", evidence: bqAnonymous,
+			sql:  "SELECT c.segment, COUNT(*), MAX(c.customer_id) AS top, 1 + 1 FROM in_c_crm.customers AS c GROUP BY 1 ORDER BY 1 LIMIT 1",
+			cols: []string{"segment", "f0_", "top", "f1_"}},
 		{name: "COUNTIF and STRING_AGG", evidence: bqAggregate,
 			sql:  `SELECT COUNTIF(x > 1), STRING_AGG(s), STRING_AGG(s, '|' ORDER BY s DESC) FROM (SELECT 1 AS x, 'a' AS s UNION ALL SELECT 2, 'b' UNION ALL SELECT 3, 'c')`,
 			rows: [][]string{{"2", "a,b,c", "c|b|a"}}},

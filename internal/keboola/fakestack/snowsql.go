@@ -756,6 +756,14 @@ var selectListEnds = []string{"FROM", "WHERE", "GROUP", "HAVING", "QUALIFY", "OR
 // would name it after the rewritten expression, which shows the rewrite's
 // helpers (sf_get_path(…)) to the client.
 func nameSelectItems(sqlText string, toks []sqlToken) []sqlToken {
+	return nameAnonymousItems(toks, func() func([]sqlToken) (string, bool) {
+		return func(item []sqlToken) (string, bool) { return expressionName(sqlText, item) }
+	})
+}
+
+// nameAnonymousItems gives the select items itemName names an alias;
+// namer is called once per select list, for the item namer of that list.
+func nameAnonymousItems(toks []sqlToken, namer func() func(item []sqlToken) (string, bool)) []sqlToken {
 	type insert struct {
 		at   int
 		name string
@@ -766,6 +774,7 @@ func nameSelectItems(sqlText string, toks []sqlToken) []sqlToken {
 			continue
 		}
 		start, depth := s+1, 0
+		itemName := namer()
 		if start < len(toks) && toks[start].is("DISTINCT", "ALL") {
 			start++
 		}
@@ -784,7 +793,7 @@ func nameSelectItems(sqlText string, toks []sqlToken) []sqlToken {
 				}
 			}
 			if end || depth == 0 && toks[j].punct(",") {
-				if name, ok := expressionName(sqlText, toks[start:j]); ok {
+				if name, ok := itemName(toks[start:j]); ok {
 					inserts = append(inserts, insert{j, name})
 				}
 				start = j + 1
@@ -806,22 +815,7 @@ func nameSelectItems(sqlText string, toks []sqlToken) []sqlToken {
 // expressionName is the name Snowflake gives a select item without an
 // alias; ok is false for a column, a star or an aliased item.
 func expressionName(sqlText string, item []sqlToken) (string, bool) {
-	n := len(item)
-	if n == 0 || item[n-1].punct("*") {
-		return "", false
-	}
-	column := n%2 == 1
-	for k, t := range item {
-		if k%2 == 0 && t.kind != tokIdent && t.kind != tokQuoted || k%2 == 1 && !t.punct(".") {
-			column = false
-		}
-	}
-	last := item[n-1]
-	named := n >= 2 && (last.kind == tokQuoted || last.kind == tokIdent) && item[n-2].is("AS") ||
-		n >= 2 && (last.kind == tokQuoted || last.kind == tokIdent && !sqlKeywords[strings.ToUpper(last.text)]) &&
-			(item[n-2].punct(")") || item[n-2].punct("]") || item[n-2].kind == tokString || item[n-2].kind == tokNumber ||
-				item[n-2].kind == tokQuoted || item[n-2].kind == tokIdent && !sqlKeywords[strings.ToUpper(item[n-2].text)])
-	if column || named || item[0].pos < 0 {
+	if !anonymousItem(item) {
 		return "", false
 	}
 	var b strings.Builder
@@ -836,6 +830,27 @@ func expressionName(sqlText string, item []sqlToken) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// anonymousItem reports whether a select item is an expression without a
+// name: not a star, not a column (a dotted name), not aliased.
+func anonymousItem(item []sqlToken) bool {
+	n := len(item)
+	if n == 0 || item[n-1].punct("*") {
+		return false
+	}
+	column := n%2 == 1
+	for k, t := range item {
+		if k%2 == 0 && t.kind != tokIdent && t.kind != tokQuoted || k%2 == 1 && !t.punct(".") {
+			column = false
+		}
+	}
+	last := item[n-1]
+	named := n >= 2 && (last.kind == tokQuoted || last.kind == tokIdent) && item[n-2].is("AS") ||
+		n >= 2 && (last.kind == tokQuoted || last.kind == tokIdent && !sqlKeywords[strings.ToUpper(last.text)]) &&
+			(item[n-2].punct(")") || item[n-2].punct("]") || item[n-2].kind == tokString || item[n-2].kind == tokNumber ||
+				item[n-2].kind == tokQuoted || item[n-2].kind == tokIdent && !sqlKeywords[strings.ToUpper(item[n-2].text)])
+	return !column && !named && item[0].pos >= 0
 }
 
 // moveWithinGroup rewrites AGG(args) WITHIN GROUP (ORDER BY k) into
