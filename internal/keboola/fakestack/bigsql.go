@@ -26,6 +26,10 @@ import (
 //     LATERAL FLATTEN) is refused; QUALIFY runs (BigQuery has it);
 //   - functions outside the list below are "Function not found", so DuckDB
 //     and Snowflake functions do not pass for GoogleSQL ones;
+//   - dataset.INFORMATION_SCHEMA.TABLES and .COLUMNS (their first columns);
+//     UNNEST(array) [AS] alias in FROM (not WITH OFFSET), GENERATE_DATE_ARRAY;
+//   - result columns are named as BigQuery names them: a column path by its
+//     last identifier as written, other unaliased expressions f0_, f1_, …;
 //   - CURRENT_DATE and CURRENT_TIMESTAMP read the stack's clock;
 //   - an error is the serialized object the Query Service gives for a
 //     BigQuery job error, {Location: "query"; Message: "…"; Reason: "…"}
@@ -291,7 +295,16 @@ func (st *bigQueryStatement) tr(toks []sqlToken) (string, error) {
 		}
 		// A name, a keyword or a function call.
 		parts, next := st.path(toks, i)
-		if tablePos && !t.punct("(") {
+		if tablePos && t.is("UNNEST") && next < len(toks) && toks[next].punct("(") {
+			from, end, err := st.unnest(toks, i)
+			if err != nil {
+				return "", err
+			}
+			out = append(out, from)
+			i = end
+			continue
+		}
+		if tablePos {
 			name, err := st.table(toks[i], parts)
 			if err != nil {
 				return "", err
@@ -378,9 +391,66 @@ func (st *bigQueryStatement) table(first sqlToken, parts []string) (string, erro
 				"Not found: Table %s:%s.%s was not found in location US", bigQueryProjectID, parts[0], parts[1])}
 		}
 		return quoteIdent(d.schema) + "." + quoteIdent(parts[1]), nil
+	case 3:
+		if parts[1] == "INFORMATION_SCHEMA" {
+			return st.informationSchema(parts[0], parts[2])
+		}
 	}
 	return "", &bigQueryError{reason: "notFound", message: fmt.Sprintf(
 		"Not found: Project %s (a workspace reads its own project's datasets: write dataset.table)", parts[0])}
+}
+
+// informationSchema is a dataset's INFORMATION_SCHEMA.TABLES or COLUMNS
+// view (information-schema-tables, information-schema-columns) with their
+// first columns, types named as GoogleSQL names them.
+func (st *bigQueryStatement) informationSchema(dataset, view string) (string, error) {
+	d, ok := st.datasets[dataset]
+	if !ok {
+		return "", &bigQueryError{reason: "notFound", message: fmt.Sprintf(
+			"Not found: Dataset %s:%s was not found in location US", bigQueryProjectID, dataset)}
+	}
+	where := fmt.Sprintf("table_catalog = current_database() AND table_schema = %s", sqlString(d.schema))
+	head := fmt.Sprintf("SELECT %s AS table_catalog, %s AS table_schema, table_name", sqlString(bigQueryProjectID), sqlString(dataset))
+	switch view {
+	case "TABLES":
+		return fmt.Sprintf("(%s, 'BASE TABLE' AS table_type, 'YES' AS is_insertable_into FROM information_schema.tables WHERE %s)", head, where), nil
+	case "COLUMNS":
+		return fmt.Sprintf(`(%s, column_name, ordinal_position, is_nullable, CASE
+			WHEN data_type IN ('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT') THEN 'INT64'
+			WHEN data_type LIKE 'DECIMAL%%' THEN 'NUMERIC' WHEN data_type IN ('DOUBLE', 'FLOAT') THEN 'FLOAT64'
+			WHEN data_type = 'BOOLEAN' THEN 'BOOL' WHEN data_type IN ('DATE', 'TIMESTAMP', 'JSON') THEN data_type
+			ELSE 'STRING' END AS data_type FROM information_schema.columns WHERE %s)`, head, where), nil
+	}
+	return "", &bigQueryError{reason: "notFound", message: fmt.Sprintf(
+		"Not found: Table %s:%s.INFORMATION_SCHEMA.%s was not found in location US", bigQueryProjectID, dataset, view)}
+}
+
+// unnest translates UNNEST(array) [AS] alias in FROM (query-syntax#unnest_operator):
+// one row per element, the alias naming the element's column.
+func (st *bigQueryStatement) unnest(toks []sqlToken, i int) (string, int, error) {
+	args, end := callArgs(toks, i+1)
+	if end < 0 || len(args) != 1 {
+		return "", 0, unexpected(st.sql, toks[i])
+	}
+	arr, err := st.tr(args[0])
+	if err != nil {
+		return "", 0, err
+	}
+	alias := "f0_"
+	k := end + 1
+	if k < len(toks) && toks[k].is("AS") {
+		k++
+	}
+	if k < len(toks) && (toks[k].kind == tokQuoted || toks[k].kind == tokIdent && !bigQueryReserved[strings.ToUpper(toks[k].text)]) {
+		alias, end = toks[k].name(), k
+		if toks[k].kind == tokIdent {
+			alias = toks[k].text
+		}
+	}
+	if end+2 < len(toks) && toks[end+1].is("WITH") && toks[end+2].is("OFFSET") {
+		return "", 0, invalidQuery("UNNEST WITH OFFSET is not supported by this fake BigQuery at %s", at(st.sql, toks[end+1]))
+	}
+	return fmt.Sprintf("unnest(%s) AS %s(%s)", arr, quoteIdent("unnest_"+alias), quoteIdent(alias)), end, nil
 }
 
 // bigQueryProjectID stands in for the Google Cloud project behind the
@@ -459,6 +529,13 @@ func (st *bigQueryStatement) call(toks []sqlToken, i int) (string, int, bool, er
 			text, err = st.template(args, upper, toks[i], "CAST(%[1]s AS DATE)")
 		default:
 			text, err = st.template(args, upper, toks[i], "make_date(%[1]s, %[2]s, %[3]s)")
+		}
+	case "GENERATE_DATE_ARRAY":
+		switch len(args) {
+		case 2:
+			text, err = st.template(args, upper, toks[i], "CAST(generate_series(CAST(%[1]s AS DATE), CAST(%[2]s AS DATE), INTERVAL 1 DAY) AS DATE[])")
+		default:
+			text, err = st.template(args, upper, toks[i], "CAST(generate_series(CAST(%[1]s AS DATE), CAST(%[2]s AS DATE), %[3]s) AS DATE[])")
 		}
 	case "SPLIT":
 		if len(args) == 1 {

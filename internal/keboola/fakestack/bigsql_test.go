@@ -17,6 +17,8 @@ const (
 	bqDate       = "standard-sql/date_functions: DATE_TRUNC(d, part), DATE_DIFF(end, start, part) counting boundaries, DATE_ADD/DATE_SUB(d, INTERVAL n part) returning DATE, FORMAT_DATE/PARSE_DATE with % elements, EXTRACT(DAYOFWEEK) with Sunday = 1, CURRENT_DATE()"
 	bqOperators  = "standard-sql/operators: no :: cast, no : path, no ILIKE (LIKE only); standard-sql/lexical#reserved_keywords: LATERAL is reserved; query-syntax#qualify_clause: QUALIFY is supported"
 	bqAnonymous  = "standard-sql/query-syntax#implicit_aliases: only a path has an implicit alias, other expressions are anonymous; BigQuery's result schema names anonymous columns f0_, f1_, … in order (observed BigQuery behaviour, not in the reference)"
+	bqInfoSchema = "information-schema-tables and information-schema-columns: dataset.INFORMATION_SCHEMA.TABLES/COLUMNS with table_schema, table_name, column_name, data_type as GoogleSQL type names"
+	bqUnnest     = "standard-sql/query-syntax#unnest_operator: UNNEST(array) AS alias gives one row per element; array_functions#generate_date_array; string_functions#split"
 	bqFunctions  = "standard-sql/functions-all: a name outside GoogleSQL's functions is 'Function not found'"
 )
 
@@ -61,6 +63,16 @@ func TestBigQueryDialect(t *testing.T) {
 		{name: "an unknown column", evidence: bqLexical,
 			sql:     "SELECT nope FROM in_c_crm.customers",
 			wantErr: `{Location: "query"; Message: "Unrecognized name: nope at [1:8]"; Reason: "invalidQuery"}`},
+		{name: "INFORMATION_SCHEMA.COLUMNS of a dataset", evidence: bqInfoSchema,
+			sql:  "SELECT table_name, column_name, data_type FROM `in_c_crm`.INFORMATION_SCHEMA.COLUMNS WHERE table_name = 'customers' ORDER BY ordinal_position LIMIT 3",
+			rows: [][]string{{"customers", "customer_id", "INT64"}, {"customers", "name", "STRING"}, {"customers", "email", "STRING"}}},
+		{name: "INFORMATION_SCHEMA.TABLES of a dataset", evidence: bqInfoSchema,
+			sql:  "SELECT table_schema, table_name, table_type FROM `in_c_crm.INFORMATION_SCHEMA.TABLES` ORDER BY table_name",
+			rows: [][]string{{"in_c_crm", "customers", "BASE TABLE"}, {"in_c_crm", "orders", "BASE TABLE"}}},
+		{name: "UNNEST of SPLIT and GENERATE_DATE_ARRAY", evidence: bqUnnest,
+			sql:  "SELECT d, tag FROM UNNEST(GENERATE_DATE_ARRAY('2024-01-30', '2024-02-01')) AS d, UNNEST(SPLIT('a,b', ',')) tag ORDER BY d, tag LIMIT 3",
+			cols: []string{"d", "tag"},
+			rows: [][]string{{"2024-01-30", "a"}, {"2024-01-30", "b"}, {"2024-01-31", "a"}}},
 		// Snowflake-only syntax.
 		{name: ":: cast", evidence: bqOperators,
 			sql:     "SELECT customer_id::STRING FROM in_c_crm.customers",
