@@ -74,7 +74,13 @@ func unexpected(sqlText string, t sqlToken) error {
 }
 
 var bigQueryLexis = lexis{identQuote: '`', stringQuotes: `'"`, backslashEscape: true, hashComments: true,
-	fail: func(msg string) error { return invalidQuery("Syntax error: %s", msg) }}
+	fail: func(msg string) error {
+		if what, ok := strings.CutPrefix(msg, "unterminated "); ok {
+			// BigQuery calls them unclosed (lexical): "Unclosed string literal".
+			return invalidQuery("Syntax error: Unclosed %s", strings.Replace(what, "quoted identifier", "identifier literal", 1))
+		}
+		return invalidQuery("Syntax error: %s", msg)
+	}}
 
 // bigQueryReserved are GoogleSQL's reserved keywords that matter here
 // (lexical#reserved_keywords).
@@ -324,6 +330,9 @@ func (st *bigQueryStatement) tr(toks []sqlToken) (string, error) {
 			}
 		}
 		switch upper := strings.ToUpper(t.text); {
+		case t.is("EXCEPT") && prev.punct("*"):
+			out = append(out, "EXCLUDE") // SELECT * EXCEPT (col): DuckDB's EXCLUDE
+			continue
 		case t.kind == tokIdent && upper == "CURRENT_DATE":
 			out = append(out, "DATE '"+st.now.Format(time.DateOnly)+"'")
 			i = skipEmptyParens(toks, i, new(int))
@@ -537,6 +546,8 @@ func (st *bigQueryStatement) call(toks []sqlToken, i int) (string, int, bool, er
 		default:
 			text, err = st.template(args, upper, toks[i], "CAST(generate_series(CAST(%[1]s AS DATE), CAST(%[2]s AS DATE), %[3]s) AS DATE[])")
 		}
+	case "TIMESTAMP", "DATETIME":
+		text, err = st.template(args, upper, toks[i], "CAST(%[1]s AS TIMESTAMP)")
 	case "SPLIT":
 		if len(args) == 1 {
 			text, err = st.template(args, upper, toks[i], "string_split(%[1]s, ',')")

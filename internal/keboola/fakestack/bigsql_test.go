@@ -19,6 +19,7 @@ const (
 	bqAnonymous  = "standard-sql/query-syntax#implicit_aliases: only a path has an implicit alias, other expressions are anonymous; BigQuery's result schema names anonymous columns f0_, f1_, … in order (observed BigQuery behaviour, not in the reference)"
 	bqInfoSchema = "information-schema-tables and information-schema-columns: dataset.INFORMATION_SCHEMA.TABLES/COLUMNS with table_schema, table_name, column_name, data_type as GoogleSQL type names"
 	bqUnnest     = "standard-sql/query-syntax#unnest_operator: UNNEST(array) AS alias gives one row per element; array_functions#generate_date_array; string_functions#split"
+	bqSelect     = "standard-sql/query-syntax#select_except: SELECT * EXCEPT (columns) leaves them out"
 	bqFunctions  = "standard-sql/functions-all: a name outside GoogleSQL's functions is 'Function not found'"
 )
 
@@ -73,6 +74,12 @@ func TestBigQueryDialect(t *testing.T) {
 			sql:  "SELECT d, tag FROM UNNEST(GENERATE_DATE_ARRAY('2024-01-30', '2024-02-01')) AS d, UNNEST(SPLIT('a,b', ',')) tag ORDER BY d, tag LIMIT 3",
 			cols: []string{"d", "tag"},
 			rows: [][]string{{"2024-01-30", "a"}, {"2024-01-30", "b"}, {"2024-01-31", "a"}}},
+		{name: "SELECT * EXCEPT", evidence: bqSelect,
+			sql:  "SELECT * EXCEPT (email, country, segment, signup_date, is_active, name) FROM in_c_crm.customers ORDER BY customer_id LIMIT 1",
+			cols: []string{"customer_id"}},
+		{name: "an unclosed string", evidence: bqLexical,
+			sql:     "SELECT 'abc",
+			wantErr: `{Location: "query"; Message: "Syntax error: Unclosed string literal"; Reason: "invalidQuery"}`},
 		// Snowflake-only syntax.
 		{name: ":: cast", evidence: bqOperators,
 			sql:     "SELECT customer_id::STRING FROM in_c_crm.customers",
@@ -99,6 +106,9 @@ func TestBigQueryDialect(t *testing.T) {
 		{name: "CAST and SAFE_CAST", evidence: bqConversion,
 			sql:  `SELECT CAST('12' AS INT64), SAFE_CAST('x' AS INT64), CAST(1.5 AS STRING), CAST('2024-02-03' AS DATE), CAST('true' AS BOOL), CAST(2 AS FLOAT64), CAST('1.25' AS NUMERIC) = 1.25`,
 			rows: [][]string{{"12", "<null>", "1.5", "2024-02-03", "true", "2", "true"}}},
+		{name: "TIMESTAMP and DATE functions", evidence: bqDate,
+			sql:  "SELECT DATE(TIMESTAMP('2024-05-17 10:11:12')), TIMESTAMP_TRUNC(TIMESTAMP '2024-05-17 10:11:12', HOUR)",
+			rows: [][]string{{"2024-05-17", "2024-05-17 10:00:00"}}},
 		{name: "CAST of bad text fails", evidence: bqConversion,
 			sql:     `SELECT CAST('x' AS INT64)`,
 			wantErr: `{Location: "query"; Message: "Bad int64 value: x"; Reason: "invalidQuery"}`},
