@@ -3,6 +3,7 @@ package keboola_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -367,5 +368,43 @@ func hitsOnlyIn(t *testing.T, search string, items []keboola.SearchItem, branchI
 		if branch.ID.String() != strconv.Itoa(branchID) {
 			t.Errorf("%s search found %s %s in branch %s", search, it.Type, it.ID, branch.ID)
 		}
+	}
+}
+
+// The names SQLName builds run on each backend's Query Service, and a
+// failed query's message is what the engine said: on BigQuery the Query
+// Service wraps it in a serialized error object, of which the client keeps
+// only the message, unescaped (the Python server's workspace.py,
+// _BigQueryWorkspace._format_error_message); Snowflake's passes unchanged.
+func TestReal_QueryErrorMessagePerBackend(t *testing.T) {
+	for _, tc := range []struct {
+		backend, badSQL string
+		wantMessage     func(string) bool
+	}{
+		{backend: "bigquery", badSQL: `SELECT * FROM "in.c-crm"."customers"`,
+			wantMessage: func(m string) bool { return m == `Syntax error: Unexpected string literal "in.c-crm" at [1:15]` }},
+		// A Snowflake message quoting a "Message:" stays whole.
+		{backend: "snowflake", badSQL: `SELECT "Message: ""x""" FROM "in.c-crm"."customers"`,
+			wantMessage: func(m string) bool {
+				return strings.HasPrefix(m, "SQL compilation error:") && strings.Contains(m, `Message: "x"`)
+			}},
+	} {
+		t.Run(tc.backend, func(t *testing.T) {
+			_, c := newProject(t, fakestack.Options{Backend: tc.backend}, "")
+			ctx := ctxFor(t)
+			tb := try(c.GetTable(ctx, "in.c-crm.customers")).must(t)
+			name := try(tb.SQLName(tc.backend)).must(t)
+			ws := try(c.QueryWorkspace(ctx)).must(t)
+			opts := keboola.QueryOptions{PollInterval: 5 * time.Millisecond}
+			res := try(c.RunQuery(ctx, ws, "SELECT COUNT(*) AS n FROM "+name, opts)).must(t)
+			if len(res.Rows) != 1 || fmt.Sprint(res.Rows[0][0]) != strconv.Itoa(int(tb.RowsCount)) {
+				t.Errorf("COUNT(*) over %s = %v, want %d", name, res.Rows, tb.RowsCount)
+			}
+			_, err := c.RunQuery(ctx, ws, tc.badSQL, opts)
+			var qe *keboola.QueryFailedError
+			if !errors.As(err, &qe) || !tc.wantMessage(qe.Message) {
+				t.Errorf("error %v: not the message wanted", err)
+			}
+		})
 	}
 }
