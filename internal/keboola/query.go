@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -336,16 +335,47 @@ func (c *Client) cancelAfterAbort(ctx context.Context, id string) {
 	}
 }
 
-// reBigQueryMessage finds the message in a serialized BigQuery error: the
-// text between the quotes after "Message:", with \" and \\ escapes.
-var reBigQueryMessage = regexp.MustCompile(`Message:\s*"((?:[^"\\]|\\.)*)"`)
-
-// bigQueryErrorMessage is the message of a serialized BigQuery error, or
-// the text unchanged when it is not one.
+// bigQueryErrorMessage is the message of a serialized BigQuery error: the
+// quoted text after "Message:", with its \" escapes undone (other escapes
+// stay as written, as in the Python server), or the text unchanged when it
+// holds none. Scanned by hand: this package is part of the Worker's
+// login-only build, which has no regexp (see internal/login).
 func bigQueryErrorMessage(text string) string {
-	m := reBigQueryMessage.FindStringSubmatch(text)
-	if m == nil {
-		return text
+	for rest := text; ; {
+		i := strings.Index(rest, "Message:")
+		if i < 0 {
+			return text
+		}
+		rest = rest[i+len("Message:"):]
+		if msg, ok := quotedMessage(strings.TrimLeft(rest, " \t\r\n\f\v")); ok {
+			return msg
+		}
 	}
-	return strings.ReplaceAll(m[1], `\"`, `"`)
+}
+
+// quotedMessage reads the double-quoted string s starts with, undoing its
+// \" escapes; false when s starts with no quote or the quote never closes.
+func quotedMessage(s string) (string, bool) {
+	if !strings.HasPrefix(s, `"`) {
+		return "", false
+	}
+	var msg strings.Builder
+	for j := 1; j < len(s); j++ {
+		switch c := s[j]; c {
+		case '"':
+			return msg.String(), true
+		case '\\':
+			if j+1 == len(s) {
+				return "", false
+			}
+			j++
+			if s[j] != '"' {
+				msg.WriteByte('\\')
+			}
+			msg.WriteByte(s[j])
+		default:
+			msg.WriteByte(c)
+		}
+	}
+	return "", false
 }

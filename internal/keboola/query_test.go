@@ -343,3 +343,22 @@ func TestQueryServiceAttemptsWait120Seconds(t *testing.T) {
 		}
 	}
 }
+
+// The Python server's pattern (workspace.py, _BigQueryWorkspace:
+// Message:\s*"((?:[^"\\]|\\.)*)" with \" then unescaped) decides each case.
+func TestBigQueryErrorMessage(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{Location: "query"; Message: "Syntax error: Unexpected string literal \"in.c-crm\" at [1:15]"; Reason: "invalidQuery"}`,
+			`Syntax error: Unexpected string literal "in.c-crm" at [1:15]`},
+		{`{Message:"Not found: Table x"; Reason: "notFound"}`, `Not found: Table x`},
+		{"{Message:\n  \"spaced\"}", `spaced`},
+		{`{Message: "a backslash \\ stays, \\\" too"}`, `a backslash \\ stays, \\" too`},
+		{`{Message: none; Message: "the second one"}`, `the second one`},
+		{`{Message: "never closed}`, `{Message: "never closed}`},
+		{`SQL compilation error: Object 'X' does not exist`, `SQL compilation error: Object 'X' does not exist`},
+	} {
+		if got := bigQueryErrorMessage(tc.in); got != tc.want {
+			t.Errorf("bigQueryErrorMessage(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
