@@ -6,6 +6,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 DEV_PORT  ?= 8765
 MCP_ADDR  ?= 127.0.0.1:8000
+# The demo project's SQL backend: snowflake, or bigquery (make run DEMO_BACKEND=bigquery).
+DEMO_BACKEND ?= snowflake
 
 .PHONY: build run test test-prereqs test-go check bench
 
@@ -17,7 +19,7 @@ build:
 
 # Runs the fake Keboola stack and the MCP server against it (see README).
 run: build
-	./scripts/run-demo.sh $(BIN) $(DEV_PORT) $(MCP_ADDR)
+	DEMO_BACKEND=$(DEMO_BACKEND) ./scripts/run-demo.sh $(BIN) $(DEV_PORT) $(MCP_ADDR)
 
 # The one test command: what the suites need (installed as root on Debian,
 # else named), then Go (with -race), the Worker and the end-to-end suites.

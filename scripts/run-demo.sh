@@ -10,6 +10,8 @@
 #
 # Usage: scripts/run-demo.sh BINARY DEV_STACK_PORT SERVE_ADDR [STATE_DIR]
 #   e.g. scripts/run-demo.sh bin/keboola-mcp 8765 127.0.0.1:8000   (make run)
+# DEMO_BACKEND (snowflake by default, or bigquery) is the demo project's SQL
+# backend, the dialect query_data speaks.
 set -euo pipefail
 
 usage="usage: run-demo.sh BINARY DEV_STACK_PORT SERVE_ADDR [STATE_DIR]"
@@ -61,7 +63,7 @@ oauth_id=keboola-mcp-demo
 oauth_secret=demo-oauth-secret
 : >"$stack_log"
 "$dev_stack_bin" --addr "127.0.0.1:$port" --token "$token" --oauth-client "$oauth_id:$oauth_secret" \
-  >"$state/stack.out" 2>"$stack_log" &
+  --backend "${DEMO_BACKEND:-snowflake}" >"$state/stack.out" 2>"$stack_log" &
 stack_pid=$!
 
 stack_url=""

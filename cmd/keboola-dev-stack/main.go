@@ -47,6 +47,7 @@ func devStackMain(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr (the fake has no real security)")
 	tok := fs.String("token", "", "master Storage token of the fake project (random when empty)")
 	publicURL := fs.String("public-url", "", "base URL the stack advertises (default http://<listen address>); set it with --allow-remote")
+	backend := fs.String("backend", "snowflake", "the project's SQL backend: snowflake or bigquery (the dialect query_data speaks)")
 	var clients cliflags.StringList
 	fs.Var(&clients, "oauth-client", "Keboola OAuth client as id:secret (repeatable)")
 	if err := cliflags.Parse(fs, args, getenv); err != nil {
@@ -65,7 +66,11 @@ func devStackMain(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintln(stderr, err)
 		return cliflags.ErrUsage
 	}
-	stack, err := fakestack.New(fakestack.Options{MasterToken: *tok, OAuthClients: oauth})
+	if *backend != "snowflake" && *backend != "bigquery" {
+		fmt.Fprintf(stderr, "--backend %q: the fake models snowflake and bigquery\n", *backend)
+		return cliflags.ErrUsage
+	}
+	stack, err := fakestack.New(fakestack.Options{MasterToken: *tok, OAuthClients: oauth, Backend: *backend})
 	if err != nil {
 		return err
 	}
