@@ -35,6 +35,14 @@ import (
 //     BigQuery job error, {Location: "query"; Message: "…"; Reason: "…"}
 //     (workspace.py, _BigQueryWorkspace._BQ_ERROR_MESSAGE_RE).
 //
+// A transformation job (jobrun.go) runs its GoogleSQL in a workspace
+// dataset instead: unqualified names are the tables there (the input
+// mapping's destinations and what the script creates, as Keboola's example
+// reads `source`: help.keboola.com/transformations/bigquery/), qualified
+// Storage names are refused (only input mapping tables can be used:
+// help.keboola.com/transformations/mappings/), and CREATE [OR REPLACE]
+// [TEMP] TABLE, INSERT INTO and DROP TABLE write there.
+//
 // Result values and column types print as the Snowflake path prints them
 // (db.go): the Query Service's BigQuery printing is not documented.
 
@@ -154,21 +162,76 @@ func (s *Stack) bigQueryDatasets() map[string]bigQueryDataset {
 
 // bigQueryStatement is one GoogleSQL statement being translated.
 type bigQueryStatement struct {
-	sql      string
-	datasets map[string]bigQueryDataset
-	ctes     map[string]bool
-	now      time.Time
+	sql       string
+	datasets  map[string]bigQueryDataset
+	workspace *bigQueryWorkspace // a transformation's dataset; nil in the read-only Query Service
+	ctes      map[string]bool
+	now       time.Time
+}
+
+// bigQueryWorkspace is a transformation job's dataset: where unqualified
+// names resolve and where its statements write.
+type bigQueryWorkspace struct {
+	name   string          // the dataset's name, as messages give it
+	schema string          // the DuckDB schema holding it
+	tables map[string]bool // its tables' exact names
+	temps  map[string]bool // the script's temporary tables (DuckDB's temp catalog)
+}
+
+// loadBigQueryWorkspace reads the tables now in a transformation's dataset.
+func loadBigQueryWorkspace(ctx context.Context, db queryer, schema string) (*bigQueryWorkspace, error) {
+	rs, err := db.QueryContext(ctx, `SELECT table_name, temporary FROM duckdb_tables()
+		WHERE temporary OR database_name = current_database() AND schema_name = ?`, schema)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	ws := &bigQueryWorkspace{name: schema, schema: schema, tables: map[string]bool{}, temps: map[string]bool{}}
+	for rs.Next() {
+		var name string
+		var temp bool
+		if err := rs.Scan(&name, &temp); err != nil {
+			return nil, err
+		}
+		if temp {
+			ws.temps[name] = true
+		} else {
+			ws.tables[name] = true
+		}
+	}
+	return ws, rs.Err()
 }
 
 // runBigQuery runs one GoogleSQL query in a read-only workspace.
 func (s *Stack) runBigQuery(ctx context.Context, sqlText string, maxRows int) (*sqlResult, error) {
 	st := &bigQueryStatement{sql: sqlText, datasets: s.bigQueryDatasets(), ctes: map[string]bool{}, now: s.now().UTC()}
-	duck, err := st.translate()
+	return st.run(ctx, s.db, maxRows)
+}
+
+// runBigQueryTransformation runs one statement of a transformation's
+// GoogleSQL in its workspace dataset (schema) on the job's connection.
+func (s *Stack) runBigQueryTransformation(ctx context.Context, db queryer, schema, sqlText string) error {
+	ws, err := loadBigQueryWorkspace(ctx, db, schema)
+	if err != nil {
+		return err
+	}
+	st := &bigQueryStatement{sql: sqlText, workspace: ws, ctes: map[string]bool{}, now: s.now().UTC()}
+	_, err = st.run(ctx, db, 0)
+	return err
+}
+
+// run translates the statement and runs it on db.
+func (st *bigQueryStatement) run(ctx context.Context, db queryer, maxRows int) (*sqlResult, error) {
+	duck, query, err := st.translate()
 	if err != nil {
 		return nil, err
 	}
 	res := &sqlResult{}
-	res.cols, res.types, res.rows, res.truncated, err = queryRows(ctx, s.db, maxRows, duck)
+	if query {
+		res.cols, res.types, res.rows, res.truncated, err = queryRows(ctx, db, maxRows, duck)
+	} else {
+		_, err = db.ExecContext(ctx, duck)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, invalidQuery("Query execution was cancelled")
@@ -178,11 +241,12 @@ func (s *Stack) runBigQuery(ctx context.Context, sqlText string, maxRows int) (*
 	return res, nil
 }
 
-// translate checks the statement and turns it into DuckDB SQL.
-func (st *bigQueryStatement) translate() (string, error) {
+// translate checks the statement and turns it into DuckDB SQL; query
+// reports whether it returns rows.
+func (st *bigQueryStatement) translate() (duck string, query bool, err error) {
 	all, err := tokenizeIn(st.sql, bigQueryLexis)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	var toks []sqlToken
 	for _, t := range all {
@@ -191,27 +255,201 @@ func (st *bigQueryStatement) translate() (string, error) {
 		}
 	}
 	if len(toks) == 0 {
-		return "", invalidQuery("Syntax error: Unexpected end of script")
+		return "", false, invalidQuery("Syntax error: Unexpected end of script")
 	}
-	switch first := toks[0]; {
-	case first.is("SELECT", "WITH") || first.punct("("):
+	first := toks[0]
+	query = first.is("SELECT", "WITH") || first.punct("(")
+	switch {
+	case query:
+	case st.workspace != nil && first.is("CREATE", "INSERT", "DROP"):
+	case st.workspace != nil && first.kind == tokIdent && statementKeywords[strings.ToUpper(first.text)]:
+		// UPDATE, DELETE, MERGE, ALTER…: not modelled, so refused rather than faked.
+		return "", false, invalidQuery("%s statements are not supported by this fake BigQuery at %s", strings.ToUpper(first.text), at(st.sql, first))
 	case first.kind == tokIdent && statementKeywords[strings.ToUpper(first.text)] && !first.is("SHOW", "DESCRIBE", "DESC"):
-		return "", &bigQueryError{reason: "accessDenied", message: fmt.Sprintf(
+		return "", false, &bigQueryError{reason: "accessDenied", message: fmt.Sprintf(
 			"Access Denied: the workspace has read-only access to Storage; only SELECT and WITH queries can run, not %s", strings.ToUpper(first.text))}
 	default:
-		return "", unexpected(st.sql, first)
+		return "", false, unexpected(st.sql, first)
 	}
 	for i, t := range toks {
 		switch {
 		case t.punct("::") || t.punct(":"):
-			return "", unexpected(st.sql, t)
+			return "", false, unexpected(st.sql, t)
 		case t.is("ILIKE") || t.is("LATERAL"):
-			return "", unexpected(st.sql, t)
+			return "", false, unexpected(st.sql, t)
 		case t.kind == tokIdent && i+2 < len(toks) && toks[i+1].is("AS") && toks[i+2].punct("("), t.kind == tokQuoted && i+2 < len(toks) && toks[i+1].is("AS") && toks[i+2].punct("("):
 			st.ctes[t.name()] = true
 		}
 	}
-	return st.tr(nameAnonymousItems(toks, anonymousColumnNamer))
+	toks = nameAnonymousItems(toks, anonymousColumnNamer)
+	if query {
+		duck, err = st.tr(toks)
+	} else {
+		duck, err = st.write(toks)
+	}
+	return duck, query, err
+}
+
+// write translates a transformation's CREATE TABLE, INSERT INTO or DROP
+// TABLE (data-definition-language, dml-syntax); the table it names is the
+// workspace dataset's, written unqualified.
+func (st *bigQueryStatement) write(toks []sqlToken) (string, error) {
+	i := 1
+	word := func(words ...string) bool {
+		if i < len(toks) && toks[i].is(words...) {
+			i++
+			return true
+		}
+		return false
+	}
+	ws := st.workspace
+	target := func() (string, error) {
+		if i >= len(toks) || toks[i].kind != tokIdent && toks[i].kind != tokQuoted {
+			return "", syntaxEnd(st.sql, toks, i)
+		}
+		if toks[i].kind == tokIdent && bigQueryReserved[strings.ToUpper(toks[i].text)] {
+			return "", unexpected(st.sql, toks[i])
+		}
+		parts, next := st.path(toks, i)
+		if len(parts) != 1 {
+			return "", &bigQueryError{reason: "accessDenied", message: fmt.Sprintf(
+				"Access Denied: Table %s:%s: a transformation writes only to its own dataset; name the table without a dataset",
+				bigQueryProjectID, strings.Join(parts, "."))}
+		}
+		i = next
+		return parts[0], nil
+	}
+	switch {
+	case toks[0].is("DROP"):
+		if !word("TABLE") {
+			return "", syntaxEnd(st.sql, toks, i)
+		}
+		ifExists := word("IF") && word("EXISTS")
+		name, err := target()
+		if err != nil {
+			return "", err
+		}
+		if i < len(toks) {
+			return "", unexpected(st.sql, toks[i])
+		}
+		if !ws.temps[name] && !ws.tables[name] && !ifExists {
+			return "", st.tableNotFound(name)
+		}
+		return "DROP TABLE IF EXISTS " + ws.qualify(name, ws.temps[name]), nil
+	case toks[0].is("INSERT"):
+		word("INTO")
+		name, err := target()
+		if err != nil {
+			return "", err
+		}
+		if !ws.temps[name] && !ws.tables[name] {
+			return "", st.tableNotFound(name)
+		}
+		rest, err := st.tr(toks[i:])
+		if err != nil {
+			return "", err
+		}
+		return "INSERT INTO " + ws.qualify(name, ws.temps[name]) + " " + rest, nil
+	}
+	// CREATE [OR REPLACE] [TEMP|TEMPORARY] TABLE [IF NOT EXISTS] name (columns) | AS query
+	orReplace := word("OR") && word("REPLACE")
+	temp := word("TEMP", "TEMPORARY")
+	if !word("TABLE") {
+		return "", syntaxEnd(st.sql, toks, i)
+	}
+	ifNotExists := word("IF") && word("NOT") && word("EXISTS")
+	name, err := target()
+	if err != nil {
+		return "", err
+	}
+	// A temporary table lives beside the dataset's tables (and shadows
+	// them): only one of the same kind clashes.
+	exists := ws.tables[name]
+	if temp {
+		exists = ws.temps[name]
+	}
+	if exists && !orReplace && !ifNotExists {
+		return "", &bigQueryError{reason: "duplicate", message: fmt.Sprintf("Already Exists: Table %s:%s.%s", bigQueryProjectID, ws.name, name)}
+	}
+	head := "CREATE "
+	switch {
+	case orReplace:
+		head += "OR REPLACE "
+	case ifNotExists && exists:
+		return "SELECT 1 WHERE false", nil
+	}
+	if temp {
+		head += "TEMP "
+	}
+	head += "TABLE " + ws.qualify(name, temp) + " "
+	switch {
+	case i < len(toks) && toks[i].punct("("):
+		cols, err := st.columnDefinitions(toks, i)
+		if err != nil {
+			return "", err
+		}
+		return head + cols, nil
+	case i < len(toks) && toks[i].is("AS"):
+		body, err := st.tr(toks[i+1:])
+		if err != nil {
+			return "", err
+		}
+		return head + "AS " + body, nil
+	}
+	return "", syntaxEnd(st.sql, toks, i)
+}
+
+// columnDefinitions translates CREATE TABLE's (name TYPE, …) list with
+// GoogleSQL's type names; it must end the statement.
+func (st *bigQueryStatement) columnDefinitions(toks []sqlToken, open int) (string, error) {
+	args, end := callArgs(toks, open)
+	if end < 0 {
+		return "", syntaxEnd(st.sql, toks, len(toks))
+	}
+	if end+1 < len(toks) {
+		return "", unexpected(st.sql, toks[end+1])
+	}
+	defs := make([]string, len(args))
+	for k, def := range args {
+		if len(def) != 2 || def[0].kind != tokIdent && def[0].kind != tokQuoted {
+			if len(def) == 0 {
+				return "", unexpected(st.sql, toks[end])
+			}
+			return "", unexpected(st.sql, def[min(len(def)-1, 2)])
+		}
+		typ, ok := bigQueryTypes[strings.ToUpper(def[1].text)]
+		if !ok || def[1].kind != tokIdent {
+			return "", invalidQuery("Type not found: %s at %s", def[1].text, at(st.sql, def[1]))
+		}
+		name := def[0].text
+		if def[0].kind == tokQuoted {
+			name = bigQueryIdent(def[0].text)
+		}
+		defs[k] = quoteIdent(name) + " " + typ
+	}
+	return "(" + strings.Join(defs, ", ") + ")", nil
+}
+
+// qualify is a workspace table's DuckDB name.
+func (ws *bigQueryWorkspace) qualify(name string, temp bool) string {
+	if temp {
+		return "temp.main." + quoteIdent(name)
+	}
+	return quoteIdent(ws.schema) + "." + quoteIdent(name)
+}
+
+// tableNotFound is BigQuery's error for a missing table of the workspace.
+func (st *bigQueryStatement) tableNotFound(name string) error {
+	return &bigQueryError{reason: "notFound", message: fmt.Sprintf(
+		"Not found: Table %s:%s.%s was not found in location US", bigQueryProjectID, st.workspace.name, name)}
+}
+
+// syntaxEnd is the syntax error at toks[i], or at the end of the script.
+func syntaxEnd(sqlText string, toks []sqlToken, i int) error {
+	if i < len(toks) {
+		return unexpected(sqlText, toks[i])
+	}
+	return invalidQuery("Syntax error: Unexpected end of script")
 }
 
 // anonymousColumnNamer names a select list's columns as BigQuery names
@@ -383,10 +621,20 @@ func (st *bigQueryStatement) table(first sqlToken, parts []string) (string, erro
 	if first.kind == tokIdent && bigQueryReserved[strings.ToUpper(first.text)] {
 		return "", unexpected(st.sql, first)
 	}
+	if st.workspace != nil && len(parts) > 1 {
+		return "", &bigQueryError{reason: "accessDenied", message: fmt.Sprintf(
+			"Access Denied: Table %s:%s: a transformation reads only the tables of its input mapping, by their destination names without a dataset",
+			bigQueryProjectID, strings.Join(parts, "."))}
+	}
 	switch len(parts) {
 	case 1:
-		if st.ctes[strings.ToUpper(parts[0])] || st.ctes[parts[0]] {
+		switch ws := st.workspace; {
+		case st.ctes[strings.ToUpper(parts[0])] || st.ctes[parts[0]]:
 			return quoteIdent(parts[0]), nil
+		case ws != nil && (ws.temps[parts[0]] || ws.tables[parts[0]]):
+			return ws.qualify(parts[0], ws.temps[parts[0]]), nil
+		case ws != nil:
+			return "", st.tableNotFound(parts[0])
 		}
 		return "", invalidQuery("Table %q must be qualified with a dataset (e.g. dataset.table).", parts[0])
 	case 2:

@@ -2,6 +2,7 @@ package fakestack
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,12 +11,15 @@ import (
 	"github.com/keboola-mcp/keboola-mcp/internal/keboola/sqlscript"
 )
 
-// Jobs that really run. A Snowflake transformation job runs its SQL on the
+// Jobs that really run. An SQL transformation job runs its SQL on the
 // stack's engine when the clock reaches its end: input mapping tables are
 // cloned into a scratch workspace schema under their destination names, the
 // blocks' scripts run in order, and the output mapping's source tables
 // create or replace their destination tables in Storage (the bucket is
 // created when missing). Bad SQL fails the job with the engine's message.
+// The SQL is the project backend's: Snowflake's (snowsql.go) or GoogleSQL
+// (bigsql.go); the other backend's transformation fails, as the project
+// has no workspace of that backend for it to run in.
 // A flow (keboola.orchestrator, keboola.flow) starts its phases in order,
 // each task a child job; a failing task fails the flow unless the task has
 // continueOnFailure. Other components just succeed (or fail with their
@@ -28,6 +32,7 @@ import (
 // Component ids whose jobs do real work.
 const (
 	snowflakeTransformation = "keboola.snowflake-transformation"
+	bigQueryTransformation  = "keboola.google-bigquery-transformation"
 	orchestratorComponent   = "keboola.orchestrator"
 	flowComponent           = "keboola.flow"
 )
@@ -57,7 +62,12 @@ func (s *Stack) phaseDuration() time.Duration { return 3 * s.step }
 // prepareWork sets up a new job's work from its configuration.
 func (s *Stack) prepareWork(j *queueJob, cfg *config) {
 	switch j.component {
-	case snowflakeTransformation:
+	case snowflakeTransformation, bigQueryTransformation:
+		if backend := transformationBackend(j.component); backend != s.opts.Backend {
+			j.failMessage = fmt.Sprintf("Component %s runs on a %s workspace, but this project has no %s backend (its backend is %s).",
+				j.component, backend, backend, s.opts.Backend)
+			return
+		}
 		configuration, err := s.resolveVariables(cfg.configuration)
 		if err != nil {
 			j.failMessage = err.Error()
@@ -78,6 +88,14 @@ func (s *Stack) prepareWork(j *queueJob, cfg *config) {
 			j.failMessage = err.Error()
 		}
 	}
+}
+
+// transformationBackend is the backend an SQL transformation component runs on.
+func transformationBackend(component string) string {
+	if component == bigQueryTransformation {
+		return "bigquery"
+	}
+	return "snowflake"
 }
 
 // settleJobs does the work of every job the clock has reached. The caller
@@ -288,8 +306,9 @@ func mappingTables(cfg map[string]any, direction string) []map[string]any {
 	return out
 }
 
-// runTransformation runs a Snowflake transformation's SQL and writes its
-// outputs to Storage at end. The caller holds s.mu.
+// runTransformation runs an SQL transformation's statements in the
+// project backend's dialect and writes its outputs to Storage at end. The
+// caller holds s.mu.
 func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), queryStatementLimit)
 	defer cancel()
@@ -306,8 +325,10 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET search_path = '%s,main'", schema)); err != nil {
 		return err
 	}
-	// The connection returns to the pool: back to the stack database alone.
+	// The connection returns to the pool: back to the stack database alone,
+	// without the script's temporary tables.
 	defer conn.ExecContext(context.Background(), "USE "+quoteIdent(s.db.name)) //nolint:errcheck // best effort
+	defer dropTemporaryTables(conn)
 
 	for _, in := range mappingTables(cfg, "input") {
 		src, _ := in["source"].(string)
@@ -324,7 +345,13 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 			return err
 		}
 	}
-	ss := s.sqlSession(conn, schema, false)
+	lx, run := snowflakeLexis, func(stmt string) error {
+		_, err := s.sqlSession(conn, schema, false).run(ctx, stmt, schema, 0)
+		return err
+	}
+	if j.component == bigQueryTransformation {
+		lx, run = bigQueryLexis, func(stmt string) error { return s.runBigQueryTransformation(ctx, conn, schema, stmt) }
+	}
 	params, _ := cfg["parameters"].(map[string]any)
 	blocks, _ := params["blocks"].([]any)
 	for _, b := range blocks {
@@ -338,10 +365,10 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 				text, _ := sc.(string)
 				// Keboola runs each statement of an item in turn.
 				for _, stmt := range sqlscript.Split(text) {
-					if onlyComments(stmt) {
+					if onlyComments(stmt, lx) {
 						continue
 					}
-					if _, err := ss.run(ctx, stmt, schema, 0); err != nil {
+					if err := run(stmt); err != nil {
 						return serviceErrorf("Query %q in %q failed with error: %s", stmt, codeName, err.Error())
 					}
 				}
@@ -446,9 +473,29 @@ func (s *Stack) writeOutput(ctx context.Context, db queryer, schema string, out 
 	return nil
 }
 
+// dropTemporaryTables drops the temporary tables a script left on conn.
+func dropTemporaryTables(conn *sql.Conn) {
+	ctx := context.Background()
+	rs, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE temporary`)
+	if err != nil {
+		return
+	}
+	var names []string
+	for rs.Next() {
+		var name string
+		if rs.Scan(&name) == nil {
+			names = append(names, name)
+		}
+	}
+	rs.Close()
+	for _, name := range names {
+		conn.ExecContext(ctx, "DROP TABLE IF EXISTS temp.main."+quoteIdent(name)) //nolint:errcheck // best effort cleanup
+	}
+}
+
 // onlyComments reports whether a script item holds no statement.
-func onlyComments(stmt string) bool {
-	toks, err := tokenizeSQL(stmt)
+func onlyComments(stmt string, lx lexis) bool {
+	toks, err := tokenizeIn(stmt, lx)
 	if err != nil {
 		return false
 	}
