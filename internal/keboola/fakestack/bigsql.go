@@ -345,7 +345,17 @@ func (st *bigQueryStatement) write(toks []sqlToken) (string, error) {
 		if !ws.temps[name] && !ws.tables[name] {
 			return "", st.tableNotFound(name)
 		}
-		rest, err := st.tr(toks[i:])
+		body := i
+		if i < len(toks) && toks[i].punct("(") { // the column list
+			if i = matchingParen(toks, i); i < 0 {
+				return "", syntaxEnd(st.sql, toks, len(toks))
+			}
+			i++
+		}
+		if i >= len(toks) || !toks[i].is("SELECT", "WITH", "VALUES") && !toks[i].punct("(") {
+			return "", syntaxEnd(st.sql, toks, i)
+		}
+		rest, err := st.tr(toks[body:])
 		if err != nil {
 			return "", err
 		}
@@ -390,6 +400,9 @@ func (st *bigQueryStatement) write(toks []sqlToken) (string, error) {
 		}
 		return head + cols, nil
 	case i < len(toks) && toks[i].is("AS"):
+		if i+1 >= len(toks) || !toks[i+1].is("SELECT", "WITH") && !toks[i+1].punct("(") {
+			return "", syntaxEnd(st.sql, toks, i+1)
+		}
 		body, err := st.tr(toks[i+1:])
 		if err != nil {
 			return "", err

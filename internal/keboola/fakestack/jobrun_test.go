@@ -194,3 +194,134 @@ func TestDemoTransformation_RebuildsTheReports(t *testing.T) {
 		t.Errorf("daily_revenue before %v/%v, after %v/%v", before["rowsCount"], before["lastImportDate"], after["rowsCount"], after["lastImportDate"])
 	}
 }
+
+// A keboola.google-bigquery-transformation on a BigQuery project runs its
+// GoogleSQL: the input mapping's tables are read unqualified by their
+// destination names, as Keboola's own example reads `source` and writes
+// `result` (help.keboola.com/transformations/bigquery/), CREATE TABLE with
+// column definitions then INSERT INTO … SELECT is the docs' other example,
+// and the output mapping writes to Storage as on Snowflake.
+func TestBigQueryTransformationJob_WritesItsOutputsToStorage(t *testing.T) {
+	s, clk := newClocked(t, Options{Backend: "bigquery"})
+	cfg := createConfig(t, s, bigQueryTransformation, "Customer revenue", transformationConfig(
+		[]string{
+			"# GoogleSQL comments are skipped\nCREATE OR REPLACE TABLE `customer_revenue` AS\n" +
+				"SELECT c.customer_id, c.segment, ROUND(SUM(o.total_usd), 2) AS revenue\n" +
+				"FROM `customers` c JOIN ord o ON o.customer_id = c.customer_id\n" +
+				"WHERE o.status = \"completed\" GROUP BY c.customer_id, c.segment;",
+			"CREATE TEMP TABLE segments AS SELECT DISTINCT segment FROM customer_revenue;",
+			"CREATE TABLE segment_count (segment STRING, customers INT64);",
+			"INSERT INTO segment_count (segment, customers) SELECT s.segment, COUNT(*) FROM segments s JOIN customer_revenue r ON r.segment = s.segment GROUP BY s.segment;",
+			"INSERT INTO segment_count VALUES ('none', 0);",
+			"CREATE TABLE scratch AS SELECT 1 AS x; DROP TABLE scratch; SELECT COUNT(*) FROM customer_revenue;",
+		},
+		[][2]string{{"in.c-crm.orders", "ord"}, {"in.c-crm.customers", "customers"}},
+		[][2]string{{"customer_revenue", "out.c-bq.customer_revenue"}, {"segment_count", "out.c-bq.segment_count"}}))
+	job := runJob(t, s, map[string]any{"component": bigQueryTransformation, "config": cfg})
+	clk.Advance(3 * testStep)
+	if done := jobStatus(t, s, job["id"]); done["status"] != "success" {
+		t.Fatalf("job %v: %v; want success", done["status"], done["result"])
+	}
+	var customers, segments int
+	if err := s.db.QueryRow(`SELECT COUNT(DISTINCT customer_id) FROM "in.c-crm".orders WHERE status = 'completed'`).Scan(&customers); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.QueryRow(`SELECT COUNT(DISTINCT c.segment) FROM "in.c-crm".customers c JOIN "in.c-crm".orders o USING (customer_id) WHERE o.status = 'completed'`).Scan(&segments); err != nil {
+		t.Fatal(err)
+	}
+	revenue := api(t, s, "GET", "/v2/storage/tables/out.c-bq.customer_revenue", nil).object(t)
+	if revenue["rowsCount"] != float64(customers) || fmt.Sprint(revenue["columns"]) != "[customer_id segment revenue]" {
+		t.Errorf("customer_revenue %v rows, columns %v; want %d rows, [customer_id segment revenue]", revenue["rowsCount"], revenue["columns"], customers)
+	}
+	counts := api(t, s, "GET", "/v2/storage/tables/out.c-bq.segment_count", nil).object(t)
+	if counts["rowsCount"] != float64(segments+1) || fmt.Sprint(counts["columns"]) != "[segment customers]" {
+		t.Errorf("segment_count %v rows, columns %v; want %d rows, [segment customers]", counts["rowsCount"], counts["columns"], segments+1)
+	}
+	// The Query Service reads the new table as a dataset's.
+	id := submit(t, s, "SELECT SUM(customers) AS n FROM `out_c_bq`.`segment_count`")
+	clk.Advance(2 * testStep)
+	res := api(t, s, "GET", fmt.Sprintf("/query/api/v1/queries/%s/%s/results", id, path(t, api(t, s, "GET", "/query/api/v1/queries/"+id, nil).object(t), "statements", 0, "id")), nil).object(t)
+	if got := path(t, res, "data", 0, 0); got != fmt.Sprint(customers) {
+		t.Errorf("SUM(customers) read back %v, want %d", got, customers)
+	}
+	// The script's temporary table did not outlive the job.
+	var temps int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM duckdb_tables() WHERE temporary`).Scan(&temps); err != nil || temps != 0 {
+		t.Errorf("%d temporary tables left (%v)", temps, err)
+	}
+}
+
+// A failing GoogleSQL statement fails the job with the message format of
+// the Snowflake path, carrying BigQuery's error object. Storage tables are
+// only read through the input mapping ("tables not mentioned in Input
+// Mapping cannot be used": help.keboola.com/transformations/mappings/;
+// the BigQuery transformation docs describe no read-only access to Storage
+// datasets), so a dataset-qualified name is refused.
+func TestBigQueryTransformationJob_FailsWithTheBigQueryMessage(t *testing.T) {
+	cases := []struct {
+		name    string
+		sql     string
+		outputs [][2]string
+		want    string
+	}{
+		{"misspelt keyword", "CREATE TABLE x AS SELEC 1", nil, `Query "CREATE TABLE x AS SELEC 1" in "Main" failed with error: {Location: "query"; Message: "Syntax error: Unexpected identifier SELEC at [1:19]"; Reason: "invalidQuery"}`},
+		{"unknown input", "CREATE TABLE x AS SELECT * FROM nope", nil, "Not found: Table kbc-fakestack:WORKSPACE_"},
+		{"storage dataset is not readable", "CREATE TABLE x AS SELECT * FROM `in_c_crm`.`orders`", nil, "Access Denied: Table kbc-fakestack:in_c_crm.orders"},
+		{"input names are case-sensitive", "CREATE TABLE x AS SELECT * FROM Orders", nil, "Not found: Table kbc-fakestack:WORKSPACE_"},
+		{"Snowflake quoting is a string", `CREATE TABLE x AS SELECT "order_id" FROM "orders"`, nil, `Unexpected string literal \"orders\"`},
+		{"Snowflake function", "CREATE TABLE x AS SELECT IFF(TRUE, 1, 2) AS a", nil, "Function not found: IFF"},
+		{"table exists", "CREATE TABLE orders AS SELECT 1 AS a", nil, "Already Exists: Table kbc-fakestack:WORKSPACE_"},
+		{"insert into a missing table", "INSERT INTO x SELECT 1", nil, "Not found: Table kbc-fakestack:WORKSPACE_"},
+		{"insert without a query", "INSERT INTO orders (order_id) SELEC 1", nil, "Syntax error: Unexpected identifier SELEC at [1:31]"},
+		{"write to a Storage dataset", "CREATE TABLE `out_c_t`.`x` AS SELECT 1 AS a", nil, "a transformation writes only to its own dataset"},
+		{"unmodelled statement", "DELETE FROM orders WHERE TRUE", nil, "DELETE statements are not supported"},
+		{"unknown column", "CREATE TABLE x AS SELECT nope FROM orders", nil, "Unrecognized name: nope at [1:26]"},
+		{"temporary table is no output", "CREATE TEMP TABLE x AS SELECT 1 AS a", [][2]string{{"x", "out.c-t.x"}}, `Table "x" specified in output mapping was not created`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, clk := newClocked(t, Options{Backend: "bigquery"})
+			cfg := createConfig(t, s, bigQueryTransformation, "Broken", transformationConfig([]string{tc.sql},
+				[][2]string{{"in.c-crm.orders", "orders"}}, tc.outputs))
+			job := runJob(t, s, map[string]any{"component": bigQueryTransformation, "config": cfg})
+			clk.Advance(3 * testStep)
+			done := jobStatus(t, s, job["id"])
+			msg, _ := path(t, done, "result", "message").(string)
+			if done["status"] != "error" || !strings.Contains(msg, tc.want) {
+				t.Fatalf("job %v %q; want error mentioning %q", done["status"], msg, tc.want)
+			}
+			if evs := eventMessages(t, s, job["id"]); !strings.Contains(strings.Join(evs, "\n"), tc.want) {
+				t.Errorf("events %q do not carry the failure", evs)
+			}
+			wantStatus(t, api(t, s, "GET", "/v2/storage/tables/out.c-t.x", nil), http.StatusNotFound)
+		})
+	}
+}
+
+// An SQL transformation runs on a workspace of its own backend, which a
+// project of the other backend does not have (the Python server picks the
+// component from the workspace's SQL dialect: tools/components/utils.py,
+// get_sql_transformation_id_from_sql_dialect): the job fails instead of
+// pretending to run Snowflake SQL on BigQuery or the reverse.
+func TestTransformationJob_OfTheOtherBackendFails(t *testing.T) {
+	cases := []struct {
+		backend, component, sql string
+	}{
+		{"bigquery", snowflakeTransformation, `CREATE TABLE "x" AS SELECT 1 AS "a"`},
+		{"snowflake", bigQueryTransformation, "CREATE TABLE x AS SELECT 1 AS a"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.component+" on "+tc.backend, func(t *testing.T) {
+			s, clk := newClocked(t, Options{Backend: tc.backend})
+			cfg := createConfig(t, s, tc.component, "Elsewhere", transformationConfig([]string{tc.sql}, nil, [][2]string{{"x", "out.c-t.x"}}))
+			job := runJob(t, s, map[string]any{"component": tc.component, "config": cfg})
+			clk.Advance(3 * testStep)
+			done := jobStatus(t, s, job["id"])
+			msg, _ := path(t, done, "result", "message").(string)
+			if done["status"] != "error" || !strings.Contains(msg, "this project has no "+transformationBackend(tc.component)+" backend") {
+				t.Fatalf("job %v %q; want an error naming the missing backend", done["status"], msg)
+			}
+			wantStatus(t, api(t, s, "GET", "/v2/storage/tables/out.c-t.x", nil), http.StatusNotFound)
+		})
+	}
+}
