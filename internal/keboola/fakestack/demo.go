@@ -163,6 +163,28 @@ WHERE o."status" = 'completed'
 GROUP BY c."customer_id", c."name", c."segment";`,
 }
 
+// bigQueryTransformationSQL is the same code in GoogleSQL, for the demo
+// on a BigQuery project (input tables unqualified, names in backticks).
+var bigQueryTransformationSQL = []string{
+	"CREATE OR REPLACE TABLE `daily_revenue` AS\n" +
+		"SELECT `order_date` AS `date`, COUNT(*) AS `orders`, ROUND(SUM(`total_usd`), 2) AS `revenue_usd`\n" +
+		"FROM `orders`\nWHERE `status` = 'completed'\nGROUP BY `order_date`;",
+	"CREATE OR REPLACE TABLE `customer_ltv` AS\n" +
+		"SELECT c.`customer_id`, c.`name`, c.`segment`, COUNT(*) AS `orders`,\n" +
+		"       ROUND(SUM(o.`total_usd`), 2) AS `lifetime_value_usd`,\n" +
+		"       MIN(o.`order_date`) AS `first_order`, MAX(o.`order_date`) AS `last_order`\n" +
+		"FROM `customers` c\nJOIN `orders` o ON o.`customer_id` = c.`customer_id`\n" +
+		"WHERE o.`status` = 'completed'\nGROUP BY c.`customer_id`, c.`name`, c.`segment`;",
+}
+
+// demoTransformationSQL is the demo transformation's code in the project's dialect.
+func (s *Stack) demoTransformationSQL() []string {
+	if s.opts.Backend == "bigquery" {
+		return bigQueryTransformationSQL
+	}
+	return transformationSQL
+}
+
 // demoGen generates related rows from one seeded PRNG.
 type demoGen struct {
 	r          *rand.Rand
@@ -429,7 +451,7 @@ func newDemoTable(st *state, ts tableSpec, b *bucket, created, lastImport time.T
 	}
 	t.metadata = []*metadata{
 		{id: fmt.Sprint(st.nextID()), key: "KBC.description", value: ts.desc, provider: "user", timestamp: created},
-		{id: fmt.Sprint(st.nextID()), key: "KBC.createdBy.component.id", value: demoWriterOf(ts.bucket), provider: "system", timestamp: created},
+		{id: fmt.Sprint(st.nextID()), key: "KBC.createdBy.component.id", value: demoWriterOf(ts.bucket, st.s.sqlTransformation()), provider: "system", timestamp: created},
 	}
 	t.colMeta = map[string][]*metadata{}
 	for _, c := range ts.cols {
@@ -441,7 +463,7 @@ func newDemoTable(st *state, ts tableSpec, b *bucket, created, lastImport time.T
 	return t
 }
 
-func demoWriterOf(bucketID string) string {
+func demoWriterOf(bucketID, transformation string) string {
 	switch bucketID {
 	case "in.c-crm":
 		return "keboola.ex-db-mysql"
@@ -450,7 +472,7 @@ func demoWriterOf(bucketID string) string {
 	case "in.c-web":
 		return "keboola.ex-http"
 	default:
-		return "keboola.snowflake-transformation"
+		return transformation
 	}
 }
 

@@ -146,11 +146,12 @@ func seedConfigs(st *state, master *token) {
 		row("7410003001", "products", map[string]any{"parameters": map[string]any{"bucket": "erp-exports", "key": "products/*.csv", "name": "products"}}),
 		row("7410003002", "inventory", map[string]any{"parameters": map[string]any{"bucket": "erp-exports", "key": "inventory/*.csv", "name": "inventory"}}),
 	)
-	tr := add("keboola.snowflake-transformation", demoTransformConfig, "Revenue reports", "Builds daily revenue and customer lifetime value from CRM orders.",
+	code := st.s.demoTransformationSQL()
+	tr := add(st.s.sqlTransformation(), demoTransformConfig, "Revenue reports", "Builds daily revenue and customer lifetime value from CRM orders.",
 		map[string]any{
 			"parameters": map[string]any{"blocks": []any{map[string]any{"name": "Reports", "codes": []any{
-				map[string]any{"name": "Daily revenue", "script": []any{transformationSQL[0]}},
-				map[string]any{"name": "Customer lifetime value", "script": []any{transformationSQL[1]}},
+				map[string]any{"name": "Daily revenue", "script": []any{code[0]}},
+				map[string]any{"name": "Customer lifetime value", "script": []any{code[1]}},
 			}}}},
 			"storage": map[string]any{
 				"input": map[string]any{"tables": []any{
@@ -189,7 +190,7 @@ func seedConfigs(st *state, master *token) {
 				task(11, "CRM", "1", "keboola.ex-db-mysql", demoMySQLConfig),
 				task(12, "ERP", "1", "keboola.ex-aws-s3", demoS3Config),
 				task(13, "Web", "1", "keboola.ex-http", demoHTTPConfig),
-				task(21, "Revenue reports", "2", "keboola.snowflake-transformation", demoTransformConfig),
+				task(21, "Revenue reports", "2", st.s.sqlTransformation(), demoTransformConfig),
 				task(31, "Revenue dashboard", "3", "keboola.wr-google-sheets", demoSheetsConfig),
 			},
 		})
@@ -226,7 +227,7 @@ func seedJobHistory(s *Stack, master *token) {
 			run{"keboola.ex-db-mysql", demoMySQLConfig, at - time.Minute, 2*time.Minute + 13*time.Second, ""},
 			run{"keboola.ex-aws-s3", demoS3Config, at - time.Minute, 48 * time.Second, ""},
 			run{"keboola.ex-http", demoHTTPConfig, at - time.Minute, time.Minute + 5*time.Second, ""},
-			run{"keboola.snowflake-transformation", demoTransformConfig, at - 4*time.Minute, 2*time.Minute + 40*time.Second, ""},
+			run{s.sqlTransformation(), demoTransformConfig, at - 4*time.Minute, 2*time.Minute + 40*time.Second, ""},
 			run{"keboola.wr-google-sheets", demoSheetsConfig, at - 7*time.Minute, 51 * time.Second, ""},
 		)
 	}

@@ -122,3 +122,22 @@ func benchGet(b *testing.B, path string) {
 		res.Body.Close()
 	}
 }
+
+// On a BigQuery project the demo's transformation is a BigQuery one, in
+// GoogleSQL (a Snowflake transformation cannot run there), and the demo
+// flow rebuilds the reports with it.
+func TestDemoTransformation_OnBigQueryRebuildsTheReports(t *testing.T) {
+	s, clk := newClocked(t, Options{Backend: "bigquery"})
+	wantStatus(t, api(t, s, "GET", "/v2/storage/components/"+snowflakeTransformation+"/configs/"+demoTransformConfig, nil), http.StatusNotFound)
+	before := api(t, s, "GET", "/v2/storage/tables/out.c-reports.customer_ltv", nil).object(t)
+	flow := runJob(t, s, map[string]any{"component": orchestratorComponent, "config": demoFlowConfig})
+	clk.Advance(40 * testStep)
+	if got := jobStatus(t, s, flow["id"]); got["status"] != "success" {
+		t.Fatalf("the demo flow ended %v: %v", got["status"], got["result"])
+	}
+	after := api(t, s, "GET", "/v2/storage/tables/out.c-reports.customer_ltv", nil).object(t)
+	if after["rowsCount"] != before["rowsCount"] || after["lastImportDate"] == before["lastImportDate"] ||
+		findMeta(after["metadata"].([]any), "KBC.lastUpdatedBy.component.id") != bigQueryTransformation {
+		t.Errorf("customer_ltv before %v/%v, after %v/%v %v", before["rowsCount"], before["lastImportDate"], after["rowsCount"], after["lastImportDate"], after["metadata"])
+	}
+}

@@ -32,7 +32,7 @@ func seedConditionalFlow(st *state, master *token) {
 			"tasks": []any{
 				map[string]any{"id": "erp", "name": "ERP", "phase": "load", "enabled": true, "task": job("keboola.ex-aws-s3", demoS3Config)},
 				map[string]any{"id": "reports", "name": "Revenue reports", "phase": "refresh", "enabled": true,
-					"task": job("keboola.snowflake-transformation", demoTransformConfig)},
+					"task": job(st.s.sqlTransformation(), demoTransformConfig)},
 				map[string]any{"id": "mail", "name": "E-mail", "phase": "alert", "enabled": true, "task": map[string]any{
 					"type": "notification", "title": "ERP load failed",
 					"message": "The nightly ERP dump could not be loaded; reports were not refreshed.",

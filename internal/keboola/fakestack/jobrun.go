@@ -90,6 +90,14 @@ func (s *Stack) prepareWork(j *queueJob, cfg *config) {
 	}
 }
 
+// sqlTransformation is the SQL transformation component of the project's backend.
+func (s *Stack) sqlTransformation() string {
+	if s.opts.Backend == "bigquery" {
+		return bigQueryTransformation
+	}
+	return snowflakeTransformation
+}
+
 // transformationBackend is the backend an SQL transformation component runs on.
 func transformationBackend(component string) string {
 	if component == bigQueryTransformation {

@@ -53,14 +53,18 @@
 // BigQuery project the Query Service runs GoogleSQL instead (bigsql.go):
 // datasets named by backendPath (in_c_crm), backquoted names, BigQuery's
 // functions and its serialized job errors. Query Service
-// workspaces have read-only storage access; Snowflake transformation jobs
-// run their SQL and write their output tables, and flows run their tasks as
-// child jobs (jobrun.go).
+// workspaces have read-only storage access; SQL transformation jobs of the
+// project's backend (Snowflake SQL, or GoogleSQL in a workspace dataset on
+// BigQuery) run their SQL and write their output tables, the other
+// backend's fail, and flows run their tasks as child jobs (jobrun.go).
 //
 // # Not modelled
 //
-// SQL in BigQuery transformations, BigQuery's own printing of result
-// values (they print as on Snowflake), SQL on the generated large project's tables,
+// BigQuery's own printing of result values (they print as on Snowflake),
+// BigQuery transformations' UPDATE, DELETE, MERGE and other statements
+// beyond CREATE TABLE, INSERT INTO, DROP TABLE and queries (refused),
+// reading Storage datasets from a transformation without input mapping
+// (refused), SQL on the generated large project's tables,
 // legacy branch copies of buckets (c-<branch>-name) on projects without
 // storage-branches, file uploads and table imports, writes from Query
 // Service SQL (workspaces are read-only), incremental output mapping,
