@@ -104,3 +104,70 @@ func TestCreateRunRead_BadSQLFailsTheJobWithTheEngineMessage(t *testing.T) {
 		t.Errorf("get_jobs of the failed run:\n%s", job)
 	}
 }
+
+// On a BigQuery project create_sql_transformation makes a
+// keboola.google-bigquery-transformation, and run_job really runs its
+// GoogleSQL: with an input mapping the script reads the tables unqualified
+// by their destination names (help.keboola.com/transformations/bigquery/:
+// the example reads `source`), and its output reaches Storage; a Storage
+// dataset read directly, without input mapping, is refused ("tables not
+// mentioned in Input Mapping cannot be used":
+// help.keboola.com/transformations/mappings/), and bad SQL fails the job
+// with BigQuery's message.
+func TestCreateRunRead_BigQueryTransformation(t *testing.T) {
+	cases := []struct {
+		name, script string
+		inputs       []any // storage.input.tables set with update_sql_transformation; nil: none
+		status, want string
+	}{
+		{"input mapping, unqualified names",
+			"CREATE OR REPLACE TABLE `status_counts` AS SELECT status, COUNT(*) AS n FROM `orders` GROUP BY status;",
+			[]any{map[string]any{"source": "in.c-crm.orders", "destination": "orders"}}, "success", ""},
+		{"Storage dataset without input mapping",
+			"CREATE OR REPLACE TABLE `status_counts` AS SELECT status, COUNT(*) AS n FROM `in_c_crm`.`orders` GROUP BY status;",
+			nil, "error", "Access Denied: Table kbc-fakestack:in_c_crm.orders"},
+		{"Snowflake SQL",
+			`CREATE OR REPLACE TABLE "status_counts" AS SELECT "status", COUNT(*) AS "n" FROM "orders" GROUP BY 1;`,
+			[]any{map[string]any{"source": "in.c-crm.orders", "destination": "orders"}}, "error", "Syntax error: Unexpected string literal"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, fakestack.Options{Backend: "bigquery"})
+			text, isErr := f.call(t, "create_sql_transformation", map[string]any{
+				"name": "Status counts", "description": "Orders per status.",
+				"sql_code_blocks":     []any{map[string]any{"name": "Count", "script": tc.script}},
+				"created_table_names": []string{"status_counts"}})
+			if isErr {
+				t.Fatal(text)
+			}
+			cfg := createdTransformation.FindStringSubmatch(text)[1]
+			if tc.inputs != nil {
+				text, isErr = f.call(t, "update_sql_transformation", map[string]any{"configuration_id": cfg, "change_description": "Read orders through input mapping.",
+					"storage": map[string]any{"input": map[string]any{"tables": tc.inputs}, "output": map[string]any{"tables": []any{
+						map[string]any{"source": "status_counts", "destination": "out.c-status-counts.status_counts"}}}}})
+				if isErr {
+					t.Fatal(text)
+				}
+			}
+			text, isErr = f.call(t, "run_job", map[string]any{"component_id": "keboola.google-bigquery-transformation", "configuration_id": cfg})
+			if isErr {
+				t.Fatal(text)
+			}
+			job := waitForJob(t, f, startedJob.FindStringSubmatch(text)[1])
+			if m := jobStatus.FindStringSubmatch(job); m == nil || m[1] != tc.status || !strings.Contains(job, tc.want) {
+				t.Fatalf("get_jobs of the run:\n%s\nwant %s mentioning %q", job, tc.status, tc.want)
+			}
+			if tc.status != "success" {
+				return
+			}
+			rows, isErr := f.call(t, "query_data", map[string]any{"query_name": "Completed orders",
+				"sql_query": "SELECT n FROM `out_c_status_counts`.`status_counts` WHERE status = 'completed'"})
+			direct, _ := f.call(t, "query_data", map[string]any{"query_name": "Completed orders from the input",
+				"sql_query": "SELECT COUNT(*) AS n FROM `in_c_crm`.`orders` WHERE status = 'completed'"})
+			count := regexp.MustCompile(`\n(\d+)\n`).FindStringSubmatch(direct)
+			if isErr || count == nil || !strings.Contains(rows, "\n"+count[1]+"\n") {
+				t.Errorf("query_data on the output:\n%s\nwant the completed count from:\n%s", rows, direct)
+			}
+		})
+	}
+}
