@@ -214,6 +214,8 @@ func TestBigQueryTransformationJob_WritesItsOutputsToStorage(t *testing.T) {
 			"INSERT INTO segment_count (segment, customers) SELECT s.segment, COUNT(*) FROM segments s JOIN customer_revenue r ON r.segment = s.segment GROUP BY s.segment;",
 			"INSERT INTO segment_count VALUES ('none', 0);",
 			"CREATE TABLE scratch AS SELECT 1 AS x; DROP TABLE scratch; SELECT COUNT(*) FROM customer_revenue;",
+			// The docs' casting example, as written there.
+			"CREATE OR REPLACE TABLE test (ID STRING, TM TIMESTAMP, NUM FLOAT64);\nINSERT INTO test (ID, TM, NUM)\nSELECT 'first', CURRENT_TIMESTAMP(), 12.5;",
 		},
 		[][2]string{{"in.c-crm.orders", "ord"}, {"in.c-crm.customers", "customers"}},
 		[][2]string{{"customer_revenue", "out.c-bq.customer_revenue"}, {"segment_count", "out.c-bq.segment_count"}}))
