@@ -38,10 +38,12 @@ import (
 // A transformation job (jobrun.go) runs its GoogleSQL in a workspace
 // dataset instead: unqualified names are the tables there (the input
 // mapping's destinations and what the script creates, as Keboola's example
-// reads `source`: help.keboola.com/transformations/bigquery/), qualified
-// Storage names are refused (only input mapping tables can be used:
-// help.keboola.com/transformations/mappings/), and CREATE [OR REPLACE]
-// [TEMP] TABLE, INSERT INTO and DROP TABLE write there.
+// reads `source`: help.keboola.com/transformations/bigquery/), a Storage
+// table is read by its dataset.table name as the Query Service reads it
+// (read-only Storage access, which the Python server's project prompt
+// describes for transformations in general and the Snowflake path here
+// models too), and CREATE [OR REPLACE] [TEMP] TABLE, INSERT INTO and DROP
+// TABLE write to the workspace dataset only.
 //
 // Result values and column types print as the Snowflake path prints them
 // (db.go): the Query Service's BigQuery printing is not documented.
@@ -146,6 +148,11 @@ type bigQueryDataset struct {
 func (s *Stack) bigQueryDatasets() map[string]bigQueryDataset {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.bigQueryDatasetsLocked()
+}
+
+// bigQueryDatasetsLocked is bigQueryDatasets for a caller holding s.mu.
+func (s *Stack) bigQueryDatasetsLocked() map[string]bigQueryDataset {
 	out := map[string]bigQueryDataset{}
 	for _, b := range s.state.buckets {
 		if b.source != nil {
@@ -215,7 +222,7 @@ func (s *Stack) runBigQueryTransformation(ctx context.Context, db queryer, schem
 	if err != nil {
 		return err
 	}
-	st := &bigQueryStatement{sql: sqlText, workspace: ws, ctes: map[string]bool{}, now: s.now().UTC()}
+	st := &bigQueryStatement{sql: sqlText, datasets: s.bigQueryDatasetsLocked(), workspace: ws, ctes: map[string]bool{}, now: s.now().UTC()}
 	_, err = st.run(ctx, db, 0)
 	return err
 }
@@ -633,11 +640,6 @@ func (st *bigQueryStatement) path(toks []sqlToken, i int) ([]string, int) {
 func (st *bigQueryStatement) table(first sqlToken, parts []string) (string, error) {
 	if first.kind == tokIdent && bigQueryReserved[strings.ToUpper(first.text)] {
 		return "", unexpected(st.sql, first)
-	}
-	if st.workspace != nil && len(parts) > 1 {
-		return "", &bigQueryError{reason: "accessDenied", message: fmt.Sprintf(
-			"Access Denied: Table %s:%s: a transformation reads only the tables of its input mapping, by their destination names without a dataset",
-			bigQueryProjectID, strings.Join(parts, "."))}
 	}
 	switch len(parts) {
 	case 1:

@@ -63,8 +63,7 @@
 // BigQuery's own printing of result values (they print as on Snowflake),
 // BigQuery transformations' UPDATE, DELETE, MERGE and other statements
 // beyond CREATE TABLE, INSERT INTO, DROP TABLE and queries (refused),
-// reading Storage datasets from a transformation without input mapping
-// (refused), SQL on the generated large project's tables,
+// SQL on the generated large project's tables,
 // legacy branch copies of buckets (c-<branch>-name) on projects without
 // storage-branches, file uploads and table imports, writes from Query
 // Service SQL (workspaces are read-only), incremental output mapping,
