@@ -6,7 +6,9 @@ import "strings"
 
 // Split splits a script into statements at semicolons that end a
 // statement, not at ones inside string literals, quoted identifiers,
-// comments or Snowflake's $$-quoted bodies. Each statement keeps its
+// comments (--, //, # and /* */, the vocabulary of Keboola's UI splitter,
+// which the Python server's split_sql_statements follows: # starts a line
+// comment in GoogleSQL) or Snowflake's $$-quoted bodies. Each statement keeps its
 // semicolon; comments before a statement stay with it, and trailing
 // comments stay with the last one. Keboola runs the items of a code's
 // script one by one, so one item must hold one statement.
@@ -40,11 +42,13 @@ func Split(script string) []string {
 			cur.WriteString(string(rs[i:end]))
 			i = end - 1
 		case r == '$' && next == '$':
-			i = copyThrough(&cur, rs, i, "$$")
+			i = copyThrough(&cur, rs, i, 2, "$$")
 		case (r == '-' && next == '-') || (r == '/' && next == '/'):
-			i = copyThrough(&cur, rs, i, "\n")
+			i = copyThrough(&cur, rs, i, 2, "\n")
+		case r == '#':
+			i = copyThrough(&cur, rs, i, 1, "\n")
 		case r == '/' && next == '*':
-			i = copyThrough(&cur, rs, i, "*/")
+			i = copyThrough(&cur, rs, i, 2, "*/")
 		case r == ';':
 			cur.WriteRune(r)
 			flush()
@@ -68,7 +72,7 @@ func Split(script string) []string {
 // is the end of a line comment is part of the comment.
 func dropStraySemicolon(s string) string {
 	last := s[strings.LastIndexByte(s, '\n')+1:]
-	if t := strings.TrimSpace(last); strings.HasPrefix(t, "--") || strings.HasPrefix(t, "//") {
+	if t := strings.TrimSpace(last); lineComment(t) {
 		return s
 	}
 	return strings.TrimRight(s, "; \t\r\n")
@@ -92,16 +96,21 @@ func quotedEnd(rs []rune, i int, q rune) int {
 	return len(rs)
 }
 
-// copyThrough copies rs from i (an opening $$, -- or /*) through the
-// closing delim, or to the end when it is not closed, and returns the index
-// of the last rune copied.
-func copyThrough(cur *strings.Builder, rs []rune, i int, delim string) int {
+// copyThrough copies rs from i (an opening $$, --, //, # or /* of
+// opener runes) through the closing delim, or to the end when it is not
+// closed, and returns the index of the last rune copied.
+func copyThrough(cur *strings.Builder, rs []rune, i, opener int, delim string) int {
 	end := len(rs)
-	if j := indexRunes(rs, i+2, delim); j >= 0 {
+	if j := indexRunes(rs, i+opener, delim); j >= 0 {
 		end = j + len([]rune(delim))
 	}
 	cur.WriteString(string(rs[i:end]))
 	return end - 1
+}
+
+// lineComment reports whether s starts with a line comment.
+func lineComment(s string) bool {
+	return strings.HasPrefix(s, "--") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "#")
 }
 
 func indexRunes(rs []rune, from int, sub string) int {
@@ -123,7 +132,7 @@ func OnlyComments(s string) bool {
 		switch {
 		case s == "":
 			return true
-		case strings.HasPrefix(s, "--") || strings.HasPrefix(s, "//"):
+		case lineComment(s):
 			i := strings.IndexByte(s, '\n')
 			if i < 0 {
 				return true
