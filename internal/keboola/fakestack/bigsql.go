@@ -217,12 +217,12 @@ func (s *Stack) runBigQuery(ctx context.Context, sqlText string, maxRows int) (*
 
 // runBigQueryTransformation runs one statement of a transformation's
 // GoogleSQL in its workspace dataset (schema) on the job's connection.
-func (s *Stack) runBigQueryTransformation(ctx context.Context, db queryer, schema, sqlText string) error {
+func (s *Stack) runBigQueryTransformation(ctx context.Context, db queryer, schema string, datasets map[string]bigQueryDataset, sqlText string) error {
 	ws, err := loadBigQueryWorkspace(ctx, db, schema)
 	if err != nil {
 		return err
 	}
-	st := &bigQueryStatement{sql: sqlText, datasets: s.bigQueryDatasetsLocked(), workspace: ws, ctes: map[string]bool{}, now: s.now().UTC()}
+	st := &bigQueryStatement{sql: sqlText, datasets: datasets, workspace: ws, ctes: map[string]bool{}, now: s.now().UTC()}
 	_, err = st.run(ctx, db, 0)
 	return err
 }

@@ -353,12 +353,16 @@ func (s *Stack) runTransformation(j *queueJob, cfg map[string]any, end time.Time
 			return err
 		}
 	}
+	// One session (Snowflake) or one view of Storage's datasets (BigQuery)
+	// serves every statement: Storage does not change while the job runs.
+	ss := s.sqlSession(conn, schema, false)
 	lx, run := snowflakeLexis, func(stmt string) error {
-		_, err := s.sqlSession(conn, schema, false).run(ctx, stmt, schema, 0)
+		_, err := ss.run(ctx, stmt, schema, 0)
 		return err
 	}
 	if j.component == bigQueryTransformation {
-		lx, run = bigQueryLexis, func(stmt string) error { return s.runBigQueryTransformation(ctx, conn, schema, stmt) }
+		datasets := s.bigQueryDatasetsLocked()
+		lx, run = bigQueryLexis, func(stmt string) error { return s.runBigQueryTransformation(ctx, conn, schema, datasets, stmt) }
 	}
 	params, _ := cfg["parameters"].(map[string]any)
 	blocks, _ := params["blocks"].([]any)
