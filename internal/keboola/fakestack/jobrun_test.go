@@ -214,7 +214,9 @@ func TestBigQueryTransformationJob_WritesItsOutputsToStorage(t *testing.T) {
 			"INSERT INTO segment_count (segment, customers) SELECT s.segment, COUNT(*) FROM segments s JOIN customer_revenue r ON r.segment = s.segment GROUP BY s.segment;",
 			"INSERT INTO segment_count VALUES ('none', 0);",
 			"CREATE TABLE scratch AS SELECT 1 AS x; DROP TABLE scratch; SELECT COUNT(*) FROM customer_revenue;",
-			// Read-only Storage access: a table outside the input mapping, by its dataset.
+			// Read-only Storage access: a table outside the input mapping, by its dataset (the Python
+			// server's project_system_prompt.md, "Input mapping vs RO Storage": a transformation can
+			// read any Storage table by its FQN; create_sql_transformation has scripts do so).
 			"CREATE TEMP TABLE storage_read AS SELECT COUNT(*) AS n FROM `in_c_crm`.`orders`;",
 			// The docs' casting example, as written there.
 			"CREATE OR REPLACE TABLE test (ID STRING, TM TIMESTAMP, NUM FLOAT64);\nINSERT INTO test (ID, TM, NUM)\nSELECT 'first', CURRENT_TIMESTAMP(), 12.5;",
